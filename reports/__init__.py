@@ -1,0 +1,1 @@
+"""Render the performance baseline report from a results file, and nothing else."""

@@ -1,0 +1,1 @@
+"""Fill the project's tables with deterministic, realistically skewed data, loaded with COPY."""

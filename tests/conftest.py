@@ -1,0 +1,81 @@
+"""Every test runs against a real PostgreSQL: a throwaway embedded server this session starts itself.
+
+The server lives in its own temporary data directory (never the user's .bench/pgdata), so the suite
+can run beside a benchmark, or beside another test run, without either seeing the other.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+TEST_DATABASE = "bench_test"
+_state: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from project import embedded
+
+    # DATABASE_URL from the caller's shell must not leak in: tests own their server.
+    os.environ.pop("DATABASE_URL", None)
+    data_root = Path(tempfile.mkdtemp(prefix="bench-tests-"))
+    os.environ["BENCH_PGDATA"] = str(data_root / "pgdata")
+    server = embedded.start()
+    embedded.create_owned_database(server, TEST_DATABASE)
+    url = embedded.with_database(server, TEST_DATABASE)
+    _state.update(root=str(data_root), server=server, url=url)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    import django
+
+    django.setup()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from project import embedded
+
+    if "root" in _state:
+        from django.db import connections
+
+        connections.close_all()
+        embedded.stop(Path(_state["root"]) / "pgdata")
+        shutil.rmtree(_state["root"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the maintenance database of this session's server, for creating more databases."""
+    return _state["server"]
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """URL of the harness-owned database Django is configured with."""
+    return _state["url"]
+
+
+@pytest.fixture(scope="session")
+def migrated_schema() -> None:
+    """The schema at the latest migrations, created once per session."""
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+@pytest.fixture
+def db(migrated_schema: None) -> Iterator[BaseDatabaseWrapper]:
+    """A migrated database whose changes roll back when the test ends."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        yield connection
+        transaction.set_rollback(True)

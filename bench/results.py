@@ -1,0 +1,217 @@
+"""The results file: the one contract between bench (which writes it) and reports/compare (which read it).
+
+Plain frozen dataclasses, stored as JSON with a schema version. Raw timing samples and full plans are
+kept, so a report can be re-rendered (or a comparison re-run) later without touching a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dacite
+
+from bench.errors import UsageError
+
+# History of SCHEMA_VERSION (bump it on any change a reader could trip over, and say why here):
+# 1 - 2026-11-29: first version: environment, dataset, state changes, scenarios, measurements
+#     (timing samples, plans with buffers, query counts, payload sizes).
+SCHEMA_VERSION = 1
+
+LATEST = "latest.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of a statement the ORM sent."""
+
+    sql: str
+    # How the plan was obtained, e.g. "custom plan: the literal SQL the ORM sent (client-side binding)".
+    plan_mode: str
+    # Compact one-line shape, root first: "Limit > Index Scan Backward on journal_journalentry using ...".
+    shape: str
+    node_types: tuple[str, ...]
+    index_names: tuple[str, ...]
+    scan_directions: tuple[str, ...]
+    has_sort: bool
+    shared_hit_blocks: int
+    shared_read_blocks: int
+    rows_removed_by_filter: int
+    planning_ms: float
+    execution_ms: float
+    workers_planned: int
+    workers_launched: int
+    jit: bool
+    raw: Any = None  # the whole JSON plan, as PostgreSQL returned it
+
+    @property
+    def shared_blocks(self) -> int:
+        return self.shared_hit_blocks + self.shared_read_blocks
+
+
+@dataclass(frozen=True)
+class Timing:
+    """pytest-benchmark's view of one measurement: every sample, in seconds, plus its settings."""
+
+    samples_s: tuple[float, ...]
+    rounds: int
+    iterations: int
+    warmup_rounds: int
+    timer: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    scenario: str
+    case: str  # which drawn parameter set: e.g. "heavy", "typical", "light"
+    side: str  # "before"/"after" for migration scenarios; the variant name for code-level scenarios
+    state: str  # the migration state the database was in while measuring
+    status: str  # "ok" or "failed"
+    error: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    timing: Timing | None = None
+    query_count: int | None = None
+    queries: tuple[str, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    rows: int | None = None
+    response_bytes: int | None = None
+    peak_memory_bytes: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def shared_blocks(self) -> int | None:
+        return sum(p.shared_blocks for p in self.plans) if self.plans else None
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    group: str  # "tracking", "journal", "wellness", "helpdesk"
+    kind: str  # "migration" (same code, two schema states) or "variant" (two code paths, one state)
+    baseline: str  # the side things are compared against: "before", or the old variant's name
+    candidate: str  # the side under test: "after", or the new variant's name
+    description: str
+    cases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One move of the database between migration states."""
+
+    state: str
+    targets: dict[str, str]  # app label -> migration name
+    migrations: tuple[str, ...]  # "app.0031_name" applied (or "-app.0031_name" unapplied), in order
+    migrate_seconds: float
+    analyze_seconds: float
+
+
+@dataclass(frozen=True)
+class Dataset:
+    profile: str | None
+    seed: int
+    counts: dict[str, int]
+    fingerprint: str
+    seeder_version: str
+    reused: bool
+    seed_seconds: float
+
+
+@dataclass(frozen=True)
+class Environment:
+    postgres_version: str
+    postgres_settings: dict[str, str]  # jit, max_parallel_workers_per_gather, random_page_cost, ...
+    python: str
+    django: str
+    psycopg: str
+    pytest_benchmark: str
+    platform: str
+    cpu_count: int
+    git_commit: str | None
+    git_dirty: bool | None
+    database: str  # "embedded" or "DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class Results:
+    schema_version: int
+    run_id: str
+    started_at: str
+    finished_at: str
+    command: str
+    environment: Environment
+    dataset: Dataset
+    states: tuple[StateChange, ...]
+    scenarios: tuple[ScenarioInfo, ...]
+    measurements: tuple[Measurement, ...]
+
+    def scenario(self, name: str) -> ScenarioInfo | None:
+        return next((s for s in self.scenarios if s.name == name), None)
+
+    def measurements_of(self, scenario: str) -> list[Measurement]:
+        return [m for m in self.measurements if m.scenario == scenario]
+
+    def find(self, scenario: str, case: str, side: str) -> Measurement | None:
+        return next(
+            (m for m in self.measurements if (m.scenario, m.case, m.side) == (scenario, case, side)),
+            None,
+        )
+
+
+def to_json(results: Results) -> str:
+    return json.dumps(dataclasses.asdict(results), indent=1, sort_keys=False) + "\n"
+
+
+def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{source} has schema version {version!r}; this bench reads version {SCHEMA_VERSION}: "
+            "re-run `bench run` to produce a current one"
+        )
+    try:
+        return dacite.from_dict(Results, data, config=dacite.Config(cast=[tuple], strict=True))
+    except dacite.DaciteError as exc:
+        raise UsageError(f"{source} is not a valid results file: {exc}") from None
+
+
+def load(path: Path) -> Results:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"no results file at {path}; run `bench run` first") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot read results file {path}: {exc}") from None
+    return from_dict(data, source=str(path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(results: Results, directory: Path) -> Path:
+    """Store as the next numbered file (0001_<run id>.json ...) and refresh latest.json."""
+    directory.mkdir(parents=True, exist_ok=True)
+    numbers = [int(p.name[:4]) for p in directory.glob("[0-9][0-9][0-9][0-9]_*.json")]
+    path = directory / f"{max(numbers, default=0) + 1:04d}_{results.run_id}.json"
+    text = to_json(results)
+    write_atomic(path, text)
+    write_atomic(directory / LATEST, text)
+    return path

@@ -1,0 +1,79 @@
+"""Migration states, read from Django's migration graph, and moving the database between them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.exceptions import AmbiguityError
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.loader import MigrationLoader
+
+from bench.errors import UsageError
+from bench.results import StateChange
+
+# The change under test: the "before" heads. "after" is each app's latest migration.
+DEFAULT_BEFORE = {"attendance": "0030", "journal": "0015"}
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    targets: dict[str, str]  # app label -> full migration name
+
+
+def parse_target(text: str) -> tuple[str, str]:
+    """argparse type for APP=MIGRATION (a migration name or its unique prefix)."""
+    app, sep, migration = text.partition("=")
+    if not sep or not app or not migration:
+        raise ValueError(f"expected APP=MIGRATION, got {text!r}")
+    return app, migration
+
+
+def resolve_states(before: Mapping[str, str] | None = None) -> tuple[State, State]:
+    """Full migration names for "before" (as given, by prefix) and "after" (each app's leaf)."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    wanted = dict(before or DEFAULT_BEFORE)
+    before_targets: dict[str, str] = {}
+    after_targets: dict[str, str] = {}
+    for app, prefix in wanted.items():
+        if app not in loader.migrated_apps:
+            raise UsageError(f"unknown app {app!r}; migrated apps: {', '.join(sorted(loader.migrated_apps))}")
+        try:
+            migration = loader.get_migration_by_prefix(app, prefix)
+        except AmbiguityError:
+            raise UsageError(f"migration prefix {app}={prefix} is ambiguous; give more of its name") from None
+        except KeyError:
+            raise UsageError(f"app {app!r} has no migration starting with {prefix!r}") from None
+        before_targets[app] = migration.name
+        leaves = loader.graph.leaf_nodes(app)
+        if len(leaves) != 1:
+            raise UsageError(f"app {app!r} has {len(leaves)} leaf migrations; merge them first")
+        after_targets[app] = leaves[0][1]
+    return State("before", before_targets), State("after", after_targets)
+
+
+def move_to(state: State) -> StateChange:
+    """Migrate each app to its target, then ANALYZE, timing both."""
+    executor = MigrationExecutor(connection)
+    targets = list(state.targets.items())
+    plan = executor.migration_plan(targets)
+    steps = tuple(f"{'-' if backwards else ''}{m.app_label}.{m.name}" for m, backwards in plan)
+    started = time.perf_counter()
+    for app, migration in targets:
+        call_command("migrate", app, migration, verbosity=0, interactive=False)
+    migrated = time.perf_counter()
+    # Fresh statistics after every move: the planner must see the indexes and the data as they are now.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    analyzed = time.perf_counter()
+    return StateChange(
+        state=state.name,
+        targets=dict(state.targets),
+        migrations=steps,
+        migrate_seconds=migrated - started,
+        analyze_seconds=analyzed - migrated,
+    )

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from bench.errors import UsageError
 from project import embedded
@@ -72,3 +73,29 @@ def setup_django(target: Target) -> None:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def switch_django(target: Target) -> None:
+    """Point the already set-up Django at another database (the costs copy, a scale's database).
+
+    The settings dict is shared by every thread's connection, so updating it in place moves them all.
+    """
+    import dj_database_url
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict.update(dj_database_url.parse(target.url))
+    os.environ["DATABASE_URL"] = target.url
+
+
+def drop_owned_database(server_url: str, name: str) -> None:
+    """Drop a database, but only one the harness marked as its own."""
+    url = embedded.with_database(server_url, name)
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return
+    if not embedded.is_owned(url):
+        raise UsageError(f"refusing to drop database {name!r}: the harness did not create it")
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))

@@ -50,7 +50,10 @@ def measure(
     state: str,
     *,
     timer: Timer | None = None,
+    cold: Callable[[], None] | None = None,
 ) -> Measurement:
+    """Measure one side; with `cold`, plans are taken right after it evicts (and the timer should too)."""
+
     def once() -> Outcome:
         return scenario.execute(side, case.params)
 
@@ -62,7 +65,7 @@ def measure(
     with CaptureQueriesContext(connection) as captured:
         outcome = once()
     queries = tuple(q["sql"] for q in captured.captured_queries)
-    plans = tuple(explain(sql) for sql in queries[:MAX_PLANS])
+    plans = tuple(explain(sql, cold=cold) for sql in queries[:MAX_PLANS])
 
     peak = None
     if scenario.measures_memory:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection
@@ -15,10 +15,14 @@ PLAN_MODE = "custom plan: EXPLAIN of the literal SQL the ORM sent (client-side b
 EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
 
 
-def explain(sql: str) -> Plan:
+def explain(sql: str, *, cold: Callable[[], None] | None = None) -> Plan:
+    """The warm plan (the second of two runs: the first settles hint bits and caches), or, given an
+    eviction function, the plan right after evicting."""
     with connection.cursor() as cursor:
-        # The first run settles hint bits and caches; the second is the one recorded.
-        cursor.execute(EXPLAIN + sql)
+        if cold is None:
+            cursor.execute(EXPLAIN + sql)
+        else:
+            cold()
         cursor.execute(EXPLAIN + sql)
         (document,) = cursor.fetchone()
     return summarize(sql, document)

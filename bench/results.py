@@ -21,7 +21,10 @@ from bench.errors import UsageError
 # History of SCHEMA_VERSION (bump it on any change a reader could trip over, and say why here):
 # 1 - 2026-11-29: first version: environment, dataset, state changes, scenarios, measurements
 #     (timing samples, plans with buffers, query counts, payload sizes).
-SCHEMA_VERSION = 1
+# 2 - 2026-11-29: what the indexes cost: `costs` (migration time, locks and write stalls, plain and
+#     concurrent; relation sizes; write throughput and WAL per row), `cold` (the cold-cache series) and
+#     `scales` (the scale curve). All optional: `measurements` stays the main, warm series.
+SCHEMA_VERSION = 2
 
 LATEST = "latest.json"
 
@@ -141,6 +144,71 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class StatementTiming:
+    sql: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MigrationCost:
+    """One migration applied on the seeded data while a single-row writer kept inserting."""
+
+    migration: str  # "attendance.0031_add_tracking_performance_indexes"
+    variant: str  # "plain" (as written) or "concurrent" (CREATE/DROP INDEX CONCURRENTLY)
+    table: str
+    lock: str  # the strongest lock it takes on table, as LOCK TABLE names it: "SHARE", ...
+    seconds: float
+    statements: tuple[StatementTiming, ...]
+    max_write_stall_s: float  # the longest single insert the writer saw meanwhile
+    writes_during: int
+    invalid_indexes: tuple[str, ...]  # pg_index.indisvalid = false afterwards: must be empty
+
+
+@dataclass(frozen=True)
+class RelationSize:
+    table: str
+    relation: str
+    kind: str  # "table" or "index"
+    bytes: int
+
+
+@dataclass(frozen=True)
+class WriteCost:
+    state: str
+    table: str
+    method: str  # "copy" (one batch) or "orm_create" (one row per call and transaction)
+    rows: int
+    seconds: float
+    wal_bytes: int
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def wal_bytes_per_row(self) -> float:
+        return self.wal_bytes / self.rows
+
+
+@dataclass(frozen=True)
+class Costs:
+    database: str  # the disposable copy of the seeded database they were measured on
+    migrations: tuple[MigrationCost, ...]
+    sizes_before: tuple[RelationSize, ...]
+    sizes_after: tuple[RelationSize, ...]
+    writes: tuple[WriteCost, ...]
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """The main scenarios on a dataset of another size, in its own database."""
+
+    counts: dict[str, int]
+    fingerprint: str
+    measurements: tuple[Measurement, ...]
+
+
+@dataclass(frozen=True)
 class Results:
     schema_version: int
     run_id: str
@@ -151,7 +219,10 @@ class Results:
     dataset: Dataset
     states: tuple[StateChange, ...]
     scenarios: tuple[ScenarioInfo, ...]
-    measurements: tuple[Measurement, ...]
+    measurements: tuple[Measurement, ...]  # the main series: warm cache, the requested dataset
+    costs: Costs | None = None
+    cold: tuple[Measurement, ...] = ()  # the same work with the relations evicted before every round
+    scales: tuple[ScaleRun, ...] = ()
 
     def scenario(self, name: str) -> ScenarioInfo | None:
         return next((s for s in self.scenarios if s.name == name), None)

@@ -1,0 +1,179 @@
+"""Statistics over timing samples: summaries, before/after ratios with a bootstrap CI, and a verdict.
+
+Pure functions over sequences of seconds, no formatting: the report and `bench compare` both build on
+them. Everything comes from numpy/scipy; the resampling uses a fixed seed so the same samples always give
+the same interval (a report re-rendered later must not change its numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+FASTER: Final = "faster"
+SLOWER: Final = "slower"
+NO_CHANGE: Final = "no significant change"
+NOT_ENOUGH: Final = "not enough samples"
+
+# Below this, neither the rank test nor the bootstrap says anything useful (and some raise).
+MIN_SAMPLES: Final = 3
+CONFIDENCE: Final = 0.95
+RESAMPLES: Final = 9999
+SEED: Final = 20261129
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One sample set, in the unit it was given (seconds for timings)."""
+
+    n: int
+    median: float
+    p95: float
+    q1: float
+    q3: float
+    minimum: float
+    maximum: float
+    # Bootstrap CI of the median; None with fewer than MIN_SAMPLES samples.
+    median_ci: tuple[float, float] | None
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Baseline against candidate. ratio = baseline median / candidate median: above 1 is faster."""
+
+    baseline: Summary
+    candidate: Summary
+    ratio: float
+    ratio_ci: tuple[float, float] | None
+    p_value: float | None
+    verdict: str
+    alpha: float
+    threshold: float
+    confidence: float
+
+    @property
+    def reduction(self) -> float:
+        """Fraction of the baseline's median time saved: 0.8 is "80 % faster", negative is slower."""
+        return 1.0 - 1.0 / self.ratio
+
+    @property
+    def reduction_ci(self) -> tuple[float, float] | None:
+        if self.ratio_ci is None:
+            return None
+        low, high = self.ratio_ci
+        # 1 - 1/r is increasing in r, so the interval maps end to end.
+        return 1.0 - 1.0 / low, 1.0 - 1.0 / high
+
+    @property
+    def significant(self) -> bool:
+        return self.verdict in (FASTER, SLOWER)
+
+
+def _array(samples: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    values = np.asarray(samples, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError("need a non-empty, flat sequence of samples")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("samples must be finite numbers")
+    return values
+
+
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(SEED)
+
+
+def _median_of(values: Any, axis: int = -1) -> Any:
+    return np.median(values, axis=axis)
+
+
+def _ratio_of_medians(baseline: Any, candidate: Any, axis: int = -1) -> Any:
+    return np.median(baseline, axis=axis) / np.median(candidate, axis=axis)
+
+
+def _interval(result: Any) -> tuple[float, float]:
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def summarize(samples: Sequence[float], *, confidence: float = CONFIDENCE) -> Summary:
+    values = _array(samples)
+    q1, median, q3, p95 = np.percentile(values, [25, 50, 75, 95])
+    median_ci = None
+    if values.size >= MIN_SAMPLES:
+        # Percentile bootstrap: BCa divides by zero on constant samples, which timings can be.
+        result = scipy_stats.bootstrap(
+            (values,),
+            _median_of,
+            vectorized=True,
+            n_resamples=RESAMPLES,
+            confidence_level=confidence,
+            method="percentile",
+            rng=_rng(),
+        )
+        median_ci = _interval(result)
+    return Summary(
+        n=int(values.size),
+        median=float(median),
+        p95=float(p95),
+        q1=float(q1),
+        q3=float(q3),
+        minimum=float(values.min()),
+        maximum=float(values.max()),
+        median_ci=median_ci,
+    )
+
+
+def compare(
+    baseline_samples: Sequence[float],
+    candidate_samples: Sequence[float],
+    *,
+    alpha: float = 0.05,
+    threshold: float = 0.0,
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """Compare two independent sample sets of the same work.
+
+    The verdict is "faster"/"slower" only when all of these hold: the Mann-Whitney U test (two-sided)
+    gives p < alpha, the bootstrap CI of the ratio of medians excludes 1, and the median time changed by
+    more than `threshold` (a fraction: 0.1 means a change under 10 % counts as no change, for CI gates).
+    Anything else is "no significant change", however good the point estimate looks.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("alpha must be between 0 and 1")
+    if threshold < 0.0:
+        raise ValueError("threshold must not be negative")
+    base = _array(baseline_samples)
+    cand = _array(candidate_samples)
+    baseline = summarize(baseline_samples, confidence=confidence)
+    candidate = summarize(candidate_samples, confidence=confidence)
+    ratio = baseline.median / candidate.median if candidate.median > 0 else float("inf")
+    if min(base.size, cand.size) < MIN_SAMPLES or not np.isfinite(ratio) or baseline.median <= 0:
+        return Comparison(baseline, candidate, ratio, None, None, NOT_ENOUGH, alpha, threshold, confidence)
+
+    p_value = float(scipy_stats.mannwhitneyu(base, cand, alternative="two-sided").pvalue)
+    result = scipy_stats.bootstrap(
+        (base, cand),
+        _ratio_of_medians,
+        vectorized=True,
+        n_resamples=RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        rng=_rng(),
+    )
+    ratio_ci = _interval(result)
+    verdict = NO_CHANGE
+    if p_value < alpha:
+        # Time relative to the baseline: below 1 - threshold is faster, above 1 + threshold slower.
+        relative_time = 1.0 / ratio
+        if ratio_ci[0] > 1.0 and relative_time < 1.0 - threshold:
+            verdict = FASTER
+        elif ratio_ci[1] < 1.0 and relative_time > 1.0 + threshold:
+            verdict = SLOWER
+    return Comparison(baseline, candidate, ratio, ratio_ci, p_value, verdict, alpha, threshold, confidence)

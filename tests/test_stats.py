@@ -1,0 +1,92 @@
+"""bench.stats: summaries, the ratio with its CI, and verdicts that refuse to call noise a win."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import stats
+
+
+def noisy(center: float, n: int = 40, *, seed: int = 1) -> list[float]:
+    rng = np.random.default_rng(seed)
+    return [float(x) for x in rng.normal(center, center * 0.05, n)]
+
+
+def test_summary_of_known_samples() -> None:
+    summary = stats.summarize([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert summary.n == 5
+    assert summary.median == 3.0
+    assert summary.q1 == 2.0
+    assert summary.q3 == 4.0
+    assert summary.iqr == 2.0
+    assert summary.p95 == pytest.approx(4.8)
+    assert summary.median_ci is not None
+    assert summary.median_ci[0] <= 3.0 <= summary.median_ci[1]
+
+
+def test_identical_distributions_are_no_significant_change() -> None:
+    samples = noisy(0.010)
+    comparison = stats.compare(samples, list(samples))
+    assert comparison.verdict == stats.NO_CHANGE
+    assert comparison.ratio == pytest.approx(1.0)
+    assert comparison.ratio_ci is not None
+    assert comparison.ratio_ci[0] <= 1.0 <= comparison.ratio_ci[1]
+
+
+def test_two_draws_of_the_same_distribution_are_no_significant_change() -> None:
+    comparison = stats.compare(noisy(0.010, seed=1), noisy(0.010, seed=2))
+    assert comparison.verdict == stats.NO_CHANGE
+    assert not comparison.significant
+
+
+def test_clearly_faster_candidate() -> None:
+    comparison = stats.compare(noisy(0.010), noisy(0.002, seed=3))
+    assert comparison.verdict == stats.FASTER
+    assert comparison.ratio == pytest.approx(5.0, rel=0.05)
+    assert comparison.reduction == pytest.approx(0.8, abs=0.02)
+    assert comparison.p_value is not None
+    assert comparison.p_value < 0.05
+    assert comparison.ratio_ci is not None
+    assert comparison.ratio_ci[0] > 1.0
+
+
+def test_clearly_slower_candidate() -> None:
+    comparison = stats.compare(noisy(0.002), noisy(0.0025, seed=3))
+    assert comparison.verdict == stats.SLOWER
+    assert comparison.ratio == pytest.approx(0.8, rel=0.05)
+    assert comparison.reduction < 0
+
+
+def test_a_change_below_the_threshold_is_no_change() -> None:
+    baseline, candidate = noisy(0.010, n=200), noisy(0.0095, n=200, seed=4)
+    assert stats.compare(baseline, candidate).verdict == stats.FASTER
+    assert stats.compare(baseline, candidate, threshold=0.10).verdict == stats.NO_CHANGE
+
+
+def test_the_same_samples_give_the_same_interval() -> None:
+    first = stats.compare(noisy(0.010), noisy(0.004, seed=5))
+    second = stats.compare(noisy(0.010), noisy(0.004, seed=5))
+    assert first.ratio_ci == second.ratio_ci
+
+
+@pytest.mark.parametrize(("baseline", "candidate"), [([0.01], [0.002]), ([0.01, 0.011], [0.002, 0.003])])
+def test_too_few_samples_say_so(baseline: list[float], candidate: list[float]) -> None:
+    comparison = stats.compare(baseline, candidate)
+    assert comparison.verdict == stats.NOT_ENOUGH
+    assert comparison.ratio_ci is None
+    assert comparison.p_value is None
+    assert comparison.ratio == pytest.approx(
+        stats.summarize(baseline).median / stats.summarize(candidate).median
+    )
+
+
+def test_constant_samples_do_not_crash() -> None:
+    comparison = stats.compare([0.01] * 5, [0.01] * 5)
+    assert comparison.verdict == stats.NO_CHANGE
+
+
+@pytest.mark.parametrize("bad", [[], [float("nan"), 1.0]])
+def test_bad_samples_are_refused(bad: list[float]) -> None:
+    with pytest.raises(ValueError, match="samples"):
+        stats.summarize(bad)

@@ -1,0 +1,55 @@
+"""`bench report [RESULTS.json] [--output DIR]`: the performance baseline report, from a results file only."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench import results
+from bench.errors import UsageError
+
+NAME = "report"
+HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
+
+DEFAULT_RESULTS = Path("results") / results.LATEST
+DEFAULT_OUTPUT = Path("report")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results_file",
+        metavar="RESULTS.json",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help="the results file `bench run` wrote (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="where the report and charts/ go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--claims",
+        metavar="CLAIMS.toml",
+        type=Path,
+        default=None,
+        help="the claims to check (default: reports/claims.toml, the change's write-up)",
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    # Imported here: matplotlib is slow to import and only this command needs it.
+    from reports import claims, render
+
+    output: Path = args.output
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"--output {output} exists and is not a directory")
+    loaded = results.load(args.results_file)
+    claims_path: Path = args.claims or claims.DEFAULT_PATH
+    written = render.render(loaded, output, claims_path=claims_path)
+    print(f"report: {written.report}")
+    print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
+    return 0

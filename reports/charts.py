@@ -1,0 +1,222 @@
+"""The report's charts: matplotlib, Agg, PNG about 900 px wide, drawn only from data the results hold.
+
+Figures are built with matplotlib.figure.Figure (no pyplot, no global state) and saved without the
+"Software" tag, so the same results give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from reports.analysis import Analysis, CaseResult, Side
+
+WIDTH_IN = 9.0
+DPI = 100
+BASELINE_COLOR = "#d95f02"
+CANDIDATE_COLOR = "#1b9e77"
+
+
+@dataclass(frozen=True)
+class Chart:
+    filename: str  # relative to the charts directory
+    title: str
+    caption: str
+
+
+def _label(case: CaseResult) -> str:
+    text = f"{case.scenario.name} / {case.case}"
+    return text if case.status == "ok" else f"{text} ({case.status})"
+
+
+def _figure(rows: int) -> Figure:
+    return Figure(figsize=(WIDTH_IN, max(2.5, 0.42 * rows + 1.6)), dpi=DPI, layout="constrained")
+
+
+def _short(value: float) -> str:
+    for limit, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= limit:
+            return f"{value / limit:.3g}{unit}"
+    return f"{value:g}"
+
+
+def _log_x(ax: Axes) -> None:
+    """Log scale with plain labels at 1-2-5 steps: "20", not "2 x 10^1"."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.grid(axis="x", which="both", alpha=0.3)
+
+
+def _save(figure: Figure, directory: Path, filename: str) -> None:
+    figure.savefig(directory / filename, format="png", metadata={"Software": None})
+
+
+def _paired_bars(
+    ax: Axes,
+    cases: Sequence[CaseResult],
+    value: Callable[[Side], float | None],
+    error: Callable[[Side], tuple[float, float] | None] | None = None,
+    *,
+    annotate: bool = False,
+) -> None:
+    """Two horizontal bars per case, baseline on top; a side without a value gets no bar."""
+    positions = np.arange(len(cases), dtype=float)
+    height = 0.38
+    for offset, attr, color, name in (
+        (-height / 2, "baseline", BASELINE_COLOR, "baseline (before / old code)"),
+        (height / 2, "candidate", CANDIDATE_COLOR, "candidate (after / new code)"),
+    ):
+        ys, widths, lows, highs = [], [], [], []
+        for y, case in zip(positions, cases, strict=True):
+            side: Side = getattr(case, attr)
+            width = value(side)
+            if width is None or width <= 0:
+                continue
+            interval = error(side) if error else None
+            ys.append(y + offset)
+            widths.append(width)
+            lows.append(width - interval[0] if interval else 0.0)
+            highs.append(interval[1] - width if interval else 0.0)
+        xerr = np.array([lows, highs]) if error and ys else None
+        bars = ax.barh(ys, widths, height=height, color=color, label=name, xerr=xerr, capsize=3)
+        if annotate:
+            ax.bar_label(bars, fmt=_short, padding=3, fontsize="small")
+    ax.set_yticks(positions, [_label(c) for c in cases])
+    ax.invert_yaxis()
+    _log_x(ax)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2, fontsize="small", frameon=False)
+
+
+def _latency(analysis: Analysis, directory: Path) -> Chart | None:
+    cases = [c for c in analysis.all_cases() if c.baseline.summary or c.candidate.summary]
+    if not cases:
+        return None
+    figure = _figure(len(cases))
+    ax = figure.add_subplot()
+    _paired_bars(
+        ax,
+        cases,
+        lambda side: side.summary.median * 1e3 if side.summary else None,
+        lambda side: (
+            (side.summary.median_ci[0] * 1e3, side.summary.median_ci[1] * 1e3)
+            if side.summary and side.summary.median_ci
+            else None
+        ),
+    )
+    ax.set_xlabel("median latency, ms (log scale); error bars: bootstrap CI of the median")
+    ax.set_title("Latency before and after, per scenario and case")
+    _save(figure, directory, "latency.png")
+    return Chart("latency.png", "Median latency, before and after", "Shorter is faster. Log scale.")
+
+
+def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
+    data, labels, colors = [], [], []
+    for case in analysis.all_cases():
+        for side, color in ((case.baseline, BASELINE_COLOR), (case.candidate, CANDIDATE_COLOR)):
+            measurement = side.measurement
+            if side.summary is None or measurement is None or measurement.timing is None:
+                continue
+            data.append(np.asarray(measurement.timing.samples_s) * 1e3)
+            labels.append(f"{case.scenario.name} / {case.case} / {side.name}")
+            colors.append(color)
+    if not data:
+        return None
+    figure = _figure(len(data) // 2 + 1)
+    ax = figure.add_subplot()
+    boxes = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.6, showfliers=True)
+    for patch, color in zip(boxes["boxes"], colors, strict=True):
+        patch.set_facecolor(color)
+        patch.set_alpha(0.7)
+    ax.set_yticks(np.arange(1, len(data) + 1), labels, fontsize="small")
+    ax.invert_yaxis()
+    _log_x(ax)
+    ax.set_xlabel("latency per round, ms (log scale)")
+    ax.set_title("Latency distributions (box: quartiles, whiskers: 1.5 IQR)")
+    _save(figure, directory, "distributions.png")
+    return Chart("distributions.png", "Latency distributions", "Every timed round, per side.")
+
+
+def _per_case_metric(
+    analysis: Analysis,
+    directory: Path,
+    *,
+    filename: str,
+    title: str,
+    xlabel: str,
+    caption: str,
+    value: Callable[[Side], float | None],
+) -> Chart | None:
+    cases = [c for c in analysis.all_cases() if value(c.baseline) or value(c.candidate)]
+    if not cases:
+        return None
+    figure = _figure(len(cases))
+    ax = figure.add_subplot()
+    _paired_bars(ax, cases, value, annotate=True)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    _save(figure, directory, filename)
+    return Chart(filename, title, caption)
+
+
+def _attr(name: str) -> Callable[[Side], float | None]:
+    def get(side: Side) -> float | None:
+        if side.measurement is None or not side.measurement.ok:
+            return None
+        value = getattr(side.measurement, name)
+        return float(value) if value is not None else None
+
+    return get
+
+
+def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
+    """Write every chart the results have data for into directory; return them in report order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    charts = [
+        _latency(analysis, directory),
+        _distributions(analysis, directory),
+        _per_case_metric(
+            analysis,
+            directory,
+            filename="queries.png",
+            title="SQL queries per call, before and after",
+            xlabel="queries (log scale)",
+            caption="Counted with Django's query capture.",
+            value=_attr("query_count"),
+        ),
+        _per_case_metric(
+            analysis,
+            directory,
+            filename="response_size.png",
+            title="Response size, before and after",
+            xlabel="bytes (log scale)",
+            caption="Bytes of the HTTP response body.",
+            value=_attr("response_bytes"),
+        ),
+        _per_case_metric(
+            analysis,
+            directory,
+            filename="memory.png",
+            title="Peak Python memory while serving, before and after",
+            xlabel="bytes (log scale)",
+            caption="Peak traced memory of one call.",
+            value=_attr("peak_memory_bytes"),
+        ),
+        _per_case_metric(
+            analysis,
+            directory,
+            filename="buffers.png",
+            title="Shared buffers touched (hit + read), before and after",
+            xlabel="8 KiB blocks (log scale)",
+            caption="From EXPLAIN (ANALYZE, BUFFERS), summed over the call's statements.",
+            value=_attr("shared_blocks"),
+        ),
+    ]
+    return [chart for chart in charts if chart is not None]

@@ -1,0 +1,213 @@
+"""The write-up's claims (claims.toml), each judged against what a run measured: met, not met, or not
+measurable here. Met needs evidence: a latency claim also needs a significant change."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import stats
+from bench.errors import UsageError
+from reports import fmt
+from reports.analysis import OK, Analysis, CaseResult
+
+DEFAULT_PATH = Path(__file__).with_name("claims.toml")
+# Claim metric -> the Measurement attribute it reads ("latency" reads the timing samples instead).
+ATTRIBUTES = {
+    "queries": "query_count",
+    "response_bytes": "response_bytes",
+    "peak_memory_bytes": "peak_memory_bytes",
+}
+METRICS = ("latency", *ATTRIBUTES)
+
+MET = "met"
+NOT_MET = "not met"
+NOT_MEASURABLE = "not measurable here"
+MISSING_TEXT = "missing"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    source: str
+    quote: str
+    claimed: str
+    metric: str
+    group: str | None = None
+    scenarios: tuple[str, ...] = ()
+    reduction: tuple[float, float] | None = None  # percent
+    at_most: float | None = None
+    unmeasurable: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One scenario/case measured against one claim."""
+
+    label: str
+    status: str
+    measured: str
+    why: str
+    value: float | None = None  # the reduction (fraction) or candidate value it was judged on
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: Claim
+    status: str
+    measured: str
+    why: str
+    checks: tuple[Check, ...]
+
+
+def _claim(entry: dict[str, Any], source: str) -> Claim:
+    try:
+        reduction = entry.get("reduction")
+        claim = Claim(
+            id=str(entry["id"]),
+            source=str(entry["source"]),
+            quote=str(entry["quote"]),
+            claimed=str(entry["claimed"]),
+            metric=str(entry["metric"]),
+            group=entry.get("group"),
+            scenarios=tuple(entry.get("scenarios", ())),
+            reduction=(float(reduction[0]), float(reduction[1])) if reduction is not None else None,
+            at_most=float(entry["at_most"]) if "at_most" in entry else None,
+            unmeasurable=entry.get("unmeasurable"),
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise UsageError(f"{source}: claim {entry.get('id', '?')!r} is incomplete: {exc!r}") from None
+    if claim.metric not in METRICS:
+        raise UsageError(f"{source}: claim {claim.id!r} has unknown metric {claim.metric!r}")
+    if (claim.group is None) == (not claim.scenarios):
+        raise UsageError(f"{source}: claim {claim.id!r} needs either a group or scenarios")
+    if claim.unmeasurable is None and claim.reduction is None and claim.at_most is None:
+        raise UsageError(f"{source}: claim {claim.id!r} claims nothing checkable (reduction/at_most)")
+    return claim
+
+
+def load(path: Path = DEFAULT_PATH) -> tuple[Claim, ...]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read claims file {path}: {exc}") from None
+    return tuple(_claim(entry, str(path)) for entry in data.get("claim", ()))
+
+
+def _cases(claim: Claim, analysis: Analysis) -> tuple[list[CaseResult], list[str]]:
+    """The measured cases a claim is about, and the scenarios it names that the run does not have."""
+    if claim.group is not None:
+        scenarios = analysis.group(claim.group)
+        return [c for s in scenarios for c in s.cases], ([] if scenarios else [f"group {claim.group}"])
+    found = [s for name in claim.scenarios if (s := analysis.scenario(name)) is not None]
+    missing = [name for name in claim.scenarios if analysis.scenario(name) is None]
+    return [c for s in found for c in s.cases], missing
+
+
+def _latency(claim: Claim, case: CaseResult) -> Check:
+    comparison = case.comparison
+    if comparison is None:
+        return Check(case.label, NOT_MEASURABLE, "-", "no timing samples on both sides")
+    measured = f"{fmt.saving(comparison.reduction)}, {fmt.ratio_ci(comparison.ratio_ci)}"
+    if comparison.verdict == stats.NOT_ENOUGH:
+        return Check(case.label, NOT_MEASURABLE, measured, stats.NOT_ENOUGH, comparison.reduction)
+    assert claim.reduction is not None
+    low = claim.reduction[0] / 100
+    if comparison.verdict != stats.FASTER:
+        return Check(case.label, NOT_MET, measured, comparison.verdict, comparison.reduction)
+    if comparison.reduction < low:
+        why = f"significant, but below the claimed {fmt.percent(low)}"
+        return Check(case.label, NOT_MET, measured, why, comparison.reduction)
+    return Check(
+        case.label, MET, measured, "significant and at least the claimed saving", comparison.reduction
+    )
+
+
+def _quantity(claim: Claim, case: CaseResult, show: Callable[[Any], str]) -> Check:
+    assert case.baseline.measurement is not None
+    assert case.candidate.measurement is not None
+    attribute = ATTRIBUTES[claim.metric]
+    before = getattr(case.baseline.measurement, attribute)
+    after = getattr(case.candidate.measurement, attribute)
+    if before is None or after is None:
+        return Check(case.label, NOT_MEASURABLE, "-", f"{claim.metric} not recorded on both sides")
+    reduction = 1 - after / before if before else None
+    measured = f"{show(before)} -> {show(after)}"
+    if reduction is not None:
+        measured += f" ({fmt.percent(reduction)} less)"
+    failures = []
+    if claim.at_most is not None and after > claim.at_most:
+        failures.append(f"{show(after)} is more than the claimed {show(int(claim.at_most))}")
+    if claim.reduction is not None:
+        low = claim.reduction[0] / 100
+        if reduction is None or reduction < low:
+            failures.append(f"less than the claimed {fmt.percent(low)} reduction")
+    if failures:
+        return Check(case.label, NOT_MET, measured, "; ".join(failures), reduction)
+    return Check(case.label, MET, measured, "at least the claimed reduction", reduction)
+
+
+def _absolute(case: CaseResult) -> str:
+    if case.baseline.summary is None or case.candidate.summary is None:
+        return "-"
+    before, after = case.baseline.summary.median, case.candidate.summary.median
+    return f"{fmt.duration(before)} -> {fmt.duration(after)}"
+
+
+def _check(claim: Claim, case: CaseResult) -> Check:
+    if case.status != OK:
+        errors = [e for e in (case.baseline.error, case.candidate.error) if e]
+        why = f"measurement {case.status}" + (f": {errors[0]}" if errors else "")
+        return Check(case.label, NOT_MEASURABLE, case.status, why)
+    if claim.unmeasurable is not None:
+        return Check(case.label, NOT_MEASURABLE, _absolute(case), claim.unmeasurable)
+    if claim.metric == "latency":
+        return _latency(claim, case)
+    show = fmt.count if claim.metric == "queries" else fmt.size
+    return _quantity(claim, case, show)
+
+
+def _measured(claim: Claim, checks: list[Check]) -> str:
+    values = [c.value for c in checks if c.value is not None]
+    if claim.unmeasurable is not None:
+        shown = [c for c in checks if c.measured not in ("-", MISSING_TEXT, "failed")]
+        return "; ".join(f"{c.label}: {c.measured}" for c in shown) or "-"
+    if not values:
+        return "-"
+    if len(checks) == 1:
+        return checks[0].measured
+    word = fmt.saving if claim.metric == "latency" else (lambda v: f"{fmt.percent(v)} less")
+    low, high = min(values), max(values)
+    span = word(low) if low == high else f"{word(low)} to {word(high)}"
+    return f"{span} ({len(values)} of {len(checks)} cases measured)"
+
+
+def judge(claim: Claim, analysis: Analysis) -> Verdict:
+    cases, missing = _cases(claim, analysis)
+    checks = [Check(name, NOT_MEASURABLE, MISSING_TEXT, "not in the results") for name in missing]
+    checks += [_check(claim, case) for case in cases]
+    measured = _measured(claim, checks)
+    if claim.unmeasurable is not None:
+        return Verdict(claim, NOT_MEASURABLE, measured or "-", claim.unmeasurable, tuple(checks))
+    if not checks:
+        return Verdict(claim, NOT_MEASURABLE, "-", "no measurements for it", ())
+    failed = [c for c in checks if c.status == NOT_MET]
+    unknown = [c for c in checks if c.status == NOT_MEASURABLE]
+    if failed:
+        why = f"{len(failed)} of {len(checks)} not met: " + "; ".join(
+            f"{c.label}: {c.why}" for c in failed[:3]
+        )
+        return Verdict(claim, NOT_MET, measured, why, tuple(checks))
+    if unknown:
+        why = f"{len(unknown)} of {len(checks)} not measurable: " + "; ".join(
+            f"{c.label}: {c.why}" for c in unknown[:3]
+        )
+        return Verdict(claim, NOT_MEASURABLE, measured, why, tuple(checks))
+    return Verdict(claim, MET, measured, f"met in all {len(checks)} case(s)", tuple(checks))
+
+
+def judge_all(claims: tuple[Claim, ...], analysis: Analysis) -> list[Verdict]:
+    return [judge(claim, analysis) for claim in claims]

@@ -1,0 +1,112 @@
+"""Results for the report tests: one of every outcome a report must tell apart, and no database."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from bench.results import Measurement, Plan, Results, ScenarioInfo
+from tests.sample_results import plan, sample_results, timing
+
+
+def samples(center: float, *, seed: int, n: int = 12) -> tuple[float, ...]:
+    rng = np.random.default_rng(seed)
+    return tuple(round(float(x), 9) for x in rng.normal(center, center * 0.03, n))
+
+
+def _info(
+    name: str, group: str, cases: tuple[str, ...], *, variant: tuple[str, str] | None = None
+) -> ScenarioInfo:
+    baseline, candidate = variant or ("before", "after")
+    return ScenarioInfo(
+        name=name,
+        title=f"{group}: {name}",
+        group=group,
+        kind="variant" if variant else "migration",
+        baseline=baseline,
+        candidate=candidate,
+        description=f"{name} as the app runs it",
+        cases=cases,
+    )
+
+
+def _timed(
+    scenario: str,
+    case: str,
+    side: str,
+    center: float,
+    seed: int,
+    *,
+    plans: tuple[Plan, ...] = (),
+    rows: int | None = None,
+    queries: int = 1,
+    response_bytes: int | None = None,
+    peak_memory_bytes: int | None = None,
+) -> Measurement:
+    return Measurement(
+        scenario=scenario,
+        case=case,
+        side=side,
+        state=side if side in ("before", "after") else "after",
+        status="ok",
+        timing=timing(*samples(center, seed=seed)),
+        query_count=queries,
+        plans=plans,
+        rows=rows,
+        response_bytes=response_bytes,
+        peak_memory_bytes=peak_memory_bytes,
+    )
+
+
+def every_outcome() -> Results:
+    """tracking: much faster (meets its claim); journal: a little faster (misses its claim), one case
+    missing and one failed; wellness: 4 -> 2 queries; helpdesk: smaller response and memory."""
+    base = sample_results()
+    seq = plan("Seq Scan on tracking", index=None, hit=900, read=100)
+    idx = plan(
+        "Index Scan using tracking_people_date_idx on tracking", index="tracking_people_date_idx", hit=12
+    )
+    scenarios = (
+        _info("tracking_person_range", "tracking", ("heavy",)),
+        _info("journal_user_timeline", "journal", ("heavy", "typical", "light")),
+        _info("wellness_summary", "wellness", ("all",), variant=("n_plus_one", "prefetch")),
+        _info("helpdesk_load_peoples", "helpdesk", ("page_1",), variant=("legacy", "paginated")),
+    )
+    measurements = (
+        _timed("tracking_person_range", "heavy", "before", 0.0200, 1, plans=(seq,), rows=250),
+        _timed("tracking_person_range", "heavy", "after", 0.0020, 2, plans=(idx,), rows=250),
+        _timed("journal_user_timeline", "heavy", "before", 0.0100, 3),
+        _timed("journal_user_timeline", "heavy", "after", 0.0080, 4),
+        _timed("journal_user_timeline", "typical", "before", 0.0050, 5),
+        Measurement(
+            scenario="journal_user_timeline",
+            case="typical",
+            side="after",
+            state="after",
+            status="failed",
+            error="OperationalError: canceling statement due to statement timeout",
+        ),
+        # journal_user_timeline / light: never written (the runner died), so it must show as missing.
+        _timed("wellness_summary", "all", "n_plus_one", 0.0300, 6, queries=4),
+        _timed("wellness_summary", "all", "prefetch", 0.0100, 7, queries=2),
+        _timed(
+            "helpdesk_load_peoples",
+            "page_1",
+            "legacy",
+            0.2000,
+            8,
+            response_bytes=2_000_000,
+            peak_memory_bytes=8_000_000,
+        ),
+        _timed(
+            "helpdesk_load_peoples",
+            "page_1",
+            "paginated",
+            0.0100,
+            9,
+            response_bytes=12_000,
+            peak_memory_bytes=400_000,
+        ),
+    )
+    return dataclasses.replace(base, scenarios=scenarios, measurements=measurements)

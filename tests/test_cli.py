@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,21 +10,7 @@ import pytest
 from bench.cli import build_parser, main
 from bench.commands import discover
 from project import embedded
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `bench` in a child process, the way a user does, with the current environment plus env."""
-    return subprocess.run(
-        [sys.executable, "-m", "bench", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        check=False,
-        timeout=120,
-    )
+from tests.cli import bench, manage
 
 
 @pytest.mark.parametrize("command", [c.name for c in discover()])
@@ -45,28 +28,19 @@ def test_top_level_help_lists_every_command() -> None:
 
 
 def test_db_url_prints_the_configured_database(database_url: str) -> None:
-    result = run_cli("db", "url")
+    result = bench("db", "url")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == database_url
 
 
 def test_db_status_reports_the_database(database_url: str) -> None:
-    result = run_cli("db", "status")
+    result = bench("db", "status")
     assert result.returncode == 0, result.stderr
     assert "bench_test, owned by the harness" in result.stdout
 
 
 def test_db_status_of_the_embedded_server(database_url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "db", "status"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        check=False,
-        timeout=120,
-    )
+    result = bench("db", "status", drop=("DATABASE_URL",))
     assert result.returncode == 0, result.stderr
     assert f"data directory {os.environ['BENCH_PGDATA']}" in result.stdout
     assert "running, pid" in result.stdout
@@ -78,15 +52,7 @@ def test_database_url_is_honoured_by_manage_py(server_url: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS honoured")
         conn.execute("CREATE DATABASE honoured")
-    result = subprocess.run(
-        [sys.executable, "project/manage.py", "migrate", "attendance", "0030", "-v", "0"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "DATABASE_URL": url},
-        check=False,
-        timeout=120,
-    )
+    result = manage("migrate", "attendance", "0030", "-v", "0", env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     with psycopg.connect(url) as conn:
         names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'tracking'")}
@@ -95,7 +61,7 @@ def test_database_url_is_honoured_by_manage_py(server_url: str) -> None:
 
 
 def test_unreachable_database_url_is_a_one_line_error() -> None:
-    result = run_cli("db", "url", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"})
+    result = bench("db", "url", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"})
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -104,12 +70,12 @@ def test_unreachable_database_url_is_a_one_line_error() -> None:
 
 
 def test_db_stop_refuses_a_server_it_did_not_start() -> None:
-    result = run_cli("db", "stop", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"})
+    result = bench("db", "stop", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/nothing"})
     assert result.returncode == 2
     assert "only stops the embedded server" in result.stderr
 
 
 def test_unknown_subcommand_exits_2() -> None:
-    result = run_cli("frobnicate")
+    result = bench("frobnicate")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db.models import Max, QuerySet
 
 from bench.scenarios import Case, MigrationScenario, ranked_by_count, register, spread
 from project.apps.attendance.models import Tracking
 
-PERSON_WINDOW = dt.timedelta(days=30)
-IDENTIFIER_WINDOW = dt.timedelta(days=1)
 DEVICE_LATEST = 100
 
 
@@ -28,54 +26,48 @@ def _window(params: dict[str, Any]) -> tuple[dt.datetime, dt.datetime]:
     return dt.datetime.fromisoformat(params["start"]), dt.datetime.fromisoformat(params["end"])
 
 
+class _TrackingWindow(MigrationScenario):
+    """Rows of one value of `key` over the last `window` of data, oldest first."""
+
+    key: ClassVar[str]
+    window: ClassVar[dt.timedelta]
+
+    def draw_cases(self) -> list[Case]:
+        end = _window_end()
+        start = end - self.window
+        ranked = ranked_by_count(Tracking.objects.filter(receiveddate__range=(start, end)), self.key)
+        window = {"start": start.isoformat(), "end": end.isoformat()}
+        return [Case(case, {self.key: key, **window, "matching": n}) for case, key, n in spread(ranked)]
+
+    def queryset(self, params: dict[str, Any]) -> QuerySet[Tracking]:
+        lookup = {self.key: params[self.key], "receiveddate__range": _window(params)}
+        return Tracking.objects.filter(**lookup).order_by("receiveddate")
+
+
 @register
-class TrackingPersonRange(MigrationScenario):
+class TrackingPersonRange(_TrackingWindow):
     name = "tracking_person_range"
     title = "Tracking: one person's fixes over 30 days"
     group = "tracking"
+    key = "people_id"
+    window = dt.timedelta(days=30)
     description = (
         "Tracking.objects.filter(people_id=P, receiveddate__range=(start, end)).order_by('receiveddate'), "
         "the last 30 days of data; served by tracking_people_date_idx (people, receiveddate)."
     )
 
-    def draw_cases(self) -> list[Case]:
-        end = _window_end()
-        start = end - PERSON_WINDOW
-        ranked = ranked_by_count(Tracking.objects.filter(receiveddate__range=(start, end)), "people_id")
-        return [
-            Case(case, {"people_id": key, "start": start.isoformat(), "end": end.isoformat(), "matching": n})
-            for case, key, n in spread(ranked)
-        ]
-
-    def queryset(self, params: dict[str, Any]) -> QuerySet[Tracking]:
-        return Tracking.objects.filter(
-            people_id=params["people_id"], receiveddate__range=_window(params)
-        ).order_by("receiveddate")
-
 
 @register
-class TrackingIdentifierRange(MigrationScenario):
+class TrackingIdentifierRange(_TrackingWindow):
     name = "tracking_identifier_range"
     title = "Tracking: one identifier's fixes over one day"
     group = "tracking"
+    key = "identifier"
+    window = dt.timedelta(days=1)
     description = (
         "Tracking.objects.filter(identifier=I, receiveddate__range=(start, end)).order_by('receiveddate'), "
         "the last day of data; served by tracking_ident_date_idx (identifier, receiveddate)."
     )
-
-    def draw_cases(self) -> list[Case]:
-        end = _window_end()
-        start = end - IDENTIFIER_WINDOW
-        ranked = ranked_by_count(Tracking.objects.filter(receiveddate__range=(start, end)), "identifier")
-        return [
-            Case(case, {"identifier": key, "start": start.isoformat(), "end": end.isoformat(), "matching": n})
-            for case, key, n in spread(ranked)
-        ]
-
-    def queryset(self, params: dict[str, Any]) -> QuerySet[Tracking]:
-        return Tracking.objects.filter(
-            identifier=params["identifier"], receiveddate__range=_window(params)
-        ).order_by("receiveddate")
 
 
 @register

@@ -1,0 +1,39 @@
+"""Run `bench` the way a user does: a child process, the current environment plus overrides."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bench(
+    *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bench ARGS` in the repository, with env added and the variables in drop removed."""
+    environment = {k: v for k, v in os.environ.items() if k not in drop}
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**environment, **(env or {})},
+        check=False,
+        timeout=900,
+    )
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python project/manage.py ARGS`, as the project's own users run it."""
+    return subprocess.run(
+        [sys.executable, "project/manage.py", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        check=False,
+        timeout=300,
+    )

@@ -43,14 +43,14 @@ def _short(value: float) -> str:
     for limit, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
             return f"{value / limit:.3g}{unit}"
-    return f"{value:g}"
+    return f"{value:.3g}"
 
 
 def _log_x(ax: Axes) -> None:
     """Log scale with plain labels at 1-2-5 steps: "20", not "2 x 10^1"."""
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _short(value)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(axis="x", which="both", alpha=0.3)
 
@@ -131,7 +131,14 @@ def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
         return None
     figure = _figure(len(data) // 2 + 1)
     ax = figure.add_subplot()
-    boxes = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.6, showfliers=True)
+    boxes = ax.boxplot(
+        data,
+        orientation="horizontal",
+        patch_artist=True,
+        widths=0.6,
+        showfliers=True,
+        medianprops={"color": "black", "linewidth": 1.5},
+    )
     for patch, color in zip(boxes["boxes"], colors, strict=True):
         patch.set_facecolor(color)
         patch.set_alpha(0.7)

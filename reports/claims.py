@@ -157,6 +157,24 @@ def _absolute(case: CaseResult) -> str:
     return f"{fmt.duration(before)} -> {fmt.duration(after)}"
 
 
+def _absolute_span(cases: list[CaseResult]) -> str:
+    """Medians before and after, as ranges over the cases: the measured side of an absolute claim."""
+    pairs = [
+        (c.baseline.summary.median, c.candidate.summary.median)
+        for c in cases
+        if c.baseline.summary and c.candidate.summary
+    ]
+    if not pairs:
+        return "-"
+
+    def span(values: list[float]) -> str:
+        low, high = min(values), max(values)
+        return fmt.duration(low) if low == high else f"{fmt.duration(low)} to {fmt.duration(high)}"
+
+    before, after = span([b for b, _ in pairs]), span([a for _, a in pairs])
+    return f"medians {before} -> {after} ({len(pairs)} of {len(cases)} cases)"
+
+
 def _check(claim: Claim, case: CaseResult) -> Check:
     if case.status != OK:
         errors = [e for e in (case.baseline.error, case.candidate.error) if e]
@@ -170,11 +188,10 @@ def _check(claim: Claim, case: CaseResult) -> Check:
     return _quantity(claim, case, show)
 
 
-def _measured(claim: Claim, checks: list[Check]) -> str:
+def _measured(claim: Claim, checks: list[Check], cases: list[CaseResult]) -> str:
     values = [c.value for c in checks if c.value is not None]
     if claim.unmeasurable is not None:
-        shown = [c for c in checks if c.measured not in ("-", MISSING_TEXT, "failed")]
-        return "; ".join(f"{c.label}: {c.measured}" for c in shown) or "-"
+        return _absolute_span(cases)
     if not values:
         return "-"
     if len(checks) == 1:
@@ -189,7 +206,7 @@ def judge(claim: Claim, analysis: Analysis) -> Verdict:
     cases, missing = _cases(claim, analysis)
     checks = [Check(name, NOT_MEASURABLE, MISSING_TEXT, "not in the results") for name in missing]
     checks += [_check(claim, case) for case in cases]
-    measured = _measured(claim, checks)
+    measured = _measured(claim, checks, cases)
     if claim.unmeasurable is not None:
         return Verdict(claim, NOT_MEASURABLE, measured or "-", claim.unmeasurable, tuple(checks))
     if not checks:

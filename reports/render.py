@@ -255,7 +255,11 @@ def context(
     analysis: Analysis, written_charts: list[charts.Chart], verdicts: list[claims.Verdict]
 ) -> dict[str, Any]:
     results = analysis.results
-    cold = analyze(dataclasses.replace(results, measurements=results.cold)) if results.cold else None
+    # The cold series covers only some scenarios by design; the others are not "missing" from it.
+    cold_names = {m.scenario for m in results.cold}
+    cold_infos = tuple(i for i in results.scenarios if i.name in cold_names)
+    cold_results = dataclasses.replace(results, scenarios=cold_infos, measurements=results.cold)
+    cold = analyze(cold_results) if results.cold else None
     dataset = results.dataset
     env = results.environment
     reproduce = results.command

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from bench.results import Measurement, Plan, Results, ScenarioInfo
+from bench.results import Costs, Measurement, MigrationCost, Plan, RelationSize, Results, ScenarioInfo
 from tests.sample_results import plan, sample_results, timing
 
 
@@ -110,3 +110,39 @@ def every_outcome() -> Results:
         ),
     )
     return dataclasses.replace(base, scenarios=scenarios, measurements=measurements)
+
+
+def with_costs_and_cold() -> Results:
+    """every_outcome plus what the indexes cost and a cold series for the tracking scenario only."""
+    results = every_outcome()
+    costs = Costs(
+        database="bench_costs",
+        migrations=(
+            MigrationCost(
+                migration="attendance.0031_add_tracking_performance_indexes",
+                variant="plain",
+                table="tracking",
+                lock="SHARE",
+                seconds=1.25,
+                statements=(),
+                max_write_stall_s=1.2,
+                writes_during=3,
+                invalid_indexes=(),
+            ),
+        ),
+        sizes_before=(RelationSize("tracking", "tracking", "table", 4_000_000),),
+        sizes_after=(
+            RelationSize("tracking", "tracking", "table", 4_000_000),
+            RelationSize("tracking", "tracking_people_date_idx", "index", 900_000),
+        ),
+        writes=(),
+    )
+    cold = tuple(
+        dataclasses.replace(m, timing=timing(*samples(center, seed=seed)))
+        for m, center, seed in (
+            (results.find("tracking_person_range", "heavy", "before"), 0.050, 11),
+            (results.find("tracking_person_range", "heavy", "after"), 0.004, 12),
+        )
+        if m is not None
+    )
+    return dataclasses.replace(results, costs=costs, cold=cold)

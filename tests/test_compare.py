@@ -1,0 +1,230 @@
+"""`bench compare A.json B.json`: what counts as a regression, the outputs, and the bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import compare, worktree
+from bench.cli import main
+from bench.commands.compare import threshold
+from bench.errors import UsageError
+from tests.compare_fixtures import INDEX, base_results, head_results, measurement, samples, write, write_raw
+from tests.sample_results import plan, timing
+
+
+def run_compare(tmp_path: Path, base: object, head: object, *extra: str) -> int:
+    base_path = write(base, tmp_path / "base.json")  # type: ignore[arg-type]
+    head_path = write(head, tmp_path / "head.json")  # type: ignore[arg-type]
+    return main(["compare", str(base_path), str(head_path), "--output", str(tmp_path / "out"), *extra])
+
+
+def test_a_rerun_of_the_same_code_is_no_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    assert run_compare(tmp_path, base, head_results(base)) == 0
+    out = capsys.readouterr().out
+    assert "REGRESSION" not in out
+    assert "0 regressed, 0 improved, 4 unchanged" in out
+
+
+def test_an_index_no_longer_used_is_a_regression_naming_scenario_and_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    seq = plan("Seq Scan on tracking", index=None, hit=900, read=100)
+    after = dataclasses.replace(measurement(base, "tracking_person_range", "after"), plans=(seq,))
+    assert run_compare(tmp_path, base, head_results(base, tracking_person_range__after=after)) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("REGRESSION tracking_person_range[heavy] after"))
+    assert f"index no longer used: {INDEX}" in line
+    assert f"Index Scan using {INDEX} on tracking` -> `Seq Scan on tracking" in line
+    markdown = (tmp_path / "out" / "COMPARISON.md").read_text(encoding="utf-8")
+    regressions = markdown.split("### Regressions")[1].split("### Improvements")[0]
+    assert "`tracking_person_range`" in regressions
+    assert "Seq Scan on tracking" in regressions
+
+
+def test_more_queries_is_a_regression_even_with_identical_timings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    prefetch = measurement(base, "wellness_summary", "prefetch")
+    nplus1 = dataclasses.replace(prefetch, query_count=4)
+    assert run_compare(tmp_path, base, head_results(base, wellness_summary__prefetch=nplus1)) == 1
+    assert "REGRESSION wellness_summary[all] prefetch: more queries: 2 -> 4" in capsys.readouterr().out
+
+
+def test_fewer_queries_and_a_new_index_are_improvements(tmp_path: Path) -> None:
+    base = base_results()
+    idx = plan(f"Index Scan using {INDEX} on tracking", index=INDEX, hit=12)
+    before = dataclasses.replace(measurement(base, "tracking_person_range", "before"), plans=(idx,))
+    n_plus_one = dataclasses.replace(measurement(base, "wellness_summary", "n_plus_one"), query_count=2)
+    head = head_results(base, tracking_person_range__before=before, wellness_summary__n_plus_one=n_plus_one)
+    assert run_compare(tmp_path, base, head) == 0
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    verdicts = {(r["scenario"], r["side"]): r["verdict"] for r in data["rows"]}
+    assert verdicts[("tracking_person_range", "before")] == compare.IMPROVEMENT
+    assert verdicts[("wellness_summary", "n_plus_one")] == compare.IMPROVEMENT
+    assert data["regressed"] is False
+    assert data["counts"] == {"regression": 0, "improvement": 2, "unchanged": 2}
+
+
+def test_a_significant_slowdown_beyond_the_threshold_is_a_regression(tmp_path: Path) -> None:
+    base = base_results()
+    slow = dataclasses.replace(
+        measurement(base, "tracking_person_range", "after"), timing=timing(*samples(0.003, shift=3))
+    )
+    assert run_compare(tmp_path, base, head_results(base, tracking_person_range__after=slow)) == 1
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    row = next(r for r in data["rows"] if r["verdict"] == compare.REGRESSION)
+    assert (row["scenario"], row["side"]) == ("tracking_person_range", "after")
+    assert [f["metric"] for f in row["findings"]] == ["time"]
+    assert row["timing"]["p_value"] < data["alpha_per_test"]
+
+
+def test_a_slowdown_within_the_threshold_passes(tmp_path: Path) -> None:
+    base = base_results()
+    slightly = dataclasses.replace(
+        measurement(base, "tracking_person_range", "after"), timing=timing(*samples(0.00215, shift=3))
+    )
+    head = head_results(base, tracking_person_range__after=slightly)
+    assert run_compare(tmp_path, base, head, "--threshold", "10%") == 0
+    assert run_compare(tmp_path, base, head, "--threshold", "2%") == 1
+
+
+def test_a_measurement_that_fails_in_head_is_a_regression(tmp_path: Path) -> None:
+    base = base_results()
+    failed = dataclasses.replace(
+        measurement(base, "wellness_summary", "prefetch"), status="failed", error="boom", timing=None
+    )
+    assert run_compare(tmp_path, base, head_results(base, wellness_summary__prefetch=failed)) == 1
+
+
+def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> None:
+    base = base_results()
+    assert run_compare(tmp_path, base, head_results(base)) == 0
+    out = tmp_path / "out"
+    markdown = (out / "COMPARISON.md").read_text(encoding="utf-8")
+    assert markdown.startswith("## Benchmark comparison: `")
+    assert "**No regression**" in markdown
+    assert "![HEAD/BASE median time per measurement](charts/comparison_time.png)" in markdown
+    assert (out / "charts" / "comparison_time.png").read_bytes().startswith(b"\x89PNG")
+    text = (out / "comparison.json").read_text(encoding="utf-8")
+    data = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON {name}"))
+    assert data["comparison_version"] == compare.COMPARISON_VERSION
+    assert data["head"]["commit"] == "def5678"
+
+
+def bad(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["compare", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bench: error: ")
+    assert err.count("\n") == 1
+    return err
+
+
+def test_the_same_file_twice_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(base_results(), tmp_path / "a.json")
+    assert "same file" in bad(capsys, str(path), str(path), "--output", str(tmp_path / "out"))
+    copy = tmp_path / "b.json"
+    copy.write_bytes(path.read_bytes())
+    assert "identical" in bad(capsys, str(path), str(copy), "--output", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_another_schema_version_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = write(base_results(), tmp_path / "a.json")
+    old = write_raw({"schema_version": 0}, tmp_path / "old.json")
+    assert "schema version 0" in bad(capsys, str(base), str(old))
+
+
+def test_results_of_other_data_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = base_results()
+    head = head_results(base)
+    other = dataclasses.replace(head, dataset=dataclasses.replace(head.dataset, fingerprint="0" * 16))
+    a, b = write(base, tmp_path / "a.json"), write(other, tmp_path / "b.json")
+    assert "different dataset fingerprint" in bad(capsys, str(a), str(b))
+
+
+def test_a_missing_file_and_a_file_with_a_ref_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = write(base_results(), tmp_path / "a.json")
+    assert "no results file" in bad(capsys, str(a), str(tmp_path / "nope.json"))
+    assert "not one of each" in bad(capsys, str(a), "HEAD")
+
+
+def test_run_options_with_files_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = base_results()
+    a, b = write(base, tmp_path / "a.json"), write(head_results(base), tmp_path / "b.json")
+    assert "only apply when" in bad(capsys, str(a), str(b), "--quick")
+
+
+@pytest.mark.parametrize(("text", "value"), [("10%", 0.10), ("2.5%", 0.025), ("0.1", 0.1), ("0%", 0.0)])
+def test_threshold_accepts_percentages_and_fractions(text: str, value: float) -> None:
+    assert threshold(text) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("text", ["ten", "10", "-5%", "%"])
+def test_threshold_refuses_the_rest(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", "a.json", "b.json", "--threshold", text])
+    assert exited.value.code == 2
+
+
+def test_a_directory_that_is_not_a_repository_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "not inside a git repository" in bad(capsys, "main", "HEAD", "--repo", str(tmp_path))
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def small_repo(tmp_path: Path) -> Path:
+    """A git repository with one commit and an uncommitted change."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "a.txt").write_text("one\n", encoding="utf-8")
+    git(repo, "add", "a.txt")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "one")
+    (repo / "a.txt").write_text("uncommitted\n", encoding="utf-8")
+    return repo
+
+
+def test_an_unknown_ref_is_refused(small_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "unknown git ref 'no-such-branch'" in bad(
+        capsys, "main", "no-such-branch", "--repo", str(small_repo)
+    )
+
+
+def test_a_worktree_is_removed_when_the_run_fails(small_repo: Path, tmp_path: Path) -> None:
+    commit = worktree.resolve_ref(small_repo, "main")
+    where = tmp_path / "tree"
+    seen: list[tuple[str, int]] = []
+
+    def fail_inside() -> None:
+        with worktree.checkout(small_repo, commit, where) as tree:
+            seen.append(((tree / "a.txt").read_text(encoding="utf-8"), len(worktree.worktrees(small_repo))))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        fail_inside()
+    assert seen == [("one\n", 2)]
+    assert not where.exists()
+    assert worktree.worktrees(small_repo) == [small_repo.resolve()]
+    assert (small_repo / "a.txt").read_text(encoding="utf-8") == "uncommitted\n"
+
+
+def test_resolve_ref_refuses_options(small_repo: Path) -> None:
+    with pytest.raises(UsageError, match="not a git ref"):
+        worktree.resolve_ref(small_repo, "--all")

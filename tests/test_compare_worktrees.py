@@ -20,9 +20,8 @@ import pytest
 
 from bench import results
 from project import embedded
+from tests.cli import REPO, bench
 from tests.compare_fixtures import base_results
-
-REPO = Path(__file__).resolve().parent.parent
 
 FAKE_MAIN = f"""
 import json, os, subprocess, sys, time, uuid
@@ -112,11 +111,7 @@ def snapshot(repo: Path) -> dict[str, object]:
 
 
 def compare_refs(repo: Path, out: Path, *refs: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bench", "compare", *refs, "--output", str(out)],
-        cwd=REPO, capture_output=True, text=True, check=False, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )  # fmt: skip
+    return bench("compare", *refs, "--output", str(out))
 
 
 def cmp_databases(server_url: str) -> list[str]:
@@ -151,7 +146,7 @@ def test_an_interrupted_compare_leaves_no_worktree(fake_repo: Path, tmp_path: Pa
     process = subprocess.Popen(
         [sys.executable, "-m", "bench", "compare", "sleepy", "main", "--repo", str(fake_repo),
          "--output", str(tmp_path / "out")],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "FAKE_STARTED": str(started)},
+        cwd=REPO, env={**os.environ, "FAKE_STARTED": str(started)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from bench import db
 from bench.costs.migrations import forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, orm_create_cost
-from bench.results import Costs
+from bench.results import Costs, WriteCost
 from bench.states import State, move_to
 from project import embedded
 
@@ -34,6 +34,13 @@ def _clone(main: db.Target, name: str) -> db.Target:
     return db.Target(embedded.with_database(main.url, name), embedded=main.embedded)
 
 
+def _writes(url: str, state: State, *, copy_rows: int, orm_rows: int) -> list[WriteCost]:
+    return [
+        orm_create_cost(url, WRITE_TABLE, orm_rows, state.name),
+        copy_cost(url, WRITE_TABLE, copy_rows, state.name),
+    ]
+
+
 def collect_costs(main: db.Target, states: tuple[State, State], *, copy_rows: int, orm_rows: int) -> Costs:
     before, after = states
     clone = _clone(main, f"{main.name}_costs")
@@ -41,17 +48,14 @@ def collect_costs(main: db.Target, states: tuple[State, State], *, copy_rows: in
         db.switch_django(clone)
         move_to(before)
         tables = sorted({t for m in forward_plan(after) for t in tables_of(m)} | {WRITE_TABLE})
+        # Sizes first, on the untouched copy in both states: later steps insert rows.
         sizes_before = relation_sizes(tables)
-        writes = [
-            copy_cost(clone.url, WRITE_TABLE, copy_rows, before.name),
-            orm_create_cost(clone.url, WRITE_TABLE, orm_rows, before.name),
-        ]
-        migrations = migration_costs(clone.url, after)
+        move_to(after)
         sizes_after = relation_sizes(tables)
-        writes += [
-            copy_cost(clone.url, WRITE_TABLE, copy_rows, after.name),
-            orm_create_cost(clone.url, WRITE_TABLE, orm_rows, after.name),
-        ]
+        move_to(before)
+        writes = _writes(clone.url, before, copy_rows=copy_rows, orm_rows=orm_rows)
+        migrations = migration_costs(clone.url, after)
+        writes += _writes(clone.url, after, copy_rows=copy_rows, orm_rows=orm_rows)
     finally:
         db.switch_django(main)
         db.drop_owned_database(embedded.with_database(main.url, "postgres"), clone.name)

@@ -28,6 +28,7 @@ class Chart:
     filename: str  # relative to the charts directory
     title: str
     caption: str
+    section: str = "main"  # where the report shows it: "main" (the Charts section), "scale", "costs"
 
 
 def _label(case: CaseResult) -> str:
@@ -35,27 +36,27 @@ def _label(case: CaseResult) -> str:
     return text if case.status == "ok" else f"{text} ({case.status})"
 
 
-def _figure(rows: int) -> Figure:
+def new_figure(rows: int) -> Figure:
     return Figure(figsize=(WIDTH_IN, max(2.5, 0.42 * rows + 1.6)), dpi=DPI, layout="constrained")
 
 
-def _short(value: float) -> str:
+def short(value: float) -> str:
     for limit, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
             return f"{value / limit:.3g}{unit}"
     return f"{value:.3g}"
 
 
-def _log_x(ax: Axes) -> None:
+def log_x(ax: Axes) -> None:
     """Log scale with plain labels at 1-2-5 steps: "20", not "2 x 10^1"."""
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: _short(value)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: short(value)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(axis="x", which="both", alpha=0.3)
 
 
-def _save(figure: Figure, directory: Path, filename: str) -> None:
+def save(figure: Figure, directory: Path, filename: str) -> None:
     figure.savefig(directory / filename, format="png", metadata={"Software": None})
 
 
@@ -88,10 +89,10 @@ def _paired_bars(
         xerr = np.array([lows, highs]) if error and ys else None
         bars = ax.barh(ys, widths, height=height, color=color, label=name, xerr=xerr, capsize=3)
         if annotate:
-            ax.bar_label(bars, fmt=_short, padding=3, fontsize="small")
+            ax.bar_label(bars, fmt=short, padding=3, fontsize="small")
     ax.set_yticks(positions, [_label(c) for c in cases])
     ax.invert_yaxis()
-    _log_x(ax)
+    log_x(ax)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=2, fontsize="small", frameon=False)
 
 
@@ -99,7 +100,7 @@ def _latency(analysis: Analysis, directory: Path) -> Chart | None:
     cases = [c for c in analysis.all_cases() if c.baseline.summary or c.candidate.summary]
     if not cases:
         return None
-    figure = _figure(len(cases))
+    figure = new_figure(len(cases))
     ax = figure.add_subplot()
     _paired_bars(
         ax,
@@ -113,7 +114,7 @@ def _latency(analysis: Analysis, directory: Path) -> Chart | None:
     )
     ax.set_xlabel("median latency, ms (log scale); error bars: bootstrap CI of the median")
     ax.set_title("Latency before and after, per scenario and case")
-    _save(figure, directory, "latency.png")
+    save(figure, directory, "latency.png")
     return Chart("latency.png", "Median latency, before and after", "Shorter is faster. Log scale.")
 
 
@@ -129,7 +130,7 @@ def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
             colors.append(color)
     if not data:
         return None
-    figure = _figure(len(data) // 2 + 1)
+    figure = new_figure(len(data) // 2 + 1)
     ax = figure.add_subplot()
     boxes = ax.boxplot(
         data,
@@ -144,10 +145,10 @@ def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
         patch.set_alpha(0.7)
     ax.set_yticks(np.arange(1, len(data) + 1), labels, fontsize="small")
     ax.invert_yaxis()
-    _log_x(ax)
+    log_x(ax)
     ax.set_xlabel("latency per round, ms (log scale)")
     ax.set_title("Latency distributions (box: quartiles, whiskers: 1.5 IQR)")
-    _save(figure, directory, "distributions.png")
+    save(figure, directory, "distributions.png")
     return Chart("distributions.png", "Latency distributions", "Every timed round, per side.")
 
 
@@ -164,12 +165,12 @@ def _per_case_metric(
     cases = [c for c in analysis.all_cases() if value(c.baseline) or value(c.candidate)]
     if not cases:
         return None
-    figure = _figure(len(cases))
+    figure = new_figure(len(cases))
     ax = figure.add_subplot()
     _paired_bars(ax, cases, value, annotate=True)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    _save(figure, directory, filename)
+    save(figure, directory, filename)
     return Chart(filename, title, caption)
 
 

@@ -17,7 +17,7 @@ import jinja2
 
 from bench import stats
 from bench.results import Measurement, Plan, Results
-from reports import charts, claims, fmt
+from reports import charts, claims, cost_charts, fmt, scaling, tradeoff, warm_cold
 from reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
@@ -183,59 +183,6 @@ def _claims(verdicts: Iterable[claims.Verdict]) -> list[dict[str, Any]]:
     ]
 
 
-def _costs(results: Results) -> dict[str, Any] | None:
-    costs = results.costs
-    if costs is None:
-        return None
-    before = {(s.table, s.relation): s.bytes for s in costs.sizes_before}
-    sizes = [
-        {
-            "table": s.table,
-            "relation": s.relation,
-            "kind": s.kind,
-            "before": fmt.size(before.get((s.table, s.relation)))
-            if (s.table, s.relation) in before
-            else "absent",
-            "after": fmt.size(s.bytes),
-        }
-        for s in costs.sizes_after
-    ]
-    after_names = {(s.table, s.relation) for s in costs.sizes_after}
-    sizes += [
-        {"table": t, "relation": r, "kind": "index", "before": fmt.size(b), "after": "dropped"}
-        for (t, r), b in before.items()
-        if (t, r) not in after_names
-    ]
-    return {
-        "database": costs.database,
-        "migrations": [
-            {
-                "migration": m.migration,
-                "variant": m.variant,
-                "table": m.table,
-                "lock": m.lock,
-                "seconds": fmt.duration(m.seconds),
-                "stall": fmt.duration(m.max_write_stall_s),
-                "writes": fmt.count(m.writes_during),
-                "invalid": ", ".join(m.invalid_indexes) or "none",
-            }
-            for m in costs.migrations
-        ],
-        "sizes": sizes,
-        "writes": [
-            {
-                "state": w.state,
-                "table": w.table,
-                "method": w.method,
-                "rows": fmt.count(w.rows),
-                "rate": f"{w.rows_per_s:,.0f}",
-                "wal": fmt.size(w.wal_bytes_per_row),
-            }
-            for w in costs.writes
-        ],
-    }
-
-
 def _methodology(results: Results) -> dict[str, Any]:
     timings = [m.timing for m in results.measurements if m.timing is not None]
     plan_modes = sorted({p.plan_mode for m in results.measurements for p in m.plans})
@@ -249,6 +196,14 @@ def _methodology(results: Results) -> dict[str, Any]:
         "cold": bool(results.cold),
         "scales": len(results.scales),
     }
+
+
+def _charts(written: list[charts.Chart], section: str) -> list[dict[str, str]]:
+    return [
+        {"path": f"{CHARTS_DIR}/{c.filename}", "title": c.title, "caption": c.caption}
+        for c in written
+        if c.section == section
+    ]
 
 
 def context(
@@ -271,10 +226,12 @@ def context(
         "findings": _findings(analysis),
         "problems": [_summary_row(c) for c in analysis.all_cases() if c.status != OK],
         "claims": _claims(verdicts),
-        "charts": [
-            {"path": f"{CHARTS_DIR}/{c.filename}", "title": c.title, "caption": c.caption}
-            for c in written_charts
-        ],
+        "charts": _charts(written_charts, "main"),
+        "scale_charts": _charts(written_charts, cost_charts.SCALE),
+        "cost_charts": _charts(written_charts, cost_charts.COSTS),
+        "tradeoff": tradeoff.summary_context(analysis),
+        "scale": scaling.context(results),
+        "warm_cold": warm_cold.context(results),
         "scenarios": [_scenario(s) for s in analysis.scenarios],
         "states": [
             {
@@ -286,7 +243,7 @@ def context(
             }
             for s in results.states
         ],
-        "costs": _costs(results),
+        "costs": tradeoff.detail_context(results.costs),
         "cold": [_summary_row(c) for c in cold.all_cases()] if cold else [],
         "dataset": {
             "profile": dataset.profile or "custom",
@@ -333,7 +290,7 @@ def render(results: Results, output: Path, *, claims_path: Path = claims.DEFAULT
     for stale in chart_dir.glob("*.png") if chart_dir.is_dir() else ():
         stale.unlink()
     analysis = analyze(results)
-    written_charts = charts.draw_all(analysis, chart_dir)
+    written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(results, chart_dir)
     verdicts = claims.judge_all(claim_list, analysis)
     text = render_markdown(analysis, written_charts, verdicts)
     report = output / REPORT_NAME

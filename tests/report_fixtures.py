@@ -6,7 +6,17 @@ import dataclasses
 
 import numpy as np
 
-from bench.results import Costs, Measurement, MigrationCost, Plan, RelationSize, Results, ScenarioInfo
+from bench.results import (
+    Costs,
+    Measurement,
+    MigrationCost,
+    Plan,
+    RelationSize,
+    Results,
+    ScaleRun,
+    ScenarioInfo,
+    WriteCost,
+)
 from tests.sample_results import plan, sample_results, timing
 
 
@@ -146,3 +156,83 @@ def with_costs_and_cold() -> Results:
         if m is not None
     )
     return dataclasses.replace(results, costs=costs, cold=cold)
+
+
+SCALE_ROWS = (1_000, 10_000, 100_000)
+
+
+def _scale_run(rows: int, seed: int) -> ScaleRun:
+    """A seq scan that grows with the rows before the migration, an index lookup that barely does after."""
+    thousands = rows / 1_000
+    centers = {
+        ("tracking_person_range", "before"): 0.0002 * thousands,
+        ("tracking_person_range", "after"): 0.0005 * thousands**0.05,
+        ("journal_user_timeline", "before"): 0.0010 * thousands**0.5,
+        ("journal_user_timeline", "after"): 0.0008 * thousands**0.1,
+    }
+    measurements = tuple(
+        _timed(scenario, "typical", side, center, seed + i)
+        for i, ((scenario, side), center) in enumerate(centers.items())
+    )
+    return ScaleRun(
+        counts={"tenants": 3, "people": 60, "tracking": rows, "journal": rows},
+        fingerprint=f"scale{rows}",
+        measurements=measurements,
+    )
+
+
+def with_everything() -> Results:
+    """with_costs_and_cold plus both variants of both migrations, write costs and a three-size scale curve.
+
+    The main run has journal_user_timeline / typical "before" (4,000 journal rows) but not "after" (it
+    failed), so only the before line gains the main run's point."""
+    results = with_costs_and_cold()
+    assert results.costs is not None
+    tracking_plain = results.costs.migrations[0]
+    migrations = (
+        tracking_plain,
+        dataclasses.replace(
+            tracking_plain,
+            variant="concurrent",
+            lock="SHARE UPDATE EXCLUSIVE",
+            seconds=2.5,
+            max_write_stall_s=0.004,
+        ),
+        MigrationCost(
+            migration="journal.0016_optimize_entry_indexes",
+            variant="plain",
+            table="journal_journalentry",
+            lock="ACCESS EXCLUSIVE",
+            seconds=0.5,
+            statements=(),
+            max_write_stall_s=0.45,
+            writes_during=2,
+            invalid_indexes=(),
+        ),
+    )
+    sizes_before = (
+        *results.costs.sizes_before,
+        RelationSize("journal_journalentry", "journal_journalentry", "table", 3_000_000),
+        RelationSize("journal_journalentry", "journal_user_ts_idx", "index", 500_000),
+    )
+    sizes_after = (
+        *results.costs.sizes_after,
+        RelationSize("tracking", "tracking_ident_date_idx", "index", 1_100_000),
+        RelationSize("journal_journalentry", "journal_journalentry", "table", 3_000_000),
+        RelationSize("journal_journalentry", "journal_user_ts_desc_idx", "index", 520_000),
+    )
+    writes = (
+        WriteCost("before", "tracking", "copy", 10_000, 0.1, 4_000_000),
+        WriteCost("after", "tracking", "copy", 10_000, 0.7, 7_500_000),
+        WriteCost("before", "tracking", "orm_create", 200, 0.25, 130_000),
+        WriteCost("after", "tracking", "orm_create", 200, 0.3, 190_000),
+    )
+    costs = dataclasses.replace(
+        results.costs,
+        migrations=migrations,
+        sizes_before=sizes_before,
+        sizes_after=sizes_after,
+        writes=writes,
+    )
+    scales = tuple(_scale_run(rows, seed=100 + 10 * i) for i, rows in enumerate(SCALE_ROWS))
+    return dataclasses.replace(results, costs=costs, scales=scales)

@@ -1,0 +1,227 @@
+"""The report's issue-7 parts, from results fixtures and no database: what the indexes cost next to the
+speedup, the scale curve with its fitted slopes, warm against cold, and a one-line note for each absent part.
+
+Expected figures are computed here with the same functions the report uses, from the fixture's data."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from bench import stats
+from bench.results import Results
+from reports import fmt, render, scaling, tradeoff, warm_cold
+from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
+
+
+@pytest.fixture(scope="module")
+def results() -> Results:
+    return with_everything()
+
+
+@pytest.fixture(scope="module")
+def rendered(results: Results, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    output = tmp_path_factory.mktemp("report")
+    return output, render.render(results, output).report.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def rendered_without_extras(tmp_path_factory: pytest.TempPathFactory) -> str:
+    output = tmp_path_factory.mktemp("plain")
+    return render.render(every_outcome(), output).report.read_text(encoding="utf-8")
+
+
+def section(markdown: str, heading: str) -> str:
+    """The text under a heading, up to the next heading of any level."""
+    assert heading in markdown, heading
+    return re.split(r"\n#{2,4} ", markdown.split(heading, 1)[1], maxsplit=1)[0]
+
+
+def test_what_it_costs_shows_locks_stalls_and_times_of_both_variants(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    block = section(rendered[1], "### What it costs")
+    assert results.costs is not None
+    for cost in results.costs.migrations:
+        expected = (
+            f"{fmt.duration(cost.seconds)} under {cost.lock}, longest write stall "
+            f"{fmt.duration(cost.max_write_stall_s)}"
+        )
+        assert expected in block
+    assert "under SHARE," in block
+    assert "under SHARE UPDATE EXCLUSIVE," in block
+    # The journal migration was measured plain only: its concurrent variant says so.
+    journal = block.split("journal.0016_optimize_entry_indexes", 1)[1]
+    assert "`RemoveIndexConcurrently`: not measured" in journal
+
+
+def test_what_it_costs_shows_the_bytes_the_new_indexes_add(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    block = section(rendered[1], "### What it costs")
+    assert results.costs is not None
+    summaries = {m.migration: m for m in tradeoff.migrations(results.costs)}
+    tracking = summaries["attendance.0031_add_tracking_performance_indexes"]
+    added = sum(
+        s.bytes for s in results.costs.sizes_after if s.table == "tracking" and s.kind == "index"
+    ) - sum(s.bytes for s in results.costs.sizes_before if s.table == "tracking" and s.kind == "index")
+    assert tracking.index_bytes_added == added == 2_000_000
+    assert f"({tradeoff.signed_size(added)})" in block
+    journal = summaries["journal.0016_optimize_entry_indexes"]
+    assert journal.index_bytes_added == 20_000
+    assert f"{fmt.size(500_000)} -> {fmt.size(520_000)} (+{fmt.size(20_000)})" in block
+
+
+def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    block = section(rendered[1], "### What it costs")
+    assert results.costs is not None
+    slowdowns = {w.method: w for w in tradeoff.write_slowdowns(results.costs)}
+    assert set(slowdowns) == {"copy", "orm_create"}
+    copy = slowdowns["copy"]
+    assert copy.before.rows_per_s == pytest.approx(100_000)
+    assert copy.after.rows_per_s == pytest.approx(10_000 / 0.7)
+    assert fmt.ratio(copy.throughput_ratio) == "7.00x slower"
+    assert copy.wal_ratio == pytest.approx(750 / 400)
+    for slowdown in slowdowns.values():
+        assert tradeoff.writes_line(slowdown) in block
+    speedup = stats.compare(
+        *(
+            m.timing.samples_s
+            for m in results.measurements
+            if m.timing and m.scenario == "tracking_person_range"
+        )
+    )
+    assert f"reads: 1 of 1 `tracking` cases significantly faster ({fmt.ratio(speedup.ratio)})" in block
+
+
+def test_cost_charts_are_linked_and_exist(rendered: tuple[Path, str]) -> None:
+    output, markdown = rendered
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert {"charts/scale.png", "charts/writes.png", "charts/index_sizes.png"} <= set(links)
+    for link in links:
+        assert (output / link).is_file(), link
+    # The cost charts sit in the cost block, the scale chart in its section, not in the general list.
+    assert "charts/writes.png" in section(markdown, "### What it costs")
+    assert "charts/scale.png" in section(markdown, "## Scale curve")
+    assert "charts/scale.png" not in section(markdown, "## Charts")
+
+
+def test_the_scale_series_has_one_point_per_scale_and_side(results: Results) -> None:
+    lines = {(line.scenario, line.side): line for line in scaling.lines(results)}
+    assert set(lines) == {
+        ("tracking_person_range", "before"),
+        ("tracking_person_range", "after"),
+        ("journal_user_timeline", "before"),
+        ("journal_user_timeline", "after"),
+    }
+    for (scenario, side), line in lines.items():
+        scale_points = [p.rows for p in line.points if p.source == scaling.SCALE_RUN]
+        assert tuple(scale_points) == SCALE_ROWS, (scenario, side)
+    # The main run measured journal_user_timeline / typical before (4,000 journal rows), not after (failed);
+    # it has no typical case of tracking_person_range at all.
+    main = {key: [p.rows for p in line.points if p.source == scaling.MAIN_RUN] for key, line in lines.items()}
+    assert main[("journal_user_timeline", "before")] == [results.dataset.counts["journal"]]
+    assert main[("journal_user_timeline", "after")] == []
+    assert main[("tracking_person_range", "before")] == []
+
+
+def test_the_fitted_slopes_tell_a_scan_from_an_index_lookup(results: Results) -> None:
+    lines = {(line.scenario, line.side): line for line in scaling.lines(results)}
+    scan, lookup = lines[("tracking_person_range", "before")], lines[("tracking_person_range", "after")]
+    assert scan.slope is not None
+    assert lookup.slope is not None
+    # The fixture's medians grow as rows^1 and rows^0.05, with a few percent of noise.
+    assert scan.slope == pytest.approx(1.0, abs=0.05)
+    assert lookup.slope == pytest.approx(0.05, abs=0.05)
+    assert "as a scan does" in scaling.slope_words(scan.slope)
+    assert "as an index lookup does" in scaling.slope_words(lookup.slope)
+
+
+def test_the_scale_section_prints_the_fitted_slopes_and_the_medians(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    text = section(rendered[1], "## Scale curve")
+    for line in scaling.lines(results):
+        assert line.slope is not None
+        assert f"{line.side}: slope {line.slope:.2f}, {scaling.slope_words(line.slope)}" in text
+    run = results.scales[1]
+    assert run.counts["tracking"] == SCALE_ROWS[1]
+    by_side = {m.side: m for m in run.measurements if m.scenario == "tracking_person_range"}
+    before, after = (by_side[s].timing for s in ("before", "after"))
+    assert before is not None
+    assert after is not None
+    comparison = stats.compare(before.samples_s, after.samples_s)
+    row = next(r for r in text.splitlines() if r.startswith(f"| {fmt.count(SCALE_ROWS[1])} |"))
+    assert (
+        f"| {fmt.duration(comparison.baseline.median)} | {fmt.duration(comparison.candidate.median)} |" in row
+    )
+    assert fmt.change(comparison) in row
+
+
+def test_warm_and_cold_sit_side_by_side(results: Results, rendered: tuple[Path, str]) -> None:
+    text = section(rendered[1], "## Cold cache")
+    assert "OS page cache" in text
+    assert "memory, not from disk" in text
+    pairs = warm_cold.pairs(results)
+    assert [(p.scenario, p.side) for p in pairs] == [
+        ("tracking_person_range", "before"),
+        ("tracking_person_range", "after"),
+    ]
+    for pair in pairs:
+        assert pair.warm.timing is not None
+        assert pair.cold.timing is not None
+        warm = stats.summarize(pair.warm.timing.samples_s).median
+        cold = stats.summarize(pair.cold.timing.samples_s).median
+        assert pair.ratio == pytest.approx(cold / warm)
+        row = next(
+            r for r in text.splitlines() if r.startswith(f"| `{pair.scenario}` | heavy | {pair.side} |")
+        )
+        assert f"| {fmt.duration(warm)} | {fmt.duration(cold)} | {cold / warm:.2f}x |" in row
+
+
+@pytest.mark.parametrize(
+    ("heading", "note"),
+    [
+        ("### What it costs", "No cost measurements in this run"),
+        ("## Scale curve", "No scale curve in this run: pass `--scales` to `bench run`"),
+        ("## Cold cache", "No cold-cache series in this run"),
+    ],
+)
+def test_an_absent_part_says_so_in_one_line(rendered_without_extras: str, heading: str, note: str) -> None:
+    text = section(rendered_without_extras, heading).strip()
+    assert text.startswith(note)
+    assert len(text.splitlines()) <= 2
+
+
+def test_scale_runs_without_a_usable_point_say_so(results: Results, tmp_path: Path) -> None:
+    failed = tuple(
+        dataclasses.replace(
+            run,
+            measurements=tuple(
+                dataclasses.replace(m, status="failed", timing=None) for m in run.measurements
+            ),
+        )
+        for run in results.scales
+    )
+    markdown = render.render(dataclasses.replace(results, scales=failed), tmp_path).report.read_text("utf-8")
+    assert "No scale curve in this run: the scale runs hold no successful measurement" in markdown
+    assert not (tmp_path / "charts" / "scale.png").exists()
+
+
+def test_absent_costs_draw_no_cost_charts(tmp_path: Path) -> None:
+    names = {p.name for p in render.render(every_outcome(), tmp_path).charts}
+    assert not names & {"scale.png", "writes.png", "index_sizes.png"}
+
+
+def test_the_same_results_render_the_same_cost_and_scale_charts(results: Results, tmp_path: Path) -> None:
+    first = render.render(results, tmp_path / "one")
+    second = render.render(results, tmp_path / "two")
+    assert first.report.read_bytes() == second.report.read_bytes()
+    assert [p.name for p in first.charts] == [p.name for p in second.charts]
+    for a, b in zip(first.charts, second.charts, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name

@@ -46,8 +46,9 @@ class WriteSlowdown:
         return self.after.rows_per_s / self.before.rows_per_s
 
     @property
-    def wal_ratio(self) -> float:
-        return self.after.wal_bytes_per_row / self.before.wal_bytes_per_row
+    def wal_ratio(self) -> float | None:
+        before = self.before.wal_bytes_per_row
+        return self.after.wal_bytes_per_row / before if before > 0 else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,11 @@ def write_slowdowns(costs: Costs) -> list[WriteSlowdown]:
     return [
         WriteSlowdown(table, method, found[(table, method, BEFORE)], found[(table, method, AFTER)])
         for table, method in keys
-        if (table, method, BEFORE) in found and (table, method, AFTER) in found
+        # A zero-length timing or an empty batch has no rate to compare.
+        if all(
+            (w := found.get((table, method, state))) is not None and w.seconds > 0 and w.rows > 0
+            for state in (BEFORE, AFTER)
+        )
     ]
 
 
@@ -147,10 +152,11 @@ def _invalid(summary: MigrationSummary) -> str:
 
 def writes_line(slowdown: WriteSlowdown) -> str:
     b, a = slowdown.before, slowdown.after
+    wal = f"{slowdown.wal_ratio:.2f}x" if slowdown.wal_ratio is not None else "no WAL before"
     return (
         f"{slowdown.method} into {slowdown.table}: {b.rows_per_s:,.0f} -> {a.rows_per_s:,.0f} rows/s "
         f"({fmt.ratio(slowdown.throughput_ratio)}), WAL per row {fmt.size(b.wal_bytes_per_row)} -> "
-        f"{fmt.size(a.wal_bytes_per_row)} ({slowdown.wal_ratio:.2f}x)"
+        f"{fmt.size(a.wal_bytes_per_row)} ({wal})"
     )
 
 

@@ -225,3 +225,10 @@ def test_the_same_results_render_the_same_cost_and_scale_charts(results: Results
     assert [p.name for p in first.charts] == [p.name for p in second.charts]
     for a, b in zip(first.charts, second.charts, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_a_write_measured_in_one_state_only_or_in_no_time_is_not_compared(results: Results) -> None:
+    assert results.costs is not None
+    writes = tuple(w for w in results.costs.writes if not (w.method == "orm_create" and w.state == "after"))
+    writes = tuple(dataclasses.replace(w, seconds=0.0) if w.method == "copy" else w for w in writes)
+    assert tradeoff.write_slowdowns(dataclasses.replace(results.costs, writes=writes)) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import psycopg
 
@@ -14,8 +15,15 @@ from bench.db import first_line
 from bench.errors import UsageError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong and where to read more), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="bench",
         description="Seed PostgreSQL, measure a Django change before and after, and report it.",
         epilog="The database is DATABASE_URL when set, else an embedded PostgreSQL the harness starts.",

@@ -1,0 +1,65 @@
+"""The seed option group, defined once and shared by `bench seed` and `bench run`."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from seed.profiles import LIMITS, MAX_SEED, PROFILES, SeedRequest, request_for
+
+
+def _count(name: str) -> Callable[[str], int]:
+    limit = getattr(LIMITS, name)
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not 1 <= value <= limit:
+            raise argparse.ArgumentTypeError(f"expected 1 to {limit:,}, got {text!r}")
+        return value
+
+    parse.__name__ = f"{name} count"
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_SEED}, got {text!r}")
+    return value
+
+
+def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data", "what to seed (the same seed and counts give identical tables)")
+    group.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="default",
+        help="named counts of tenants/people/tracking/journal rows: "
+        + "; ".join(
+            f"{name}: {c.tenants:,}/{c.people:,}/{c.tracking:,}/{c.journal:,}" for name, c in PROFILES.items()
+        )
+        + " (default: %(default)s)",
+    )
+    group.add_argument("--seed", type=_seed, default=42, help="random seed (default: %(default)s)")
+    for name in ("tenants", "people", "tracking", "journal"):
+        group.add_argument(
+            f"--{name}", type=_count(name), metavar="N", help=f"override the profile's {name} count"
+        )
+
+
+def request_from_args(args: argparse.Namespace) -> SeedRequest:
+    """The request the options describe; SeedInputError when they contradict each other."""
+    return request_for(
+        args.profile,
+        args.seed,
+        tenants=args.tenants,
+        people=args.people,
+        tracking=args.tracking,
+        journal=args.journal,
+    )

@@ -1,0 +1,255 @@
+"""`bench run` end to end at the tiny profile, on the tests' real PostgreSQL: shape, never speed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench import results
+from bench.results import Measurement, Results
+from project import embedded
+from tests.cli import bench, manage
+
+DATABASE = "bench_run"
+TRACKING_INDEXES = {
+    "tracking_person_range": "tracking_people_date_idx",
+    "tracking_identifier_range": "tracking_ident_date_idx",
+    "tracking_device": "tracking_device_idx",
+}
+
+
+SCALES = (2_000, 4_000)
+
+
+def run_tiny(results_dir: Path, *extra: str) -> Results:
+    done = bench(
+        "run", "--profile", "tiny", "--seed", "7", "--quick", "--no-progress",
+        "--database", DATABASE, "--results-dir", str(results_dir), *extra,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("results: ")
+    return results.load(results_dir / results.LATEST)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> tuple[Results, Results]:
+    """Two runs on the same data; between them the database is left in a state no run ends in."""
+    first = run_tiny(tmp_path_factory.mktemp("first"))
+    mixed = manage(
+        "migrate", "attendance", "0030", "-v", "0",
+        env={"DATABASE_URL": embedded.with_database(database_url, DATABASE)},
+    )  # fmt: skip
+    assert mixed.returncode == 0, mixed.stderr
+    scales = ",".join(str(n) for n in SCALES)
+    return first, run_tiny(tmp_path_factory.mktemp("second"), "--scales", scales, "--no-costs")
+
+
+@pytest.fixture(scope="module")
+def tiny_results(two_runs: tuple[Results, Results]) -> Results:
+    return two_runs[0]
+
+
+def key(m: Measurement) -> tuple[str, str, str]:
+    return m.scenario, m.case, m.side
+
+
+def reads(measurements: Iterable[Measurement]) -> int:
+    return sum(p.shared_read_blocks for m in measurements for p in m.plans)
+
+
+def pair(run: Results, scenario: str, case: str) -> tuple[Measurement, Measurement]:
+    info = run.scenario(scenario)
+    assert info is not None
+    baseline, candidate = run.find(scenario, case, info.baseline), run.find(scenario, case, info.candidate)
+    assert baseline is not None
+    assert candidate is not None
+    return baseline, candidate
+
+
+def test_every_scenario_is_measured_on_both_sides(tiny_results: Results) -> None:
+    assert {s.name for s in tiny_results.scenarios} == {
+        *TRACKING_INDEXES,
+        "journal_user_timeline",
+        "journal_type_timeline",
+        "journal_privacy_scope",
+        "wellness_summary",
+        "helpdesk_load_peoples",
+    }
+    for info in tiny_results.scenarios:
+        assert info.cases
+        for case in info.cases:
+            for m in pair(tiny_results, info.name, case):
+                assert m.ok, m.error
+                assert m.timing is not None
+                assert len(m.timing.samples_s) == m.timing.rounds >= 3
+                assert m.query_count is not None
+                assert m.query_count >= 1
+                assert m.plans
+                assert m.plans[0].sql == m.queries[0]
+
+
+def test_run_records_states_environment_and_dataset(tiny_results: Results) -> None:
+    assert [s.state for s in tiny_results.states] == ["before", "after"]
+    after = tiny_results.states[1]
+    assert "attendance.0031_add_tracking_performance_indexes" in after.migrations
+    assert "journal.0016_optimize_entry_indexes" in after.migrations
+    env = tiny_results.environment
+    assert env.postgres_version.startswith("18")
+    assert {"jit", "max_parallel_workers_per_gather", "random_page_cost", "work_mem"} <= set(
+        env.postgres_settings
+    )
+    assert env.cpu_count >= 1
+    assert tiny_results.dataset.profile == "tiny"
+    assert tiny_results.dataset.seed == 7
+    assert tiny_results.dataset.fingerprint
+
+
+@pytest.mark.parametrize(("scenario", "index"), TRACKING_INDEXES.items())
+def test_tracking_scenarios_use_the_new_indexes_after(
+    tiny_results: Results, scenario: str, index: str
+) -> None:
+    for case in ("heavy", "typical"):
+        before, after = pair(tiny_results, scenario, case)
+        assert index not in before.plans[0].index_names
+        assert index in after.plans[0].index_names, after.plans[0].shape
+
+
+def test_type_timeline_avoids_the_sort_after(tiny_results: Results) -> None:
+    before, after = pair(tiny_results, "journal_type_timeline", "heavy")
+    assert before.plans[0].has_sort
+    assert not after.plans[0].has_sort
+    assert "journal_type_ts_desc_idx" in after.plans[0].index_names
+    assert after.shared_blocks is not None
+    assert before.shared_blocks is not None
+    assert after.shared_blocks < before.shared_blocks
+
+
+def test_wellness_is_one_plus_n_against_two(tiny_results: Results) -> None:
+    n_plus_one, prefetch = pair(tiny_results, "wellness_summary", "all")
+    tenants = tiny_results.dataset.counts["tenants"]
+    assert n_plus_one.query_count == 1 + tenants
+    assert prefetch.query_count == 2
+    assert n_plus_one.rows == prefetch.rows == tenants
+
+
+def test_pagination_returns_25_items_and_fewer_bytes(tiny_results: Results) -> None:
+    legacy, paginated = pair(tiny_results, "helpdesk_load_peoples", "page_1")
+    assert paginated.rows == 25
+    assert legacy.rows is not None
+    assert legacy.rows > 25
+    assert legacy.response_bytes is not None
+    assert paginated.response_bytes is not None
+    assert paginated.response_bytes < legacy.response_bytes
+    assert legacy.peak_memory_bytes is not None
+    assert paginated.peak_memory_bytes is not None
+
+
+def test_same_state_twice_gives_identical_deterministic_metrics(two_runs: tuple[Results, Results]) -> None:
+    first, second = two_runs
+    assert second.dataset.reused
+    assert second.dataset.fingerprint == first.dataset.fingerprint
+    again = {key(m): m for m in second.measurements}
+    assert again.keys() == {key(m) for m in first.measurements}
+    for m in first.measurements:
+        other = again[key(m)]
+        assert other.params == m.params, key(m)
+        assert other.query_count == m.query_count, key(m)
+        assert other.shared_blocks == m.shared_blocks, key(m)
+        assert [p.shape for p in other.plans] == [p.shape for p in m.plans], key(m)
+
+
+def test_the_guard_refuses_a_foreign_database_and_changes_nothing(server_url: str) -> None:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS customer_data")
+        conn.execute("CREATE DATABASE customer_data")
+    url = embedded.with_database(server_url, "customer_data")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id int primary key, total numeric)")
+        conn.execute("INSERT INTO invoices VALUES (1, 99.5)")
+    for command in (["run", "--profile", "tiny", "--quick"], ["seed", "--profile", "tiny"]):
+        done = bench(*command, env={"DATABASE_URL": url})
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith("bench: error: refusing to touch database 'customer_data'")
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        rows = conn.execute("SELECT id, total FROM invoices").fetchall()
+    assert tables == {"invoices"}
+    assert [(i, float(t)) for i, t in rows] == [(1, 99.5)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seconds", "abc"], "expected a number of seconds"),
+        (["--seconds", "0"], "expected 0 < seconds"),
+        (["--before", "attendance"], "expected APP=MIGRATION"),
+        (["--quick", "--seconds", "1"], "not allowed with argument"),
+    ],
+)
+def test_bad_run_options_exit_2(args: list[str], message: str) -> None:
+    done = bench("run", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_cold_series_mirrors_the_warm_one_and_reads_more(tiny_results: Results) -> None:
+    migration_scenarios = {s.name for s in tiny_results.scenarios if s.kind == "migration"}
+    warm = {key(m): m for m in tiny_results.measurements if m.scenario in migration_scenarios}
+    cold = {key(m): m for m in tiny_results.cold}
+    assert cold.keys() == warm.keys()
+    assert all(m.ok and m.timing is not None and m.timing.warmup_rounds == 0 for m in cold.values())
+    assert reads(cold.values()) > reads(warm.values())
+
+
+def test_costs_record_the_lock_each_migration_takes(tiny_results: Results) -> None:
+    costs = tiny_results.costs
+    assert costs is not None
+    locks = {(c.migration, c.variant): c.lock for c in costs.migrations}
+    assert locks == {
+        ("attendance.0031_add_tracking_performance_indexes", "plain"): "SHARE",
+        ("attendance.0031_add_tracking_performance_indexes", "concurrent"): "SHARE UPDATE EXCLUSIVE",
+        # 0016 starts with DROP INDEX, which locks out readers too.
+        ("journal.0016_optimize_entry_indexes", "plain"): "ACCESS EXCLUSIVE",
+        ("journal.0016_optimize_entry_indexes", "concurrent"): "SHARE UPDATE EXCLUSIVE",
+    }
+    for cost in costs.migrations:
+        assert cost.invalid_indexes == ()
+        assert cost.seconds > 0
+        assert cost.writes_during >= 1
+        assert cost.statements
+
+
+def test_costs_record_sizes_before_and_after(tiny_results: Results) -> None:
+    costs = tiny_results.costs
+    assert costs is not None
+    before = {s.relation: s.bytes for s in costs.sizes_before}
+    after = {s.relation: s.bytes for s in costs.sizes_after}
+    assert all(size > 0 for size in [*before.values(), *after.values()])
+    new = set(TRACKING_INDEXES.values()) | {"journal_user_ts_desc_idx", "journal_type_ts_desc_idx"}
+    assert not new & before.keys()
+    assert new <= after.keys()
+
+
+def test_inserts_after_the_migration_write_more_wal_per_row(tiny_results: Results) -> None:
+    costs = tiny_results.costs
+    assert costs is not None
+    wal = {(w.state, w.method): w.wal_bytes_per_row for w in costs.writes}
+    for method in ("copy", "orm_create"):
+        assert wal[("after", method)] > wal[("before", method)], method
+
+
+def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Results, Results]) -> None:
+    _, second = two_runs
+    assert second.costs is None
+    assert [run.counts["tracking"] for run in second.scales] == list(SCALES)
+    for run in second.scales:
+        points = {(m.scenario, m.side) for m in run.measurements}
+        scenarios = {m.scenario for m in run.measurements}
+        assert scenarios
+        assert points == {(s, state) for s in scenarios for state in ("before", "after")}
+        assert all(m.ok and m.case == "typical" for m in run.measurements)

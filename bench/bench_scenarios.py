@@ -5,6 +5,7 @@ It is collected only by bench.session, which parametrizes `work` and provides th
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Any
 
 from bench import cache
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
 
 def test_scenario(benchmark: Any, work: WorkItem, run: RunPlugin) -> None:
     run.ensure_state(work.state)
+    # Everything the run has kept so far (results, plans) would make each full collection slower, so
+    # later measurements (the "after" state) would pay for earlier ones. Freezing it leaves the
+    # collector to the objects the scenario itself allocates, as in a fresh app process.
+    gc.collect()
+    gc.freeze()
     scenario = run.scenarios[work.scenario]
     benchmark.group = work.scenario
     benchmark.extra_info.update(case=work.case.name, side=work.side, state=work.state, cache=work.cache)

@@ -90,7 +90,11 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     if config.costs:
         tracking = config.request.counts.tracking
         costs = collect_costs(
-            target, states, copy_rows=min(100_000, tracking), orm_rows=min(1_000, max(100, tracking // 100))
+            target,
+            states,
+            copy_rows=min(100_000, tracking),
+            orm_rows=min(1_000, max(100, tracking // 100)),
+            progress=config.progress,
         )
     scales = run_scales(
         target,

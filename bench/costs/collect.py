@@ -6,6 +6,7 @@ import time
 
 import psycopg
 from django.db import connection
+from tqdm import tqdm
 
 from bench import db
 from bench.costs.migrations import forward_plan, migration_costs, tables_of
@@ -41,22 +42,35 @@ def _writes(url: str, state: State, *, copy_rows: int, orm_rows: int) -> list[Wr
     ]
 
 
-def collect_costs(main: db.Target, states: tuple[State, State], *, copy_rows: int, orm_rows: int) -> Costs:
+def collect_costs(
+    main: db.Target, states: tuple[State, State], *, copy_rows: int, orm_rows: int, progress: bool = True
+) -> Costs:
     before, after = states
+    bar = tqdm(desc="costs", unit="step", disable=not progress)
+
+    def step(what: str) -> None:
+        bar.set_postfix_str(what)
+        bar.update()
+
+    step("copying the seeded database")
     clone = _clone(main, f"{main.name}_costs")
     try:
         db.switch_django(clone)
         move_to(before)
         tables = sorted({t for m in forward_plan(after) for t in tables_of(m)} | {WRITE_TABLE})
         # Sizes first, on the untouched copy in both states: later steps insert rows.
+        step("relation sizes")
         sizes_before = relation_sizes(tables)
         move_to(after)
         sizes_after = relation_sizes(tables)
         move_to(before)
+        step("writes before")
         writes = _writes(clone.url, before, copy_rows=copy_rows, orm_rows=orm_rows)
-        migrations = migration_costs(clone.url, after)
+        migrations = migration_costs(clone.url, after, step)
+        step("writes after")
         writes += _writes(clone.url, after, copy_rows=copy_rows, orm_rows=orm_rows)
     finally:
+        bar.close()
         db.switch_django(main)
         db.drop_owned_database(embedded.with_database(main.url, "postgres"), clone.name)
     return Costs(

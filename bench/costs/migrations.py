@@ -123,10 +123,13 @@ def _measure(
     )
 
 
-def migration_costs(url: str, after: State) -> list[MigrationCost]:
+def migration_costs(
+    url: str, after: State, on_step: Callable[[str], None] = lambda _: None
+) -> list[MigrationCost]:
     """Plain and concurrent cost of every migration up to `after`; the database ends in `after`."""
     costs: list[MigrationCost] = []
     for migration in forward_plan(after):
+        on_step(f"{migration.app_label}.{migration.name}")
         app, name = migration.app_label, migration.name
         tables = tables_of(migration)
         if not tables:

@@ -35,12 +35,20 @@ class Budget:
     min_rounds: int = 10
     max_rounds: int = 200
 
+    def split(self, blocks: int) -> Budget:
+        """The share of one block when a measurement is spread over `blocks` blocks."""
+        return Budget(
+            seconds=self.seconds / blocks,
+            min_rounds=-(-self.min_rounds // blocks),
+            max_rounds=-(-self.max_rounds // blocks),
+        )
+
     def rounds_for(self, one_call_seconds: float) -> int:
         wanted = int(self.seconds / max(one_call_seconds, 1e-6))
         return max(self.min_rounds, min(self.max_rounds, wanted))
 
 
-QUICK = Budget(seconds=0.05, min_rounds=3, max_rounds=5)
+QUICK = Budget(seconds=0.05, min_rounds=4, max_rounds=6)
 
 
 def measure(

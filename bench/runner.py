@@ -41,6 +41,7 @@ class RunConfig:
     budget: Budget = field(default_factory=Budget)
     cold: bool = True
     costs: bool = True
+    blocks: int = 2  # before/after alternations; each measurement's rounds are spread over them
     scales: tuple[int, ...] = ()  # tracking rows per point of the scale curve; empty: none
     allow_foreign: bool = False
     force_seed: bool = False
@@ -81,10 +82,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     outcome = prepare(target, config.request, states[0], force=config.force_seed, progress=config.progress)
     seed_seconds = time.perf_counter() - seed_started
     cases = {name: scenario.draw_cases() for name, scenario in scenarios.items()}
-    items = plan_work(scenarios, cases, states, cold=config.cold)
-    collected = run_session(
-        items, states, scenarios, config.budget, label="measuring", progress=config.progress
-    )
+    items = plan_work(scenarios, cases, states, cold=config.cold, blocks=config.blocks)
+    budget = config.budget.split(config.blocks)
+    collected = run_session(items, states, scenarios, budget, label="measuring", progress=config.progress)
 
     costs = None
     if config.costs:
@@ -102,9 +102,10 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         config.scales,
         states,
         scenarios,
-        config.budget,
+        budget,
         lambda t, r: prepare(t, r, states[0], force=False, progress=config.progress),
         allow_foreign=config.allow_foreign,
+        blocks=config.blocks,
         progress=config.progress,
     )
 

@@ -46,6 +46,7 @@ def run_scales(
     prepare: Callable[[db.Target, SeedRequest], SeedOutcome],
     *,
     allow_foreign: bool,
+    blocks: int,
     progress: bool,
 ) -> tuple[ScaleRun, ...]:
     chosen = {name: s for name, s in scenarios.items() if name in SCALE_SCENARIOS}
@@ -60,7 +61,7 @@ def run_scales(
                 name: [c for c in scenario.draw_cases() if c.name == SCALE_CASE]
                 for name, scenario in chosen.items()
             }
-            items = plan_work(chosen, cases, states, cold=False)
+            items = plan_work(chosen, cases, states, cold=False, blocks=blocks)
             collected = run_session(
                 items, states, chosen, budget, label=f"scale {count:,} rows", progress=progress
             )

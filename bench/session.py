@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Never
 
@@ -27,10 +27,11 @@ class WorkItem:
     side: str
     state: str
     cache: str = "warm"  # or "cold": shared buffers emptied before every round
+    block: int = 0
 
     @property
     def id(self) -> str:
-        return f"{self.state}:{self.scenario}[{self.case.name}]:{self.side}:{self.cache}"
+        return f"{self.block}:{self.state}:{self.scenario}[{self.case.name}]:{self.side}:{self.cache}"
 
 
 @dataclass
@@ -39,6 +40,29 @@ class Collected:
     warm: list[Measurement] = field(default_factory=list)
     cold: list[Measurement] = field(default_factory=list)
 
+    def add(self, work: WorkItem, measurement: Measurement) -> None:
+        """Keep a measurement; a later block's samples join the earlier block's of the same work."""
+        series = self.cold if work.cache == "cold" else self.warm
+        for index, earlier in enumerate(series):
+            if (earlier.scenario, earlier.case, earlier.side) == (work.scenario, work.case.name, work.side):
+                series[index] = merge(earlier, measurement)
+                return
+        series.append(measurement)
+
+
+def merge(earlier: Measurement, later: Measurement) -> Measurement:
+    """One measurement from two blocks: all samples; plans and counts from the first (they repeat)."""
+    if not later.ok:
+        return later
+    if not earlier.ok or earlier.timing is None or later.timing is None:
+        return earlier
+    timing = replace(
+        earlier.timing,
+        samples_s=earlier.timing.samples_s + later.timing.samples_s,
+        rounds=earlier.timing.rounds + later.timing.rounds,
+    )
+    return replace(earlier, timing=timing)
+
 
 def plan_work(
     scenarios: dict[str, Scenario],
@@ -46,21 +70,32 @@ def plan_work(
     states: tuple[State, State],
     *,
     cold: bool,
+    blocks: int = 1,
 ) -> list[WorkItem]:
-    """Migration scenarios in "before", then in "after" (warm, then cold when asked); code variants
-    in "after", the state the database ends in."""
+    """Per block: migration scenarios in "before", then in "after" (warm, then cold when asked), then
+    the code variants in "after", the state the database ends in.
+
+    Before and after are minutes apart; a change in machine load between them would read as an
+    effect. Alternating blocks (before, after, before, after) spreads each side over the run, so such
+    drift widens both sides' samples instead of shifting one of them.
+    """
     caches = ("warm", "cold") if cold else ("warm",)
     items: list[WorkItem] = []
-    for state in states:
-        for cache in caches:
-            for name, scenario in scenarios.items():
-                if scenario.kind == "migration":
-                    items += [WorkItem(name, case, state.name, state.name, cache) for case in cases[name]]
-    for name, scenario in scenarios.items():
-        if scenario.kind == "variant":
-            items += [
-                WorkItem(name, case, side, states[-1].name) for side in scenario.sides for case in cases[name]
-            ]
+    for block in range(blocks):
+        for state in states:
+            for cache in caches:
+                for name, scenario in scenarios.items():
+                    if scenario.kind == "migration":
+                        items += [
+                            WorkItem(name, case, state.name, state.name, cache, block) for case in cases[name]
+                        ]
+        for name, scenario in scenarios.items():
+            if scenario.kind == "variant":
+                items += [
+                    WorkItem(name, case, side, states[-1].name, block=block)
+                    for side in scenario.sides
+                    for case in cases[name]
+                ]
     return items
 
 
@@ -98,7 +133,7 @@ class RunPlugin:
             self.current_state = name
 
     def record(self, work: WorkItem, measurement: Measurement) -> None:
-        (self.collected.cold if work.cache == "cold" else self.collected.warm).append(measurement)
+        self.collected.add(work, measurement)
         self.bar.set_postfix_str(work.id)
         self.bar.update()
 

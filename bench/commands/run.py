@@ -55,6 +55,12 @@ def _scales(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(counts)))
 
 
+def _blocks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10:
+        raise argparse.ArgumentTypeError(f"expected 1 to 10 blocks, got {text!r}")
+    return int(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_seed_arguments(parser)
     parser.add_argument(
@@ -118,6 +124,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time budget per measurement, within its bounds on rounds (default: %(default)s)",
     )
     timing.add_argument("--quick", action="store_true", help="a few rounds only: checks that all runs")
+    parser.add_argument(
+        "--blocks",
+        type=_blocks,
+        default=2,
+        help="alternate before and after this many times, spreading each measurement's rounds over "
+        "them, so drift in machine load does not read as an effect (default: %(default)s)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -136,6 +149,7 @@ def handle(args: argparse.Namespace) -> int:
         cold=not args.no_cold,
         costs=not args.no_costs,
         scales=args.scales,
+        blocks=args.blocks,
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
         progress=not args.no_progress,

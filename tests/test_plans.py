@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bench.plans import PLAN_MODE, explain, shape, summarize
 from project.apps.attendance.models import Tracking
@@ -35,7 +35,7 @@ def test_explain_of_a_sorted_seq_scan(db: BaseDatabaseWrapper) -> None:
 
 
 def test_rows_removed_count_every_loop() -> None:
-    document = [
+    document: list[dict[str, Any]] = [
         {
             "Plan": {
                 "Node Type": "Nested Loop",

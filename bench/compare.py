@@ -5,6 +5,11 @@ exactly and gate on their own: more queries, an index no longer used, a new Sort
 An N+1 that comes back is a regression even when the timings are too noisy to say anything. Timings go
 through bench.stats, Bonferroni-corrected over the number of timed comparisons, so that comparing a ref
 with itself (A/A) does not find one "regression" in twenty by chance.
+
+One run per ref cannot separate a real change from run-level noise (another process on the machine,
+CPU clocks): its samples are significant among themselves, yet A/A runs on a shared machine differ by
+1.5x. So a timing must also stand out from the other measurements of the same comparison: its log
+HEAD/BASE ratio must lie NOISE_SIGMAS robust standard deviations (scaled MAD) above their median.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+import numpy as np
+from scipy import stats as scipy_stats
 
 from bench import stats
 from bench.errors import UsageError
@@ -27,6 +35,11 @@ UNCHANGED: Final = "unchanged"
 CHANGED: Final = "changed"  # a finding that is neither better nor worse (a plan shape that moved)
 
 Key = tuple[str, str, str]  # (scenario, case, side)
+NOISE_SIGMAS: Final = 3.0
+# Below this many timed comparisons the between-run noise cannot be estimated: timings are not gated.
+NOISE_MIN_TIMINGS: Final = 6
+# Two runs' timers never agree better than this (log ratio), even when every other ratio is exactly 1.
+NOISE_MIN_SIGMA: Final = 0.01
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,10 @@ class Comparison:
     threshold: float
     alpha: float  # as the user asked
     alpha_per_test: float  # after the Bonferroni correction
+    # HEAD/BASE time factor common to all measurements, and the factor a slowdown must exceed to count;
+    # None with too few timings to tell (then timings are reported, never gated).
+    run_factor: float | None
+    noise_floor: float | None
     rows: tuple[Row, ...]
     only_in_base: tuple[Key, ...]
     only_in_head: tuple[Key, ...]
@@ -187,16 +204,29 @@ def _deterministic(base: Measurement, head: Measurement, threshold: float) -> li
     return findings
 
 
-def _timing_finding(timing: stats.Comparison) -> Finding | None:
-    if timing.verdict == stats.SLOWER:
-        return Finding(
-            "time", REGRESSION, f"slower: median time x{1 / timing.ratio:.2f} (p={timing.p_value:.2g})"
-        )
-    if timing.verdict == stats.FASTER:
-        return Finding(
-            "time", IMPROVEMENT, f"faster: median time x{1 / timing.ratio:.2f} (p={timing.p_value:.2g})"
-        )
-    return None
+def _noise(timings: list[stats.Comparison]) -> tuple[float, float] | None:
+    """(median, robust sigma) of log(HEAD/BASE median time) over all timed measurements."""
+    logs = np.log([1 / t.ratio for t in timings if 0 < t.ratio < math.inf])
+    if logs.size < NOISE_MIN_TIMINGS:
+        return None
+    sigma = float(scipy_stats.median_abs_deviation(logs, scale="normal"))
+    return float(np.median(logs)), max(sigma, NOISE_MIN_SIGMA)
+
+
+def _timing_finding(timing: stats.Comparison, noise: tuple[float, float] | None) -> Finding | None:
+    if timing.verdict not in (stats.SLOWER, stats.FASTER) or not 0 < timing.ratio < math.inf:
+        return None
+    factor = 1 / timing.ratio
+    words = f"{'slower' if timing.verdict == stats.SLOWER else 'faster'}: median time x{factor:.2f}"
+    if noise is None:
+        return Finding("time", CHANGED, f"{words}, too few timings to tell it from run-to-run noise")
+    centre, sigma = noise
+    z = (math.log(factor) - centre) / sigma
+    if timing.verdict == stats.SLOWER and z > NOISE_SIGMAS:
+        return Finding("time", REGRESSION, f"{words} (p={timing.p_value:.2g})")
+    if timing.verdict == stats.FASTER and z < -NOISE_SIGMAS:
+        return Finding("time", IMPROVEMENT, f"{words} (p={timing.p_value:.2g})")
+    return Finding("time", CHANGED, f"{words}, within this comparison's run-to-run noise")
 
 
 def compare(
@@ -215,22 +245,29 @@ def compare(
     timed = [k for k in common if _ok_with_timing(base_by_key[k]) and _ok_with_timing(head_by_key[k])]
     alpha_per_test = alpha / max(len(timed), 1)
 
+    timings = {
+        k: stats.compare(
+            base_by_key[k].timing.samples_s,  # type: ignore[union-attr]
+            head_by_key[k].timing.samples_s,  # type: ignore[union-attr]
+            alpha=alpha_per_test,
+            threshold=threshold,
+        )
+        for k in timed
+    }
+    noise = _noise(list(timings.values()))
     rows = []
     for key in common:
         b, h = base_by_key[key], head_by_key[key]
         findings: list[Finding] = []
-        timing = None
         if not h.ok and b.ok:
             findings.append(Finding("status", REGRESSION, f"failed in head: {h.error}"))
         elif h.ok and not b.ok:
             findings.append(Finding("status", IMPROVEMENT, "failed in base, measured in head"))
         if b.ok and h.ok:
             findings += _deterministic(b, h, threshold)
-        if key in timed and b.timing is not None and h.timing is not None:
-            timing = stats.compare(
-                b.timing.samples_s, h.timing.samples_s, alpha=alpha_per_test, threshold=threshold
-            )
-            found = _timing_finding(timing)
+        timing = timings.get(key)
+        if timing is not None:
+            found = _timing_finding(timing, noise)
             if found:
                 findings.append(found)
         rows.append(
@@ -255,6 +292,8 @@ def compare(
         threshold=threshold,
         alpha=alpha,
         alpha_per_test=alpha_per_test,
+        run_factor=math.exp(noise[0]) if noise else None,
+        noise_floor=math.exp(noise[0] + NOISE_SIGMAS * noise[1]) if noise else None,
         rows=tuple(rows),
         only_in_base=tuple(k for k in base_by_key if k not in head_by_key),
         only_in_head=tuple(k for k in head_by_key if k not in base_by_key),

@@ -169,6 +169,12 @@ def render_markdown(comparison: Comparison, chart_path: str | None) -> str:
         alpha=f"{comparison.alpha:g}",
         alpha_per_test=f"{comparison.alpha_per_test:.2g}",
         timed=timed,
+        noise=(
+            f"x{comparison.noise_floor:.2f} (3 robust SDs of all {timed} HEAD/BASE time ratios above their "
+            f"median x{comparison.run_factor:.2f})"
+            if comparison.noise_floor is not None and comparison.run_factor is not None
+            else None
+        ),
         chart=chart_path,
         only_in_base=[" ".join(k) for k in comparison.only_in_base],
         only_in_head=[" ".join(k) for k in comparison.only_in_head],

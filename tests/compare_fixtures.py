@@ -39,18 +39,25 @@ def base_results() -> Results:
             query_count=2,
         ),
     )
-    return dataclasses.replace(original, measurements=measurements)
+    # More cases: the between-run noise is estimated from all timings, and needs a handful.
+    extra = tuple(
+        dataclasses.replace(m, case=case, timing=timing(*samples(_median(m) * factor)))
+        for case, factor in (("typical", 0.5), ("light", 0.25))
+        for m in measurements[:2]
+    )
+    return dataclasses.replace(original, measurements=measurements + extra)
 
 
 def head_results(base: Results, **changes: Measurement) -> Results:
     """Another run of the same data (new run id, other samples), with some measurements replaced.
 
-    changes maps "scenario__side" to the replacement measurement.
+    changes maps "scenario__side" to the replacement measurement of that scenario, side and its case.
     """
     measurements = []
     for m in base.measurements:
         rerun = dataclasses.replace(m, timing=timing(*samples(_median(m), shift=3)) if m.timing else None)
-        measurements.append(changes.get(f"{m.scenario}__{m.side}", rerun))
+        replacement = changes.get(f"{m.scenario}__{m.side}")
+        measurements.append(replacement if replacement and replacement.case == m.case else rerun)
     return dataclasses.replace(
         base,
         run_id="20261129T010000Z-def5678",

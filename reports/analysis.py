@@ -67,6 +67,7 @@ class Analysis:
     results: Results
     scenarios: tuple[ScenarioResult, ...]
     alpha: float
+    threshold: float = 0.0
 
     def all_cases(self) -> list[CaseResult]:
         return [case for scenario in self.scenarios for case in scenario.cases]
@@ -92,11 +93,11 @@ def _samples(side: Side) -> tuple[float, ...] | None:
     return measurement.timing.samples_s or None
 
 
-def _case(info: ScenarioInfo, case: str, results: Results, alpha: float) -> CaseResult:
+def _case(info: ScenarioInfo, case: str, results: Results, alpha: float, threshold: float) -> CaseResult:
     baseline = _side(info.baseline, results.find(info.name, case, info.baseline))
     candidate = _side(info.candidate, results.find(info.name, case, info.candidate))
     before, after = _samples(baseline), _samples(candidate)
-    comparison = stats.compare(before, after, alpha=alpha) if before and after else None
+    comparison = stats.compare(before, after, alpha=alpha, threshold=threshold) if before and after else None
     return CaseResult(info, case, baseline, candidate, comparison)
 
 
@@ -114,15 +115,19 @@ def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:
     )
 
 
-def analyze(results: Results, *, alpha: float = 0.05) -> Analysis:
+# Run-to-run latency noise on our machines is 3-10 %: a smaller change is not called an effect.
+NOISE_THRESHOLD = 0.10
+
+
+def analyze(results: Results, *, alpha: float = 0.05, threshold: float = NOISE_THRESHOLD) -> Analysis:
     scenarios = [
-        ScenarioResult(info, tuple(_case(info, case, results, alpha) for case in info.cases), True)
+        ScenarioResult(info, tuple(_case(info, case, results, alpha, threshold) for case in info.cases), True)
         for info in results.scenarios
     ]
     described = {info.name for info in results.scenarios}
     for name in dict.fromkeys(m.scenario for m in results.measurements):
         if name not in described:
             info = _orphan_info(name, results.measurements_of(name))
-            cases = tuple(_case(info, case, results, alpha) for case in info.cases)
+            cases = tuple(_case(info, case, results, alpha, threshold) for case in info.cases)
             scenarios.append(ScenarioResult(info, cases, False))
-    return Analysis(results, tuple(scenarios), alpha)
+    return Analysis(results, tuple(scenarios), alpha, threshold)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from bench import compare
+from bench import compare, stats
 from bench.compare import Comparison, Row
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ def render_markdown(comparison: Comparison, chart_path: str | None) -> str:
         improvements=sections[compare.IMPROVEMENT],
         unchanged=sections[compare.UNCHANGED],
         threshold=f"{comparison.threshold:.0%}",
+        confidence=f"{stats.CONFIDENCE:.0%}",
         alpha=f"{comparison.alpha:g}",
         alpha_per_test=f"{comparison.alpha_per_test:.2g}",
         timed=timed,

@@ -18,7 +18,7 @@ import jinja2
 from bench import stats
 from bench.results import Measurement, Plan, Results
 from reports import charts, claims, cost_charts, fmt, scaling, tradeoff, warm_cold
-from reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
+from reports.analysis import NOISE_THRESHOLD, OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
 CHARTS_DIR = "charts"
@@ -214,7 +214,7 @@ def context(
     cold_names = {m.scenario for m in results.cold}
     cold_infos = tuple(i for i in results.scenarios if i.name in cold_names)
     cold_results = dataclasses.replace(results, scenarios=cold_infos, measurements=results.cold)
-    cold = analyze(cold_results) if results.cold else None
+    cold = analyze(cold_results, alpha=analysis.alpha, threshold=analysis.threshold) if results.cold else None
     dataset = results.dataset
     env = results.environment
     reproduce = results.command
@@ -222,6 +222,7 @@ def context(
         "r": results,
         "confidence": f"{stats.CONFIDENCE * 100:g} %",
         "alpha": f"{analysis.alpha:g}",
+        "threshold": f"{analysis.threshold:.0%}",
         "summary": [_summary_row(c) for c in analysis.all_cases()],
         "findings": _findings(analysis),
         "problems": [_summary_row(c) for c in analysis.all_cases() if c.status != OK],
@@ -281,7 +282,13 @@ def render_markdown(
     return template.render(context(analysis, written_charts, verdicts))
 
 
-def render(results: Results, output: Path, *, claims_path: Path = claims.DEFAULT_PATH) -> Written:
+def render(
+    results: Results,
+    output: Path,
+    *,
+    claims_path: Path = claims.DEFAULT_PATH,
+    threshold: float = NOISE_THRESHOLD,
+) -> Written:
     """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths."""
     claim_list = claims.load(claims_path)
     output.mkdir(parents=True, exist_ok=True)
@@ -289,7 +296,7 @@ def render(results: Results, output: Path, *, claims_path: Path = claims.DEFAULT
     # Charts of an earlier render that this results file has no data for must not linger beside it.
     for stale in chart_dir.glob("*.png") if chart_dir.is_dir() else ():
         stale.unlink()
-    analysis = analyze(results)
+    analysis = analyze(results, threshold=threshold)
     written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(results, chart_dir)
     verdicts = claims.judge_all(claim_list, analysis)
     text = render_markdown(analysis, written_charts, verdicts)

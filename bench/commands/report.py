@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench import results
+from bench.commands.compare import threshold
 from bench.errors import UsageError
 
 NAME = "report"
@@ -32,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the report and charts/ go (default: %(default)s)",
     )
     parser.add_argument(
+        "--threshold",
+        type=threshold,
+        default=0.10,
+        metavar="PERCENT",
+        help="a change of the median smaller than this is no change, whatever its p-value: the run-to-run "
+        "noise of the machine (default: 10%%)",
+    )
+    parser.add_argument(
         "--claims",
         metavar="CLAIMS.toml",
         type=Path,
@@ -49,7 +58,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--output {output} exists and is not a directory")
     loaded = results.load(args.results_file)
     claims_path: Path = args.claims or claims.DEFAULT_PATH
-    written = render.render(loaded, output, claims_path=claims_path)
+    written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
     print(f"report: {written.report}")
     print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
     return 0

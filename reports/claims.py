@@ -144,7 +144,9 @@ def _quantity(claim: Claim, case: CaseResult, show: Callable[[Any], str]) -> Che
     if claim.reduction is not None:
         low = claim.reduction[0] / 100
         if reduction is None or reduction < low:
-            failures.append(f"less than the claimed {fmt.percent(low)} reduction")
+            # Two decimals: 99.45 % would otherwise print as the 99.5 % it falls short of.
+            exact = "" if reduction is None else f" ({reduction * 100:.2f} %)"
+            failures.append(f"less than the claimed {fmt.percent(low)} reduction{exact}")
     if failures:
         return Check(case.label, NOT_MET, measured, "; ".join(failures), reduction)
     return Check(case.label, MET, measured, "at least the claimed reduction", reduction)

@@ -41,7 +41,7 @@ class RunConfig:
     budget: Budget = field(default_factory=Budget)
     cold: bool = True
     costs: bool = True
-    blocks: int = 2  # before/after alternations; each measurement's rounds are spread over them
+    blocks: int = 4  # before/after alternations; each measurement's rounds are spread over them
     scales: tuple[int, ...] = ()  # tracking rows per point of the scale curve; empty: none
     allow_foreign: bool = False
     force_seed: bool = False

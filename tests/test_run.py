@@ -10,6 +10,7 @@ import pytest
 
 from bench import results
 from bench.results import Measurement, Results
+from bench.runner import RunConfig
 from project import embedded
 from tests.cli import bench, manage
 
@@ -92,8 +93,8 @@ def test_every_scenario_is_measured_on_both_sides(tiny_results: Results) -> None
 
 
 def test_run_records_states_environment_and_dataset(tiny_results: Results) -> None:
-    # Two blocks by default: before and after alternate, and the database ends in "after".
-    assert [s.state for s in tiny_results.states] == ["before", "after", "before", "after"]
+    # Before and after alternate, block after block, and the database ends in "after".
+    assert [s.state for s in tiny_results.states] == ["before", "after"] * RunConfig.blocks
     after = tiny_results.states[1]
     assert "attendance.0031_add_tracking_performance_indexes" in after.migrations
     assert "journal.0016_optimize_entry_indexes" in after.migrations

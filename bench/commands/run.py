@@ -127,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--blocks",
         type=_blocks,
-        default=2,
+        default=RunConfig.blocks,
         help="alternate before and after this many times, spreading each measurement's rounds over "
         "them, so drift in machine load does not read as an effect (default: %(default)s)",
     )

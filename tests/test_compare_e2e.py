@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli import REPO, bench
+from tests.git_repos import git, snapshot
 
 WELLNESS = Path("project/background_tasks/journal_wellness_tasks.py")
 PREFETCH = 'Tenant.objects.prefetch_related("people_set").order_by("pk")'
@@ -32,14 +33,6 @@ class Migration(migrations.Migration):
 
     operations = [migrations.RemoveIndex(model_name="tracking", name="tracking_people_date_idx")]
 '''
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout
 
 
 def branch(repo: Path, name: str, edits: dict[Path, str]) -> None:
@@ -72,21 +65,6 @@ def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (repo / "README.md").write_text(readme + "\nwork in progress\n", encoding="utf-8")
     (repo / "notes.txt").write_text("untracked\n", encoding="utf-8")
     return repo
-
-
-def snapshot(repo: Path) -> dict[str, object]:
-    files = {
-        str(p.relative_to(repo)): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "index": git(repo, "ls-files", "--stage"),
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "branch": git(repo, "symbolic-ref", "HEAD"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
 
 
 def bench_compare(repo: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:

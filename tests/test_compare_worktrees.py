@@ -22,6 +22,7 @@ from bench import results
 from project import embedded
 from tests.cli import REPO, bench
 from tests.compare_fixtures import base_results
+from tests.git_repos import git, snapshot
 
 FAKE_MAIN = f"""
 import json, os, subprocess, sys, time, uuid
@@ -52,14 +53,6 @@ out = Path(args[args.index("--results-dir") + 1])
 out.mkdir(parents=True, exist_ok=True)
 (out / "latest.json").write_text(json.dumps(data))
 """
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return done.stdout
 
 
 def commit(repo: Path, message: str) -> None:
@@ -93,21 +86,6 @@ def fake_repo(tmp_path: Path) -> Path:
     (repo / "untracked.txt").write_text("mine\n", encoding="utf-8")
     git(repo, "add", "untracked.txt")  # staged: the index must survive too
     return repo
-
-
-def snapshot(repo: Path) -> dict[str, object]:
-    files = {
-        str(p.relative_to(repo)): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "index": git(repo, "ls-files", "--stage"),
-        "status": git(repo, "status", "--porcelain"),
-        "branch": git(repo, "symbolic-ref", "HEAD"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
 
 
 def compare_refs(repo: Path, out: Path, *refs: str) -> subprocess.CompletedProcess[str]:

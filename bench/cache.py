@@ -11,11 +11,6 @@ from django.db import connection
 
 from bench.errors import UsageError
 
-COLD_MEANING = (
-    "shared buffers emptied with pg_buffercache_evict_all() before every round; the OS page cache stays "
-    "warm, so cold reads come from memory, not disk"
-)
-
 
 def enable() -> None:
     """Install pg_buffercache (superuser); a one-line error when the server cannot."""

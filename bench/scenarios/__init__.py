@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from bench.results import ScenarioInfo
 
 if TYPE_CHECKING:
-    from django.db.models import Model, QuerySet
+    from django.db.models import QuerySet
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,3 @@ def ranked_by_count(queryset: QuerySet[Any], key: str) -> list[tuple[Any, int]]:
 
     rows = queryset.values(key).annotate(n=Count("pk")).order_by("-n", key).values_list(key, "n")
     return [(k, int(n)) for k, n in rows]
-
-
-def model_label(model: type[Model]) -> str:
-    return f"{model._meta.app_label}.{model.__name__}"

@@ -6,8 +6,9 @@ import argparse
 
 from bench import db
 from bench.errors import UsageError
+from bench.runner import prepare
 from bench.states import ensure_schema, resolve_states
-from seed import SeedInputError, SeedRequest, ensure_seeded
+from seed import SeedInputError, SeedRequest
 from seed.cli_options import add_seed_arguments, request_from_args
 
 NAME = "seed"
@@ -40,13 +41,11 @@ def handle(args: argparse.Namespace) -> int:
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target)
-    ensure_schema(resolve_states()[0])
+    before = resolve_states()[0]
     if args.measure:
+        ensure_schema(before)
         return _measure(target, request)
-    from django.db import connection
-
-    connection.close()
-    outcome = ensure_seeded(target.url, request, force=args.force, progress=not args.no_progress)
+    outcome = prepare(target, request, before, force=args.force, progress=not args.no_progress)
     if outcome.reused:
         print(
             f"reused: {target.name} already holds seed {request.seed} at these counts ({outcome.fingerprint})"

@@ -11,8 +11,8 @@ import pytest
 
 from bench import compare, worktree
 from bench.cli import main
-from bench.commands.compare import threshold
 from bench.errors import UsageError
+from bench.options import threshold
 from tests.compare_fixtures import INDEX, base_results, head_results, measurement, samples, write, write_raw
 from tests.sample_results import plan, timing
 

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from bench import results
-from bench.commands.compare import threshold
 from bench.errors import UsageError
+from bench.options import threshold
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."

@@ -98,7 +98,17 @@ def _ratio_of_medians(baseline: Any, candidate: Any, axis: int = -1) -> Any:
     return np.median(baseline, axis=axis) / np.median(candidate, axis=axis)
 
 
-def _interval(result: Any) -> tuple[float, float]:
+def _bootstrap(data: tuple[Any, ...], statistic: Any, confidence: float) -> tuple[float, float]:
+    """Seeded percentile bootstrap interval: BCa divides by zero on constant samples, as timings can be."""
+    result = scipy_stats.bootstrap(
+        data,
+        statistic,
+        vectorized=True,
+        n_resamples=RESAMPLES,
+        confidence_level=confidence,
+        method="percentile",
+        rng=_rng(),
+    )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -107,17 +117,7 @@ def summarize(samples: Sequence[float], *, confidence: float = CONFIDENCE) -> Su
     q1, median, q3, p95 = np.percentile(values, [25, 50, 75, 95])
     median_ci = None
     if values.size >= MIN_SAMPLES:
-        # Percentile bootstrap: BCa divides by zero on constant samples, which timings can be.
-        result = scipy_stats.bootstrap(
-            (values,),
-            _median_of,
-            vectorized=True,
-            n_resamples=RESAMPLES,
-            confidence_level=confidence,
-            method="percentile",
-            rng=_rng(),
-        )
-        median_ci = _interval(result)
+        median_ci = _bootstrap((values,), _median_of, confidence)
     return Summary(
         n=int(values.size),
         median=float(median),
@@ -158,16 +158,7 @@ def compare(
         return Comparison(baseline, candidate, ratio, None, None, NOT_ENOUGH, alpha, threshold, confidence)
 
     p_value = float(scipy_stats.mannwhitneyu(base, cand, alternative="two-sided").pvalue)
-    result = scipy_stats.bootstrap(
-        (base, cand),
-        _ratio_of_medians,
-        vectorized=True,
-        n_resamples=RESAMPLES,
-        confidence_level=confidence,
-        method="percentile",
-        rng=_rng(),
-    )
-    ratio_ci = _interval(result)
+    ratio_ci = _bootstrap((base, cand), _ratio_of_medians, confidence)
     verdict = NO_CHANGE
     if p_value < alpha:
         # Time relative to the baseline: below 1 - threshold is faster, above 1 + threshold slower.

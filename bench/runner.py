@@ -109,13 +109,14 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         progress=config.progress,
     )
 
+    env = environment.collect(REPO, embedded=target.embedded)
     run = Results(
         schema_version=results.SCHEMA_VERSION,
-        run_id=_run_id(started_at),
+        run_id=started_at.strftime("%Y%m%dT%H%M%SZ") + (f"-{env.git_commit[:7]}" if env.git_commit else ""),
         started_at=started_at.isoformat(timespec="seconds"),
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command=config.command,
-        environment=environment.collect(REPO, embedded=target.embedded),
+        environment=env,
         dataset=Dataset(
             profile=outcome.request.profile,
             seed=outcome.request.seed,
@@ -133,8 +134,3 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         scales=scales,
     )
     return run, results.save(run, config.results_dir)
-
-
-def _run_id(started_at: dt.datetime) -> str:
-    commit, _ = environment.git_state(REPO)
-    return started_at.strftime("%Y%m%dT%H%M%SZ") + (f"-{commit[:7]}" if commit else "")

@@ -23,7 +23,7 @@ import psycopg
 from bench import db, results, worktree
 from bench.errors import UsageError
 from bench.results import Results
-from project import embedded
+from bench import server as embedded
 
 SEEDER_PATHS = ("seed",)
 MIGRATION_PATHS = (":(glob)project/**/migrations/**",)

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from bench.errors import UsageError
-from project import embedded
+from bench import server as embedded
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 
 from bench.cli import build_parser, main
 from bench.commands import discover
-from project import embedded
+from bench import server as embedded
 from tests.cli import bench, manage
 
 

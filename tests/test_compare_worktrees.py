@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from bench import results
-from project import embedded
+from bench import server as embedded
 from tests.cli import REPO, bench
 from tests.compare_fixtures import base_results
 from tests.git_repos import git, snapshot

@@ -11,7 +11,7 @@ import pytest
 from bench import results
 from bench.results import Measurement, Results
 from bench.runner import RunConfig
-from project import embedded
+from bench import server as embedded
 from tests.cli import bench, manage
 
 DATABASE = "bench_run"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from project import embedded
+from bench import server as embedded
 from seed import PROFILES, SeedInputError, request_for
 from tests.cli import bench
 

@@ -9,7 +9,7 @@ import psycopg
 from bench import db
 from bench.db import first_line
 from bench.errors import UsageError
-from project import embedded
+from bench import server as embedded
 
 NAME = "db"
 HELP = "Start, stop or inspect the harness's PostgreSQL (embedded unless DATABASE_URL is set)."

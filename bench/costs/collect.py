@@ -14,7 +14,7 @@ from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, orm_create_cost
 from bench.results import Costs, WriteCost
 from bench.states import State, move_to
-from project import embedded
+from bench import server as embedded
 
 WRITE_TABLE = "tracking"
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout: .bench/ lives beside bench/
 OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
 DEFAULT_DATABASE = "bench"
 SUPERUSER = "postgres"
@@ -129,13 +129,3 @@ def is_owned(url: str) -> bool:
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
         ).fetchone()
     return row is not None and row[0] == OWNER_MARK
-
-
-def default_database_url() -> str:
-    """DATABASE_URL when set; otherwise the harness's own database on the embedded server."""
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        return configured
-    server = start()
-    create_owned_database(server, DEFAULT_DATABASE)
-    return with_database(server, DEFAULT_DATABASE)

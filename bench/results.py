@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import dacite
 
@@ -24,9 +24,23 @@ from bench.errors import UsageError
 # 2 - 2026-11-29: what the indexes cost: `costs` (migration time, locks and write stalls, plain and
 #     concurrent; relation sizes; write throughput and WAL per row), `cold` (the cold-cache series) and
 #     `scales` (the scale curve). All optional: `measurements` stays the main, warm series.
-SCHEMA_VERSION = 2
+# 3 - 2026-11-29: paired, interleaved measurement. `Timing` keeps every round's end-to-end time
+#     (`total_s`) and database time (`db_s`), its pair, whether it ran first in its pair, and its worker
+#     process; `samples_s`, `rounds` and `iterations` are gone. `schedule` records what the run did
+#     (the sides, the pair order's seed, warmup, budget, stopping rule, each item's pairs and why it
+#     stopped). A state change records its database, status and error; a measurement's status may be
+#     "failed" with the reason. `run_id` gained a random suffix: two runs never share one.
+SCHEMA_VERSION = 3
 
 LATEST = "latest.json"
+# Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
+MAX_JSON_DEPTH = 64
+
+Status = Literal["ok", "failed"]
+Cache = Literal["warm", "cold"]
+# Why an item stopped pairing: its interval got narrow enough, its time ran out, it reached the most
+# pairs allowed, or it failed.
+StopReason = Literal["precision", "budget", "max_pairs", "failed"]
 
 
 @dataclass(frozen=True)
@@ -59,13 +73,28 @@ class Plan:
 
 @dataclass(frozen=True)
 class Timing:
-    """pytest-benchmark's view of one measurement: every sample, in seconds, plus its settings."""
+    """Every timed round of one side of a measurement, in the order they ran.
 
-    samples_s: tuple[float, ...]
-    rounds: int
-    iterations: int
+    Round i of the baseline and the candidate's round with the same `pair` ran back to back (in the
+    order `first` says), so they saw the same machine: their ratio is one paired observation.
+    """
+
+    total_s: tuple[float, ...]  # end to end: the whole call, as the app makes it
+    db_s: tuple[float, ...]  # of which inside the database driver's execute, summed over the call
+    pair: tuple[int, ...]
+    first: tuple[bool, ...]  # this side ran first in its pair
+    worker: tuple[int, ...]  # the worker process that ran the round (0: the run's own process)
     warmup_rounds: int
     timer: str
+
+    @property
+    def rounds(self) -> int:
+        return len(self.total_s)
+
+    @property
+    def orm_s(self) -> tuple[float, ...]:
+        """What is left for Django and Python: end to end minus database time."""
+        return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
 
 
 @dataclass(frozen=True)
@@ -74,7 +103,7 @@ class Measurement:
     case: str  # which drawn parameter set: e.g. "heavy", "typical", "light"
     side: str  # "before"/"after" for migration scenarios; the variant name for code-level scenarios
     state: str  # the migration state the database was in while measuring
-    status: str  # "ok" or "failed"
+    status: Status
     error: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     timing: Timing | None = None
@@ -108,13 +137,58 @@ class ScenarioInfo:
 
 @dataclass(frozen=True)
 class StateChange:
-    """One move of the database between migration states."""
+    """One move of a database between migration states: a step that can fail."""
 
     state: str
+    database: str
     targets: dict[str, str]  # app label -> migration name
     migrations: tuple[str, ...]  # "app.0031_name" applied (or "-app.0031_name" unapplied), in order
     migrate_seconds: float
     analyze_seconds: float
+    status: Status = "ok"
+    error: str | None = None  # the failed migration and the database's error
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    """One paired measurement as it ran: a scenario's case, its two sides and where each ran."""
+
+    scenario: str
+    case: str
+    cache: Cache
+    baseline: str
+    candidate: str
+    baseline_state: str
+    candidate_state: str
+    pairs: int  # pairs run; the verdict rests on this many
+    stop: StopReason
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the run did, so a report describes the method from the record and never from fixed text."""
+
+    # "databases": both sides in this process, each on its own database and warmed connection;
+    # "workers": each side in worker processes of its own (compare, one checkout per ref).
+    sides: Literal["databases", "workers"]
+    workers: int  # worker processes per side; rounds are spread over them
+    order_seed: int  # each pair's order (which side first) is drawn from this seed
+    warmup_rounds: int  # per side, untimed, before the first pair
+    min_pairs: int
+    max_pairs: int
+    precision: float  # stop once the median paired ratio's 95 % CI is within this fraction of it
+    seconds: float  # the time budget of one item
+    timer: str
+    timer_resolution_s: float
+    items: tuple[ScheduledItem, ...] = ()
+    # compare: the run id of the other ref's run; its rounds with the same item and pair index ran
+    # back to back with these, so the two files' timings pair across refs.
+    partner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +291,7 @@ class Results:
     command: str
     environment: Environment
     dataset: Dataset
+    schedule: Schedule
     states: tuple[StateChange, ...]
     scenarios: tuple[ScenarioInfo, ...]
     measurements: tuple[Measurement, ...]  # the main series: warm cache, the requested dataset
@@ -254,35 +329,88 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
         raise UsageError(f"{source} is not a valid results file: {exc}") from None
 
 
+def _depth(text: str) -> int:
+    """How deeply brackets nest, counted outside strings: cheap, and no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def load(path: Path) -> Results:
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a results file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        if _depth(text) > MAX_JSON_DEPTH:
+            raise UsageError(f"{path} nests deeper than any results file; is it one?")
+        data = json.loads(text)
     except FileNotFoundError:
         raise UsageError(f"no results file at {path}; run `bench run` first") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"cannot read results file {path}: {exc}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"cannot read results file {path}: {type(exc).__name__}: {exc}") from None
     return from_dict(data, source=str(path))
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
+    """Write via a temporary file and rename, so a reader never sees half a file. Readable by all (0644),
+    like the markdown beside it: mkstemp alone would leave it 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        Path(tmp).chmod(0o644)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def check_writable(directory: Path) -> None:
+    """Fail now, not after minutes of measuring: the directory can be made and written to."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".bench-write-check-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+
+
+def _claim_number(directory: Path) -> Path:
+    """A placeholder NNNN_claimed with the next free number, created atomically (O_EXCL), so two runs
+    never get the same number; the results file takes the number over, so it is never reused."""
+    while True:
+        numbers = [int(p.name[:4]) for p in directory.glob("[0-9][0-9][0-9][0-9]_*")]
+        placeholder = directory / f"{max(numbers, default=0) + 1:04d}_claimed"
+        try:
+            os.close(os.open(placeholder, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        return placeholder
+
+
 def save(results: Results, directory: Path) -> Path:
     """Store as the next numbered file (0001_<run id>.json ...) and refresh latest.json."""
     directory.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[:4]) for p in directory.glob("[0-9][0-9][0-9][0-9]_*.json")]
-    path = directory / f"{max(numbers, default=0) + 1:04d}_{results.run_id}.json"
+    placeholder = _claim_number(directory)
+    path = directory / f"{placeholder.name[:4]}_{results.run_id}.json"
     text = to_json(results)
     write_atomic(path, text)
+    placeholder.unlink()
     write_atomic(directory / LATEST, text)
     return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 from scipy import stats as scipy_stats
@@ -45,9 +45,17 @@ class Summary:
         return self.q3 - self.q1
 
 
+Method = Literal["paired", "independent"]
+
+
 @dataclass(frozen=True)
 class Comparison:
-    """Baseline against candidate. ratio = baseline median / candidate median: above 1 is faster."""
+    """Baseline against candidate; `ratio` above 1 means the candidate is faster.
+
+    Paired (the rule): ratio is the median over pairs of baseline round / candidate round, the test is
+    Wilcoxon's signed-rank test on the log ratios, and n counts pairs. Independent (only where there
+    are no pairs): ratio of medians, Mann-Whitney U, n is the smaller sample.
+    """
 
     baseline: Summary
     candidate: Summary
@@ -58,6 +66,8 @@ class Comparison:
     alpha: float
     threshold: float
     confidence: float
+    method: Method = "independent"
+    n: int = 0
 
     @property
     def reduction(self) -> float:
@@ -159,12 +169,113 @@ def compare(
 
     p_value = float(scipy_stats.mannwhitneyu(base, cand, alternative="two-sided").pvalue)
     ratio_ci = _bootstrap((base, cand), _ratio_of_medians, confidence)
-    verdict = NO_CHANGE
-    if p_value < alpha:
-        # Time relative to the baseline: below 1 - threshold is faster, above 1 + threshold slower.
-        relative_time = 1.0 / ratio
-        if ratio_ci[0] > 1.0 and relative_time < 1.0 - threshold:
-            verdict = FASTER
-        elif ratio_ci[1] < 1.0 and relative_time > 1.0 + threshold:
-            verdict = SLOWER
-    return Comparison(baseline, candidate, ratio, ratio_ci, p_value, verdict, alpha, threshold, confidence)
+    verdict = _verdict(ratio, ratio_ci, p_value, alpha, threshold)
+    n = int(min(base.size, cand.size))
+    return Comparison(
+        baseline, candidate, ratio, ratio_ci, p_value, verdict, alpha, threshold, confidence, "independent", n
+    )
+
+
+def _verdict(
+    ratio: float, ratio_ci: tuple[float, float], p_value: float, alpha: float, threshold: float
+) -> str:
+    """Faster or slower only when the test, the interval and the size of the change all agree."""
+    if p_value >= alpha:
+        return NO_CHANGE
+    # Time relative to the baseline: below 1 - threshold is faster, above 1 + threshold slower.
+    relative_time = 1.0 / ratio
+    if ratio_ci[0] > 1.0 and relative_time < 1.0 - threshold:
+        return FASTER
+    if ratio_ci[1] < 1.0 and relative_time > 1.0 + threshold:
+        return SLOWER
+    return NO_CHANGE
+
+
+def _cluster_bootstrap(
+    logs: np.ndarray[Any, np.dtype[np.float64]],
+    clusters: np.ndarray[Any, np.dtype[np.int64]],
+    confidence: float,
+) -> tuple[float, float]:
+    """Percentile interval of the median log ratio, resampling worker processes and then pairs within
+    them, so the spread between processes widens the interval (scipy's bootstrap has no clusters)."""
+    rng = _rng()
+    groups = [logs[clusters == c] for c in np.unique(clusters)]
+    medians = np.empty(RESAMPLES)
+    for i in range(RESAMPLES):
+        chosen = rng.integers(0, len(groups), size=len(groups))
+        resampled = [rng.choice(groups[g], size=groups[g].size, replace=True) for g in chosen]
+        medians[i] = np.median(np.concatenate(resampled))
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(medians, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def paired_logs(baseline: Sequence[float], candidate: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """log(baseline / candidate) per pair: positive when the candidate was faster in that pair."""
+    base, cand = _array(baseline), _array(candidate)
+    if base.size != cand.size:
+        raise ValueError("paired samples need the same number of rounds on both sides")
+    if np.any(base <= 0) or np.any(cand <= 0):
+        raise ValueError("paired samples must be positive durations")
+    return np.asarray(np.log(base / cand), dtype=np.float64)
+
+
+def compare_paired(
+    baseline_samples: Sequence[float],
+    candidate_samples: Sequence[float],
+    *,
+    clusters: Sequence[int] | None = None,
+    alpha: float = 0.05,
+    threshold: float = 0.0,
+    confidence: float = CONFIDENCE,
+) -> Comparison:
+    """Compare paired rounds: element i of each side ran back to back, in a random order.
+
+    Drift and load spikes hit both rounds of a pair, so each pair's ratio is one observation of the
+    effect. Wilcoxon's signed-rank test (two-sided) asks whether the log ratios are centred on 0; it
+    assumes the pairs are independent and their differences symmetric. The interval is a seeded
+    bootstrap of the median ratio; with `clusters` (the worker process of each pair) it resamples whole
+    processes first, so a difference between processes is not mistaken for an effect.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("alpha must be between 0 and 1")
+    if threshold < 0.0:
+        raise ValueError("threshold must not be negative")
+    logs = paired_logs(baseline_samples, candidate_samples)
+    baseline = summarize(baseline_samples, confidence=confidence)
+    candidate = summarize(candidate_samples, confidence=confidence)
+    ratio = float(np.exp(np.median(logs)))
+    n = int(logs.size)
+    if n < MIN_SAMPLES:
+        return Comparison(
+            baseline, candidate, ratio, None, None, NOT_ENOUGH, alpha, threshold, confidence, "paired", n
+        )
+    if np.all(logs == 0):
+        p_value = 1.0
+    else:
+        p_value = float(scipy_stats.wilcoxon(logs, alternative="two-sided", zero_method="zsplit").pvalue)
+    groups = np.asarray(clusters if clusters is not None else np.zeros(n), dtype=np.int64)
+    if np.unique(groups).size > 1:
+        low, high = _cluster_bootstrap(logs, groups, confidence)
+    else:
+        low, high = _bootstrap((logs,), _median_of, confidence)
+    ratio_ci = (float(np.exp(low)), float(np.exp(high)))
+    verdict = _verdict(ratio, ratio_ci, p_value, alpha, threshold)
+    return Comparison(
+        baseline, candidate, ratio, ratio_ci, p_value, verdict, alpha, threshold, confidence, "paired", n
+    )
+
+
+def median_interval(logs: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Distribution-free interval of the median from order statistics (binomial): cheap enough to
+    recompute after every few pairs, for the stopping rule. None while there are too few values."""
+    values = np.sort(np.asarray(logs, dtype=np.float64))
+    n = values.size
+    if n < 6:
+        return None
+    tail = (1 - confidence) / 2
+    low = int(scipy_stats.binom.ppf(tail, n, 0.5))
+    high = int(scipy_stats.binom.isf(tail, n, 0.5))
+    if low < 1 or high >= n:
+        return None
+    return float(values[low - 1]), float(values[high])

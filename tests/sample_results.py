@@ -10,6 +10,8 @@ from bench.results import (
     Plan,
     Results,
     ScenarioInfo,
+    Schedule,
+    ScheduledItem,
     StateChange,
     Timing,
 )
@@ -36,8 +38,33 @@ def plan(shape: str, *, index: str | None, hit: int, read: int = 0, sort: bool =
     )
 
 
-def timing(*samples: float) -> Timing:
-    return Timing(samples_s=samples, rounds=len(samples), iterations=1, warmup_rounds=1, timer="perf_counter")
+def timing(*samples: float, db_share: float = 0.25, worker: int = 0) -> Timing:
+    """Rounds paired by position: round i pairs with round i of the other side's timing."""
+    return Timing(
+        total_s=samples,
+        db_s=tuple(t * db_share for t in samples),
+        pair=tuple(range(len(samples))),
+        first=tuple(i % 2 == 0 for i in range(len(samples))),
+        worker=(worker,) * len(samples),
+        warmup_rounds=1,
+        timer="time.perf_counter",
+    )
+
+
+def schedule(*items: ScheduledItem) -> Schedule:
+    return Schedule(
+        sides="databases",
+        workers=1,
+        order_seed=42,
+        warmup_rounds=1,
+        min_pairs=5,
+        max_pairs=400,
+        precision=0.02,
+        seconds=2.0,
+        timer="time.perf_counter",
+        timer_resolution_s=1e-7,
+        items=items,
+    )
 
 
 def sample_results() -> Results:
@@ -73,9 +100,36 @@ def sample_results() -> Results:
             reused=False,
             seed_seconds=1.5,
         ),
+        schedule=schedule(
+            ScheduledItem(
+                "tracking_person_range",
+                "heavy",
+                "warm",
+                "before",
+                "after",
+                "before",
+                "after",
+                5,
+                "budget",
+                0.1,
+            ),
+            ScheduledItem(
+                "wellness_summary",
+                "all",
+                "warm",
+                "n_plus_one",
+                "prefetch",
+                "after",
+                "after",
+                0,
+                "failed",
+                0.1,
+            ),  # fmt: skip
+        ),
         states=(
             StateChange(
                 state="before",
+                database="bench_run_before",
                 targets={"attendance": "0030_add_performance_indexes_post_assignment"},
                 migrations=("-attendance.0031_add_tracking_performance_indexes",),
                 migrate_seconds=0.4,
@@ -83,6 +137,7 @@ def sample_results() -> Results:
             ),
             StateChange(
                 state="after",
+                database="bench_run_after",
                 targets={"attendance": "0031_add_tracking_performance_indexes"},
                 migrations=("attendance.0031_add_tracking_performance_indexes",),
                 migrate_seconds=2.5,
@@ -143,8 +198,8 @@ def sample_results() -> Results:
                 case="all",
                 side="n_plus_one",
                 state="after",
-                status="ok",
-                timing=timing(0.02, 0.021, 0.022),
+                status="failed",
+                error="not measured: its pair's other side failed",
                 query_count=21,
             ),
             Measurement(

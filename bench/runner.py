@@ -1,27 +1,33 @@
-"""`bench run`: seed once, measure every scenario in the before and after states, write one results file.
+"""`bench run`: seed once, then measure every scenario on two copies of the data, one per state, with
+before and after interleaved round by round; write one results file.
 
-Order matters for honesty: the data is seeded (or reused) once and is identical in both states; the
-database moves with Django's migrate and is ANALYZEd after every move; each measurement warms its
-connection and caches before it is timed. Costs and the scale curve run on databases of their own.
+Order matters for honesty: the data is seeded (or reused) once; each state lives in its own copy of it
+(CREATE DATABASE ... TEMPLATE), reached with Django's migrate and ANALYZEd; every pair of rounds runs
+the two sides back to back, on warmed connections. Costs and the scale curve use databases of their own.
+One advisory lock on the seeded database keeps a second run (or seed) from changing it meanwhile.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench import cache, db, environment, results
+from pytest_benchmark.timers import compute_timer_precision
+
+from bench import cache, clones, db, environment, locks, results
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
-from bench.measure import Budget
-from bench.results import Dataset, Results
-from bench.scales import run_scales
+from bench.executor import TIMER
+from bench.measured import Measured, measure_states
+from bench.results import Dataset, Results, Schedule
+from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load_all
-from bench.session import plan_work, run_session
+from bench.schedule import Rules
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
@@ -38,13 +44,14 @@ class RunConfig:
     database: str | None = None
     scenarios: tuple[str, ...] = ()  # empty: all
     before: dict[str, str] = field(default_factory=dict)  # empty: the change under test
-    budget: Budget = field(default_factory=Budget)
+    rules: Rules = field(default_factory=Rules)
     cold: bool = True
     costs: bool = True
-    blocks: int = 4  # before/after alternations; each measurement's rounds are spread over them
     scales: tuple[int, ...] = ()  # tracking rows per point of the scale curve; empty: none
     allow_foreign: bool = False
     force_seed: bool = False
+    wait: bool = True  # for another run holding the database; False: refuse
+    keep_databases: bool = False
     progress: bool = True
 
 
@@ -58,7 +65,8 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
 def prepare(
     target: db.Target, request: SeedRequest, before: State, *, force: bool, progress: bool
 ) -> SeedOutcome:
-    """The schema (created at `before` when missing) and the seeded data, on Django's database."""
+    """The schema (created at `before` when missing) and the seeded data, on Django's database.
+    The caller holds the database's lock."""
     from django.db import connection
 
     from seed import ensure_seeded
@@ -68,51 +76,81 @@ def prepare(
     return ensure_seeded(target.url, request, force=force, progress=progress)
 
 
+def run_id(started_at: dt.datetime, commit: str | None) -> str:
+    """Time, commit and a random part: two runs started in the same second still differ."""
+    parts = [started_at.strftime("%Y%m%dT%H%M%SZ"), *([commit[:7]] if commit else []), secrets.token_hex(3)]
+    return "-".join(parts)
+
+
+def schedule(rules: Rules, seed: int, measured: Measured) -> Schedule:
+    return Schedule(
+        sides="databases",
+        workers=1,
+        order_seed=seed,
+        warmup_rounds=rules.warmup_rounds,
+        min_pairs=rules.min_pairs,
+        max_pairs=rules.max_pairs,
+        precision=rules.precision,
+        seconds=rules.seconds,
+        timer=TIMER,
+        timer_resolution_s=float(compute_timer_precision(time.perf_counter)),  # type: ignore[no-untyped-call]
+        items=measured.items,
+    )
+
+
+def _check_up_front(config: RunConfig, target: db.Target) -> None:
+    """What would otherwise be found only after minutes of measuring."""
+    results.check_writable(config.results_dir)
+    for rows in config.scales:
+        clones.check_ours_or_absent(target, scale_database(target, rows))
+
+
 def execute(config: RunConfig) -> tuple[Results, Path]:
     started_at = dt.datetime.now(dt.UTC)
     target = db.resolve(config.database)
     db.guard(target, allow_foreign=config.allow_foreign)
+    _check_up_front(config, target)
     db.setup_django(target)
     scenarios = select(load_all(), config.scenarios)
     states = resolve_states(config.before or None)
-    if config.cold:
-        cache.enable()
-
-    seed_started = time.perf_counter()
-    outcome = prepare(target, config.request, states[0], force=config.force_seed, progress=config.progress)
-    seed_seconds = time.perf_counter() - seed_started
-    cases = {name: scenario.draw_cases() for name, scenario in scenarios.items()}
-    items = plan_work(scenarios, cases, states, cold=config.cold, blocks=config.blocks)
-    budget = config.budget.split(config.blocks)
-    collected = run_session(items, states, scenarios, budget, label="measuring", progress=config.progress)
-
-    costs = None
-    if config.costs:
-        tracking = config.request.counts.tracking
-        costs = collect_costs(
-            target,
-            states,
-            copy_rows=min(100_000, tracking),
-            orm_rows=min(1_000, max(100, tracking // 100)),
-            progress=config.progress,
+    tag = clones.run_tag()
+    commit, _ = environment.git_state(REPO)
+    rid = run_id(started_at, commit)
+    with locks.hold(
+        clones.maintenance_url(target), target.name, purpose=f"bench run {rid}", wait=config.wait
+    ):
+        if config.cold:
+            cache.enable()
+        seed_started = time.perf_counter()
+        outcome = prepare(
+            target, config.request, states[0], force=config.force_seed, progress=config.progress
         )
-    scales = run_scales(
-        target,
-        config.request,
-        config.scales,
-        states,
-        scenarios,
-        budget,
-        lambda t, r: prepare(t, r, states[0], force=False, progress=config.progress),
-        allow_foreign=config.allow_foreign,
-        blocks=config.blocks,
-        progress=config.progress,
-    )
-
-    env = environment.collect(REPO, embedded=target.embedded)
+        seed_seconds = time.perf_counter() - seed_started
+        measured = measure_states(
+            target, states, scenarios, config.rules,
+            cold=config.cold, seed=config.request.seed, tag=tag,
+            keep=config.keep_databases, progress=config.progress, label="measuring",
+        )  # fmt: skip
+        costs = None
+        if config.costs and not measured.broken:
+            tracking = config.request.counts.tracking
+            costs = collect_costs(
+                target,
+                states,
+                clones.name_for(target, tag, "costs"),
+                copy_rows=min(100_000, tracking),
+                orm_rows=min(1_000, max(100, tracking // 100)),
+                progress=config.progress,
+            )
+        scales = run_scales(
+            target, config.request, config.scales, states, scenarios, config.rules,
+            lambda t, r: prepare(t, r, states[0], force=False, progress=config.progress),
+            seed=config.request.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
+        )  # fmt: skip
+        env = environment.collect(REPO, embedded=target.embedded)
     run = Results(
         schema_version=results.SCHEMA_VERSION,
-        run_id=started_at.strftime("%Y%m%dT%H%M%SZ") + (f"-{env.git_commit[:7]}" if env.git_commit else ""),
+        run_id=rid,
         started_at=started_at.isoformat(timespec="seconds"),
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command=config.command,
@@ -126,11 +164,12 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             reused=outcome.reused,
             seed_seconds=seed_seconds,
         ),
-        states=tuple(collected.state_changes),
-        scenarios=tuple(s.info(cases[n]) for n, s in scenarios.items()),
-        measurements=tuple(collected.warm),
+        schedule=schedule(config.rules, config.request.seed, measured),
+        states=measured.states,
+        scenarios=tuple(s.info(measured.cases.get(n, [])) for n, s in scenarios.items()),
+        measurements=measured.warm,
         costs=costs,
-        cold=tuple(collected.cold),
+        cold=measured.cold,
         scales=scales,
     )
     return run, results.save(run, config.results_dir)

@@ -8,15 +8,15 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from bench import db
+from bench import clones, db, locks
+from bench.measured import measure_states
 from bench.results import ScaleRun
-from bench.session import plan_work, run_session
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bench.measure import Budget
     from bench.scenarios import Scenario
+    from bench.schedule import Rules
     from bench.states import State
     from seed import SeedOutcome, SeedRequest
 
@@ -36,40 +36,43 @@ def scaled(request: SeedRequest, rows: int) -> SeedRequest:
     return dataclasses.replace(request, counts=counts, profile=None)
 
 
+def scale_database(main: db.Target, rows: int) -> str:
+    """Seeded once and reused by later runs, like the main database."""
+    return f"{main.name}_scale_{rows}"
+
+
 def run_scales(
     main: db.Target,
     request: SeedRequest,
     rows: tuple[int, ...],
     states: tuple[State, State],
     scenarios: dict[str, Scenario],
-    budget: Budget,
+    rules: Rules,
     prepare: Callable[[db.Target, SeedRequest], SeedOutcome],
     *,
-    allow_foreign: bool,
-    blocks: int,
+    seed: int,
+    tag: str,
+    keep: bool,
     progress: bool,
 ) -> tuple[ScaleRun, ...]:
     chosen = {name: s for name, s in scenarios.items() if name in SCALE_SCENARIOS}
     runs: list[ScaleRun] = []
     try:
         for count in rows:
-            target = db.resolve(f"{main.name}_scale_{count}")
-            db.guard(target, allow_foreign=allow_foreign)
-            db.switch_django(target)
-            outcome = prepare(target, scaled(request, count))
-            cases = {
-                name: [c for c in scenario.draw_cases() if c.name == SCALE_CASE]
-                for name, scenario in chosen.items()
-            }
-            items = plan_work(chosen, cases, states, cold=False, blocks=blocks)
-            collected = run_session(
-                items, states, chosen, budget, label=f"scale {count:,} rows", progress=progress
-            )
+            target = db.resolve(scale_database(main, count))
+            with locks.hold(clones.maintenance_url(target), target.name, purpose=f"bench run scale {tag}"):
+                db.switch_django(target)
+                outcome = prepare(target, scaled(request, count))
+                measured = measure_states(
+                    target, states, chosen, rules,
+                    cold=False, seed=seed, tag=tag, keep=keep, progress=progress,
+                    label=f"scale {count:,} rows", only_case=SCALE_CASE,
+                )  # fmt: skip
             runs.append(
                 ScaleRun(
                     counts=dict(dataclasses.asdict(outcome.request.counts)),
                     fingerprint=outcome.fingerprint,
-                    measurements=tuple(collected.warm),
+                    measurements=measured.warm,
                 )
             )
     finally:

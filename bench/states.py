@@ -11,6 +11,8 @@ from django.db import DatabaseError, connection, transaction
 from django.db.migrations.exceptions import AmbiguityError
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.migration import Migration
+from django.db.migrations.recorder import MigrationRecorder
 
 from bench.errors import UsageError
 from bench.results import StateChange
@@ -57,14 +59,55 @@ def resolve_states(before: Mapping[str, str] | None = None) -> tuple[State, Stat
 
 
 def move_to(state: State) -> StateChange:
-    """Migrate each app to its target, then ANALYZE, timing both."""
+    """Migrate each app to its target, then ANALYZE, timing both; a migration that fails raises."""
+    change = reach(state)
+    if not change.ok:
+        raise MigrationFailed(change.error or "a migration failed")
+    return change
+
+
+class MigrationFailed(Exception):
+    """A state could not be reached; the message names the migration and the database's error."""
+
+
+def _step(migration: Migration, backwards: bool) -> str:
+    return f"{'-' if backwards else ''}{migration.app_label}.{migration.name}"
+
+
+def _failed_step(plan: list[tuple[Migration, bool]]) -> str:
+    """The first step of the plan the database did not take: the one that failed."""
+    applied = MigrationRecorder(connection).applied_migrations()
+    for migration, backwards in plan:
+        if ((migration.app_label, migration.name) in applied) == backwards:
+            return _step(migration, backwards)
+    return "(none: every step was recorded)"
+
+
+def reach(state: State) -> StateChange:
+    """Move the current database to `state` with Django's migrate, then ANALYZE. A failure is recorded
+    in the StateChange (status "failed", the migration and the error), not raised."""
     executor = MigrationExecutor(connection)
     targets = list(state.targets.items())
     plan = executor.migration_plan(targets)
-    steps = tuple(f"{'-' if backwards else ''}{m.app_label}.{m.name}" for m, backwards in plan)
+    steps = tuple(_step(m, backwards) for m, backwards in plan)
+    database = str(connection.settings_dict["NAME"])
     started = time.perf_counter()
-    for app, migration in targets:
-        call_command("migrate", app, migration, verbosity=0, interactive=False)
+    try:
+        for app, migration in targets:
+            call_command("migrate", app, migration, verbosity=0, interactive=False)
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        error = f"migration {_failed_step(plan)} failed: {type(exc).__name__}: {text[0] if text else ''}"
+        return StateChange(
+            state=state.name,
+            database=database,
+            targets=dict(state.targets),
+            migrations=steps,
+            migrate_seconds=time.perf_counter() - started,
+            analyze_seconds=0.0,
+            status="failed",
+            error=error,
+        )
     migrated = time.perf_counter()
     # Fresh statistics after every move: the planner must see the indexes and the data as they are now.
     with connection.cursor() as cursor:
@@ -73,6 +116,7 @@ def move_to(state: State) -> StateChange:
     settle()
     return StateChange(
         state=state.name,
+        database=database,
         targets=dict(state.targets),
         migrations=steps,
         migrate_seconds=migrated - started,

@@ -1,4 +1,8 @@
-"""`bench run`: seed (reusing data when it can), measure before, migrate, measure after, write results."""
+"""`bench run`: seed (reusing data when it can), measure before and after interleaved, write results.
+
+Exit status: 0 everything measured, 1 something failed (a migration, a scenario, the connection), 2 bad
+input. Every failure is printed and recorded in the results file.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from django.db.utils import InterfaceError, OperationalError
+
+from bench.db import first_line
 from bench.errors import UsageError
-from bench.measure import QUICK, Budget
+from bench.results import Results
 from bench.runner import RunConfig, execute
+from bench.schedule import QUICK, Rules
+from bench.sides import ConnectionLost
 from bench.states import parse_target
 from seed.cli_options import add_seed_arguments, request_from_args
 
@@ -47,7 +56,7 @@ def _scales(text: str) -> tuple[int, ...]:
         number = token[:-1] if token[-1:] in SUFFIXES else token
         try:
             count = int(float(number) * factor)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(f"expected row counts like 10k,100k,1M, got {part!r}") from None
         if not 1_000 <= count <= MAX_SCALE:
             raise argparse.ArgumentTypeError(f"each scale must be 1k..100M rows, got {part!r}")
@@ -55,10 +64,16 @@ def _scales(text: str) -> tuple[int, ...]:
     return tuple(sorted(set(counts)))
 
 
-def _blocks(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 10:
-        raise argparse.ArgumentTypeError(f"expected 1 to 10 blocks, got {text!r}")
-    return int(text)
+def _precision(text: str) -> float:
+    """argparse type: '2%' (or 0.02) -> 0.02."""
+    token = text.strip()
+    try:
+        value = float(token[:-1]) / 100 if token.endswith("%") else float(token)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage like 2%, got {text!r}") from None
+    if not 0.001 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"expected 0.1% to 50%, got {text!r}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,16 +135,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timing.add_argument(
         "--seconds",
         type=_seconds,
-        default=Budget().seconds,
-        help="time budget per measurement, within its bounds on rounds (default: %(default)s)",
+        default=Rules().seconds,
+        help="time budget of one item (a scenario's case, both sides paired), once it has its minimum "
+        f"of {Rules().min_pairs} pairs (default: %(default)s)",
     )
-    timing.add_argument("--quick", action="store_true", help="a few rounds only: checks that all runs")
+    timing.add_argument("--quick", action="store_true", help="a few pairs only: checks that all runs")
     parser.add_argument(
-        "--blocks",
-        type=_blocks,
-        default=RunConfig.blocks,
-        help="alternate before and after this many times, spreading each measurement's rounds over "
-        "them, so drift in machine load does not read as an effect (default: %(default)s)",
+        "--precision",
+        type=_precision,
+        default=Rules().precision,
+        metavar="PCT",
+        help="stop pairing an item once the 95%% interval of its median before/after ratio is within "
+        "this much of it, end to end and in database time (default: 2%%)",
+    )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse, instead of waiting, when another run or seed is changing the database",
+    )
+    parser.add_argument(
+        "--keep-databases",
+        action="store_true",
+        help="keep the run's copies of the database (one per state) afterwards, for inspection",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -138,6 +165,7 @@ def handle(args: argparse.Namespace) -> int:
     results_dir: Path = args.results_dir
     if results_dir.exists() and not results_dir.is_dir():
         raise UsageError(f"--results-dir {results_dir} exists and is not a directory")
+    rules = QUICK if args.quick else Rules(seconds=args.seconds, precision=args.precision)
     config = RunConfig(
         request=request_from_args(args),
         results_dir=results_dir,
@@ -145,21 +173,41 @@ def handle(args: argparse.Namespace) -> int:
         database=args.database,
         scenarios=tuple(args.scenario),
         before=dict(args.before),
-        budget=QUICK if args.quick else Budget(seconds=args.seconds),
+        rules=rules,
         cold=not args.no_cold,
         costs=not args.no_costs,
         scales=args.scales,
-        blocks=args.blocks,
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
+        wait=not args.no_wait,
+        keep_databases=args.keep_databases,
         progress=not args.no_progress,
     )
-    run, path = execute(config)
-    failed = [m for m in run.measurements if not m.ok]
+    try:
+        run, path = execute(config)
+    except (ConnectionLost, OperationalError, InterfaceError) as exc:
+        # The server went away mid-run: no results file claims to be complete.
+        print(f"bench: error: {first_line(exc)}; no results written", file=sys.stderr)
+        return 1
     print(f"results: {path}")
-    for measurement in failed:
-        print(
-            f"failed: {measurement.scenario}[{measurement.case}] {measurement.side}: {measurement.error}",
-            file=sys.stderr,
-        )
-    return 1 if failed else 0
+    problems = report_failures(run)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def report_failures(run: Results) -> list[str]:
+    """One line per failed state change and failed measurement, as the user should read them."""
+    lines = [f"failed: state {s.state} in {s.database}: {s.error}" for s in run.states if not s.ok]
+    for series, measurements in (("", run.measurements), (" (cold)", run.cold)):
+        lines += [
+            f"failed: {m.scenario}[{m.case}] {m.side}{series}: {m.error}" for m in measurements if not m.ok
+        ]
+    for scale in run.scales:
+        rows = scale.counts.get("tracking", 0)
+        lines += [
+            f"failed: {m.scenario}[{m.case}] {m.side} at {rows:,} rows: {m.error}"
+            for m in scale.measurements
+            if not m.ok
+        ]
+    return lines

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
-import psycopg
-from django.db import connection
 from tqdm import tqdm
 
-from bench import db
+from bench import clones, db
 from bench.costs.migrations import forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, orm_create_cost
 from bench.results import Costs, WriteCost
 from bench.states import State, move_to
-from bench import server as embedded
 
 WRITE_TABLE = "tracking"
-
-
-def _clone(main: db.Target, name: str) -> db.Target:
-    server = embedded.with_database(main.url, "postgres")
-    db.drop_owned_database(server, name)
-    connection.close()
-    # CREATE DATABASE ... TEMPLATE needs the template to itself; autovacuum may hold it for a moment.
-    for attempt in range(20):
-        try:
-            embedded.create_owned_database(server, name, template=main.name)
-            break
-        except psycopg.errors.ObjectInUse:
-            if attempt == 19:
-                raise
-            time.sleep(0.5)
-    return db.Target(embedded.with_database(main.url, name), embedded=main.embedded)
 
 
 def _writes(url: str, state: State, *, copy_rows: int, orm_rows: int) -> list[WriteCost]:
@@ -43,8 +22,15 @@ def _writes(url: str, state: State, *, copy_rows: int, orm_rows: int) -> list[Wr
 
 
 def collect_costs(
-    main: db.Target, states: tuple[State, State], *, copy_rows: int, orm_rows: int, progress: bool = True
+    main: db.Target,
+    states: tuple[State, State],
+    name: str,
+    *,
+    copy_rows: int,
+    orm_rows: int,
+    progress: bool = True,
 ) -> Costs:
+    """On a copy of main named `name` (unique to the run), dropped afterwards."""
     before, after = states
     bar = tqdm(desc="costs", unit="step", disable=not progress)
 
@@ -53,7 +39,7 @@ def collect_costs(
         bar.update()
 
     step("copying the seeded database")
-    clone = _clone(main, f"{main.name}_costs")
+    clone = clones.clone(main, name)
     try:
         db.switch_django(clone)
         move_to(before)
@@ -72,7 +58,7 @@ def collect_costs(
     finally:
         bar.close()
         db.switch_django(main)
-        db.drop_owned_database(embedded.with_database(main.url, "postgres"), clone.name)
+        clones.drop(main, clone.name)
     return Costs(
         database=clone.name,
         migrations=tuple(migrations),

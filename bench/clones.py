@@ -1,0 +1,66 @@
+"""Copies of the seeded database (CREATE DATABASE ... TEMPLATE): one per state of a run, one for costs.
+
+Every copy is named after the run, so two runs never share one, and carries the harness's mark, so
+only the harness ever drops it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import psycopg
+from django.db import connection
+
+from bench import db
+from bench import server as embedded
+from bench.errors import UsageError
+
+MAX_NAME = 63  # PostgreSQL truncates longer identifiers, which would merge two names into one
+
+
+def run_tag() -> str:
+    """A short random tag: the part of a run's database names that no other run has."""
+    return "r" + secrets.token_hex(4)
+
+
+def name_for(target: db.Target, tag: str, purpose: str) -> str:
+    suffix = f"_{tag}_{purpose}"
+    return target.name[: MAX_NAME - len(suffix)] + suffix
+
+
+def maintenance_url(target: db.Target) -> str:
+    return embedded.with_database(target.url, "postgres")
+
+
+def clone(target: db.Target, name: str) -> db.Target:
+    """A harness-owned copy of target named `name` (an older copy of ours by that name is replaced)."""
+    server = maintenance_url(target)
+    db.drop_owned_database(server, name)
+    connection.close()
+    # The template must have no other connection; autovacuum may hold it for a moment.
+    for attempt in range(40):
+        try:
+            embedded.create_owned_database(server, name, template=target.name)
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+    return db.Target(embedded.with_database(target.url, name), embedded=target.embedded)
+
+
+def drop(target: db.Target, name: str) -> None:
+    db.drop_owned_database(maintenance_url(target), name)
+
+
+def check_ours_or_absent(target: db.Target, name: str) -> None:
+    """Refuse up front a helper database another program made: it would be seeded over later."""
+    url = embedded.with_database(target.url, name)
+    with psycopg.connect(maintenance_url(target), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists and not embedded.is_owned(url):
+        raise UsageError(
+            f"refusing to use database {name!r}: it exists and the harness did not create it; "
+            "drop or rename it, or use another --database"
+        )

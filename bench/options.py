@@ -1,8 +1,39 @@
-"""argparse types shared by more than one command."""
+"""The options more than one command takes: their argparse types and defaults, defined once here.
+
+The seed and the row counts are the seeder's (seed/cli_options.py); they are re-exported here so a
+command finds every shared option in one place.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import tempfile
+from pathlib import Path
+
+from bench.errors import UsageError
+from seed.cli_options import count, seed_value
+from seed.profiles import DEFAULT_SEED
+
+__all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_SEED",
+    "DEFAULT_THRESHOLD",
+    "alpha",
+    "count",
+    "positive_int",
+    "seed",
+    "threshold",
+    "writable_dir",
+]
+
+# A change of the median smaller than this is no change: the run-to-run noise of a machine.
+DEFAULT_THRESHOLD = 0.10
+# The significance level over all timed comparisons of a run (Bonferroni-corrected by the caller).
+DEFAULT_ALPHA = 0.05
+
+# argparse type of --seed (0 to 2**32 - 1), as the seeder takes it; count(name) is --tenants etc.
+seed = seed_value
 
 
 def threshold(text: str) -> float:
@@ -17,3 +48,48 @@ def threshold(text: str) -> float:
     if not 0 <= value < 10:
         raise argparse.ArgumentTypeError(f"expected a threshold between 0% and 1000%, got {text!r}")
     return value
+
+
+def alpha(text: str) -> float:
+    """argparse type: a significance level strictly between 0 and 1 (0.05)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number like 0.05, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 10_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def writable_dir(path: Path, *, option: str = "--output") -> None:
+    """Fail before any work when `path` cannot be made a directory and written to (UsageError).
+
+    Creates the directory (the command writes there next); when that or the write fails, the
+    directories it made are removed again, so a refused command leaves nothing behind.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} exists and is not a directory; pass a directory")
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".bench-write-check-"):
+            pass
+    except OSError as exc:
+        for made in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise UsageError(
+            f"{option} {path}: cannot create or write this directory ({exc.strerror or exc}); "
+            "pass a directory you can write to"
+        ) from None

@@ -1,14 +1,18 @@
-"""The seed option group, defined once and shared by `bench seed` and `bench run`."""
+"""The seed option group, defined once and shared by `bench seed` and `bench run`.
+
+`count(name)` and `seed_value` are its argparse types, for commands that pass these options on.
+"""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
 
-from seed.profiles import LIMITS, MAX_SEED, PROFILES, SeedRequest, request_for
+from seed.profiles import DEFAULT_PROFILE, DEFAULT_SEED, LIMITS, MAX_SEED, PROFILES, SeedRequest, request_for
 
 
-def _count(name: str) -> Callable[[str], int]:
+def count(name: str) -> Callable[[str], int]:
+    """argparse type of --NAME: a whole number from 1 to the seeder's limit for that table."""
     limit = getattr(LIMITS, name)
 
     def parse(text: str) -> int:
@@ -24,7 +28,8 @@ def _count(name: str) -> Callable[[str], int]:
     return parse
 
 
-def _seed(text: str) -> int:
+def seed_value(text: str) -> int:
+    """argparse type of --seed: 0 to MAX_SEED."""
     try:
         value = int(text)
     except ValueError:
@@ -39,22 +44,28 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--profile",
         choices=list(PROFILES),
-        default="default",
+        default=DEFAULT_PROFILE,
         help="named counts of tenants/people/tracking/journal rows: "
         + "; ".join(
             f"{name}: {c.tenants:,}/{c.people:,}/{c.tracking:,}/{c.journal:,}" for name, c in PROFILES.items()
         )
         + " (default: %(default)s)",
     )
-    group.add_argument("--seed", type=_seed, default=42, help="random seed (default: %(default)s)")
+    group.add_argument(
+        "--seed", type=seed_value, default=DEFAULT_SEED, help="random seed (default: %(default)s)"
+    )
     for name in ("tenants", "people", "tracking", "journal"):
         group.add_argument(
-            f"--{name}", type=_count(name), metavar="N", help=f"override the profile's {name} count"
+            f"--{name}", type=count(name), metavar="N", help=f"override the profile's {name} count"
         )
 
 
 def request_from_args(args: argparse.Namespace) -> SeedRequest:
-    """The request the options describe; SeedInputError when they contradict each other."""
+    """The request the options describe; SeedInputError when they contradict each other.
+
+    Pure and instant: a command calls it first, so a contradiction (more tenants than people) is
+    refused before any work. The CLI turns SeedInputError into a one-line error, exit status 2.
+    """
     return request_for(
         args.profile,
         args.seed,

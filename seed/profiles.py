@@ -34,18 +34,20 @@ PROFILES: dict[str, Counts] = {
 # Beyond these a typo is likelier than a plan (and the disk would fill first).
 LIMITS = Counts(tenants=100_000, people=10_000_000, tracking=500_000_000, journal=500_000_000)
 MAX_SEED = 2**32 - 1
+DEFAULT_SEED = 42
+DEFAULT_PROFILE = "default"
 
 
 def request_for(
-    profile: str | None = "default",
-    seed: int = 42,
+    profile: str | None = DEFAULT_PROFILE,
+    seed: int = DEFAULT_SEED,
     *,
     tenants: int | None = None,
     people: int | None = None,
     tracking: int | None = None,
     journal: int | None = None,
 ) -> SeedRequest:
-    name = profile or "default"
+    name = profile or DEFAULT_PROFILE
     if name not in PROFILES:
         raise SeedInputError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -62,6 +64,7 @@ def request_for(
             raise SeedInputError(f"--{field} must be a whole number from 1 to {limit:,}, got {value!r}")
     if counts.tenants > counts.people:
         raise SeedInputError(
-            f"every tenant needs a person: --people ({counts.people}) < --tenants ({counts.tenants})"
+            f"every tenant needs a person: --people {counts.people} is fewer than --tenants "
+            f"{counts.tenants}; raise --people or lower --tenants"
         )
     return SeedRequest(seed=seed, counts=counts, profile=None if overrides else name)

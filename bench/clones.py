@@ -10,7 +10,6 @@ import secrets
 import time
 
 import psycopg
-from django.db import connection
 
 from bench import db
 from bench import server as embedded
@@ -37,8 +36,7 @@ def clone(target: db.Target, name: str) -> db.Target:
     """A harness-owned copy of target named `name` (an older copy of ours by that name is replaced)."""
     server = maintenance_url(target)
     db.drop_owned_database(server, name)
-    connection.close()
-    # The template must have no other connection; autovacuum may hold it for a moment.
+    # The template must have no other connection (close Django's first); autovacuum may hold it briefly.
     for attempt in range(40):
         try:
             embedded.create_owned_database(server, name, template=target.name)

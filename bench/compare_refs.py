@@ -1,10 +1,15 @@
-"""Measure two git refs, each with its own code and migrations, on identical data.
+"""Measure two git refs, each with its own code and migrations, on identical data, interleaved.
 
-Each ref runs `python -m bench run` in a detached worktree of its own, with PYTHONPATH and cwd set to
-that worktree, so the ref's packages are imported rather than the caller's (checked afterwards: the
-results file records the commit its code came from). Both runs use the caller's server (the embedded one
-via BENCH_PGDATA, or DATABASE_URL's) with a database each. When the seeder is the same in both refs, the
-base database is cloned with CREATE DATABASE ... TEMPLATE instead of seeding twice.
+Each ref is checked out into a detached worktree of its own; its code runs there (PYTHONPATH and cwd
+set to the worktree, so the ref's packages are imported rather than the caller's). Both refs use the
+caller's server (the embedded one via BENCH_PGDATA, or DATABASE_URL's). The base ref's seeder fills a
+database; when the seeder is the same in both refs, the head's is a TEMPLATE copy of it. Each ref then
+gets a copy per state, moved there by the ref's own migrations, and worker processes of its own
+(bench/worker.py); every pair of rounds runs the base and the head back to back, so both see the same
+machine at the same moments.
+
+A ref whose code predates the worker protocol is measured the old way: one `bench run` per ref, one
+after the other, which the output says, because drift between the two runs then reads as an effect.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from pathlib import Path
 
 import psycopg
 
-from bench import db, results, worktree
+from bench import clones, db, results, worktree
+from bench import server as embedded
 from bench.errors import UsageError
 from bench.results import Results
-from bench import server as embedded
 
 SEEDER_PATHS = ("seed",)
 MIGRATION_PATHS = (":(glob)project/**/migrations/**",)
@@ -44,6 +49,7 @@ class Ref:
 
     @property
     def database(self) -> str:
+        """The sequential path's database; the interleaved one names its databases per run."""
         return f"bench_cmp_{self.role}_{self.short}"
 
 
@@ -115,11 +121,42 @@ def measure(ref: Ref, tree: Path, run_args: Sequence[str], scratch: Path, out: P
     return Measured(ref, measured, kept)
 
 
+def seed_database(ref: Ref, tree: Path, seed_args: Sequence[str], name: str, log: Log) -> None:
+    """Fill database `name` with the ref's own seeder (`bench seed` in its checkout)."""
+    log(f"seeding {name} with {ref.role} {ref.name} ({ref.short})")
+    command = [sys.executable, "-m", "bench", "seed", *seed_args, "--database", name, "--no-progress"]
+    done = subprocess.run(
+        command, cwd=tree, env=child_env(tree), check=False, timeout=RUN_TIMEOUT, stdout=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        raise UsageError(
+            f"`bench seed` failed in {ref.role} {ref.name} ({ref.short}), exit {done.returncode}"
+        )
+
+
+def drop_all(server: str, names: Sequence[str], log: Log) -> None:
+    for name in names:
+        try:
+            db.drop_owned_database(server, name)
+        except (psycopg.Error, UsageError) as exc:
+            log(f"could not drop database {name}: {db.first_line(exc)}")
+
+
+def copy_database(server: str, template: str, name: str) -> None:
+    target = db.Target(embedded.with_database(server, template), embedded=False)
+    clones.clone(target, name)
+
+
 def can_clone(repo: Path, base: Ref, head: Ref) -> bool:
     """Seed once, clone for head: same seeder, and head's migrations only add to base's."""
     return worktree.same_paths(repo, base.commit, head.commit, *SEEDER_PATHS) and worktree.only_added(
         repo, base.commit, head.commit, *MIGRATION_PATHS
     )
+
+
+def has_worker(repo: Path, commit: str) -> bool:
+    """Does this commit's code speak the worker protocol?"""
+    return worktree.git(repo, "cat-file", "-e", f"{commit}:bench/worker.py", check=False).returncode == 0
 
 
 def measure_refs(
@@ -134,6 +171,28 @@ def measure_refs(
 ) -> tuple[Measured, Measured]:
     base = Ref("base", base_name, worktree.resolve_ref(repo, base_name))
     head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
+    old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
+    if not old:
+        from bench.interleave import measure_interleaved
+
+        return measure_interleaved(repo, base, head, run_args, out, keep_databases=keep_databases, log=log)
+    log(
+        f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "
+        "measuring one ref after the other, NOT interleaved; drift between the two runs can read as a change"
+    )
+    return measure_sequentially(repo, base, head, run_args, out, keep_databases=keep_databases, log=log)
+
+
+def measure_sequentially(
+    repo: Path,
+    base: Ref,
+    head: Ref,
+    run_args: Sequence[str],
+    out: Path,
+    *,
+    keep_databases: bool = False,
+    log: Log = _stderr,
+) -> tuple[Measured, Measured]:
     server = server_url()
     created: list[str] = []
     with worktree.sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
@@ -150,9 +209,5 @@ def measure_refs(
                 measured_head = measure(head, tree, run_args, Path(tmp), out, log)
         finally:
             if not keep_databases:
-                for name in created:
-                    try:
-                        db.drop_owned_database(server, name)
-                    except (psycopg.Error, UsageError) as exc:
-                        log(f"could not drop database {name}: {db.first_line(exc)}")
+                drop_all(server, created, log)
     return measured_base, measured_head

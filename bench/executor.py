@@ -91,22 +91,24 @@ class _SideFailed(Exception):
         self.side, self.error = side, error
 
 
-def _round(sides: Sides, item: Item, side: SideSpec) -> Round:
+def _round(sides: Sides, item: Item, side: SideSpec, pair: int) -> Round:
     try:
-        return sides.round(item, side)
+        return sides.round(item, side, pair)
     except ConnectionLost:
         raise
     except Exception as exc:
         raise _SideFailed(side, describe(exc)) from exc
 
 
-def _facts(sides: Sides, item: Item, side: SideSpec) -> Measurement:
+def _facts(sides: Sides, item: Item, side: SideSpec, warmup: int) -> Measurement:
     try:
-        return sides.facts(item, side)
+        measured = sides.facts(item, side)
+        sides.warm(item, side, warmup)
     except ConnectionLost:
         raise
     except Exception as exc:
         raise _SideFailed(side, describe(exc)) from exc
+    return measured
 
 
 def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, _Rounds, StopReason]:
@@ -116,7 +118,7 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
     for pair in range(rules.max_pairs):
         order = (0, 1) if rng.random() < 0.5 else (1, 0)
         for position, index in enumerate(order):
-            rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
+            rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
         done = pair + 1
         if done < rules.min_pairs:
             continue
@@ -156,10 +158,13 @@ def _scheduled(item: Item, pairs: int, stop: StopReason, seconds: float) -> Sche
 
 
 def run_item(item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str, str]) -> ItemResult:
-    """One item. `broken` maps a state that could not be reached to the migration's error."""
+    """One item. `broken` maps a database that could not be brought to its state (SideSpec.database)
+    to the migration's error."""
     started = time.perf_counter()
     unreachable = {
-        s.name: f"state {s.state!r} not reached: {broken[s.state]}" for s in item.sides if s.state in broken
+        s.name: f"state {s.state!r} not reached: {broken[s.database]}"
+        for s in item.sides
+        if s.database in broken
     }
     if unreachable:
         return _failed_item(item, unreachable, started)
@@ -168,10 +173,7 @@ def run_item(item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str
     gc.collect()
     gc.freeze()
     try:
-        measured = [_facts(sides, item, side) for side in item.sides]
-        for _ in range(rules.warmup_rounds):
-            for side in item.sides:
-                _round(sides, item, side)
+        measured = [_facts(sides, item, side, rules.warmup_rounds) for side in item.sides]
         base, cand, stop = _pairs(item, sides, rules, seed)
     except _SideFailed as failure:
         return _failed_item(item, {failure.side.name: failure.error}, started)

@@ -36,10 +36,17 @@ QUICK = Rules(seconds=0.05, min_pairs=6, max_pairs=8, warmup_rounds=1, check_eve
 
 @dataclass(frozen=True)
 class SideSpec:
-    """One side of an item: the code path (`name`) and the migration state it runs in."""
+    """One side of an item: the code path (`name`), the migration state it runs in, and, in compare,
+    the ref whose worker processes run it (empty: this process)."""
 
     name: str
     state: str
+    ref: str = ""
+
+    @property
+    def database(self) -> str:
+        """Which database the side needs: its state's, of its ref's copies when in compare."""
+        return f"{self.ref}/{self.state}" if self.ref else self.state
 
 
 @dataclass(frozen=True)

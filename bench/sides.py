@@ -44,7 +44,10 @@ class Sides(Protocol):
 
     def facts(self, item: Item, side: SideSpec) -> Measurement: ...
 
-    def round(self, item: Item, side: SideSpec) -> Round: ...
+    def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
+        """Untimed rounds, on every process that will time the side."""
+
+    def round(self, item: Item, side: SideSpec, pair: int) -> Round: ...
 
 
 class DbClock:
@@ -106,12 +109,22 @@ class LocalSides:
             self.open[key] = DatabaseSide(self.databases[side.state])
         return self.open[key]
 
+    def _scenario(self, name: str) -> Scenario:
+        if name not in self.scenarios:
+            raise LookupError(f"this code has no scenario {name!r}")
+        return self.scenarios[name]
+
     def facts(self, item: Item, side: SideSpec) -> Measurement:
         evict = cache.evict_all if item.cache == "cold" else None
+        scenario = self._scenario(item.scenario)
         with self._guard(side), self._side(side).active():
-            return facts(self.scenarios[item.scenario], item.case, side.name, side.state, cold=evict)
+            return facts(scenario, item.case, side.name, side.state, cold=evict)
 
-    def round(self, item: Item, side: SideSpec) -> Round:
+    def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
+        for _ in range(rounds):
+            self.round(item, side, -1)
+
+    def round(self, item: Item, side: SideSpec, pair: int) -> Round:
         scenario, params, database = self.scenarios[item.scenario], item.case.params, self._side(side)
         with self._guard(side), database.active():
             if item.cache == "cold":

@@ -210,7 +210,9 @@ def _cluster_bootstrap(
     return float(low), float(high)
 
 
-def paired_logs(baseline: Sequence[float], candidate: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:
+def paired_logs(
+    baseline: Sequence[float], candidate: Sequence[float]
+) -> np.ndarray[Any, np.dtype[np.float64]]:
     """log(baseline / candidate) per pair: positive when the candidate was faster in that pair."""
     base, cand = _array(baseline), _array(candidate)
     if base.size != cand.size:

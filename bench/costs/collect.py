@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from tqdm import tqdm
 
 from bench import clones, db
@@ -39,6 +40,7 @@ def collect_costs(
         bar.update()
 
     step("copying the seeded database")
+    connection.close()
     clone = clones.clone(main, name)
     try:
         db.switch_django(clone)

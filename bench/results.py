@@ -93,7 +93,10 @@ class Timing:
 
     @property
     def orm_s(self) -> tuple[float, ...]:
-        """What is left for Django and Python: end to end minus database time."""
+        """What is left for Django and Python: end to end minus database time (empty when the file
+        recorded no database time: schema 2)."""
+        if not self.db_s:
+            return ()
         return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
 
 
@@ -174,8 +177,10 @@ class Schedule:
     """What the run did, so a report describes the method from the record and never from fixed text."""
 
     # "databases": both sides in this process, each on its own database and warmed connection;
-    # "workers": each side in worker processes of its own (compare, one checkout per ref).
-    sides: Literal["databases", "workers"]
+    # "workers": each side in worker processes of its own (compare, one checkout per ref);
+    # "blocks": read from a schema 2 file: one database moved between the states in alternating
+    # blocks, no pairs and no database time.
+    sides: Literal["databases", "workers", "blocks"]
     workers: int  # worker processes per side; rounds are spread over them
     order_seed: int  # each pair's order (which side first) is drawn from this seed
     warmup_rounds: int  # per side, untimed, before the first pair
@@ -316,11 +321,58 @@ def to_json(results: Results) -> str:
     return json.dumps(dataclasses.asdict(results), indent=1, sort_keys=False) + "\n"
 
 
+def _timing_2(timing: dict[str, Any] | None) -> dict[str, Any] | None:
+    if timing is None:
+        return None
+    return {
+        "total_s": timing["samples_s"],
+        "db_s": [],
+        "pair": [],
+        "first": [],
+        "worker": [],
+        "warmup_rounds": timing["warmup_rounds"],
+        "timer": timing["timer"],
+    }
+
+
+def upgrade_2(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 2 file as schema 3, for `bench compare` against a ref that predates pairing: its
+    timings keep their samples, without pairs or database time, and its schedule says "blocks"."""
+    data = json.loads(json.dumps(data))
+    series = [data.get("measurements", []), data.get("cold", [])]
+    series += [scale.get("measurements", []) for scale in data.get("scales", [])]
+    for measurements in series:
+        for m in measurements:
+            m["timing"] = _timing_2(m.get("timing"))
+    for change in data.get("states", []):
+        change.setdefault("database", "")
+    data["schedule"] = {
+        "sides": "blocks",
+        "workers": 1,
+        "order_seed": 0,
+        "warmup_rounds": 0,
+        "min_pairs": 0,
+        "max_pairs": 0,
+        "precision": 0.0,
+        "seconds": 0.0,
+        "timer": "time.perf_counter",
+        "timer_resolution_s": 0.0,
+    }
+    data["schema_version"] = 3
+    return data
+
+
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
+    if version == 2:
+        try:
+            data = upgrade_2(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"{source} is not a valid schema 2 results file: {exc!r}") from None
+        version = SCHEMA_VERSION
     if version != SCHEMA_VERSION:
         raise UsageError(
-            f"{source} has schema version {version!r}; this bench reads version {SCHEMA_VERSION}: "
+            f"{source} has schema version {version!r}; this bench reads versions 2 and {SCHEMA_VERSION}: "
             "re-run `bench run` to produce a current one"
         )
     try:

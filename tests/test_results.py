@@ -48,3 +48,18 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
     data["surprise"] = 1
     with pytest.raises(UsageError, match="not a valid results file"):
         results.from_dict(data)
+
+
+def test_a_schema_2_file_is_read_without_pairs_or_database_time() -> None:
+    """What a ref from before pairing writes: compare's fallback must still read it, honestly."""
+    old = results.load(Path(__file__).with_name("data") / "results_v2.json")
+    assert old.schema_version == 3
+    assert old.schedule.sides == "blocks"
+    before = old.find("tracking_person_range", "heavy", "before")
+    assert before is not None
+    assert before.timing is not None
+    assert before.timing.total_s == (0.010, 0.011, 0.012, 0.010, 0.013)
+    assert before.timing.db_s == ()
+    assert before.timing.pair == ()
+    assert before.timing.orm_s == ()
+    assert [s.database for s in old.states] == ["", ""]

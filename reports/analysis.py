@@ -3,25 +3,49 @@
 Expected pairs come from each ScenarioInfo's cases, so a measurement the runner never wrote shows up
 as "missing" instead of silently vanishing. Measurements of a scenario with no ScenarioInfo are kept
 too (as their own scenario), for the same reason.
+
+Each case is compared twice, on the same rounds: end to end (`total_s`, what the app's caller waits)
+and database time (`db_s`, inside the driver's execute). An index can make the database part much
+faster and the whole call hardly at all; the report has to be able to say both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from bench import stats
-from bench.results import Measurement, Results, ScenarioInfo
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from bench.results import Cache, Measurement, Results, ScenarioInfo, ScheduledItem, Timing
+from reports import fmt
 
 OK = "ok"
 FAILED = "failed"
 MISSING = "missing"
+
+Values = Callable[[Timing], tuple[float, ...]]
+
+
+def total(timing: Timing) -> tuple[float, ...]:
+    return timing.total_s
+
+
+def database(timing: Timing) -> tuple[float, ...]:
+    return timing.db_s
+
+
+def _summary(timing: Timing | None, values: Values) -> stats.Summary | None:
+    return stats.summarize(values(timing)) if timing is not None and timing.rounds else None
 
 
 @dataclass(frozen=True)
 class Side:
     name: str
     measurement: Measurement | None
-    summary: stats.Summary | None
+    summary: stats.Summary | None  # end to end, over all of this side's rounds
+    db_summary: stats.Summary | None  # database time, same rounds
 
     @property
     def status(self) -> str:
@@ -33,6 +57,17 @@ class Side:
     def error(self) -> str | None:
         return self.measurement.error if self.measurement is not None else None
 
+    @property
+    def timing(self) -> Timing | None:
+        m = self.measurement
+        return m.timing if m is not None and m.ok and m.timing is not None and m.timing.rounds else None
+
+    @property
+    def orm_median(self) -> float | None:
+        """Median of (end to end - database) per round: the time Django and Python took."""
+        timing = self.timing
+        return float(np.median(timing.orm_s)) if timing is not None else None
+
 
 @dataclass(frozen=True)
 class CaseResult:
@@ -40,7 +75,9 @@ class CaseResult:
     case: str
     baseline: Side
     candidate: Side
-    comparison: stats.Comparison | None  # None unless both sides have timing samples
+    comparison: stats.Comparison | None  # end to end; None unless both sides have timings
+    db_comparison: stats.Comparison | None  # database time; also None if a round spent no time there
+    schedule: ScheduledItem | None = None  # the scheduled item it came from: its pairs, why it stopped
 
     @property
     def status(self) -> str:
@@ -53,6 +90,15 @@ class CaseResult:
     @property
     def label(self) -> str:
         return f"{self.scenario.name} / {self.case}"
+
+    @property
+    def errors(self) -> list[str]:
+        """Each side's error, first line only (a traceback's last line is in the detail section)."""
+        return [
+            f"{side.name}: {fmt.first_line(side.error)}"
+            for side in (self.baseline, self.candidate)
+            if side.error
+        ]
 
 
 @dataclass(frozen=True)
@@ -79,26 +125,74 @@ class Analysis:
         return [s for s in self.scenarios if s.info.group == group]
 
 
-def _side(name: str, measurement: Measurement | None) -> Side:
-    summary = None
-    if measurement is not None and measurement.ok and measurement.timing and measurement.timing.samples_s:
-        summary = stats.summarize(measurement.timing.samples_s)
-    return Side(name, measurement, summary)
+def aligned(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[int]]:
+    """Round indexes of each side for the pairs both sides have, in pair order, and each pair's
+    cluster: one id per (baseline worker, candidate worker), so whole processes can be resampled."""
+    candidate_round = {pair: i for i, pair in reversed(list(enumerate(candidate.pair)))}
+    base_rounds, cand_rounds, workers = [], [], []
+    seen: set[int] = set()
+    for i, pair in enumerate(baseline.pair):
+        j = candidate_round.get(pair)
+        if j is None or pair in seen:  # a pair index twice on one side would be a bug upstream
+            continue
+        seen.add(pair)
+        base_rounds.append(i)
+        cand_rounds.append(j)
+        workers.append((baseline.worker[i], candidate.worker[j]))
+    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
+    return base_rounds, cand_rounds, [ids[w] for w in workers]
 
 
-def _samples(side: Side) -> tuple[float, ...] | None:
-    measurement = side.measurement
-    if measurement is None or not measurement.ok or measurement.timing is None:
+def compare_timings(
+    baseline: Timing, candidate: Timing, values: Values, *, alpha: float, threshold: float
+) -> stats.Comparison | None:
+    """Paired when the sides share pairs (the rule), Mann-Whitney only when they share none.
+
+    None when a ratio cannot be taken: a round that spent no time in the database has no log ratio.
+    """
+    base_rounds, cand_rounds, clusters = aligned(baseline, candidate)
+    base_all, cand_all = values(baseline), values(candidate)
+    if base_rounds:
+        base = [base_all[i] for i in base_rounds]
+        cand = [cand_all[j] for j in cand_rounds]
+        if min(base) <= 0 or min(cand) <= 0:
+            return None
+        return stats.compare_paired(base, cand, clusters=clusters, alpha=alpha, threshold=threshold)
+    if not base_all or not cand_all or min(base_all) <= 0 or min(cand_all) <= 0:
         return None
-    return measurement.timing.samples_s or None
+    return stats.compare(base_all, cand_all, alpha=alpha, threshold=threshold)
 
 
-def _case(info: ScenarioInfo, case: str, results: Results, alpha: float, threshold: float) -> CaseResult:
+def _side(name: str, measurement: Measurement | None) -> Side:
+    timing = measurement.timing if measurement is not None and measurement.ok else None
+    return Side(name, measurement, _summary(timing, total), _summary(timing, database))
+
+
+@dataclass(frozen=True)
+class _Options:
+    alpha: float
+    threshold: float
+    cache: Cache
+
+
+def _item(results: Results, scenario: str, case: str, cache: Cache) -> ScheduledItem | None:
+    return next(
+        (i for i in results.schedule.items if (i.scenario, i.case, i.cache) == (scenario, case, cache)),
+        None,
+    )
+
+
+def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) -> CaseResult:
+    alpha, threshold = options.alpha, options.threshold
     baseline = _side(info.baseline, results.find(info.name, case, info.baseline))
     candidate = _side(info.candidate, results.find(info.name, case, info.candidate))
-    before, after = _samples(baseline), _samples(candidate)
-    comparison = stats.compare(before, after, alpha=alpha, threshold=threshold) if before and after else None
-    return CaseResult(info, case, baseline, candidate, comparison)
+    before, after = baseline.timing, candidate.timing
+    comparison = db_comparison = None
+    if before is not None and after is not None:
+        comparison = compare_timings(before, after, total, alpha=alpha, threshold=threshold)
+        db_comparison = compare_timings(before, after, database, alpha=alpha, threshold=threshold)
+    item = _item(results, info.name, case, options.cache)
+    return CaseResult(info, case, baseline, candidate, comparison, db_comparison, item)
 
 
 def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:
@@ -115,19 +209,23 @@ def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:
     )
 
 
-# Run-to-run latency noise on our machines is 3-10 %: a smaller change is not called an effect.
-NOISE_THRESHOLD = 0.10
-
-
-def analyze(results: Results, *, alpha: float = 0.05, threshold: float = NOISE_THRESHOLD) -> Analysis:
+def analyze(
+    results: Results,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    threshold: float = DEFAULT_THRESHOLD,
+    cache: Cache = "warm",
+) -> Analysis:
+    """`cache` says which series `results.measurements` holds, to find each case's scheduled item."""
+    options = _Options(alpha, threshold, cache)
     scenarios = [
-        ScenarioResult(info, tuple(_case(info, case, results, alpha, threshold) for case in info.cases), True)
+        ScenarioResult(info, tuple(_case(info, case, results, options) for case in info.cases), True)
         for info in results.scenarios
     ]
     described = {info.name for info in results.scenarios}
     for name in dict.fromkeys(m.scenario for m in results.measurements):
         if name not in described:
             info = _orphan_info(name, results.measurements_of(name))
-            cases = tuple(_case(info, case, results, alpha, threshold) for case in info.cases)
+            cases = tuple(_case(info, case, results, options) for case in info.cases)
             scenarios.append(ScenarioResult(info, cases, False))
     return Analysis(results, tuple(scenarios), alpha, threshold)

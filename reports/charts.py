@@ -13,14 +13,22 @@ from pathlib import Path
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from reports import fmt
 from reports.analysis import Analysis, CaseResult, Side
 
 WIDTH_IN = 9.0
 DPI = 100
 BASELINE_COLOR = "#d95f02"
 CANDIDATE_COLOR = "#1b9e77"
+DATABASE_COLOR = "#7570b3"
+ORM_COLOR = "#e6ab02"
+TIME = "time"  # the "Where the time goes" section
+# A segment narrower than this share of the axis gets no label inside it: the text would overflow.
+LABEL_MIN_SHARE = 0.12
+CASE_GAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -28,7 +36,7 @@ class Chart:
     filename: str  # relative to the charts directory
     title: str
     caption: str
-    section: str = "main"  # where the report shows it: "main" (the Charts section), "scale", "costs"
+    section: str = "main"  # where the report shows it: "main" (the Charts section), TIME, "scale", "costs"
 
 
 def _label(case: CaseResult) -> str:
@@ -40,18 +48,11 @@ def new_figure(rows: int) -> Figure:
     return Figure(figsize=(WIDTH_IN, max(2.5, 0.42 * rows + 1.6)), dpi=DPI, layout="constrained")
 
 
-def short(value: float) -> str:
-    for limit, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= limit:
-            return f"{value / limit:.3g}{unit}"
-    return f"{value:.3g}"
-
-
 def log_x(ax: Axes) -> None:
     """Log scale with plain labels at 1-2-5 steps: "20", not "2 x 10^1"."""
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: short(value)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt.short(value)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.grid(axis="x", which="both", alpha=0.3)
 
@@ -89,7 +90,7 @@ def _paired_bars(
         xerr = np.array([lows, highs]) if error and ys else None
         bars = ax.barh(ys, widths, height=height, color=color, label=name, xerr=xerr, capsize=3)
         if annotate:
-            ax.bar_label(bars, fmt=short, padding=3, fontsize="small")
+            ax.bar_label(bars, fmt=fmt.short, padding=3, fontsize="small")
     ax.set_yticks(positions, [_label(c) for c in cases])
     ax.invert_yaxis()
     log_x(ax)
@@ -112,7 +113,7 @@ def _latency(analysis: Analysis, directory: Path) -> Chart | None:
             else None
         ),
     )
-    ax.set_xlabel("median latency, ms (log scale); error bars: bootstrap CI of the median")
+    ax.set_xlabel("median end-to-end latency, ms (log scale); error bars: bootstrap CI of the median")
     ax.set_title("Latency before and after, per scenario and case")
     save(figure, directory, "latency.png")
     return Chart("latency.png", "Median latency, before and after", "Shorter is faster. Log scale.")
@@ -122,10 +123,10 @@ def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
     data, labels, colors = [], [], []
     for case in analysis.all_cases():
         for side, color in ((case.baseline, BASELINE_COLOR), (case.candidate, CANDIDATE_COLOR)):
-            measurement = side.measurement
-            if side.summary is None or measurement is None or measurement.timing is None:
+            timing = side.timing
+            if timing is None:
                 continue
-            data.append(np.asarray(measurement.timing.samples_s) * 1e3)
+            data.append(np.asarray(timing.total_s) * 1e3)
             labels.append(f"{case.scenario.name} / {case.case} / {side.name}")
             colors.append(color)
     if not data:
@@ -146,7 +147,7 @@ def _distributions(analysis: Analysis, directory: Path) -> Chart | None:
     ax.set_yticks(np.arange(1, len(data) + 1), labels, fontsize="small")
     ax.invert_yaxis()
     log_x(ax)
-    ax.set_xlabel("latency per round, ms (log scale)")
+    ax.set_xlabel("end-to-end latency per round, ms (log scale)")
     ax.set_title("Latency distributions (box: quartiles, whiskers: 1.5 IQR)")
     save(figure, directory, "distributions.png")
     return Chart("distributions.png", "Latency distributions", "Every timed round, per side.")
@@ -184,10 +185,84 @@ def _attr(name: str) -> Callable[[Side], float | None]:
     return get
 
 
+def _split(side: Side) -> tuple[float, float] | None:
+    """Median database time and median Django/Python time of one side, in seconds."""
+    orm = side.orm_median
+    if side.db_summary is None or orm is None:
+        return None
+    return side.db_summary.median, max(orm, 0.0)
+
+
+def _stacked(ax: Axes, y: float, split: tuple[float, float], scale: float) -> None:
+    """One bar: database time, then Django/Python time, as a share of `scale`; each labelled in time."""
+    left = 0.0
+    for seconds, color in zip(split, (DATABASE_COLOR, ORM_COLOR), strict=True):
+        width = seconds / scale * 100
+        ax.barh(y, width, left=left, height=0.7, color=color, edgecolor="white")
+        if width >= LABEL_MIN_SHARE * 100:
+            ax.text(left + width / 2, y, fmt.duration(seconds), ha="center", va="center", fontsize="small")
+        left += width
+    ax.text(left + 1, y, fmt.duration(sum(split)), va="center", fontsize="small")
+
+
+def _time_split(analysis: Analysis, directory: Path) -> Chart | None:
+    """Per case, before and after: where the median round's time goes. Each case is drawn as a share
+    of its baseline's time, so cases a thousand times apart stay readable; the labels give the times."""
+    labels: list[str] = []
+    positions: list[float] = []
+    y = 0.0
+    figure_bars = []
+    for case in analysis.all_cases():
+        splits = [(side, _split(side)) for side in (case.baseline, case.candidate)]
+        measured = [(side, split) for side, split in splits if split is not None and sum(split) > 0]
+        if not measured:
+            continue
+        scale = sum(measured[0][1])  # the baseline's, unless only the candidate was measured
+        for side, split in measured:
+            labels.append(f"{case.label}: {side.name}")
+            positions.append(y)
+            figure_bars.append((y, split, scale))
+            y += 1.0
+        y += CASE_GAP  # space between cases, none between a case's two bars
+    if not figure_bars:
+        return None
+    figure = new_figure(len(figure_bars))
+    ax = figure.add_subplot()
+    for position, split, scale in figure_bars:
+        _stacked(ax, position, split, scale)
+    ax.set_yticks(positions, labels, fontsize="small")
+    ax.invert_yaxis()
+    ax.margins(x=0.15, y=0.02)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("% of the baseline's median database + median Django/Python time; labels: medians")
+    ax.set_title("Where the time goes: database and Django/Python, before and after")
+    ax.legend(
+        handles=[
+            Patch(color=DATABASE_COLOR, label="database"),
+            Patch(color=ORM_COLOR, label="Django/Python"),
+        ],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+        ncols=2,
+        fontsize="small",
+        frameon=False,
+    )
+    save(figure, directory, "time_split.png")
+    return Chart(
+        "time_split.png",
+        "Where the time goes",
+        "Per side, its median database time (inside the driver's execute) stacked with its median "
+        "Django/Python time (end to end minus database, per round); each case as a share of its "
+        "baseline's stack, the time at the end of a bar is the stack's.",
+        TIME,
+    )
+
+
 def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
     """Write every chart the results have data for into directory; return them in report order."""
     directory.mkdir(parents=True, exist_ok=True)
     charts = [
+        _time_split(analysis, directory),
         _latency(analysis, directory),
         _distributions(analysis, directory),
         _per_case_metric(

@@ -1,8 +1,14 @@
 """The write-up's claims (claims.toml), each judged against what a run measured: met, not met, or not
-measurable here. Met needs evidence: a latency claim also needs a significant change."""
+measurable here. Met needs evidence: a latency claim also needs a significant change.
+
+A claim is judged on the scenarios it is about and nothing else. Its `controls` (scenarios the change
+does not touch) are shown beside it as the yardstick for "no change", never folded into its verdict,
+and a `group` claim leaves them out: a control that got slower by chance must not fail a claim, and one
+that got faster must not help it."""
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +32,9 @@ METRICS = ("latency", *ATTRIBUTES)
 MET = "met"
 NOT_MET = "not met"
 NOT_MEASURABLE = "not measurable here"
-MISSING_TEXT = "missing"
+MISSING_TEXT = "MISSING"
+FAILED_TEXT = "FAILED"
+CONTROL = "control, not judged"
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Claim:
     reduction: tuple[float, float] | None = None  # percent
     at_most: float | None = None
     unmeasurable: str | None = None
+    controls: tuple[str, ...] = ()  # scenarios shown beside the claim, never judged against it
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Verdict:
     measured: str
     why: str
     checks: tuple[Check, ...]
+    controls: tuple[Check, ...] = ()  # how each control case moved: context, not evidence
 
 
 def _claim(entry: dict[str, Any], source: str) -> Claim:
@@ -100,18 +110,28 @@ def load(path: Path = DEFAULT_PATH) -> tuple[Claim, ...]:
 def _cases(claim: Claim, analysis: Analysis) -> tuple[list[CaseResult], list[str]]:
     """The measured cases a claim is about, and the scenarios it names that the run does not have."""
     if claim.group is not None:
-        scenarios = analysis.group(claim.group)
+        scenarios = [s for s in analysis.group(claim.group) if s.info.name not in claim.controls]
         return [c for s in scenarios for c in s.cases], ([] if scenarios else [f"group {claim.group}"])
     found = [s for name in claim.scenarios if (s := analysis.scenario(name)) is not None]
     missing = [name for name in claim.scenarios if analysis.scenario(name) is None]
     return [c for s in found for c in s.cases], missing
 
 
+def _latency_text(case: CaseResult) -> str:
+    """End to end (what is judged) with its interval and pairs, then database time for context."""
+    comparison = case.comparison
+    assert comparison is not None
+    text = f"{fmt.saving(comparison.reduction)}, {fmt.ratio_ci(comparison.ratio_ci)}, {fmt.pairs(comparison)}"
+    if case.db_comparison is not None:
+        text += f"; {fmt.verdict_part('database time', case.db_comparison)}"
+    return text
+
+
 def _latency(claim: Claim, case: CaseResult) -> Check:
     comparison = case.comparison
     if comparison is None:
         return Check(case.label, NOT_MEASURABLE, "-", "no timing samples on both sides")
-    measured = f"{fmt.saving(comparison.reduction)}, {fmt.ratio_ci(comparison.ratio_ci)}"
+    measured = _latency_text(case)
     if comparison.verdict == stats.NOT_ENOUGH:
         return Check(case.label, NOT_MEASURABLE, measured, stats.NOT_ENOUGH, comparison.reduction)
     assert claim.reduction is not None
@@ -145,7 +165,7 @@ def _quantity(claim: Claim, case: CaseResult, show: Callable[[Any], str]) -> Che
         low = claim.reduction[0] / 100
         if reduction is None or reduction < low:
             # Two decimals: 99.45 % would otherwise print as the 99.5 % it falls short of.
-            exact = "" if reduction is None else f" ({reduction * 100:.2f} %)"
+            exact = "" if reduction is None else f" ({fmt.percent(reduction, 2)})"
             failures.append(f"less than the claimed {fmt.percent(low)} reduction{exact}")
     if failures:
         return Check(case.label, NOT_MET, measured, "; ".join(failures), reduction)
@@ -177,11 +197,16 @@ def _absolute_span(cases: list[CaseResult]) -> str:
     return f"medians {before} -> {after} ({len(pairs)} of {len(cases)} cases)"
 
 
+def _unmeasured(case: CaseResult) -> Check:
+    """A failed or missing case: never evidence for a claim, and the reason is shown."""
+    errors = case.errors
+    why = f"measurement {case.status}" + (f": {'; '.join(errors)}" if errors else "")
+    return Check(case.label, NOT_MEASURABLE, case.status.upper(), why)
+
+
 def _check(claim: Claim, case: CaseResult) -> Check:
     if case.status != OK:
-        errors = [e for e in (case.baseline.error, case.candidate.error) if e]
-        why = f"measurement {case.status}" + (f": {errors[0]}" if errors else "")
-        return Check(case.label, NOT_MEASURABLE, case.status, why)
+        return _unmeasured(case)
     if claim.unmeasurable is not None:
         return Check(case.label, NOT_MEASURABLE, _absolute(case), claim.unmeasurable)
     if claim.metric == "latency":
@@ -194,17 +219,47 @@ def _measured(claim: Claim, checks: list[Check], cases: list[CaseResult]) -> str
     values = [c.value for c in checks if c.value is not None]
     if claim.unmeasurable is not None:
         return _absolute_span(cases)
-    if not values:
-        return "-"
     if len(checks) == 1:
         return checks[0].measured
+    if not values:
+        return "; ".join(f"{c.label}: {c.measured}" for c in checks)
     word = fmt.saving if claim.metric == "latency" else (lambda v: f"{fmt.percent(v)} less")
     low, high = min(values), max(values)
     span = word(low) if low == high else f"{word(low)} to {word(high)}"
-    return f"{span} ({len(values)} of {len(checks)} cases measured)"
+    text = f"{span} ({len(values)} of {len(checks)} cases measured)"
+    unmeasured = [f"{c.label}: {c.measured}" for c in checks if c.measured in (FAILED_TEXT, MISSING_TEXT)]
+    return text + "".join(f"; {u}" for u in unmeasured)
+
+
+def _control(case: CaseResult) -> Check:
+    if case.status != OK:
+        return dataclasses.replace(_unmeasured(case), status=CONTROL)
+    if case.comparison is None:
+        return Check(case.label, CONTROL, "-", "no timing samples on both sides")
+    parts = [fmt.verdict_part("end to end", case.comparison)]
+    if case.db_comparison is not None:
+        parts.append(fmt.verdict_part("database time", case.db_comparison))
+    why = "a scenario the change does not touch: it shows what no change looks like here"
+    return Check(case.label, CONTROL, ", ".join(parts), why, case.comparison.reduction)
+
+
+def _controls(claim: Claim, analysis: Analysis) -> tuple[Check, ...]:
+    checks = []
+    for name in claim.controls:
+        scenario = analysis.scenario(name)
+        if scenario is None:
+            checks.append(Check(name, CONTROL, MISSING_TEXT, "not in the results"))
+        else:
+            checks.extend(_control(case) for case in scenario.cases)
+    return tuple(checks)
 
 
 def judge(claim: Claim, analysis: Analysis) -> Verdict:
+    verdict = _judge(claim, analysis)
+    return dataclasses.replace(verdict, controls=_controls(claim, analysis))
+
+
+def _judge(claim: Claim, analysis: Analysis) -> Verdict:
     cases, missing = _cases(claim, analysis)
     checks = [Check(name, NOT_MEASURABLE, MISSING_TEXT, "not in the results") for name in missing]
     checks += [_check(claim, case) for case in cases]

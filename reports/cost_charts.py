@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFo
 
 from bench.results import Results
 from reports import fmt, scaling, tradeoff
-from reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, new_figure, save, short
+from reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, new_figure, save
 
 SCALE = "scale"
 COSTS = "costs"
@@ -40,7 +40,7 @@ STYLES = {"before": "--", "after": "-"}
 def _log_y(ax: Axes, unit: str = "") -> None:
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: short(value) + unit))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt.short(value) + unit))
     ax.yaxis.set_minor_formatter(NullFormatter())
 
 
@@ -56,7 +56,7 @@ def scale_curve(results: Results, directory: Path, section: str = SCALE) -> Char
         rows = [p.rows for p in line.points]
         medians = [p.median * 1e3 for p in line.points]
         slope = line.slope
-        label = f"{line.scenario} {line.side}" + (f" (slope {slope:.2f})" if slope is not None else "")
+        label = f"{line.scenario} {line.side}" + (f" (slope {fmt.slope(slope)})" if slope is not None else "")
         ax.plot(
             rows,
             medians,
@@ -77,7 +77,7 @@ def scale_curve(results: Results, directory: Path, section: str = SCALE) -> Char
                 zorder=3,
             )
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: short(value)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: fmt.short(value)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     _log_y(ax, " ms")
     ax.grid(which="both", alpha=0.3)
@@ -102,7 +102,7 @@ def _pair(
     after: Sequence[float | None],
     *,
     log: bool,
-    label: Callable[[float], str] = short,
+    label: Callable[[float], str] = fmt.short,
 ) -> None:
     """Two horizontal bars per label, before on top; a missing value gets no bar."""
     positions = np.arange(len(labels), dtype=float)

@@ -1,7 +1,8 @@
 """Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file, and nothing else.
 
 Every figure is formatted here from the results (via bench.stats and reports.fmt); the Jinja2 template
-only lays the strings out, so no number can be typed into it by hand.
+only lays the strings out, so no number can be typed into it by hand. The methodology is written from
+the run's recorded schedule (reports.method), never from fixed text.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from bench import stats
-from bench.results import Measurement, Plan, Results
-from reports import charts, claims, cost_charts, fmt, scaling, tradeoff, warm_cold
-from reports.analysis import NOISE_THRESHOLD, OK, Analysis, CaseResult, ScenarioResult, Side, analyze
+from bench.options import DEFAULT_THRESHOLD
+from bench.results import Measurement, Plan, Results, ScheduledItem
+from reports import charts, claims, cost_charts, fmt, method, scaling, tradeoff, warm_cold
+from reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
 CHARTS_DIR = "charts"
-TEMPLATES = Path(__file__).with_name("templates")
 
 
 @dataclass(frozen=True)
@@ -31,62 +30,67 @@ class Written:
     charts: tuple[Path, ...]
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # markdown, not HTML; cells are escaped by fmt.cell
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["cell"] = fmt.cell
-    return env
-
-
-def _verdict(case: CaseResult) -> str:
+def verdict(case: CaseResult) -> str:
+    """Both quantities and what they rest on: "database time 8.10x faster, end to end 1.40x faster;
+    n = 30 pairs". A case that was not measured says so, with the first line of its error."""
     if case.status != OK:
-        failed = [s.name for s in (case.baseline, case.candidate) if s.status != OK]
-        return f"**{case.status.upper()}** ({', '.join(failed)})"
+        return f"**{case.status.upper()}** ({'; '.join(case.errors) or _unmeasured_sides(case)})"
     if case.comparison is None:
         return "no timings"
-    verdict = case.comparison.verdict
-    return f"**{verdict}**" if case.comparison.significant else verdict
+    parts = [fmt.verdict_part("database time", case.db_comparison)] if case.db_comparison else []
+    parts.append(fmt.verdict_part("end to end", case.comparison))
+    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}"
+
+
+def _unmeasured_sides(case: CaseResult) -> str:
+    return ", ".join(f"{s.name} {s.status}" for s in (case.baseline, case.candidate) if s.status != OK)
+
+
+def _median(summary: stats.Summary | None, side: Side) -> str:
+    return fmt.duration(summary.median) if summary else side.status.upper()
 
 
 def _summary_row(case: CaseResult) -> dict[str, str]:
-    comparison = case.comparison
-    base, cand = case.baseline.summary, case.candidate.summary
+    e2e, db = case.comparison, case.db_comparison
     return {
         "scenario": case.scenario.name,
         "case": case.case,
-        "sides": f"{case.baseline.name} -> {case.candidate.name}",
-        "before": fmt.duration(base.median) if base else case.baseline.status,
-        "after": fmt.duration(cand.median) if cand else case.candidate.status,
-        "change": fmt.change(comparison) if comparison else "-",
-        "ci": fmt.ratio_ci(comparison.ratio_ci) if comparison else "-",
-        "p": fmt.p_value(comparison.p_value) if comparison else "-",
-        "verdict": _verdict(case),
+        "before": _median(case.baseline.summary, case.baseline),
+        "after": _median(case.candidate.summary, case.candidate),
+        "change": fmt.change_ci(e2e),
+        "p": fmt.p_value(e2e.p_value) if e2e else "-",
+        "db_before": _median(case.baseline.db_summary, case.baseline),
+        "db_after": _median(case.candidate.db_summary, case.candidate),
+        "db_change": fmt.change_ci(db),
+        "db_p": fmt.p_value(db.p_value) if db else "-",
+        "verdict": verdict(case),
     }
 
 
+def _tally(cases: Iterable[CaseResult], which: str) -> str:
+    counts: dict[str, int] = {}
+    for case in cases:
+        comparison = case.comparison if which == "end to end" else case.db_comparison
+        key = case.status.upper() if case.status != OK else (comparison.verdict if comparison else "-")
+        counts[key] = counts.get(key, 0) + 1
+    return ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+
+
 def _findings(analysis: Analysis) -> list[str]:
-    """One plain sentence per scenario: what changed, by how much, how sure."""
+    """One plain sentence per scenario: what changed, by how much, how sure, for both quantities."""
     lines = []
     for scenario in analysis.scenarios:
-        counts: dict[str, int] = {}
-        reductions = []
-        for case in scenario.cases:
-            key = case.status if case.status != OK else (case.comparison.verdict if case.comparison else "-")
-            counts[key] = counts.get(key, 0) + 1
-            if case.comparison and case.comparison.significant:
-                reductions.append(case.comparison.reduction)
-        tally = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items()))
-        line = f"`{scenario.info.name}` ({scenario.info.baseline} -> {scenario.info.candidate}): {tally}"
+        info = scenario.info
+        line = (
+            f"`{info.name}` ({info.baseline} -> {info.candidate}): database time "
+            f"{_tally(scenario.cases, 'database time')}; end to end {_tally(scenario.cases, 'end to end')}"
+        )
+        compared = [c.comparison for c in scenario.cases if c.comparison is not None]
+        reductions = [c.reduction for c in compared if c.significant]
         if reductions:
             low, high = min(reductions), max(reductions)
             span = fmt.saving(low) if low == high else f"{fmt.saving(low)} to {fmt.saving(high)}"
-            line += f"; significant changes: {span}"
+            line += f"; significant end-to-end changes: {span}"
         lines.append(line + ".")
     return lines
 
@@ -108,60 +112,84 @@ def _plan(side: str, plan: Plan) -> dict[str, str]:
 
 def _side_row(side: Side) -> dict[str, str]:
     m: Measurement | None = side.measurement
-    summary = side.summary
+    summary, db = side.summary, side.db_summary
+    measured = m is not None and m.ok
 
     def metric(value: str) -> str:
-        return value if m is not None and m.ok else "-"
+        return value if measured else "-"
 
     return {
         "side": side.name,
-        "status": side.status if side.status == OK else f"**{side.status}**",
-        "error": (side.error or "").splitlines()[0] if side.error else "",
+        "status": side.status if side.status == OK else f"**{side.status.upper()}**",
+        "error": fmt.first_line(side.error),
         "state": m.state if m else "-",
         "n": str(summary.n) if summary else "-",
         "median": fmt.duration(summary.median) if summary else "-",
         "p95": fmt.duration(summary.p95) if summary else "-",
         "iqr": fmt.duration(summary.iqr) if summary else "-",
-        "queries": metric(fmt.count(m.query_count)) if m else "-",
-        "rows": metric(fmt.count(m.rows)) if m else "-",
-        "buffers": metric(fmt.count(m.shared_blocks)) if m else "-",
-        "response": metric(fmt.size(m.response_bytes)) if m else "-",
-        "memory": metric(fmt.size(m.peak_memory_bytes)) if m else "-",
+        "db": fmt.duration(db.median) if db else "-",
+        "orm": fmt.duration(side.orm_median),
+        "queries": metric(fmt.count(m.query_count if m else None)),
+        "rows": metric(fmt.count(m.rows if m else None)),
+        "buffers": metric(fmt.count(m.shared_blocks if m else None)),
+        "response": metric(fmt.size(m.response_bytes if m else None)),
+        "memory": metric(fmt.size(m.peak_memory_bytes if m else None)),
+    }
+
+
+def _comparison_line(label: str, comparison: stats.Comparison | None) -> str:
+    if comparison is None:
+        return f"{label}: not compared"
+    return (
+        f"{label}: {fmt.change(comparison)}, {fmt.percent(stats.CONFIDENCE, 0)} CI "
+        f"{fmt.ratio_ci(comparison.ratio_ci)}, {fmt.p_is(comparison.p_value)} "
+        f"({method.test_name(comparison.method)}): {comparison.verdict}"
+    )
+
+
+def _item_line(item: ScheduledItem | None) -> str:
+    if item is None:
+        return "Not in the run's schedule."
+    ran = f"Ran {fmt.count(item.pairs)} pair(s) in {fmt.duration(item.seconds)}"
+    return f"{ran}; stopped because {method.STOPS[item.stop]}."
+
+
+def _case_detail(case: CaseResult) -> dict[str, Any]:
+    sides = (case.baseline, case.candidate)
+    plans = [_plan(s.name, p) for s in sides if s.measurement is not None for p in s.measurement.plans]
+    params = next((s.measurement.params for s in sides if s.measurement and s.measurement.params), {})
+    return {
+        "case": case.case,
+        "verdict": verdict(case),
+        "comparisons": [
+            _comparison_line("Database time", case.db_comparison),
+            _comparison_line("End to end", case.comparison),
+        ],
+        "item": _item_line(case.schedule),
+        "params": ", ".join(f"{k}={v}" for k, v in params.items()),
+        "sides": [_side_row(s) for s in sides],
+        "plans": plans,
     }
 
 
 def _scenario(scenario: ScenarioResult) -> dict[str, Any]:
-    cases = []
-    for case in scenario.cases:
-        sides = (case.baseline, case.candidate)
-        plans = [
-            _plan(side.name, plan)
-            for side in sides
-            if side.measurement is not None
-            for plan in side.measurement.plans
-        ]
-        params = next((s.measurement.params for s in sides if s.measurement and s.measurement.params), {})
-        cases.append(
-            {
-                "case": case.case,
-                "verdict": _verdict(case),
-                "change": fmt.change(case.comparison) if case.comparison else "-",
-                "params": ", ".join(f"{k}={v}" for k, v in params.items()),
-                "sides": [_side_row(s) for s in sides],
-                "plans": plans,
-            }
-        )
+    info = scenario.info
     return {
-        "name": scenario.info.name,
-        "title": scenario.info.title,
-        "group": scenario.info.group,
-        "kind": scenario.info.kind,
-        "baseline": scenario.info.baseline,
-        "candidate": scenario.info.candidate,
-        "description": scenario.info.description,
+        "name": info.name,
+        "title": info.title,
+        "group": info.group,
+        "kind": info.kind,
+        "baseline": info.baseline,
+        "candidate": info.candidate,
+        "description": info.description,
         "known": scenario.known,
-        "cases": cases,
+        "cases": [_case_detail(case) for case in scenario.cases],
     }
+
+
+def _about(claim: claims.Claim) -> str:
+    about = (claim.group and f"group {claim.group}") or ", ".join(claim.scenarios)
+    return about + (f" (controls, not judged: {', '.join(claim.controls)})" if claim.controls else "")
 
 
 def _claims(verdicts: Iterable[claims.Verdict]) -> list[dict[str, Any]]:
@@ -171,31 +199,39 @@ def _claims(verdicts: Iterable[claims.Verdict]) -> list[dict[str, Any]]:
             "claimed": v.claim.claimed,
             "quote": v.claim.quote,
             "source": v.claim.source,
-            "about": (v.claim.group and f"group {v.claim.group}") or ", ".join(v.claim.scenarios),
+            "about": _about(v.claim),
             "metric": v.claim.metric,
             "status": v.status,
             "measured": v.measured,
             "why": v.why,
             "checks": [dataclasses.asdict(c) for c in v.checks],
-            "several": len(v.checks) > 1,
+            "controls": [dataclasses.asdict(c) for c in v.controls],
+            "several": len(v.checks) > 1 or bool(v.controls),
         }
         for v in verdicts
     ]
 
 
-def _methodology(results: Results) -> dict[str, Any]:
-    timings = [m.timing for m in results.measurements if m.timing is not None]
-    plan_modes = sorted({p.plan_mode for m in results.measurements for p in m.plans})
-    rounds = sorted({t.rounds for t in timings})
-    return {
-        "rounds": f"{rounds[0]} to {rounds[-1]}" if len(rounds) > 1 else (str(rounds[0]) if rounds else "-"),
-        "warmup": ", ".join(str(w) for w in sorted({t.warmup_rounds for t in timings})) or "-",
-        "timers": ", ".join(sorted({t.timer for t in timings})) or "-",
-        "plan_modes": plan_modes,
-        "settings": sorted(results.environment.postgres_settings.items()),
-        "cold": bool(results.cold),
-        "scales": len(results.scales),
-    }
+def _time_split(analysis: Analysis) -> list[dict[str, str]]:
+    """Where each side's time goes: median database time and median Django/Python time per round."""
+    rows = []
+    for case in analysis.all_cases():
+        for side in (case.baseline, case.candidate):
+            if side.summary is None or side.db_summary is None:
+                continue
+            share = side.db_summary.median / side.summary.median if side.summary.median > 0 else None
+            rows.append(
+                {
+                    "scenario": case.scenario.name,
+                    "case": case.case,
+                    "side": side.name,
+                    "db": fmt.duration(side.db_summary.median),
+                    "orm": fmt.duration(side.orm_median),
+                    "total": fmt.duration(side.summary.median),
+                    "share": fmt.percent(share, 0),
+                }
+            )
+    return rows
 
 
 def _charts(written: list[charts.Chart], section: str) -> list[dict[str, str]]:
@@ -206,71 +242,106 @@ def _charts(written: list[charts.Chart], section: str) -> list[dict[str, str]]:
     ]
 
 
+def _failed_states(results: Results) -> list[dict[str, str]]:
+    return [
+        {
+            "state": s.state,
+            "database": s.database,
+            "migrations": ", ".join(s.migrations) or "none",
+            "error": fmt.first_line(s.error) or "no error recorded",
+        }
+        for s in results.states
+        if not s.ok
+    ]
+
+
+def _states(results: Results) -> list[dict[str, str]]:
+    return [
+        {
+            "state": s.state,
+            "database": s.database,
+            "status": s.status if s.ok else f"**{s.status.upper()}**: {fmt.first_line(s.error)}",
+            "targets": ", ".join(f"{app} {name}" for app, name in sorted(s.targets.items())),
+            "migrations": ", ".join(s.migrations) or "none",
+            "migrate": fmt.duration(s.migrate_seconds),
+            "analyze": fmt.duration(s.analyze_seconds),
+        }
+        for s in results.states
+    ]
+
+
+def _cold(analysis: Analysis) -> Analysis | None:
+    """The cold series, analysed alone: it covers only some scenarios by design, so the others are not
+    "missing" from it."""
+    results = analysis.results
+    if not results.cold:
+        return None
+    names = {m.scenario for m in results.cold}
+    infos = tuple(i for i in results.scenarios if i.name in names)
+    cold = dataclasses.replace(results, scenarios=infos, measurements=results.cold)
+    return analyze(cold, alpha=analysis.alpha, threshold=analysis.threshold, cache="cold")
+
+
+def _dataset(results: Results) -> dict[str, Any]:
+    dataset = results.dataset
+    return {
+        "profile": dataset.profile or "custom",
+        "seed": str(dataset.seed),
+        "fingerprint": dataset.fingerprint,
+        "seeder": dataset.seeder_version,
+        "reused": "reused from an earlier run"
+        if dataset.reused
+        else f"seeded in {fmt.duration(dataset.seed_seconds)}",
+        "counts": [(table, fmt.count(n)) for table, n in sorted(dataset.counts.items())],
+    }
+
+
+def _env(results: Results) -> dict[str, str]:
+    env = results.environment
+    return {
+        "postgres": env.postgres_version,
+        "python": env.python,
+        "django": env.django,
+        "psycopg": env.psycopg,
+        "pytest_benchmark": env.pytest_benchmark,
+        "platform": env.platform,
+        "cpus": str(env.cpu_count),
+        "commit": (env.git_commit or "unknown") + (" (uncommitted changes)" if env.git_dirty else ""),
+        "database": env.database,
+    }
+
+
 def context(
     analysis: Analysis, written_charts: list[charts.Chart], verdicts: list[claims.Verdict]
 ) -> dict[str, Any]:
     results = analysis.results
-    # The cold series covers only some scenarios by design; the others are not "missing" from it.
-    cold_names = {m.scenario for m in results.cold}
-    cold_infos = tuple(i for i in results.scenarios if i.name in cold_names)
-    cold_results = dataclasses.replace(results, scenarios=cold_infos, measurements=results.cold)
-    cold = analyze(cold_results, alpha=analysis.alpha, threshold=analysis.threshold) if results.cold else None
-    dataset = results.dataset
-    env = results.environment
-    reproduce = results.command
+    cold = _cold(analysis)
+    commit = results.environment.git_commit
     return {
         "r": results,
-        "confidence": f"{stats.CONFIDENCE * 100:g} %",
-        "alpha": f"{analysis.alpha:g}",
-        "threshold": f"{analysis.threshold:.0%}",
+        "failed_states": _failed_states(results),
         "summary": [_summary_row(c) for c in analysis.all_cases()],
         "findings": _findings(analysis),
         "problems": [_summary_row(c) for c in analysis.all_cases() if c.status != OK],
         "claims": _claims(verdicts),
         "charts": _charts(written_charts, "main"),
+        "time_charts": _charts(written_charts, charts.TIME),
+        "time_split": _time_split(analysis),
         "scale_charts": _charts(written_charts, cost_charts.SCALE),
         "cost_charts": _charts(written_charts, cost_charts.COSTS),
         "tradeoff": tradeoff.summary_context(analysis),
-        "scale": scaling.context(results),
+        "scale": scaling.context(results, analysis.threshold),
         "warm_cold": warm_cold.context(results),
         "scenarios": [_scenario(s) for s in analysis.scenarios],
-        "states": [
-            {
-                "state": s.state,
-                "targets": ", ".join(f"{app} {name}" for app, name in sorted(s.targets.items())),
-                "migrations": ", ".join(s.migrations) or "none",
-                "migrate": fmt.duration(s.migrate_seconds),
-                "analyze": fmt.duration(s.analyze_seconds),
-            }
-            for s in results.states
-        ],
+        "states": _states(results),
         "costs": tradeoff.detail_context(results.costs),
         "cold": [_summary_row(c) for c in cold.all_cases()] if cold else [],
-        "dataset": {
-            "profile": dataset.profile or "custom",
-            "seed": str(dataset.seed),
-            "fingerprint": dataset.fingerprint,
-            "seeder": dataset.seeder_version,
-            "reused": "reused from an earlier run"
-            if dataset.reused
-            else f"seeded in {fmt.duration(dataset.seed_seconds)}",
-            "counts": [(table, fmt.count(n)) for table, n in sorted(dataset.counts.items())],
-        },
-        "env": {
-            "postgres": env.postgres_version,
-            "python": env.python,
-            "django": env.django,
-            "psycopg": env.psycopg,
-            "pytest_benchmark": env.pytest_benchmark,
-            "platform": env.platform,
-            "cpus": str(env.cpu_count),
-            "commit": (env.git_commit or "unknown") + (" (uncommitted changes)" if env.git_dirty else ""),
-            "database": env.database,
-        },
-        "method": _methodology(results),
+        "dataset": _dataset(results),
+        "env": _env(results),
+        "method": method.context(analysis, cold),
         "reproduce": {
-            "command": reproduce,
-            "checkout": f"git checkout {shlex.quote(env.git_commit)}" if env.git_commit else None,
+            "command": results.command,
+            "checkout": f"git checkout {shlex.quote(commit)}" if commit else None,
         },
     }
 
@@ -278,7 +349,7 @@ def context(
 def render_markdown(
     analysis: Analysis, written_charts: list[charts.Chart], verdicts: list[claims.Verdict]
 ) -> str:
-    template = _environment().get_template("report.md.j2")
+    template = fmt.jinja_environment().get_template("report.md.j2")
     return template.render(context(analysis, written_charts, verdicts))
 
 
@@ -287,7 +358,7 @@ def render(
     output: Path,
     *,
     claims_path: Path = claims.DEFAULT_PATH,
-    threshold: float = NOISE_THRESHOLD,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> Written:
     """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths."""
     claim_list = claims.load(claims_path)

@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from bench import stats
-from bench.results import Measurement, Results
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from bench.results import Measurement, Results, Timing
 from reports import fmt
+from reports.analysis import compare_timings, total
 
 CASE = "typical"  # the case bench.scales measures at every size
 SIDES = ("before", "after")
@@ -27,8 +28,13 @@ FLAT_UNTIL = 0.3
 @dataclass(frozen=True)
 class Point:
     rows: int
-    samples: tuple[float, ...]
+    timing: Timing
     source: str  # SCALE_RUN or MAIN_RUN
+
+    @property
+    def samples(self) -> tuple[float, ...]:
+        """End to end, as the main series' latency."""
+        return self.timing.total_s
 
     @property
     def median(self) -> float:
@@ -58,10 +64,8 @@ def rows_for(scenario_group: str | None, counts: dict[str, int]) -> int | None:
     return counts.get("tracking")
 
 
-def _samples(m: Measurement) -> tuple[float, ...] | None:
-    if m.ok and m.timing is not None and m.timing.samples_s:
-        return m.timing.samples_s
-    return None
+def _timing(m: Measurement) -> Timing | None:
+    return m.timing if m.ok and m.timing is not None and m.timing.rounds else None
 
 
 def lines(results: Results) -> list[Line]:
@@ -72,17 +76,17 @@ def lines(results: Results) -> list[Line]:
     found: dict[tuple[str, str], dict[int, Point]] = {}
     for run in results.scales:
         for m in run.measurements:
-            samples = _samples(m)
+            timing = _timing(m)
             rows = rows_for(groups.get(m.scenario), run.counts)
-            if m.case == CASE and m.side in SIDES and samples and rows:
-                found.setdefault((m.scenario, m.side), {})[rows] = Point(rows, samples, SCALE_RUN)
+            if m.case == CASE and m.side in SIDES and timing and rows:
+                found.setdefault((m.scenario, m.side), {})[rows] = Point(rows, timing, SCALE_RUN)
     for (scenario, side), points in found.items():
         main = results.find(scenario, CASE, side)
-        samples = _samples(main) if main else None
+        timing = _timing(main) if main else None
         rows = rows_for(groups.get(scenario), results.dataset.counts)
         # A scale run of the main dataset's size is the same point measured twice: keep the scale run's.
-        if samples and rows and rows not in points:
-            points[rows] = Point(rows, samples, MAIN_RUN)
+        if timing and rows and rows not in points:
+            points[rows] = Point(rows, timing, MAIN_RUN)
     order = {s.name: i for i, s in enumerate(results.scenarios)}
     keys = sorted(found, key=lambda k: (order.get(k[0], len(order)), k[0], SIDES.index(k[1])))
     return [Line(s, side, tuple(sorted(found[(s, side)].values(), key=lambda p: p.rows))) for s, side in keys]
@@ -96,17 +100,22 @@ def slope_words(slope: float) -> str:
     return "grows, but less than in proportion to the rows"
 
 
-def _table(by_side: dict[str, Line]) -> list[dict[str, str]]:
+def _change(before: Point, after: Point, threshold: float) -> str:
+    """Paired when both points come from the same run (their rounds were paired), like the summary."""
+    comparison = compare_timings(before.timing, after.timing, total, alpha=DEFAULT_ALPHA, threshold=threshold)
+    if comparison is None:
+        return "-"
+    return fmt.change(comparison) + ("" if comparison.significant else ", not significant")
+
+
+def _table(by_side: dict[str, Line], threshold: float) -> list[dict[str, str]]:
     before, after = by_side.get("before"), by_side.get("after")
     b_points = {p.rows: p for p in before.points} if before else {}
     a_points = {p.rows: p for p in after.points} if after else {}
     out = []
     for rows in sorted(b_points.keys() | a_points.keys()):
         b, a = b_points.get(rows), a_points.get(rows)
-        change = "-"
-        if b and a:
-            comparison = stats.compare(b.samples, a.samples)
-            change = fmt.change(comparison) + ("" if comparison.significant else ", not significant")
+        change = _change(b, a, threshold) if b and a else "-"
         sources = sorted({p.source for p in (b, a) if p})
         out.append(
             {
@@ -120,7 +129,7 @@ def _table(by_side: dict[str, Line]) -> list[dict[str, str]]:
     return out
 
 
-def context(results: Results) -> dict[str, Any]:
+def context(results: Results, threshold: float = DEFAULT_THRESHOLD) -> dict[str, Any]:
     """The scale section: per scenario, its fitted slopes in words and its rows -> medians table."""
     found = lines(results)
     scenarios: dict[str, dict[str, Line]] = {}
@@ -133,8 +142,8 @@ def context(results: Results) -> dict[str, Any]:
             line = by_side.get(side)
             slope = line.slope if line else None
             if line and slope is not None:
-                slopes.append(f"{side}: slope {slope:.2f}, {slope_words(slope)}")
+                slopes.append(f"{side}: slope {fmt.slope(slope)}, {slope_words(slope)}")
             elif line:
                 slopes.append(f"{side}: one size only, no slope")
-        out.append({"scenario": name, "slopes": "; ".join(slopes), "rows": _table(by_side)})
+        out.append({"scenario": name, "slopes": "; ".join(slopes), "rows": _table(by_side, threshold)})
     return {"runs": len(results.scales), "scenarios": out}

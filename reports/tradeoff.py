@@ -152,9 +152,10 @@ def _invalid(summary: MigrationSummary) -> str:
 
 def writes_line(slowdown: WriteSlowdown) -> str:
     b, a = slowdown.before, slowdown.after
-    wal = f"{slowdown.wal_ratio:.2f}x" if slowdown.wal_ratio is not None else "no WAL before"
+    wal = fmt.factor(slowdown.wal_ratio) if slowdown.wal_ratio is not None else "no WAL before"
+    rates = f"{fmt.rate(b.rows_per_s)} -> {fmt.rate(a.rows_per_s)} rows/s"
     return (
-        f"{slowdown.method} into {slowdown.table}: {b.rows_per_s:,.0f} -> {a.rows_per_s:,.0f} rows/s "
+        f"{slowdown.method} into {slowdown.table}: {rates} "
         f"({fmt.ratio(slowdown.throughput_ratio)}), WAL per row {fmt.size(b.wal_bytes_per_row)} -> "
         f"{fmt.size(a.wal_bytes_per_row)} ({wal})"
     )
@@ -235,7 +236,7 @@ def detail_context(costs: Costs | None) -> dict[str, Any] | None:
                 "table": w.table,
                 "method": w.method,
                 "rows": fmt.count(w.rows),
-                "rate": f"{w.rows_per_s:,.0f}",
+                "rate": fmt.rate(w.rows_per_s),
                 "wal": fmt.size(w.wal_bytes_per_row),
             }
             for w in costs.writes

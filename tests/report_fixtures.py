@@ -1,4 +1,7 @@
-"""Results for the report tests: one of every outcome a report must tell apart, and no database."""
+"""Results for the report tests: one of every outcome a report must tell apart, and no database.
+
+Timings are schema 3: round i of one side pairs with round i of the other (tests.sample_results.timing),
+and every results object carries a schedule item per case, as a run records it."""
 
 from __future__ import annotations
 
@@ -15,14 +18,45 @@ from bench.results import (
     Results,
     ScaleRun,
     ScenarioInfo,
+    ScheduledItem,
+    StopReason,
+    Timing,
     WriteCost,
 )
-from tests.sample_results import plan, sample_results, timing
+from tests.sample_results import plan, sample_results, schedule, timing
 
 
 def samples(center: float, *, seed: int, n: int = 12) -> tuple[float, ...]:
     rng = np.random.default_rng(seed)
     return tuple(round(float(x), 9) for x in rng.normal(center, center * 0.03, n))
+
+
+def scheduled(results: Results) -> Results:
+    """One schedule item per described case, as the run would record it: its pairs are the rounds both
+    sides have, and it stopped on the precision rule, or "failed" when a side did not measure."""
+    items = []
+    for info in results.scenarios:
+        for case in info.cases:
+            sides = [results.find(info.name, case, side) for side in (info.baseline, info.candidate)]
+            timings = [m.timing for m in sides if m is not None and m.ok and m.timing is not None]
+            pairs = min((t.rounds for t in timings), default=0) if len(timings) == 2 else 0
+            stop: StopReason = "precision" if len(timings) == 2 else "failed"
+            before, after = (m.state if m else "after" for m in sides)
+            items.append(
+                ScheduledItem(
+                    scenario=info.name,
+                    case=case,
+                    cache="warm",
+                    baseline=info.baseline,
+                    candidate=info.candidate,
+                    baseline_state=before,
+                    candidate_state=after,
+                    pairs=pairs,
+                    stop=stop,
+                    seconds=0.5,
+                )
+            )
+    return dataclasses.replace(results, schedule=dataclasses.replace(schedule(), items=tuple(items)))
 
 
 def _info(
@@ -119,7 +153,24 @@ def every_outcome() -> Results:
             peak_memory_bytes=400_000,
         ),
     )
-    return dataclasses.replace(base, scenarios=scenarios, measurements=measurements)
+    return scheduled(dataclasses.replace(base, scenarios=scenarios, measurements=measurements))
+
+
+def with_a_slower_control() -> Results:
+    """journal_user_timeline half the time after (meets a 40-55 % claim), and the control
+    journal_privacy_scope, in the same group, 1.5 times slower after, by chance of the machine."""
+    base = every_outcome()
+    scenarios = (
+        _info("journal_user_timeline", "journal", ("heavy",)),
+        _info("journal_privacy_scope", "journal", ("heavy",)),
+    )
+    measurements = (
+        _timed("journal_user_timeline", "heavy", "before", 0.0100, 21),
+        _timed("journal_user_timeline", "heavy", "after", 0.0050, 22),
+        _timed("journal_privacy_scope", "heavy", "before", 0.0040, 23),
+        _timed("journal_privacy_scope", "heavy", "after", 0.0060, 24),
+    )
+    return scheduled(dataclasses.replace(base, scenarios=scenarios, measurements=measurements))
 
 
 def with_costs_and_cold() -> Results:
@@ -236,3 +287,47 @@ def with_everything() -> Results:
     )
     scales = tuple(_scale_run(rows, seed=100 + 10 * i) for i, rows in enumerate(SCALE_ROWS))
     return dataclasses.replace(results, costs=costs, scales=scales)
+
+
+def rounds(
+    total: tuple[float, ...], db: tuple[float, ...], *, first_pair: int = 0, workers: tuple[int, ...] = ()
+) -> Timing:
+    """One side's rounds with their database time, pairs numbered from first_pair, in one worker unless
+    `workers` names each round's."""
+    n = len(total)
+    return Timing(
+        total_s=total,
+        db_s=db,
+        pair=tuple(range(first_pair, first_pair + n)),
+        first=tuple(i % 2 == 0 for i in range(n)),
+        worker=workers or (0,) * n,
+        warmup_rounds=1,
+        timer="time.perf_counter",
+    )
+
+
+def one_case(before: Timing, after: Timing) -> Results:
+    """Only tracking_person_range / heavy, with these rounds on its two sides."""
+    base = sample_results()
+    info = _info("tracking_person_range", "tracking", ("heavy",))
+    measurements = tuple(
+        Measurement(
+            scenario=info.name,
+            case="heavy",
+            side=side,
+            state=side,
+            status="ok",
+            timing=timing,
+            query_count=1,
+        )
+        for side, timing in (("before", before), ("after", after))
+    )
+    return scheduled(dataclasses.replace(base, scenarios=(info,), measurements=measurements))
+
+
+# A machine that drifts: each pair 5 % slower than the one before it, over a range wider than any effect.
+DRIFT = tuple(round(0.010 * (1 + 0.05 * i), 9) for i in range(20))
+
+
+def scaled(values: tuple[float, ...], factor: float) -> tuple[float, ...]:
+    return tuple(round(v * factor, 12) for v in values)

@@ -46,7 +46,11 @@ def samples_of(results: Results, scenario: str, case: str, side: str) -> tuple[f
     measurement = results.find(scenario, case, side)
     assert measurement is not None
     assert measurement.timing is not None
-    return measurement.timing.samples_s
+    return measurement.timing.total_s
+
+
+def summary(markdown: str) -> str:
+    return markdown.split("## Executive summary", 1)[1].split("\n## ", 1)[0]
 
 
 def row(markdown: str, *cells: str) -> str:
@@ -63,21 +67,23 @@ def test_summary_figures_are_the_statistics_of_the_samples(
     _, markdown = rendered
     before = samples_of(results, "tracking_person_range", "heavy", "before")
     after = samples_of(results, "tracking_person_range", "heavy", "after")
-    comparison = stats.compare(before, after)
+    # The fixture's rounds pair by position, all in one worker process.
+    comparison = stats.compare_paired(before, after, clusters=[0] * len(before))
     assert comparison.verdict == stats.FASTER
-    line = row(markdown, "`tracking_person_range`", "heavy")
+    line = row(markdown, "`tracking_person_range` | heavy |", "pairs |")
     assert fmt.duration(comparison.baseline.median) in line
     assert fmt.duration(comparison.candidate.median) in line
-    assert fmt.change(comparison) in line
-    assert fmt.ratio_ci(comparison.ratio_ci) in line
+    assert f"| {fmt.ratio(comparison.ratio)} [{fmt.ratio_ci(comparison.ratio_ci)}] |" in line
     assert fmt.p_value(comparison.p_value) in line
-    assert "**faster**" in line
+    assert f"end to end {fmt.ratio(comparison.ratio)}; n = 12 pairs" in line
 
 
 def test_detail_tables_show_p95_and_iqr(results: Results, rendered: tuple[Path, str]) -> None:
     _, markdown = rendered
     summary = stats.summarize(samples_of(results, "tracking_person_range", "heavy", "after"))
-    line = row(markdown, "| after | ok | after |", f"| {fmt.duration(summary.median)} |")
+    line = row(
+        markdown, "| after | ok | after |", f"| {fmt.duration(summary.median)} | {fmt.duration(summary.p95)}"
+    )
     assert f"| {summary.n} | {fmt.duration(summary.median)} | {fmt.duration(summary.p95)} " in line
     assert fmt.duration(summary.iqr) in line
 
@@ -98,7 +104,7 @@ def test_a_small_but_real_speedup_does_not_meet_a_bigger_claim(
     results: Results, rendered: tuple[Path, str]
 ) -> None:
     _, markdown = rendered
-    comparison = stats.compare(
+    comparison = stats.compare_paired(
         samples_of(results, "journal_user_timeline", "heavy", "before"),
         samples_of(results, "journal_user_timeline", "heavy", "after"),
     )
@@ -136,10 +142,13 @@ def test_absolute_claims_are_shown_but_not_judged(rendered: tuple[Path, str]) ->
 
 def test_missing_and_failed_cases_show_as_such(rendered: tuple[Path, str]) -> None:
     _, markdown = rendered
-    assert "**MISSING** (before, after)" in row(markdown, "`journal_user_timeline`", "| light |")
-    assert "**FAILED** (after)" in row(markdown, "`journal_user_timeline`", "| typical |")
-    assert "canceling statement due to statement timeout" in markdown
-    assert "failed or are missing" in markdown
+    assert "**MISSING** (before missing, after missing)" in row(
+        summary(markdown), "`journal_user_timeline`", "| light |"
+    )
+    failed = row(summary(markdown), "`journal_user_timeline`", "| typical |")
+    assert "**FAILED** (after: OperationalError: canceling statement due to statement timeout)" in failed
+    assert "| 4.99 ms | FAILED |" in failed
+    assert "FAILED or are MISSING" in markdown
 
 
 def test_a_scenario_a_claim_needs_but_the_run_lacks_is_not_measurable(tmp_path: Path) -> None:
@@ -152,7 +161,12 @@ def test_a_scenario_a_claim_needs_but_the_run_lacks_is_not_measurable(tmp_path: 
 def test_every_linked_chart_exists_and_is_relative(rendered: tuple[Path, str]) -> None:
     output, markdown = rendered
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert {Path(link).name for link in links} >= {"latency.png", "distributions.png", "queries.png"}
+    assert {Path(link).name for link in links} >= {
+        "latency.png",
+        "distributions.png",
+        "queries.png",
+        "time_split.png",
+    }
     for link in links:
         assert not Path(link).is_absolute()
         assert (output / link).is_file(), link
@@ -237,7 +251,7 @@ def test_costs_and_the_cold_series_are_reported(tmp_path: Path) -> None:
     cold = markdown.split("## Cold cache", 1)[1].split("##", 1)[0]
     before = next(m for m in results.cold if m.side == "before")
     assert before.timing is not None
-    assert fmt.duration(stats.summarize(before.timing.samples_s).median) in cold
+    assert fmt.duration(stats.summarize(before.timing.total_s).median) in cold
     # Scenarios the cold series does not cover are not reported missing from it.
     assert "MISSING" not in cold
     assert "wellness_summary" not in cold

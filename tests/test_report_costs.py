@@ -89,9 +89,9 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
     assert copy.wal_ratio == pytest.approx(750 / 400)
     for slowdown in slowdowns.values():
         assert tradeoff.writes_line(slowdown) in block
-    speedup = stats.compare(
+    speedup = stats.compare_paired(
         *(
-            m.timing.samples_s
+            m.timing.total_s
             for m in results.measurements
             if m.timing and m.scenario == "tracking_person_range"
         )
@@ -155,7 +155,7 @@ def test_the_scale_section_prints_the_fitted_slopes_and_the_medians(
     before, after = (by_side[s].timing for s in ("before", "after"))
     assert before is not None
     assert after is not None
-    comparison = stats.compare(before.samples_s, after.samples_s)
+    comparison = stats.compare_paired(before.total_s, after.total_s)
     row = next(r for r in text.splitlines() if r.startswith(f"| {fmt.count(SCALE_ROWS[1])} |"))
     assert (
         f"| {fmt.duration(comparison.baseline.median)} | {fmt.duration(comparison.candidate.median)} |" in row
@@ -175,13 +175,13 @@ def test_warm_and_cold_sit_side_by_side(results: Results, rendered: tuple[Path, 
     for pair in pairs:
         assert pair.warm.timing is not None
         assert pair.cold.timing is not None
-        warm = stats.summarize(pair.warm.timing.samples_s).median
-        cold = stats.summarize(pair.cold.timing.samples_s).median
+        warm = stats.summarize(pair.warm.timing.total_s).median
+        cold = stats.summarize(pair.cold.timing.total_s).median
         assert pair.ratio == pytest.approx(cold / warm)
         row = next(
             r for r in text.splitlines() if r.startswith(f"| `{pair.scenario}` | heavy | {pair.side} |")
         )
-        assert f"| {fmt.duration(warm)} | {fmt.duration(cold)} | {cold / warm:.2f}x |" in row
+        assert f"| {fmt.duration(warm)} | {fmt.duration(cold)} | {fmt.factor(cold / warm)} |" in row
 
 
 @pytest.mark.parametrize(

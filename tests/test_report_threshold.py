@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from bench.options import DEFAULT_THRESHOLD
 from bench.results import Results
-from reports.analysis import NOISE_THRESHOLD, analyze
+from reports.analysis import analyze
 from tests.sample_results import sample_results, timing
 
 
@@ -31,8 +32,8 @@ def verdict(results: Results, threshold: float) -> str:
 
 
 def test_a_significant_change_inside_the_noise_is_no_change() -> None:
-    assert NOISE_THRESHOLD == 0.10
-    assert verdict(five_percent_faster(), NOISE_THRESHOLD) == "no significant change"
+    assert DEFAULT_THRESHOLD == 0.10
+    assert verdict(five_percent_faster(), DEFAULT_THRESHOLD) == "no significant change"
 
 
 def test_without_a_threshold_it_would_be_called_faster() -> None:

@@ -37,7 +37,8 @@ def database(timing: Timing) -> tuple[float, ...]:
 
 
 def _summary(timing: Timing | None, values: Values) -> stats.Summary | None:
-    return stats.summarize(values(timing)) if timing is not None and timing.rounds else None
+    # Empty values are normal: a schema 2 file, read as schema 3, recorded no database time.
+    return stats.summarize(values(timing)) if timing is not None and values(timing) else None
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ class Side:
 
     @property
     def orm_median(self) -> float | None:
-        """Median of (end to end - database) per round: the time Django and Python took."""
+        """Median of (end to end - database) per round: the time Django and Python took; None without
+        database time (schema 2)."""
         timing = self.timing
-        return float(np.median(timing.orm_s)) if timing is not None else None
+        return float(np.median(timing.orm_s)) if timing is not None and timing.orm_s else None
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,10 @@ def compare_timings(
 
     None when a ratio cannot be taken: a round that spent no time in the database has no log ratio.
     """
-    base_rounds, cand_rounds, clusters = aligned(baseline, candidate)
     base_all, cand_all = values(baseline), values(candidate)
+    if len(base_all) != baseline.rounds or len(cand_all) != candidate.rounds:
+        return None  # this series was not recorded (database time in a schema 2 file)
+    base_rounds, cand_rounds, clusters = aligned(baseline, candidate)
     if base_rounds:
         base = [base_all[i] for i in base_rounds]
         cand = [cand_all[j] for j in cand_rounds]

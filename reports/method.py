@@ -43,9 +43,18 @@ def _comparisons(*analyses: Analysis | None) -> list[stats.Comparison]:
     ]
 
 
+BLOCKS = (
+    "This results file predates paired measurement (schema 2): one database was moved between the "
+    "states, the sides were measured in alternating blocks, and neither pairs nor database time were "
+    "recorded. Its cases are compared as independent samples."
+)
+
+
 def _where(results: Results) -> str:
     """Which database or process each side ran in, as recorded."""
     schedule = results.schedule
+    if schedule.sides == "blocks":
+        return BLOCKS
     if schedule.sides == "workers":
         text = (
             f"Each side ran in {schedule.workers} worker process(es) of its own; each pair is one baseline "
@@ -66,6 +75,8 @@ def _where(results: Results) -> str:
 
 def _order(analysis: Analysis, schedule: Schedule) -> str:
     """The recorded order of the pairs: which side went first, counted from the timings."""
+    if schedule.sides == "blocks":
+        return "No pairs, so no order within them: the file predates paired measurement."
     first = total = 0
     for case in analysis.all_cases():
         before, after = case.baseline.timing, case.candidate.timing
@@ -81,6 +92,8 @@ def _order(analysis: Analysis, schedule: Schedule) -> str:
 
 
 def _stopping(schedule: Schedule) -> str:
+    if schedule.sides == "blocks":
+        return "Not recorded: the file predates the schedule."
     return (
         f"{schedule.warmup_rounds} untimed warmup round(s) per side before the first pair. Each item ran "
         f"at least {fmt.count(schedule.min_pairs)} and at most {fmt.count(schedule.max_pairs)} pairs: it "

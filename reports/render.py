@@ -47,7 +47,11 @@ def _unmeasured_sides(case: CaseResult) -> str:
 
 
 def _median(summary: stats.Summary | None, side: Side) -> str:
-    return fmt.duration(summary.median) if summary else side.status.upper()
+    """The median, else why there is none: FAILED/MISSING, or "-" when the side simply has no such
+    series (no database time in a schema 2 file)."""
+    if summary is not None:
+        return fmt.duration(summary.median)
+    return "-" if side.status == OK else side.status.upper()
 
 
 def _summary_row(case: CaseResult) -> dict[str, str]:
@@ -71,7 +75,8 @@ def _tally(cases: Iterable[CaseResult], which: str) -> str:
     counts: dict[str, int] = {}
     for case in cases:
         comparison = case.comparison if which == "end to end" else case.db_comparison
-        key = case.status.upper() if case.status != OK else (comparison.verdict if comparison else "-")
+        verdict_word = comparison.verdict if comparison else "not compared"
+        key = case.status.upper() if case.status != OK else verdict_word
         counts[key] = counts.get(key, 0) + 1
     return ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import results as results_file
 from bench import stats
 from bench.results import Results
 from reports import claims, render
@@ -205,3 +206,18 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
 def test_templates_hold_no_typed_figures(name: str) -> None:
     text = (Path(render.__file__).with_name("templates") / name).read_text(encoding="utf-8")
     assert not re.search(r"\d+(\.\d+)?\s*(ms|µs|s\b|%|x\b)", text)
+
+
+def test_a_schema_2_file_is_reported_as_unpaired_without_database_time(tmp_path: Path) -> None:
+    old = results_file.load(Path(__file__).with_name("data") / "results_v2.json")
+    markdown = markdown_of(old, tmp_path)
+    line = summary_row(markdown, "tracking_person_range", "heavy")
+    assert "| 11.0 ms | 2.00 ms | 5.50x faster [4.76x to 6.50x] | 0.012 | - | - | - | - |" in line
+    assert "end to end 5.50x faster; n = 5 rounds per side, unpaired" in line
+    method = section(markdown, "## Methodology and caveats")
+    assert "predates paired measurement (schema 2)" in method
+    assert "Mann-Whitney U (two-sided)" in method
+    assert "Wilcoxon" not in method
+    assert "seed 0" not in method
+    assert "No database time in the results" in section(markdown, "## Where the time goes")
+    assert not (tmp_path / "charts" / "time_split.png").exists()

@@ -221,3 +221,13 @@ def test_a_schema_2_file_is_reported_as_unpaired_without_database_time(tmp_path:
     assert "seed 0" not in method
     assert "No database time in the results" in section(markdown, "## Where the time goes")
     assert not (tmp_path / "charts" / "time_split.png").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="claims._claim (another helper's) does not pass `controls` to Claim yet; drop this mark then",
+)
+def test_the_journal_claims_keep_their_control_out() -> None:
+    journal = [c for c in claims.load() if c.group == "journal"]
+    assert journal
+    assert all(c.controls == ("journal_privacy_scope",) for c in journal)

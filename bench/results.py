@@ -29,7 +29,8 @@ from bench.errors import UsageError
 #     process; `samples_s`, `rounds` and `iterations` are gone. `schedule` records what the run did
 #     (the sides, the pair order's seed, warmup, budget, stopping rule, each item's pairs and why it
 #     stopped). A state change records its database, status and error; a measurement's status may be
-#     "failed" with the reason. `run_id` gained a random suffix: two runs never share one.
+#     "failed" with the reason. `run_id` gained a random suffix: two runs never share one. Optional
+#     `sensitivity`: A/A and injected-slowdown trials, the smallest slowdown this machine detected.
 SCHEMA_VERSION = 3
 
 LATEST = "latest.json"
@@ -287,6 +288,51 @@ class ScaleRun:
     measurements: tuple[Measurement, ...]
 
 
+SensitivityKind = Literal["orm", "db"]  # where a slowdown was injected: Python time, or database time
+
+
+@dataclass(frozen=True)
+class SensitivityLevel:
+    """Trials at one injected slowdown (0: A/A) of one scenario class's representative case."""
+
+    scenario_class: str  # "sub-ms", "ms", "tens of ms": by the baseline's median end to end
+    scenario: str
+    case: str
+    baseline_total_s: float
+    baseline_db_s: float
+    kind: SensitivityKind
+    slowdown: float  # a fraction of the baseline's median (end to end for "orm", database for "db")
+    trials: int
+    flagged: int  # A/A: called faster or slower (false alarms); injected: called slower
+    ratios: tuple[float, ...]  # each trial's median paired ratio, baseline/candidate
+    note: str = ""  # why a level has no trials
+
+    @property
+    def rate(self) -> float | None:
+        return self.flagged / self.trials if self.trials else None
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """What this machine could see when the run measured it (`bench run --sensitivity`)."""
+
+    threshold: float
+    alpha: float
+    trials: int
+    seconds: float  # budget of one trial
+    levels: tuple[SensitivityLevel, ...]
+
+    def detectable(self, scenario_class: str, kind: SensitivityKind, share: float = 0.9) -> float | None:
+        """The smallest injected slowdown flagged in at least `share` of its trials; None: none was."""
+        found = [
+            lv.slowdown
+            for lv in self.levels
+            if lv.scenario_class == scenario_class and lv.kind == kind and lv.slowdown > 0
+            and lv.rate is not None and lv.rate >= share
+        ]  # fmt: skip
+        return min(found, default=None)
+
+
 @dataclass(frozen=True)
 class Results:
     schema_version: int
@@ -303,6 +349,7 @@ class Results:
     costs: Costs | None = None
     cold: tuple[Measurement, ...] = ()  # the same work with the relations evicted before every round
     scales: tuple[ScaleRun, ...] = ()
+    sensitivity: Sensitivity | None = None
 
     def scenario(self, name: str) -> ScenarioInfo | None:
         return next((s for s in self.scenarios if s.name == name), None)
@@ -315,6 +362,10 @@ class Results:
             (m for m in self.measurements if (m.scenario, m.case, m.side) == (scenario, case, side)),
             None,
         )
+
+
+def sensitivity_json(found: Sensitivity) -> str:
+    return json.dumps(dataclasses.asdict(found), indent=1) + "\n"
 
 
 def to_json(results: Results) -> str:

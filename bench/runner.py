@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from pytest_benchmark.timers import compute_timer_precision
 
-from bench import cache, clones, db, environment, locks, results
+from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
 from bench.executor import TIMER
 from bench.measured import Measured, measure_states
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from bench.results import Dataset, Results, Schedule
 from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load_all
@@ -52,6 +53,7 @@ class RunConfig:
     force_seed: bool = False
     wait: bool = True  # for another run holding the database; False: refuse
     keep_databases: bool = False
+    sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
     progress: bool = True
 
 
@@ -147,6 +149,13 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             lambda t, r: prepare(t, r, states[0], force=False, progress=config.progress),
             seed=config.request.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
         )  # fmt: skip
+        found = None
+        if config.sensitivity_trials and not measured.broken:
+            found = sensitivity.on_copy(
+                target, states[-1], scenarios, measured.cases, config.rules, tag,
+                slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
+                threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
+            )  # fmt: skip
         env = environment.collect(REPO, embedded=target.embedded)
     run = Results(
         schema_version=results.SCHEMA_VERSION,
@@ -171,5 +180,6 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         costs=costs,
         cold=measured.cold,
         scales=scales,
+        sensitivity=found,
     )
     return run, results.save(run, config.results_dir)

@@ -14,6 +14,7 @@ from django.db.utils import InterfaceError, OperationalError
 
 from bench.db import first_line
 from bench.errors import UsageError
+from bench.options import positive_int
 from bench.results import Results
 from bench.runner import RunConfig, execute
 from bench.schedule import QUICK, Rules
@@ -149,6 +150,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "this much of it, end to end and in database time (default: 2%%)",
     )
     parser.add_argument(
+        "--sensitivity",
+        type=positive_int,
+        default=0,
+        metavar="TRIALS",
+        help="also measure what this machine can detect: A/A trials and trials with 2, 5, 10 and 20 %% "
+        "slowdowns injected, TRIALS each, per scenario class; the report states the result (default: off)",
+    )
+    parser.add_argument(
         "--no-wait",
         action="store_true",
         help="refuse, instead of waiting, when another run or seed is changing the database",
@@ -181,6 +190,7 @@ def handle(args: argparse.Namespace) -> int:
         force_seed=args.force_seed,
         wait=not args.no_wait,
         keep_databases=args.keep_databases,
+        sensitivity_trials=args.sensitivity,
         progress=not args.no_progress,
     )
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,23 @@ from bench import compare, worktree
 from bench.cli import main
 from bench.errors import UsageError
 from bench.options import threshold
-from tests.compare_fixtures import INDEX, base_results, head_results, measurement, samples, write, write_raw
+from tests.compare_fixtures import (
+    INDEX,
+    as_schema_2,
+    base_results,
+    failed_state,
+    head_results,
+    interleaved,
+    measurement,
+    on_workers,
+    paired_rerun,
+    samples,
+    timing_of,
+    without,
+    write,
+    write_raw,
+)
+from tests.git_repos import git
 from tests.sample_results import plan, timing
 
 
@@ -84,8 +99,9 @@ def test_a_significant_slowdown_beyond_the_threshold_is_a_regression(tmp_path: P
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     row = next(r for r in data["rows"] if r["verdict"] == compare.REGRESSION)
     assert (row["scenario"], row["side"]) == ("tracking_person_range", "after")
-    assert [f["metric"] for f in row["findings"]] == ["time"]
+    assert [f["metric"] for f in row["findings"]] == ["time", "db_time"]
     assert row["timing"]["p_value"] < data["alpha_per_test"]
+    assert data["alpha_per_test"] == 0.05 / 16  # end to end and database time of 8 measurements
 
 
 def test_a_slowdown_within_the_threshold_passes(tmp_path: Path) -> None:
@@ -104,22 +120,187 @@ def test_a_slowdown_within_the_run_to_run_noise_is_not_a_regression(tmp_path: Pa
     head = head_results(base)
     factors = (1.3, 0.7, 1.4, 0.6, 1.2, 0.8, 1.35, 0.65)
     noisy = tuple(
-        dataclasses.replace(m, timing=timing(*samples(sorted(m.timing.samples_s)[15] * f, shift=3)))
+        dataclasses.replace(m, timing=timing(*samples(sorted(m.timing.total_s)[15] * f, shift=3)))
         for m, f in zip(head.measurements, factors, strict=True)
         if m.timing is not None
     )
     assert run_compare(tmp_path, base, dataclasses.replace(head, measurements=noisy)) == 0
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
-    assert data["noise_floor"] > 1.4
+    assert [n["metric"] for n in data["noise"]] == ["time", "db_time"]
+    assert all(n["floor"] > 1.4 for n in data["noise"])
     assert any("run-to-run noise" in f["message"] for r in data["rows"] for f in r["findings"])
 
 
-def test_a_measurement_that_fails_in_head_is_a_regression(tmp_path: Path) -> None:
+def markdown_of(tmp_path: Path) -> str:
+    return (tmp_path / "out" / "COMPARISON.md").read_text(encoding="utf-8")
+
+
+def regressions_section(tmp_path: Path) -> str:
+    return markdown_of(tmp_path).split("### Regressions")[1].split("### Improvements")[0]
+
+
+def test_a_measurement_that_fails_in_head_is_a_regression_with_heads_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     base = base_results()
     failed = dataclasses.replace(
         measurement(base, "wellness_summary", "prefetch"), status="failed", error="boom", timing=None
     )
     assert run_compare(tmp_path, base, head_results(base, wellness_summary__prefetch=failed)) == 1
+    assert "REGRESSION wellness_summary[all] prefetch: failed in HEAD: boom\n" in capsys.readouterr().out
+    assert "| failed | - | - | - | - | - | - | 2 | - | failed in HEAD: boom |" in regressions_section(
+        tmp_path
+    )
+
+
+def test_a_measurement_missing_in_head_is_a_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A branch whose migration breaks a scenario often writes no measurement at all for it."""
+    base = base_results()
+    head = without(head_results(base), "tracking_person_range", "typical", "after")
+    assert run_compare(tmp_path, base, head) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION tracking_person_range[typical] after: missing in HEAD\n" in out
+    assert "1 regressed, 0 improved, 7 unchanged" in out
+    row = "| `tracking_person_range` | typical | after | ok | missing |"
+    assert row in regressions_section(tmp_path)
+    assert "missing in HEAD |" in regressions_section(tmp_path)
+
+
+def test_a_measurement_failed_in_both_is_still_a_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    broken = dataclasses.replace(
+        measurement(base, "wellness_summary", "prefetch"), status="failed", error="boom", timing=None
+    )
+    base = dataclasses.replace(
+        base, measurements=tuple(broken if m.side == "prefetch" else m for m in base.measurements)
+    )
+    assert run_compare(tmp_path, base, head_results(base, wellness_summary__prefetch=broken)) == 1
+    expected = "REGRESSION wellness_summary[all] prefetch: failed in HEAD: boom (failed in BASE too: boom)"
+    assert expected in capsys.readouterr().out
+
+
+def test_a_failed_head_state_is_listed_first_and_fails_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    error = "attendance.0031: DuplicateTable: relation already exists"
+    assert run_compare(tmp_path, base, failed_state(head_results(base), "after", error)) == 1
+    out = capsys.readouterr().out
+    assert f"REGRESSION head state after (bench_run_after) failed: {error}\n" in out
+    head = markdown_of(tmp_path).split("### Regressions")[0]
+    assert ":x: **0 regression(s)**, 1 failed HEAD state(s)," in head
+    assert f"- `after` (database bench_run_after): {error}\n" in head
+
+
+def test_two_separate_runs_say_the_timings_were_not_interleaved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    assert run_compare(tmp_path, base, head_results(base)) == 0
+    reason = "BASE and HEAD are two separate runs (neither names the other as its partner)"
+    out = capsys.readouterr().out
+    weaker = (
+        f"Weaker: {compare.UNPAIRED_WEAKNESS}; a timing counts only beyond this comparison's run-to-run noise"
+    )
+    assert f"timings not interleaved: {reason}. {weaker}\n" in out
+    assert "8 unchanged (threshold 10%, unpaired timings)" in out
+    assert f":warning: **Timings were not interleaved**: {reason}. This is weaker" in markdown_of(tmp_path)
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    assert (data["method"], data["interleaved"]) == ("independent", False)
+
+
+def test_a_base_from_before_pairing_is_compared_end_to_end_only_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    assert run_compare(tmp_path, as_schema_2(base), head_results(base)) == 0
+    reason = "BASE came from a bench that predates pairing (results schema 2: no pairs, no database time)"
+    assert f"timings not interleaved: {reason}." in capsys.readouterr().out
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    assert {(r["timing"]["method"], r["db_timing"]) for r in data["rows"]} == {("independent", None)}
+    assert data["tests"] == 8
+    row = (
+        "| heavy | before | 10.0 ms | 10.0 ms | +0.0% | -1.0% to +1.2% | - | - | "
+        "30 rounds per side, unpaired |"
+    )
+    assert row in markdown_of(tmp_path)
+
+
+# ---- interleaved partners: paired timings ---------------------------------------------------------
+
+
+def test_partners_with_identical_pairs_are_no_regression(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A/A: HEAD's rounds equal BASE's pair for pair (stored in another order): no change at all."""
+    base, head = interleaved(base_results(), jitter=0.0)
+    assert run_compare(tmp_path, base, head) == 0
+    out = capsys.readouterr().out
+    assert "0 regressed, 0 improved, 8 unchanged (threshold 10%, paired timings)" in out
+    assert "not interleaved" not in out
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    assert (data["method"], data["interleaved"], data["noise"]) == ("paired", True, [])
+    timings = [r[name] for r in data["rows"] for name in ("timing", "db_timing")]
+    assert {(t["method"], t["n"], t["ratio"], tuple(t["ratio_ci"]), t["p_value"]) for t in timings} == {
+        ("paired", 30, 1.0, (1.0, 1.0), 1.0)
+    }
+    assert "Timings were interleaved: BASE and HEAD ran as partners in one `bench compare` (workers)" in (
+        markdown_of(tmp_path)
+    )
+    assert "(30 pairs per measurement)" in markdown_of(tmp_path)
+
+
+def test_partners_with_jittered_pairs_are_no_regression(tmp_path: Path) -> None:
+    base, head = interleaved(base_results(), jitter=0.02)
+    assert run_compare(tmp_path, base, head) == 0
+
+
+def test_partners_with_a_consistent_slowdown_on_one_case_regress_naming_the_pairs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = on_workers(base_results(), 2)  # two worker processes a side: the CI resamples them whole
+    slower = paired_rerun(timing_of(base, "tracking_person_range", "typical", "after"), total=1.10)
+    base, head = interleaved(base, {"tracking_person_range__typical__after": slower})
+    assert run_compare(tmp_path, base, head, "--threshold", "5%") == 1
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("REGRESSION")]
+    assert lines == [
+        "REGRESSION tracking_person_range[typical] after: end to end 1.10x slower (n=30 pairs, p < 0.001)",
+        "REGRESSION tracking_person_range[typical] after: database time 1.10x slower (n=30 pairs, p < 0.001)",
+    ]
+    assert "| +10.0% |" in regressions_section(tmp_path)
+    assert "| 30 pairs |" in regressions_section(tmp_path)
+
+
+def test_partners_with_the_same_slowdown_below_the_threshold_pass(tmp_path: Path) -> None:
+    """Significant, yet a change within --threshold is no change (asv wants a test and a factor)."""
+    base = base_results()
+    slower = paired_rerun(timing_of(base, "tracking_person_range", "typical", "after"), total=1.10)
+    base, head = interleaved(base, {"tracking_person_range__typical__after": slower})
+    assert run_compare(tmp_path, base, head, "--threshold", "15%") == 0
+
+
+def test_partners_with_slower_database_time_and_flat_end_to_end_regress_naming_database_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = base_results()
+    db_slower = paired_rerun(timing_of(base, "wellness_summary", "all", "prefetch"), total=1.0, db=1.3)
+    base, head = interleaved(base, {"wellness_summary__all__prefetch": db_slower})
+    assert run_compare(tmp_path, base, head) == 1
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("REGRESSION")]
+    assert lines == [
+        "REGRESSION wellness_summary[all] prefetch: database time 1.30x slower (n=30 pairs, p < 0.001), "
+        "end to end 1.00x"
+    ]
+    data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
+    (row,) = [r for r in data["rows"] if r["verdict"] == compare.REGRESSION]
+    assert [f["metric"] for f in row["findings"]] == ["db_time"]
+    assert row["timing"]["verdict"] == "no significant change"
+    assert "| +0.0% |" in regressions_section(tmp_path)
+    assert "| +30.0% |" in regressions_section(tmp_path)
 
 
 def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> None:
@@ -129,7 +310,7 @@ def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> Non
     markdown = (out / "COMPARISON.md").read_text(encoding="utf-8")
     assert markdown.startswith("## Benchmark comparison: `")
     assert "**No regression**" in markdown
-    assert "![HEAD/BASE median time per measurement](charts/comparison_time.png)" in markdown
+    assert "![HEAD/BASE time per measurement](charts/comparison_time.png)" in markdown
     assert (out / "charts" / "comparison_time.png").read_bytes().startswith(b"\x89PNG")
     text = (out / "comparison.json").read_text(encoding="utf-8")
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON {name}"))
@@ -138,9 +319,14 @@ def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> Non
 
 
 def bad(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    assert main(["compare", *argv]) == 2
+    """Exit 2 with one line on stderr, whether argparse refused an option or the command did."""
+    try:
+        status = main(["compare", *argv])
+    except SystemExit as exited:
+        status = exited.code  # type: ignore[assignment]
+    assert status == 2
     err = capsys.readouterr().err
-    assert err.startswith("bench: error: ")
+    assert err.startswith(("bench: error: ", "bench compare: error: "))
     assert err.count("\n") == 1
     return err
 
@@ -200,10 +386,6 @@ def test_a_directory_that_is_not_a_repository_is_refused(
     assert "not inside a git repository" in bad(capsys, "main", "HEAD", "--repo", str(tmp_path))
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture
 def small_repo(tmp_path: Path) -> Path:
     """A git repository with one commit and an uncommitted change."""
@@ -212,7 +394,7 @@ def small_repo(tmp_path: Path) -> Path:
     git(repo, "init", "--quiet", "--initial-branch", "main")
     (repo / "a.txt").write_text("one\n", encoding="utf-8")
     git(repo, "add", "a.txt")
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "one")
+    git(repo, "commit", "--quiet", "-m", "one")
     (repo / "a.txt").write_text("uncommitted\n", encoding="utf-8")
     return repo
 

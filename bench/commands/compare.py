@@ -1,13 +1,13 @@
 """`bench compare BASE HEAD`: measure two git refs (or read two results files) and gate regressions.
 
-Exit status: 0 no regression, 1 a regression (significant and beyond --threshold, or a deterministic
-metric got worse), 2 bad input.
+Exit status: 0 no regression, 1 a regression (a measurement or state that failed or is missing in
+HEAD, a deterministic metric that got worse, or a timing significant and beyond --threshold), 2 bad
+input.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bench import compare, results, worktree
@@ -176,15 +176,22 @@ def handle(args: argparse.Namespace) -> int:
     return compare.exit_status(outcome)
 
 
-def _print_summary(outcome: compare.Comparison) -> None:
+def _print_summary(outcome: compare.RefComparison) -> None:
+    for failure in outcome.failed_in("head"):
+        print(f"REGRESSION head state {failure.state} ({failure.database}) failed: {failure.error}")
     for row in outcome.with_verdict(compare.REGRESSION):
         for finding in row.of(compare.REGRESSION):
             print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
+    if not outcome.interleaved:
+        print(
+            f"timings not interleaved: {outcome.pairing}. Weaker: {compare.UNPAIRED_WEAKNESS}; "
+            "a timing counts only beyond this comparison's run-to-run noise"
+        )
     counts = {
         v: len(outcome.with_verdict(v)) for v in (compare.REGRESSION, compare.IMPROVEMENT, compare.UNCHANGED)
     }
     print(
         f"{counts[compare.REGRESSION]} regressed, {counts[compare.IMPROVEMENT]} improved, "
-        f"{counts[compare.UNCHANGED]} unchanged (threshold {outcome.threshold:.0%})",
-        file=sys.stdout,
+        f"{counts[compare.UNCHANGED]} unchanged (threshold {outcome.threshold:.0%}, "
+        f"{'paired' if outcome.interleaved else 'unpaired'} timings)"
     )

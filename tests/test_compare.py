@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench import compare, worktree
-from bench.cli import main
+from bench.cli import build_parser, main
+from bench.commands.compare import run_args
 from bench.errors import UsageError
 from bench.options import threshold
 from tests.compare_fixtures import (
@@ -426,3 +427,68 @@ def test_a_worktree_is_removed_when_the_run_fails(small_repo: Path, tmp_path: Pa
 def test_resolve_ref_refuses_options(small_repo: Path) -> None:
     with pytest.raises(UsageError, match="not a git ref"):
         worktree.resolve_ref(small_repo, "--all")
+
+
+def worktree_count(repo: Path) -> int:
+    return len(git(repo, "worktree", "list").splitlines())
+
+
+def test_a_directory_named_like_a_results_file_is_refused(
+    small_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "x.json"
+    folder.mkdir()
+    other = write(base_results(), tmp_path / "b.json")
+    expected = f"bench: error: {folder} is a directory, not a results file\n"
+    assert bad(capsys, str(folder), str(other), "--output", str(tmp_path / "out")) == expected
+    assert bad(capsys, str(other), str(folder), "--output", str(tmp_path / "out")) == expected
+    assert bad(capsys, str(folder), "main", "--repo", str(small_repo)) == expected
+    assert worktree_count(small_repo) == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("refs", [False, True], ids=["files", "git refs"])
+def test_an_output_that_cannot_be_written_is_refused_up_front(
+    small_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], refs: bool
+) -> None:
+    base = base_results()
+    a, b = write(base, tmp_path / "a.json"), write(head_results(base), tmp_path / "b.json")
+    inputs = ["main", "main", "--repo", str(small_repo)] if refs else [str(a), str(b)]
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n", encoding="utf-8")
+    err = bad(capsys, *inputs, "--output", str(blocker))
+    assert err == f"bench: error: --output {blocker} exists and is not a directory; pass a directory\n"
+    err = bad(capsys, *inputs, "--output", str(blocker / "out"))
+    assert err.startswith(f"bench: error: --output {blocker / 'out'}: cannot create or write this directory")
+    assert worktree_count(small_repo) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--threshold", "ten"], "argument --threshold: expected a percentage like 10%, got 'ten'"),
+        (["--alpha", "1.5"], "argument --alpha: expected a number between 0 and 1 (exclusive), got '1.5'"),
+        (["--profile", "huge"], "argument --profile: invalid choice: 'huge'"),
+        (["--seed", "x"], "argument --seed: expected an integer seed, got 'x'"),
+        (["--tenants", "0"], "argument --tenants: expected 1 to 100,000, got '0'"),
+        (["--tenants", "50", "--people", "10"], "bench: error: every tenant needs a person: --people 10"),
+    ],
+    ids=["threshold", "alpha", "profile", "seed", "count", "counts that contradict"],
+)
+def test_bad_run_options_for_git_refs_are_refused_before_any_worktree(
+    small_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], expected: str
+) -> None:
+    out = tmp_path / "out"
+    err = bad(capsys, "main", "main", "--repo", str(small_repo), "--output", str(out), *options)
+    assert expected in err
+    assert worktree_count(small_repo) == 1
+    assert not out.exists()
+
+
+def test_only_the_run_options_the_user_gave_reach_each_refs_run() -> None:
+    """A ref's own `bench run` defaults apply to the rest (an older ref may have other ones)."""
+    given = build_parser().parse_args(
+        ["compare", "main", "HEAD", "--seed", "7", "--tracking", "1_000", "--quick"]
+    )
+    assert run_args(given) == ["--seed", "7", "--tracking", "1000", "--quick"]
+    assert run_args(build_parser().parse_args(["compare", "main", "HEAD"])) == []

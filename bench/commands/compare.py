@@ -2,7 +2,7 @@
 
 Exit status: 0 no regression, 1 a regression (a measurement or state that failed or is missing in
 HEAD, a deterministic metric that got worse, or a timing significant and beyond --threshold), 2 bad
-input.
+input. Every option is checked before any worktree is made: a typo must not cost a measuring run.
 """
 
 from __future__ import annotations
@@ -12,67 +12,58 @@ from pathlib import Path
 
 from bench import compare, results, worktree
 from bench.errors import UsageError
-from bench.options import threshold
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, alpha, threshold, writable_dir
+from bench.results import Results
+from seed import SeedInputError
+from seed.cli_options import add_seed_arguments
+from seed.profiles import request_for
 
 NAME = "compare"
 HELP = "Compare two git refs (measured now) or two results files, and exit 1 on a regression."
 DEFAULT_OUTPUT = Path("comparison")
 JSON_NAME = "comparison.json"
+Inputs = tuple[compare.Source, compare.Source, Results, Results]
 
 
-def alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number like 0.05, got {text!r}") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"alpha must be between 0 and 1, got {text!r}")
-    return value
+def _seed_dests() -> tuple[str, ...]:
+    """The options add_seed_arguments defines (profile, seed, counts), read off a scratch parser so
+    the list is never written out twice."""
+    probe = argparse.ArgumentParser(add_help=False)
+    add_seed_arguments(probe)
+    return tuple(vars(probe.parse_args([])))
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+# Passed through to `bench run` in each ref, and only when the user gave them: a ref's `bench run`
+# applies its own defaults otherwise.
+SEED_DESTS = _seed_dests()
 
 
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+class _HelpFormatter(argparse.HelpFormatter):
+    """The seed options default to None here (only what the user gives is passed on): say so rather
+    than print "(default: None)"."""
 
-
-# Passed through to `bench run` in each ref, unchanged.
-RUN_OPTIONS: tuple[tuple[str, object, str], ...] = (
-    ("--profile", str, "dataset profile (both refs get the same)"),
-    ("--seed", _seed, "random seed of the dataset (both refs get the same)"),
-    ("--tenants", _positive, "tenants to seed"),
-    ("--people", _positive, "people to seed"),
-    ("--tracking", _positive, "tracking rows to seed"),
-    ("--journal", _positive, "journal entries to seed"),
-)
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.help and action.dest in SEED_DESTS:
+            return action.help.replace("%(default)s", "that of each ref's `bench run`")
+        return action.help
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = _HelpFormatter
     parser.add_argument("base", metavar="BASE", help="a git ref of the repository, or a results .json file")
     parser.add_argument("head", metavar="HEAD", help="a git ref of the repository, or a results .json file")
     parser.add_argument(
         "--threshold",
         type=threshold,
-        default=0.10,
+        default=DEFAULT_THRESHOLD,
         metavar="PCT",
         help="a timing change smaller than this is no change; also the tolerance on shared buffers "
-        "(default: 10%%)",
+        f"(default: {DEFAULT_THRESHOLD:.0%}%)",  # %% for argparse,
     )
     parser.add_argument(
         "--alpha",
         type=alpha,
-        default=0.05,
+        default=DEFAULT_ALPHA,
         help="significance level over all timed comparisons, Bonferroni-corrected (default: %(default)s)",
     )
     parser.add_argument(
@@ -83,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where COMPARISON.md, comparison.json, its chart and both results files go "
         "(default: %(default)s)",
     )
+    _add_run_arguments(parser)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_seed_arguments(parser)  # the same types and checks as `bench run`; both refs get the same data
+    parser.set_defaults(**dict.fromkeys(SEED_DESTS))
     runs = parser.add_argument_group("when BASE and HEAD are git refs")
     runs.add_argument(
         "--repo",
@@ -91,8 +88,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the git repository to benchmark (default: the one containing the current directory)",
     )
-    for flag, kind, text in RUN_OPTIONS:
-        runs.add_argument(flag, type=kind, default=None, help=text)  # type: ignore[arg-type]
     runs.add_argument(
         "--scenario",
         action="append",
@@ -116,10 +111,10 @@ def _is_results_file(arg: str) -> bool:
 
 def run_args(args: argparse.Namespace) -> list[str]:
     out: list[str] = []
-    for flag, _, _ in RUN_OPTIONS:
-        value = getattr(args, flag[2:])
+    for dest in SEED_DESTS:
+        value = getattr(args, dest)
         if value is not None:
-            out += [flag, str(value)]
+            out += [f"--{dest}", str(value)]
     for name in args.scenario:
         out += ["--scenario", name]
     if args.quick:
@@ -127,36 +122,56 @@ def run_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
+def _check_seed_request(args: argparse.Namespace) -> None:
+    """The options may each be fine and still contradict (more tenants than people): ask the seeder
+    now, with its own defaults for what the user left out, rather than fail in both refs later."""
+    given = {dest: getattr(args, dest) for dest in SEED_DESTS if getattr(args, dest) is not None}
+    try:
+        request_for(**given)
+    except SeedInputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _refuse_directories(*args: str) -> None:
+    for arg in args:
+        if arg.endswith(".json") and Path(arg).is_dir():
+            raise UsageError(f"{arg} is a directory, not a results file")
+
+
+def _from_files(args: argparse.Namespace) -> Inputs:
+    if run_args(args) or args.repo is not None or args.keep_databases:
+        raise UsageError("--repo and the run options only apply when BASE and HEAD are git refs")
+    base_path, head_path = Path(args.base), Path(args.head)
+    base, head = compare.load_pair(base_path, head_path)
+    writable_dir(args.output)
+    base_source = compare.Source(args.base, base.environment.git_commit, base.run_id, str(base_path))
+    head_source = compare.Source(args.head, head.environment.git_commit, head.run_id, str(head_path))
+    return base_source, head_source, base, head
+
+
+def _from_refs(args: argparse.Namespace) -> Inputs:
+    from bench import compare_refs
+
+    repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
+    _check_seed_request(args)
+    for ref in (args.base, args.head):
+        worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
+    writable_dir(args.output)
+    measured_base, measured_head = compare_refs.measure_refs(
+        repo, args.base, args.head, run_args(args), args.output, keep_databases=args.keep_databases
+    )
+    base, head = measured_base.results, measured_head.results
+    base_source = compare.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
+    head_source = compare.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
+    return base_source, head_source, base, head
+
+
 def handle(args: argparse.Namespace) -> int:
-    output: Path = args.output
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} exists and is not a directory")
+    _refuse_directories(args.base, args.head)
     files = [_is_results_file(a) for a in (args.base, args.head)]
     if any(files) and not all(files):
         raise UsageError("compare two git refs or two results files, not one of each")
-    if all(files):
-        if run_args(args) or args.repo is not None or args.keep_databases:
-            raise UsageError("--repo and the run options only apply when BASE and HEAD are git refs")
-        base_path, head_path = Path(args.base), Path(args.head)
-        base, head = compare.load_pair(base_path, head_path)
-        base_source = compare.Source(args.base, base.environment.git_commit, base.run_id, str(base_path))
-        head_source = compare.Source(args.head, head.environment.git_commit, head.run_id, str(head_path))
-    else:
-        from bench import compare_refs
-
-        repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
-        output.mkdir(parents=True, exist_ok=True)
-        measured_base, measured_head = compare_refs.measure_refs(
-            repo, args.base, args.head, run_args(args), output, keep_databases=args.keep_databases
-        )
-        base, head = measured_base.results, measured_head.results
-        base_source = compare.Source(
-            args.base, measured_base.ref.commit, base.run_id, str(measured_base.path)
-        )
-        head_source = compare.Source(
-            args.head, measured_head.ref.commit, head.run_id, str(measured_head.path)
-        )
-
+    base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args)
     outcome = compare.compare(
         base,
         head,
@@ -168,11 +183,11 @@ def handle(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only rendering needs it.
     from reports import comparison as rendering
 
-    written = rendering.render(outcome, output)
-    results.write_atomic(output / JSON_NAME, compare.to_json(outcome))
+    written = rendering.render(outcome, args.output)
+    results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome))
     _print_summary(outcome)
     print(f"comparison: {written.markdown}")
-    print(f"json: {output / JSON_NAME}")
+    print(f"json: {args.output / JSON_NAME}")
     return compare.exit_status(outcome)
 
 

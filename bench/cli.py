@@ -13,6 +13,7 @@ from bench import __version__
 from bench.commands import discover
 from bench.db import first_line
 from bench.errors import UsageError
+from seed import SeedInputError
 
 
 class Parser(argparse.ArgumentParser):
@@ -42,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handle(args)
-    except UsageError as exc:
+    except (UsageError, SeedInputError) as exc:
+        # seed/ knows nothing of bench, so its input errors are turned into ours here, at the edge.
         print(f"bench: error: {exc}", file=sys.stderr)
         return 2
     except psycopg.OperationalError as exc:

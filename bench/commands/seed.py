@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from bench import db
-from bench.errors import UsageError
 from bench.runner import prepare
 from bench.states import ensure_schema, resolve_states
-from seed import SeedInputError, SeedRequest
+from seed import SeedRequest
 from seed.cli_options import add_seed_arguments, request_from_args
 
 NAME = "seed"
@@ -34,10 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    try:
-        request = request_from_args(args)
-    except SeedInputError as exc:
-        raise UsageError(str(exc)) from None
+    request = request_from_args(args)  # first: a contradiction is refused before any work
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target)

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench import results
-from bench.errors import UsageError
-from bench.options import threshold
+from bench.options import DEFAULT_THRESHOLD, threshold, writable_dir
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
@@ -35,10 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threshold",
         type=threshold,
-        default=0.10,
+        default=DEFAULT_THRESHOLD,
         metavar="PERCENT",
         help="a change of the median smaller than this is no change, whatever its p-value: the run-to-run "
-        "noise of the machine (default: 10%%)",
+        f"noise of the machine (default: {DEFAULT_THRESHOLD * 100:.0f}%%)",
     )
     parser.add_argument(
         "--claims",
@@ -54,10 +53,10 @@ def handle(args: argparse.Namespace) -> int:
     from reports import claims, render
 
     output: Path = args.output
-    if output.exists() and not output.is_dir():
-        raise UsageError(f"--output {output} exists and is not a directory")
     loaded = results.load(args.results_file)
     claims_path: Path = args.claims or claims.DEFAULT_PATH
+    claims.load(claims_path)  # a bad claims file is refused before anything is written
+    writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
     written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
     print(f"report: {written.report}")
     print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")

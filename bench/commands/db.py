@@ -7,9 +7,9 @@ import argparse
 import psycopg
 
 from bench import db
+from bench import server as embedded
 from bench.db import first_line
 from bench.errors import UsageError
-from bench import server as embedded
 
 NAME = "db"
 HELP = "Start, stop or inspect the harness's PostgreSQL (embedded unless DATABASE_URL is set)."
@@ -20,7 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "action",
         choices=["start", "stop", "status", "url"],
         help="start: start the embedded server and create the harness database; stop: stop it; "
-        "status: say what is running and which database is used; url: print the database URL "
+        "status: say what is running and which database is used, exit status 1 when it cannot be "
+        "reached (a health check); url: print the database URL "
         '(starting the embedded server when needed), e.g. for psql "$(bench db url)"',
     )
 
@@ -47,20 +48,32 @@ def _status() -> int:
         print(f"server:   embedded PostgreSQL, data directory {server.data_dir}")
         if not server.running:
             print("status:   stopped (bench db start, or any command that needs it, starts it)")
-            return 0
+            return 1
         print(f"status:   running, pid {server.pid}")
         url = server.url or ""
     else:
         print("server:   DATABASE_URL (not managed by the harness)")
         url = configured
     print(f"url:      {url}")
+    name = embedded.database_name(url)
     try:
         owned = embedded.is_owned(url)
     except psycopg.Error as exc:
+        if _missing(url, name):
+            print(
+                f"database: {name}, not created yet (bench db start, or any command that needs it, makes it)"
+            )
+            return 0
         print(f"database: unreachable ({first_line(exc)})")
-        return 0
-    print(
-        f"database: {embedded.database_name(url)}, "
-        + ("owned by the harness" if owned else "NOT owned by the harness")
-    )
+        return 1
+    print(f"database: {name}, " + ("owned by the harness" if owned else "NOT owned by the harness"))
     return 0
+
+
+def _missing(url: str, name: str) -> bool:
+    """Is the server up and only the database not there yet? (Asked of its maintenance database.)"""
+    try:
+        with psycopg.connect(embedded.with_database(url, "postgres"), autocommit=True) as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+    except psycopg.Error:
+        return False

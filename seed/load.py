@@ -13,6 +13,7 @@ import json
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -116,6 +117,22 @@ def _definitions(conn: Connection) -> tuple[list[tuple[str, str, str, str]], lis
 _WORK: list[TableData] = []
 
 
+def _ignore_interrupt() -> None:
+    """Worker initializer. Ctrl-C reaches the whole process group; only the parent acts on it (ending
+    the pool and rolling the load back), so a worker neither stops mid-chunk nor prints a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _pool(processes: int) -> multiprocessing.pool.Pool:
+    """A pool of forked encoders that ignore SIGINT (held back while they fork, so none misses it)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return multiprocessing.get_context("fork").Pool(processes, initializer=_ignore_interrupt)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ctrl-C meanwhile arrives now
+
+
 def _encode(job: tuple[int, int, int]) -> bytes:
     index, lo, hi = job
     return _WORK[index].render(lo, hi)
@@ -175,7 +192,7 @@ def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], float]:
     loads: list[TableLoad] = []
     processes = min(2, os.cpu_count() or 1)
     # Workers fork after the rows are drawn, so they share the arrays and encode chunks in parallel.
-    context = multiprocessing.get_context("fork").Pool(processes) if processes > 1 else nullcontext(None)
+    context = _pool(processes) if processes > 1 else nullcontext(None)
     with context as pool:
         for index, data in enumerate(_WORK):
             began = time.perf_counter()
@@ -213,6 +230,11 @@ def ensure_seeded(
         drawn = time.perf_counter() - began
         try:
             loads, rebuilt = _load(conn, progress)
+        except BaseException:
+            # Interrupted mid-COPY (Ctrl-C), libpq is still streaming and cannot roll back; closing the
+            # connection makes the server abort the transaction, so the tables keep their rows.
+            conn.close()
+            raise
         finally:
             _WORK.clear()
         conn.execute(

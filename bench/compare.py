@@ -39,7 +39,7 @@ from scipy import stats as scipy_stats
 
 from bench import stats
 from bench.errors import UsageError
-from bench.results import Measurement, Results, Timing
+from bench.results import Measurement, Results, Timing, pairs
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
 COMPARISON_VERSION: Final = 2
@@ -329,14 +329,9 @@ def _timing(m: Measurement | None) -> Timing | None:
 def _paired(base: Timing, head: Timing, metric: str) -> _Samples:
     """The rounds both files have a pair index for, aligned; each pair clustered by its two workers,
     so the bootstrap resamples whole processes (a slow worker is not an effect)."""
-    head_round = {pair: j for j, pair in enumerate(head.pair)}
-    rounds = [(i, head_round[pair]) for i, pair in enumerate(base.pair) if pair in head_round]
-    workers = [(base.worker[i], head.worker[j]) for i, j in rounds]
-    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
+    base_rounds, head_rounds, clusters = pairs(base, head)
     b, h = _values(base, metric), _values(head, metric)
-    return _Samples(
-        tuple(b[i] for i, _ in rounds), tuple(h[j] for _, j in rounds), tuple(ids[w] for w in workers)
-    )
+    return _Samples(tuple(b[i] for i in base_rounds), tuple(h[j] for j in head_rounds), tuple(clusters))
 
 
 def _samples(base: Timing, head: Timing, metric: str, paired: bool) -> _Samples | None:

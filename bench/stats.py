@@ -23,6 +23,7 @@ NOT_ENOUGH: Final = "not enough samples"
 MIN_SAMPLES: Final = 3
 CONFIDENCE: Final = 0.95
 RESAMPLES: Final = 9999
+CLUSTER_RESAMPLES: Final = 1999  # each resample draws every pair again: memory grows with the pairs
 SEED: Final = 20261129
 
 
@@ -196,15 +197,22 @@ def _cluster_bootstrap(
     clusters: np.ndarray[Any, np.dtype[np.int64]],
     confidence: float,
 ) -> tuple[float, float]:
-    """Percentile interval of the median log ratio, resampling worker processes and then pairs within
-    them, so the spread between processes widens the interval (scipy's bootstrap has no clusters)."""
+    """Percentile interval of the median log ratio, resampling clusters (worker processes) and then
+    pairs within them, so the spread between processes widens the interval (scipy's bootstrap has no
+    clusters). Vectorised: clusters are padded to one length with NaN, which the median skips."""
     rng = _rng()
     groups = [logs[clusters == c] for c in np.unique(clusters)]
-    medians = np.empty(RESAMPLES)
-    for i in range(RESAMPLES):
-        chosen = rng.integers(0, len(groups), size=len(groups))
-        resampled = [rng.choice(groups[g], size=groups[g].size, replace=True) for g in chosen]
-        medians[i] = np.median(np.concatenate(resampled))
+    sizes = np.array([g.size for g in groups])
+    padded = np.full((len(groups), sizes.max()), np.nan)
+    for row, group in enumerate(groups):
+        padded[row, : group.size] = group
+    resamples = CLUSTER_RESAMPLES
+    chosen = rng.integers(0, len(groups), size=(resamples, len(groups)))
+    # Within each chosen cluster, positions drawn uniformly below its own size; beyond it: NaN padding.
+    position = (rng.random((resamples, len(groups), sizes.max())) * sizes[chosen][..., None]).astype(np.int64)
+    values = padded[chosen[..., None], position]
+    values[np.arange(sizes.max()) >= sizes[chosen][..., None]] = np.nan
+    medians = np.nanmedian(values.reshape(resamples, -1), axis=1)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(medians, [tail, 100 - tail])
     return float(low), float(high)

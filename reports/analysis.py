@@ -18,7 +18,7 @@ import numpy as np
 
 from bench import stats
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
-from bench.results import Cache, Measurement, Results, ScenarioInfo, ScheduledItem, Timing
+from bench.results import Cache, Measurement, Results, ScenarioInfo, ScheduledItem, Timing, pairs
 from reports import fmt
 
 OK = "ok"
@@ -127,24 +127,6 @@ class Analysis:
         return [s for s in self.scenarios if s.info.group == group]
 
 
-def aligned(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[int]]:
-    """Round indexes of each side for the pairs both sides have, in pair order, and each pair's
-    cluster: one id per (baseline worker, candidate worker), so whole processes can be resampled."""
-    candidate_round = {pair: i for i, pair in reversed(list(enumerate(candidate.pair)))}
-    base_rounds, cand_rounds, workers = [], [], []
-    seen: set[int] = set()
-    for i, pair in enumerate(baseline.pair):
-        j = candidate_round.get(pair)
-        if j is None or pair in seen:  # a pair index twice on one side would be a bug upstream
-            continue
-        seen.add(pair)
-        base_rounds.append(i)
-        cand_rounds.append(j)
-        workers.append((baseline.worker[i], candidate.worker[j]))
-    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
-    return base_rounds, cand_rounds, [ids[w] for w in workers]
-
-
 def compare_timings(
     baseline: Timing, candidate: Timing, values: Values, *, alpha: float, threshold: float
 ) -> stats.Comparison | None:
@@ -155,7 +137,7 @@ def compare_timings(
     base_all, cand_all = values(baseline), values(candidate)
     if len(base_all) != baseline.rounds or len(cand_all) != candidate.rounds:
         return None  # this series was not recorded (database time in a schema 2 file)
-    base_rounds, cand_rounds, clusters = aligned(baseline, candidate)
+    base_rounds, cand_rounds, clusters = pairs(baseline, candidate)
     if base_rounds:
         base = [base_all[i] for i in base_rounds]
         cand = [cand_all[j] for j in cand_rounds]

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from bench import stats
-from bench.results import Results, Schedule, StopReason
+from bench.results import Results, Schedule, StopReason, pairs
 from reports import fmt
-from reports.analysis import Analysis, aligned
+from reports.analysis import Analysis
 
 TESTS = {
     "paired": "Wilcoxon signed-rank on paired log ratios",
@@ -82,7 +82,7 @@ def _order(analysis: Analysis, schedule: Schedule) -> str:
         before, after = case.baseline.timing, case.candidate.timing
         if before is None or after is None:
             continue
-        rounds, _, _ = aligned(before, after)
+        rounds, _, _ = pairs(before, after)
         first += sum(before.first[i] for i in rounds)
         total += len(rounds)
     text = f"Which side ran first in each pair was drawn at random from seed {schedule.order_seed}"

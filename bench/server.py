@@ -49,7 +49,11 @@ def check_data_dir(pgdata: Path) -> None:
         raise UsageError(f"data directory {pgdata} is a file, not a directory; {fix}")
     if any(p.exists() and not p.is_dir() for p in pgdata.parents):
         raise UsageError(f"data directory {pgdata} is inside a file, not a directory; {fix}")
-    if pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir()):
+    try:
+        foreign = pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir())
+    except OSError as exc:
+        raise UsageError(f"cannot read data directory {pgdata} ({exc.strerror or exc}); {fix}") from None
+    if foreign:
         raise UsageError(
             f"{pgdata} is not empty and is not a PostgreSQL data directory (no PG_VERSION); {fix}"
         )

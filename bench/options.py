@@ -27,8 +27,10 @@ __all__ = [
     "writable_dir",
 ]
 
-# A change of the median smaller than this is no change: the run-to-run noise of a machine.
-DEFAULT_THRESHOLD = 0.10
+# A change smaller than this is no change, however significant: the size below which a change is not
+# worth acting on. Paired, interleaved rounds resolve smaller changes than the 10 % that blocks minutes
+# apart needed (A/A paired ratios stay within a few percent), and a 10 % slowdown must be caught.
+DEFAULT_THRESHOLD = 0.05
 # The significance level over all timed comparisons of a run (Bonferroni-corrected by the caller).
 DEFAULT_ALPHA = 0.05
 

@@ -208,7 +208,7 @@ def test_two_separate_runs_say_the_timings_were_not_interleaved(
         f"Weaker: {compare.UNPAIRED_WEAKNESS}; a timing counts only beyond this comparison's run-to-run noise"
     )
     assert f"timings not interleaved: {reason}. {weaker}\n" in out
-    assert "8 unchanged (threshold 10%, unpaired timings)" in out
+    assert "8 unchanged (threshold 5%, unpaired timings)" in out
     assert f":warning: **Timings were not interleaved**: {reason}. This is weaker" in markdown_of(tmp_path)
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     assert (data["method"], data["interleaved"]) == ("independent", False)
@@ -241,7 +241,7 @@ def test_partners_with_identical_pairs_are_no_regression(
     base, head = interleaved(base_results(), jitter=0.0)
     assert run_compare(tmp_path, base, head) == 0
     out = capsys.readouterr().out
-    assert "0 regressed, 0 improved, 8 unchanged (threshold 10%, paired timings)" in out
+    assert "0 regressed, 0 improved, 8 unchanged (threshold 5%, paired timings)" in out
     assert "not interleaved" not in out
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     assert (data["method"], data["interleaved"], data["noise"]) == ("paired", True, [])

@@ -35,6 +35,22 @@ class Migration(migrations.Migration):
 '''
 
 
+BROKEN_MIGRATION = '''from __future__ import annotations
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    """A branch whose new migration fails on the database."""
+
+    dependencies = [("attendance", "0031_add_tracking_performance_indexes")]
+
+    operations = [migrations.RunSQL("CREATE INDEX broken_idx ON tracking (no_such_column)")]
+'''
+TRACKING = Path("bench/scenarios/tracking.py")
+DEVICE_QUERY = 'return Tracking.objects.filter(deviceid=params["deviceid"])'
+
+
 def branch(repo: Path, name: str, edits: dict[Path, str]) -> None:
     git(repo, "checkout", "--quiet", "-b", name, "main")
     for path, text in edits.items():
@@ -59,6 +75,12 @@ def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     branch(repo, "nplus1", {WELLNESS: wellness.replace(PREFETCH, 'Tenant.objects.order_by("pk")')})
     migration = Path("project/apps/attendance/migrations/0032_drop_tracking_people_date_idx.py")
     branch(repo, "drop-index", {migration: DROP_INDEX})
+    broken = Path("project/apps/attendance/migrations/0032_broken.py")
+    branch(repo, "broken-migration", {broken: BROKEN_MIGRATION})
+    tracking = (repo / TRACKING).read_text(encoding="utf-8")
+    assert DEVICE_QUERY in tracking
+    raising = tracking.replace(DEVICE_QUERY, 'raise RuntimeError("boom")\n        ' + DEVICE_QUERY)
+    branch(repo, "raising-scenario", {TRACKING: raising})
     readme = (repo / "README.md").read_text(encoding="utf-8")
     branch(repo, "unrelated", {Path("README.md"): readme + "\nA line that changes nothing measured.\n"})
     git(repo, "checkout", "--quiet", "main")
@@ -112,3 +134,23 @@ def test_an_unrelated_change_passes(project_repo: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert snapshot(project_repo) == before
     assert git(project_repo, "worktree", "list").count("\n") == 1
+    data = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
+    assert (data["method"], data["interleaved"]) == ("paired", True)
+
+
+def test_a_migration_that_fails_fails_the_compare_with_its_error(project_repo: Path, tmp_path: Path) -> None:
+    done = bench_compare(project_repo, tmp_path, "main", "broken-migration", "--scenario", "tracking_device")
+    assert done.returncode == 1, done.stdout + done.stderr
+    markdown = (tmp_path / "COMPARISON.md").read_text(encoding="utf-8")
+    assert "attendance.0032_broken" in markdown
+    assert "no_such_column" in markdown
+    failed = {(r["scenario"], r["case"], r["side"]) for r in regressions(tmp_path)}
+    assert failed == {("tracking_device", case, "after") for case in ("heavy", "typical", "light")}
+
+
+def test_a_scenario_that_raises_fails_the_compare(project_repo: Path, tmp_path: Path) -> None:
+    done = bench_compare(project_repo, tmp_path, "main", "raising-scenario", "--scenario", "tracking_device")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "RuntimeError: boom" in (tmp_path / "COMPARISON.md").read_text(encoding="utf-8")
+    failed = {(r["scenario"], r["side"]) for r in regressions(tmp_path)}
+    assert failed == {("tracking_device", "before"), ("tracking_device", "after")}

@@ -503,16 +503,6 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def check_writable(directory: Path) -> None:
-    """Fail now, not after minutes of measuring: the directory can be made and written to."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, prefix=".bench-write-check-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
-
-
 def _claim_number(directory: Path) -> Path:
     """A placeholder NNNN_claimed with the next free number, created atomically (O_EXCL), so two runs
     never get the same number; the results file takes the number over, so it is never reused."""

@@ -24,7 +24,7 @@ from bench.costs.collect import collect_costs
 from bench.errors import UsageError
 from bench.executor import TIMER
 from bench.measured import Measured, measure_states
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
 from bench.results import Dataset, Results, Schedule
 from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load_all
@@ -102,7 +102,7 @@ def schedule(rules: Rules, seed: int, measured: Measured) -> Schedule:
 
 def _check_up_front(config: RunConfig, target: db.Target) -> None:
     """What would otherwise be found only after minutes of measuring."""
-    results.check_writable(config.results_dir)
+    writable_dir(config.results_dir, option="--results-dir")
     for rows in config.scales:
         clones.check_ours_or_absent(target, scale_database(target, rows))
 

@@ -62,9 +62,8 @@ def check_data_dir(pgdata: Path) -> None:
 def socket_url(socket_dir: Path, port: int, database: str) -> str:
     """The URL of a database on a server listening on a Unix socket in socket_dir.
 
-    The socket directory is the percent-encoded host: libpq reads it (as it reads ?host=), and so does
-    dj-database-url, which project/settings.py parses DATABASE_URL with and which reads ?host= only into
-    OPTIONS, leaving Django's HOST empty.
+    The socket directory is the percent-encoded host, which libpq reads as it reads ?host=, and which
+    keeps the URL short and readable in `bench db url`.
     """
     url = f"postgresql://{quote(SUPERUSER, safe='')}@{quote(str(socket_dir), safe='')}:{port}/"
     return url + quote(database, safe="")
@@ -147,7 +146,7 @@ def with_database(url: str, database: str) -> str:
     """The same server, user and options, naming another database; a URL stays a URL.
 
     Only the database part of the URL changes (a dbname in its query, which libpq would prefer, is
-    dropped), so the result reads the same to libpq and to dj-database-url.
+    dropped), so the result reads the same to libpq and to Django's settings.
     """
     conninfo(url)
     if not _is_uri(url):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-import dj_database_url
+from psycopg.conninfo import conninfo_to_dict
 
 SECRET_KEY = "benchmark-only-not-secret"  # never deployed: the project exists to be measured
 DEBUG = False
@@ -28,9 +28,18 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE: list[str] = []
 
+
+def _database(url: str) -> dict[str, object]:
+    """Django's settings for any libpq connection string (a URL, ?host=/socket/dir, key=value)."""
+    params = conninfo_to_dict(url)
+    named = {"dbname": "NAME", "user": "USER", "password": "PASSWORD", "host": "HOST", "port": "PORT"}
+    settings: dict[str, object] = {new: params.pop(old) for old, new in named.items() if old in params}
+    return {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": 0, **settings, "OPTIONS": params}
+
+
 # Without DATABASE_URL, Django's dummy backend says "improperly configured" on first use:
 # run `DATABASE_URL="$(bench db url)" python project/manage.py ...`.
 _URL = os.environ.get("DATABASE_URL")
-DATABASES = {"default": dj_database_url.parse(_URL, conn_max_age=0) if _URL else {}}
+DATABASES = {"default": _database(_URL) if _URL else {}}
 
 LOGGING = {"version": 1, "disable_existing_loggers": False}

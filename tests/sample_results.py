@@ -124,7 +124,7 @@ def sample_results() -> Results:
                 0,
                 "failed",
                 0.1,
-            ),  # fmt: skip
+            ),
         ),
         states=(
             StateChange(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import db
+from bench import clones, db, locks
 from bench.runner import prepare
 from bench.states import ensure_schema, resolve_states
 from seed import SeedRequest
@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow wiping and re-seeding a database the harness did not create",
     )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse, instead of waiting, when another run or seed is changing the database",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -41,7 +46,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.measure:
         ensure_schema(before)
         return _measure(target, request)
-    outcome = prepare(target, request, before, force=args.force, progress=not args.no_progress)
+    # One seed or run at a time: two seeders truncating and loading the same tables corrupt each other.
+    with locks.hold(clones.maintenance_url(target), target.name, purpose="bench seed", wait=not args.no_wait):
+        outcome = prepare(target, request, before, force=args.force, progress=not args.no_progress)
     if outcome.reused:
         print(
             f"reused: {target.name} already holds seed {request.seed} at these counts ({outcome.fingerprint})"

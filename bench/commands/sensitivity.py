@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench import clones, db, locks, results
 from bench.errors import UsageError
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, positive_int, threshold
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, positive_int, threshold, writable_dir
 from bench.results import Sensitivity, SensitivityKind
 from bench.schedule import Rules
 from bench.sensitivity import SLOWDOWNS
@@ -71,7 +71,7 @@ def handle(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.is_dir():
         raise UsageError(f"--output {output} is a directory; give a file name")
-    results.check_writable(output.parent)
+    writable_dir(output.parent, option="--output")
     request = request_from_args(args)
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=False)

@@ -16,6 +16,8 @@ from bench import server as embedded
 from bench.errors import UsageError
 
 MAX_NAME = 63  # PostgreSQL truncates longer identifiers, which would merge two names into one
+# How long a copy waits for its template to have no other session.
+TEMPLATE_WAIT_S = 15.0
 
 
 def run_tag() -> str:
@@ -37,15 +39,31 @@ def clone(target: db.Target, name: str) -> db.Target:
     server = maintenance_url(target)
     db.drop_owned_database(server, name)
     # The template must have no other connection (close Django's first); autovacuum may hold it briefly.
-    for attempt in range(40):
+    # Bounded by time, not attempts: each CREATE DATABASE already waits up to 5 s before it gives up.
+    deadline = time.monotonic() + TEMPLATE_WAIT_S
+    while True:
         try:
             embedded.create_owned_database(server, name, template=target.name)
             break
         except psycopg.errors.ObjectInUse:
-            if attempt == 39:
-                raise
+            if time.monotonic() > deadline:
+                raise UsageError(
+                    f"cannot copy database {target.name!r}: other sessions are connected to it "
+                    f"({_sessions(server, target.name)}); close them and run again"
+                ) from None
             time.sleep(0.25)
     return db.Target(embedded.with_database(target.url, name), embedded=target.embedded)
+
+
+def _sessions(server: str, database: str) -> str:
+    """Who is connected to `database`, as pg_stat_activity knows them."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid, coalesce(nullif(application_name, ''), backend_type) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid() ORDER BY pid",
+            (database,),
+        ).fetchall()
+    return ", ".join(f"pid {pid}: {who}" for pid, who in rows) or "they have just left"
 
 
 def drop(target: db.Target, name: str) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from bench import results
-from bench.results import Measurement, Results
-from bench.runner import RunConfig
+from bench import cli, results
 from bench import server as embedded
-from tests.cli import bench, manage
+from bench.results import Measurement, Results
+from tests.cli import REPO, bench, manage
 
 DATABASE = "bench_run"
 TRACKING_INDEXES = {
@@ -23,6 +26,8 @@ TRACKING_INDEXES = {
 
 
 SCALES = (2_000, 4_000)
+# --quick: at least this many pairs per item, at most this many (bench/schedule.py QUICK).
+QUICK_MIN_PAIRS, QUICK_MAX_PAIRS = 6, 8
 
 
 def run_tiny(results_dir: Path, *extra: str) -> Results:
@@ -37,10 +42,11 @@ def run_tiny(results_dir: Path, *extra: str) -> Results:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> tuple[Results, Results]:
-    """Two runs on the same data; between them the database is left in a state no run ends in."""
+    """Two runs on the same data; between them the seeded database is moved to a state that is neither
+    "before" nor "after" (journal's change applied, attendance's not): each copy must get there anyway."""
     first = run_tiny(tmp_path_factory.mktemp("first"))
     mixed = manage(
-        "migrate", "attendance", "0030", "-v", "0",
+        "migrate", "journal", "0016", "-v", "0",
         env={"DATABASE_URL": embedded.with_database(database_url, DATABASE)},
     )  # fmt: skip
     assert mixed.returncode == 0, mixed.stderr
@@ -55,6 +61,29 @@ def tiny_results(two_runs: tuple[Results, Results]) -> Results:
 
 def key(m: Measurement) -> tuple[str, str, str]:
     return m.scenario, m.case, m.side
+
+
+def every_measurement(run: Results) -> Iterator[Measurement]:
+    yield from run.measurements
+    yield from run.cold
+    for scale in run.scales:
+        yield from scale.measurements
+
+
+def paired(run: Results, measurements: Iterable[Measurement]) -> Iterator[tuple[Measurement, Measurement]]:
+    """Each item's baseline and candidate measurement in one series, in the order the items ran."""
+    infos = {s.name: s for s in run.scenarios}
+    by_key = {key(m): m for m in measurements}
+    for m in by_key.values():
+        info = infos[m.scenario]
+        if m.side == info.baseline:
+            yield m, by_key[(m.scenario, m.case, info.candidate)]
+
+
+def sides_of(run: Results) -> Iterator[tuple[Measurement, Measurement]]:
+    """Each item's baseline and candidate measurement, in every series of the run."""
+    for series in (run.measurements, run.cold, *(scale.measurements for scale in run.scales)):
+        yield from paired(run, series)
 
 
 def reads(measurements: Iterable[Measurement]) -> int:
@@ -85,7 +114,7 @@ def test_every_scenario_is_measured_on_both_sides(tiny_results: Results) -> None
             for m in pair(tiny_results, info.name, case):
                 assert m.ok, m.error
                 assert m.timing is not None
-                assert len(m.timing.samples_s) == m.timing.rounds >= 3
+                assert m.timing.rounds == len(m.timing.db_s) == len(m.timing.pair) >= QUICK_MIN_PAIRS
                 assert m.query_count is not None
                 assert m.query_count >= 1
                 assert m.plans
@@ -93,11 +122,15 @@ def test_every_scenario_is_measured_on_both_sides(tiny_results: Results) -> None
 
 
 def test_run_records_states_environment_and_dataset(tiny_results: Results) -> None:
-    # Before and after alternate, block after block, and the database ends in "after".
-    assert [s.state for s in tiny_results.states] == ["before", "after"] * RunConfig.blocks
-    after = tiny_results.states[1]
-    assert "attendance.0031_add_tracking_performance_indexes" in after.migrations
-    assert "journal.0016_optimize_entry_indexes" in after.migrations
+    # Each state in a copy of its own; the seeded database is at "before", so only "after" migrates.
+    assert [s.state for s in tiny_results.states] == ["before", "after"]
+    assert all(s.ok and s.error is None for s in tiny_results.states)
+    before, after = tiny_results.states
+    assert before.migrations == ()
+    assert after.migrations == (
+        "attendance.0031_add_tracking_performance_indexes",
+        "journal.0016_optimize_entry_indexes",
+    )
     env = tiny_results.environment
     assert env.postgres_version.startswith("18")
     assert {"jit", "max_parallel_workers_per_gather", "random_page_cost", "work_mem"} <= set(
@@ -149,6 +182,29 @@ def test_pagination_returns_25_items_and_fewer_bytes(tiny_results: Results) -> N
     assert paginated.peak_memory_bytes is not None
 
 
+def run_tag(run: Results) -> str:
+    """The per-run part of the names of the run's databases, the same for both of its states."""
+    tags = set()
+    for change in run.states:
+        match = re.fullmatch(rf"{DATABASE}_(r[0-9a-f]{{8}})_{change.state}", change.database)
+        assert match, change.database
+        tags.add(match.group(1))
+    (tag,) = tags
+    return tag
+
+
+def test_each_state_has_a_database_of_its_own_named_after_the_run(two_runs: tuple[Results, Results]) -> None:
+    first, second = two_runs
+    for run in two_runs:
+        assert len({s.database for s in run.states}) == 2
+    assert run_tag(first) != run_tag(second)
+    # The second run started from a mixed state: each copy took its own way to its state.
+    assert [s.migrations for s in second.states] == [
+        ("-journal.0016_optimize_entry_indexes",),
+        ("attendance.0031_add_tracking_performance_indexes",),
+    ]
+
+
 def test_same_state_twice_gives_identical_deterministic_metrics(two_runs: tuple[Results, Results]) -> None:
     first, second = two_runs
     assert second.dataset.reused
@@ -189,14 +245,23 @@ def test_the_guard_refuses_a_foreign_database_and_changes_nothing(server_url: st
     [
         (["--seconds", "abc"], "expected a number of seconds"),
         (["--seconds", "0"], "expected 0 < seconds"),
+        (["--seconds", "nan"], "expected 0 < seconds"),
         (["--before", "attendance"], "expected APP=MIGRATION"),
         (["--quick", "--seconds", "1"], "not allowed with argument"),
+        (["--scales", "inf"], "expected row counts like 10k,100k,1M"),
+        (["--scales", "10"], "each scale must be 1k..100M rows"),
+        (["--precision", "0"], "expected 0.1% to 50%"),
+        (["--precision", "fast"], "expected a percentage like 2%"),
     ],
 )
-def test_bad_run_options_exit_2(args: list[str], message: str) -> None:
-    done = bench("run", *args)
-    assert done.returncode == 2
-    assert message in done.stderr
+def test_bad_run_options_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # In process: argparse rejects them before anything runs, as it does in `bench run`.
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["run", *args])
+    assert exited.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert message in lines[0]
 
 
 def test_cold_series_mirrors_the_warm_one_and_reads_more(tiny_results: Results) -> None:
@@ -204,8 +269,14 @@ def test_cold_series_mirrors_the_warm_one_and_reads_more(tiny_results: Results) 
     warm = {key(m): m for m in tiny_results.measurements if m.scenario in migration_scenarios}
     cold = {key(m): m for m in tiny_results.cold}
     assert cold.keys() == warm.keys()
-    assert all(m.ok and m.timing is not None and m.timing.warmup_rounds == 0 for m in cold.values())
+    # Warmup rounds warm the connection and the code, not the buffers: each cold round evicts first.
+    assert all(m.ok and m.timing is not None and m.timing.warmup_rounds == 1 for m in cold.values())
     assert reads(cold.values()) > reads(warm.values())
+    assert {(i.cache, i.baseline_state, i.candidate_state) for i in tiny_results.schedule.items} == {
+        ("warm", "before", "after"),
+        ("warm", "after", "after"),
+        ("cold", "before", "after"),
+    }
 
 
 def test_costs_record_the_lock_each_migration_takes(tiny_results: Results) -> None:
@@ -255,3 +326,97 @@ def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Result
         assert scenarios
         assert points == {(s, state) for s in scenarios for state in ("before", "after")}
         assert all(m.ok and m.case == "typical" for m in run.measurements)
+
+
+def test_every_round_is_paired_and_both_orders_occur(two_runs: tuple[Results, Results]) -> None:
+    for run in two_runs:
+        orders = set()
+        for baseline, candidate in sides_of(run):
+            assert baseline.timing is not None
+            assert candidate.timing is not None
+            pairs = list(range(baseline.timing.rounds))
+            assert list(baseline.timing.pair) == list(candidate.timing.pair) == pairs, key(baseline)
+            # In each pair exactly one side ran first.
+            for base_first, cand_first in zip(baseline.timing.first, candidate.timing.first, strict=True):
+                assert base_first != cand_first, key(baseline)
+                orders.add(base_first)
+            assert set(baseline.timing.worker) == set(candidate.timing.worker) == {0}
+        assert orders == {True, False}
+
+
+def test_the_schedule_records_each_item_with_its_pairs_and_why_it_stopped(tiny_results: Results) -> None:
+    schedule = tiny_results.schedule
+    assert (schedule.sides, schedule.workers, schedule.order_seed) == ("databases", 1, 7)
+    assert (schedule.warmup_rounds, schedule.min_pairs, schedule.max_pairs) == (1, 6, 8)
+    items = [(i.scenario, i.case, i.cache) for i in schedule.items]
+    measured = [
+        (b.scenario, b.case, "warm") for b, _ in sides_of(tiny_results) if b in tiny_results.measurements
+    ]
+    measured += [(b.scenario, b.case, "cold") for b, _ in sides_of(tiny_results) if b in tiny_results.cold]
+    # One entry per item, every item measured: the warm series first, then the cold one.
+    assert items == measured
+    for item in schedule.items:
+        series = {
+            key(m): m for m in (tiny_results.cold if item.cache == "cold" else tiny_results.measurements)
+        }
+        baseline = series[(item.scenario, item.case, item.baseline)]
+        candidate = series[(item.scenario, item.case, item.candidate)]
+        assert (baseline.state, candidate.state) == (item.baseline_state, item.candidate_state)
+        assert baseline.timing is not None
+        assert item.pairs == baseline.timing.rounds
+        assert QUICK_MIN_PAIRS <= item.pairs <= QUICK_MAX_PAIRS
+        assert item.stop in ("precision", "budget", "max_pairs")
+        assert item.stop != "max_pairs" or item.pairs == QUICK_MAX_PAIRS
+        assert item.seconds > 0
+
+
+def test_database_time_is_part_of_every_round(two_runs: tuple[Results, Results]) -> None:
+    for run in two_runs:
+        for m in every_measurement(run):
+            assert m.ok, m.error
+            assert m.timing is not None
+            for total, database in zip(m.timing.total_s, m.timing.db_s, strict=True):
+                assert 0 < database < total, key(m)
+
+
+RANDOMLY_CONFTEST = "import random\n\nrandom.seed(99)\n"
+
+
+def quick_run(results_dir: Path, cwd: Path, env: dict[str, str]) -> Results:
+    """A plain `bench run` from `cwd`, importing this checkout's code."""
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "bench", "run", "--profile", "tiny", "--seed", "7", "--quick",
+            "--no-costs", "--no-cold", "--no-progress",
+            "--database", DATABASE, "--results-dir", str(results_dir),
+        ],
+        capture_output=True, text=True, cwd=cwd, check=False, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return results.load(results_dir / results.LATEST)
+
+
+def what_ran(run: Results) -> tuple[object, ...]:
+    """The schedule's items in order, each side's first pairs' order (every item has at least
+    QUICK_MIN_PAIRS; how many more depends on time), and the plans' shapes."""
+    items = [
+        (i.scenario, i.case, i.cache, i.baseline, i.candidate, i.baseline_state, i.candidate_state)
+        for i in run.schedule.items
+    ]
+    firsts = {key(m): m.timing.first[:QUICK_MIN_PAIRS] for m in run.measurements if m.timing is not None}
+    shapes = {key(m): [p.shape for p in m.plans] for m in run.measurements}
+    assert len(firsts) == len(shapes) == len(run.measurements)
+    return items, firsts, shapes
+
+
+def test_a_test_runners_plugins_and_random_state_change_nothing(tmp_path: Path) -> None:
+    """pytest-randomly (or any plugin, or a conftest seeding `random`) in the environment of a run
+    changes neither the schedule, the pairs' order nor the plans."""
+    plain = what_ran(quick_run(tmp_path / "plain", REPO, {}))
+    workdir = tmp_path / "workdir"
+    workdir.mkdir()
+    (workdir / "conftest.py").write_text(RANDOMLY_CONFTEST, encoding="utf-8")
+    randomly = {"PYTEST_ADDOPTS": "-p randomly"}
+    for attempt in ("first", "second"):
+        assert what_ran(quick_run(tmp_path / attempt, workdir, randomly)) == plain, attempt

@@ -87,8 +87,8 @@ def _findings(analysis: Analysis) -> list[str]:
     for scenario in analysis.scenarios:
         info = scenario.info
         line = (
-            f"`{info.name}` ({info.baseline} -> {info.candidate}): database time "
-            f"{_tally(scenario.cases, 'database time')}; end to end {_tally(scenario.cases, 'end to end')}"
+            f"`{info.name}` ({info.baseline} -> {info.candidate}), cases by verdict: database time: "
+            f"{_tally(scenario.cases, 'database time')}; end to end: {_tally(scenario.cases, 'end to end')}"
         )
         compared = [c.comparison for c in scenario.cases if c.comparison is not None]
         reductions = [c.reduction for c in compared if c.significant]

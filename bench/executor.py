@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from bench import stats
 from bench.measure import describe, failed
 from bench.results import Measurement, ScheduledItem, StopReason, Timing
-from bench.schedule import Item, Rules, SideSpec
+from bench.schedule import TIMER, Item, Rules, SideSpec
 from bench.sides import ConnectionLost, Round, Sides
-
-TIMER = "time.perf_counter_ns"
 
 
 @dataclass(frozen=True)

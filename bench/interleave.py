@@ -13,13 +13,11 @@ import dataclasses
 import datetime as dt
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import dacite
-from pytest_benchmark.timers import compute_timer_precision
 from tqdm import tqdm
 
 from bench import clones, results, worktree
@@ -35,7 +33,7 @@ from bench.compare_refs import (
     seed_database,
     server_url,
 )
-from bench.executor import TIMER, ItemResult, run_all
+from bench.executor import ItemResult, run_all
 from bench.results import (
     Dataset,
     Environment,
@@ -47,7 +45,7 @@ from bench.results import (
 )
 from bench.runner import run_id
 from bench.scenarios import Case
-from bench.schedule import QUICK, Item, Rules, SideSpec
+from bench.schedule import QUICK, Item, Rules, SideSpec, record, states_of
 from bench.worker_sides import DACITE, RefSides, WorkerProcess, started
 
 WORKERS = 4
@@ -101,11 +99,8 @@ def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Se
     for info in infos:
         if wanted and info.name not in wanted:
             continue
-        sides = (
-            ((info.baseline, "before"), (info.candidate, "after"))
-            if info.kind == "migration"
-            else ((info.baseline, "after"), (info.candidate, "after"))
-        )
+        states = states_of(info.kind, *STATES)
+        sides = ((info.baseline, states[0]), (info.candidate, states[1]))
         for case in cases.get(info.name, []):
             for side, state in sides:
                 items.append(
@@ -156,23 +151,6 @@ def _results(
         states=tuple(changes),
         scenarios=drawn.infos,
         measurements=(*drawn.failures, *measurements),
-    )
-
-
-def _schedule(opts: Options, done: list[ItemResult]) -> Schedule:
-    rules = opts.rules
-    return Schedule(
-        sides="workers",
-        workers=WORKERS,
-        order_seed=opts.seed,
-        warmup_rounds=rules.warmup_rounds,
-        min_pairs=rules.min_pairs,
-        max_pairs=rules.max_pairs,
-        precision=rules.precision,
-        seconds=rules.seconds,
-        timer=TIMER,
-        timer_resolution_s=float(compute_timer_precision(time.perf_counter)),  # type: ignore[no-untyped-call]
-        items=tuple(r.scheduled for r in done),
     )
 
 
@@ -266,7 +244,9 @@ def _measure(
         for result in run_all(items, RefSides(pools, opts.seed), opts.rules, opts.seed, broken, show):
             done.append(result)
             bar.update()
-    schedule = _schedule(opts, done)
+    schedule = record(
+        opts.rules, sides="workers", workers=WORKERS, seed=opts.seed, items=tuple(r.scheduled for r in done)
+    )
     ids = {role: run_id(started_at, ref.commit) for role, ref in refs.items()}
     command = "bench compare " + " ".join(f"{r.name}" for r in refs.values())
     measured = []

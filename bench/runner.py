@@ -17,18 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_benchmark.timers import compute_timer_precision
-
 from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
-from bench.executor import TIMER
-from bench.measured import Measured, measure_states
+from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
-from bench.results import Dataset, Results, Schedule
+from bench.results import Dataset, Results
 from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load_all
-from bench.schedule import Rules
+from bench.schedule import Rules, record
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
@@ -82,22 +79,6 @@ def run_id(started_at: dt.datetime, commit: str | None) -> str:
     """Time, commit and a random part: two runs started in the same second still differ."""
     parts = [started_at.strftime("%Y%m%dT%H%M%SZ"), *([commit[:7]] if commit else []), secrets.token_hex(3)]
     return "-".join(parts)
-
-
-def schedule(rules: Rules, seed: int, measured: Measured) -> Schedule:
-    return Schedule(
-        sides="databases",
-        workers=1,
-        order_seed=seed,
-        warmup_rounds=rules.warmup_rounds,
-        min_pairs=rules.min_pairs,
-        max_pairs=rules.max_pairs,
-        precision=rules.precision,
-        seconds=rules.seconds,
-        timer=TIMER,
-        timer_resolution_s=float(compute_timer_precision(time.perf_counter)),  # type: ignore[no-untyped-call]
-        items=measured.items,
-    )
 
 
 def _check_up_front(config: RunConfig, target: db.Target) -> None:
@@ -173,7 +154,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             reused=outcome.reused,
             seed_seconds=seed_seconds,
         ),
-        schedule=schedule(config.rules, config.request.seed, measured),
+        schedule=record(
+            config.rules, sides="databases", workers=1, seed=config.request.seed, items=measured.items
+        ),
         states=measured.states,
         scenarios=tuple(s.info(measured.cases.get(n, [])) for n, s in scenarios.items()),
         measurements=measured.warm,

@@ -8,10 +8,17 @@ order seed, never by a test runner's collection or its plugins.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from bench.results import Cache
+from pytest_benchmark.timers import compute_timer_precision
+
+from bench.results import Cache, Schedule, ScheduledItem
+
+# The clock every round is read with (its resolution, from pytest-benchmark, goes in the schedule).
+TIMER = "time.perf_counter_ns"
+Sides = Literal["databases", "workers"]
 
 if TYPE_CHECKING:
     from bench.scenarios import Case, Scenario
@@ -67,6 +74,12 @@ class Item:
         return f"{self.scenario}[{self.case.name}]{cold}"
 
 
+def states_of(kind: str, before: str, after: str) -> tuple[str, str]:
+    """The states of an item's two sides: a migration scenario pairs the same code across the two
+    states; a variant scenario pairs two code paths in the "after" state, the one the change ships."""
+    return (before, after) if kind == "migration" else (after, after)
+
+
 def plan_items(
     scenarios: dict[str, Scenario],
     cases: dict[str, list[Case]],
@@ -74,33 +87,32 @@ def plan_items(
     *,
     cold: bool,
 ) -> list[Item]:
-    """Migration scenarios pair the same code across the two states; variant scenarios pair two code
-    paths in the "after" state. The cold series repeats the migration scenarios with buffers evicted."""
-    before, after = states[0].name, states[-1].name
+    """Every scenario's cases, warm; with `cold`, the migration scenarios again with buffers evicted."""
     items: list[Item] = []
-    caches: tuple[Cache, ...] = ("warm", "cold") if cold else ("warm",)
-    for cache in caches:
+    for cache in ("warm", "cold") if cold else ("warm",):
         for name, scenario in scenarios.items():
-            if scenario.kind == "migration":
-                items += [
-                    Item(
-                        name,
-                        case,
-                        cache,
-                        SideSpec(scenario.baseline, before),
-                        SideSpec(scenario.candidate, after),
-                    )
-                    for case in cases[name]
-                ]
-            elif cache == "warm":
-                items += [
-                    Item(
-                        name,
-                        case,
-                        cache,
-                        SideSpec(scenario.baseline, after),
-                        SideSpec(scenario.candidate, after),
-                    )
-                    for case in cases[name]
-                ]
+            if cache == "cold" and scenario.kind != "migration":
+                continue
+            base_state, cand_state = states_of(scenario.kind, states[0].name, states[-1].name)
+            base, cand = SideSpec(scenario.baseline, base_state), SideSpec(scenario.candidate, cand_state)
+            items += [Item(name, case, cache, base, cand) for case in cases[name]]
     return items
+
+
+def record(
+    rules: Rules, *, sides: Sides, workers: int, seed: int, items: tuple[ScheduledItem, ...]
+) -> Schedule:
+    """The schedule as the results file keeps it."""
+    return Schedule(
+        sides=sides,
+        workers=workers,
+        order_seed=seed,
+        warmup_rounds=rules.warmup_rounds,
+        min_pairs=rules.min_pairs,
+        max_pairs=rules.max_pairs,
+        precision=rules.precision,
+        seconds=rules.seconds,
+        timer=TIMER,
+        timer_resolution_s=float(compute_timer_precision(time.perf_counter)),  # type: ignore[no-untyped-call]
+        items=items,
+    )

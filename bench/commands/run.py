@@ -14,7 +14,7 @@ from django.db.utils import InterfaceError, OperationalError
 
 from bench.db import first_line
 from bench.errors import UsageError
-from bench.options import positive_int
+from bench.options import positive_int, threshold
 from bench.results import Results
 from bench.runner import RunConfig, execute
 from bench.schedule import QUICK, Rules
@@ -66,12 +66,8 @@ def _scales(text: str) -> tuple[int, ...]:
 
 
 def _precision(text: str) -> float:
-    """argparse type: '2%' (or 0.02) -> 0.02."""
-    token = text.strip()
-    try:
-        value = float(token[:-1]) / 100 if token.endswith("%") else float(token)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage like 2%, got {text!r}") from None
+    """argparse type: '2%' (or 0.02) -> 0.02, read as a threshold is."""
+    value = threshold(text)
     if not 0.001 <= value <= 0.5:
         raise argparse.ArgumentTypeError(f"expected 0.1% to 50%, got {text!r}")
     return value

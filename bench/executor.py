@@ -2,8 +2,9 @@
 failure; nothing is dropped on the floor and nothing here decides the exit status but the outcomes.
 
 Each item: both sides' facts (untimed), warmup rounds, then pairs. A pair is one baseline round and one
-candidate round back to back, in an order drawn from the seeded generator, so drift and load spikes hit
-both rounds of every pair. Pairing stops when the median paired ratio's 95 % interval is narrow enough
+candidate round back to back, so drift and load spikes hit both rounds of every pair; the order
+alternates A B, B A, A B ..., starting from a side drawn from the seed. Pairing stops when the median
+paired ratio's 95 % interval is narrow enough
 (end to end and database time), the item's time is spent, or the most pairs allowed have run.
 """
 
@@ -61,9 +62,11 @@ class _Rounds:
         )
 
 
-def order_rng(seed: int, item: Item) -> random.Random:
-    """The item's own generator: its pair order does not depend on which other items run."""
-    return random.Random(seed * 1_000_003 + zlib.crc32(item.label.encode()))
+def first_order(seed: int, item: Item) -> tuple[int, int]:
+    """Which side runs first in the item's first pair, drawn from the seed and the item alone, so it
+    does not depend on which other items run."""
+    rng = random.Random(seed * 1_000_003 + zlib.crc32(item.label.encode()))
+    return (0, 1) if rng.random() < 0.5 else (1, 0)
 
 
 def _half_width(baseline: list[float], candidate: list[float]) -> float | None:
@@ -110,11 +113,14 @@ def _facts(sides: Sides, item: Item, side: SideSpec, warmup: int) -> Measurement
 
 
 def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, _Rounds, StopReason]:
-    rng = order_rng(seed, item)
+    order = first_order(seed, item)
     rounds = (_Rounds(), _Rounds())
     started = time.perf_counter()
     for pair in range(rules.max_pairs):
-        order = (0, 1) if rng.random() < 0.5 else (1, 0)
+        # A B, B A, A B ...: each side runs first in half the pairs, and follows itself and the other
+        # side equally often, so neither a position effect nor one side's after-effect on the next
+        # round (a CPU-heavy call delaying the next database wake-up) favours either side.
+        order = (order[1], order[0]) if pair else order
         for position, index in enumerate(order):
             rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
         done = pair + 1

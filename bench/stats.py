@@ -239,7 +239,7 @@ def compare_paired(
     threshold: float = 0.0,
     confidence: float = CONFIDENCE,
 ) -> Comparison:
-    """Compare paired rounds: element i of each side ran back to back, in a random order.
+    """Compare paired rounds: element i of each side ran back to back, each side first in half the pairs.
 
     Drift and load spikes hit both rounds of a pair, so each pair's ratio is one observation of the
     effect. Wilcoxon's signed-rank test (two-sided) asks whether the log ratios are centred on 0; it

@@ -75,7 +75,7 @@ def _where(results: Results) -> str:
 
 def _order(analysis: Analysis, schedule: Schedule) -> str:
     """The recorded order of the pairs: which side went first, counted from the timings."""
-    if schedule.sides == "blocks":
+    if schedule.order == "none":
         return "No pairs, so no order within them: the file predates paired measurement."
     first = total = 0
     for case in analysis.all_cases():
@@ -85,7 +85,11 @@ def _order(analysis: Analysis, schedule: Schedule) -> str:
         rounds, _, _ = pairs(before, after)
         first += sum(before.first[i] for i in rounds)
         total += len(rounds)
-    text = f"Which side ran first in each pair was drawn at random from seed {schedule.order_seed}"
+    text = (
+        "Which side ran first alternated from pair to pair (A B, B A, ...), so each side ran first in "
+        f"half the pairs and followed each side equally often; the first pair's order came from seed "
+        f"{schedule.order_seed}"
+    )
     if total:
         text += f"; the baseline ran first in {fmt.count(first)} of {fmt.count(total)} pairs"
     return text + "."

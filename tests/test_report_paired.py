@@ -176,7 +176,7 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     method = section(markdown_of(results, tmp_path / "a"), "## Methodology and caveats")
     assert "at least 5 and at most 400 pairs" in method
     assert "within 2.0 % of it, or when its budget of 2.00 s ran out" in method
-    assert "drawn at random from seed 42; the baseline ran first in 10 of 20 pairs" in method
+    assert "the first pair's order came from seed 42; the baseline ran first in 10 of 20 pairs" in method
     assert "1 untimed warmup round(s) per side" in method
     assert "1 item(s) (warm cache) ran 20 to 20 pairs each (median 20)" in method
     assert "1 because its interval reached the precision" in method
@@ -195,7 +195,7 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     )
     assert "at least 30 and at most 400 pairs" in changed
     assert "within 5.0 % of it" in changed
-    assert "drawn at random from seed 7" in changed
+    assert "the first pair's order came from seed 7" in changed
     assert "Each side ran in 3 worker process(es) of its own" in changed
     assert "with 3 worker processes per side it resamples whole workers first" in changed
     assert "at least 5 and" not in changed

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import psycopg
 from django.db.utils import InterfaceError, OperationalError
 
 from bench.db import first_line
@@ -191,7 +192,7 @@ def handle(args: argparse.Namespace) -> int:
     )
     try:
         run, path = execute(config)
-    except (ConnectionLost, OperationalError, InterfaceError) as exc:
+    except (ConnectionLost, OperationalError, InterfaceError, psycopg.OperationalError) as exc:
         # The server went away mid-run: no results file claims to be complete.
         print(f"bench: error: {first_line(exc)}; no results written", file=sys.stderr)
         return 1

@@ -7,17 +7,15 @@ per compare: the timings say nothing here, the deterministic metrics must say it
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-import tarfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli import REPO, bench
-from tests.git_repos import git, snapshot
+from tests.cli import bench
+from tests.git_repos import branch, failure_branches, git, project_copy, snapshot
 
 WELLNESS = Path("project/background_tasks/journal_wellness_tasks.py")
 PREFETCH = 'Tenant.objects.prefetch_related("people_set").order_by("pk")'
@@ -35,52 +33,16 @@ class Migration(migrations.Migration):
 '''
 
 
-BROKEN_MIGRATION = '''from __future__ import annotations
-
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    """A branch whose new migration fails on the database."""
-
-    dependencies = [("attendance", "0031_add_tracking_performance_indexes")]
-
-    operations = [migrations.RunSQL("CREATE INDEX broken_idx ON tracking (no_such_column)")]
-'''
-TRACKING = Path("bench/scenarios/tracking.py")
-DEVICE_QUERY = 'return Tracking.objects.filter(deviceid=params["deviceid"])'
-
-
-def branch(repo: Path, name: str, edits: dict[Path, str]) -> None:
-    git(repo, "checkout", "--quiet", "-b", name, "main")
-    for path, text in edits.items():
-        (repo / path).write_text(text, encoding="utf-8")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", name)
-
-
 @pytest.fixture(scope="module")
 def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's committed tree as a fresh repository, its branches, and uncommitted changes."""
-    repo = tmp_path_factory.mktemp("project") / "repo"
-    repo.mkdir()
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(repo, filter="data")
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the project")
+    repo = project_copy(tmp_path_factory.mktemp("project"))
     wellness = (repo / WELLNESS).read_text(encoding="utf-8")
     assert PREFETCH in wellness
     branch(repo, "nplus1", {WELLNESS: wellness.replace(PREFETCH, 'Tenant.objects.order_by("pk")')})
     migration = Path("project/apps/attendance/migrations/0032_drop_tracking_people_date_idx.py")
     branch(repo, "drop-index", {migration: DROP_INDEX})
-    broken = Path("project/apps/attendance/migrations/0032_broken.py")
-    branch(repo, "broken-migration", {broken: BROKEN_MIGRATION})
-    tracking = (repo / TRACKING).read_text(encoding="utf-8")
-    assert DEVICE_QUERY in tracking
-    raising = tracking.replace(DEVICE_QUERY, 'raise RuntimeError("boom")\n        ' + DEVICE_QUERY)
-    branch(repo, "raising-scenario", {TRACKING: raising})
+    failure_branches(repo)
     readme = (repo / "README.md").read_text(encoding="utf-8")
     branch(repo, "unrelated", {Path("README.md"): readme + "\nA line that changes nothing measured.\n"})
     git(repo, "checkout", "--quiet", "main")

@@ -8,14 +8,12 @@ server ends the run with one line and no results file.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,55 +25,20 @@ from bench import results
 from bench import server as embedded
 from bench.results import Measurement, Results
 from tests.cli import REPO
-from tests.git_repos import git
+from tests.git_repos import failure_branches, git, project_copy
 
 DATABASE = "bench_failures"
 TIMEOUT = 600.0
-BROKEN_MIGRATION = Path("project/apps/attendance/migrations/0032_broken.py")
-BROKEN_MIGRATION_TEXT = '''from __future__ import annotations
-
-from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    """A migration the database refuses: the column does not exist."""
-
-    dependencies = [("attendance", "0031_add_tracking_performance_indexes")]
-
-    operations = [migrations.RunSQL("CREATE INDEX broken_idx ON tracking (no_such_column)")]
-'''
 MIGRATION_ERROR = (
     'migration attendance.0032_broken failed: ProgrammingError: column "no_such_column" does not exist'
 )
-TRACKING = Path("bench/scenarios/tracking.py")
-DEVICE_QUERY = 'return Tracking.objects.filter(deviceid=params["deviceid"])'
-
-
-def branch(repo: Path, name: str, edits: dict[Path, str]) -> None:
-    git(repo, "checkout", "--quiet", "-b", name, "main")
-    for path, text in edits.items():
-        (repo / path).write_text(text, encoding="utf-8")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", name)
 
 
 @pytest.fixture(scope="module")
 def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's committed tree as a fresh repository, with a branch per failure."""
-    repo = tmp_path_factory.mktemp("project") / "repo"
-    repo.mkdir()
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(repo, filter="data")
-    git(repo, "init", "--quiet", "--initial-branch", "main")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the project")
-    branch(repo, "broken-migration", {BROKEN_MIGRATION: BROKEN_MIGRATION_TEXT})
-    tracking = (repo / TRACKING).read_text(encoding="utf-8")
-    assert tracking.count(DEVICE_QUERY) == 1
-    raising = tracking.replace(DEVICE_QUERY, 'raise RuntimeError("boom")\n        ' + DEVICE_QUERY)
-    branch(repo, "raising-scenario", {TRACKING: raising})
-    git(repo, "checkout", "--quiet", "main")
+    repo = project_copy(tmp_path_factory.mktemp("project"))
+    failure_branches(repo)
     return repo
 
 

@@ -310,6 +310,8 @@ class ScaleRun:
     measurements: tuple[Measurement, ...]
 
 
+# A slowdown counts as detectable when the trials flagged it at least this often.
+DETECTED_SHARE = 0.9
 SensitivityKind = Literal["orm", "db"]  # where a slowdown was injected: Python time, or database time
 
 
@@ -344,7 +346,9 @@ class Sensitivity:
     seconds: float  # budget of one trial
     levels: tuple[SensitivityLevel, ...]
 
-    def detectable(self, scenario_class: str, kind: SensitivityKind, share: float = 0.9) -> float | None:
+    def detectable(
+        self, scenario_class: str, kind: SensitivityKind, share: float = DETECTED_SHARE
+    ) -> float | None:
         """The smallest injected slowdown flagged in at least `share` of its trials; None: none was."""
         found = [
             lv.slowdown

@@ -28,8 +28,6 @@ from bench.states import MigrationFailed, State, reach
 
 BASELINE, CANDIDATE = "a", "b"
 ONE, TWO = "one", "two"  # two copies of the data, in the same state
-# Scenario classes by the baseline's median end-to-end time: the noise differs by an order of magnitude.
-CLASSES = (("sub-ms", 0.0, 1e-3), ("ms", 1e-3, 10e-3), ("tens of ms", 10e-3, float("inf")))
 SLOWDOWNS = (0.02, 0.05, 0.10, 0.20)
 
 
@@ -148,7 +146,7 @@ def representatives(
             (scenario, case, float(np.median(base.timing.total_s)), float(np.median(base.timing.db_s)))
         )
     chosen = []
-    for name, low, high in CLASSES:
+    for name, low, high in stats.SPEED_CLASSES:
         inside = [m for m in measured if low <= m[2] < high]
         if inside:
             centre = np.sqrt(max(low, 1e-4) * min(high, 0.1))

@@ -27,6 +27,15 @@ CLUSTER_RESAMPLES: Final = 1999  # each resample draws every pair again: memory 
 SEED: Final = 20261129
 
 
+# Classes of speed, by a call's median end to end: their noise differs by an order of magnitude, so what
+# a run can detect is stated per class.
+SPEED_CLASSES: Final = (("sub-ms", 0.0, 1e-3), ("ms", 1e-3, 10e-3), ("tens of ms", 10e-3, float("inf")))
+
+
+def speed_class(seconds: float) -> str:
+    return next(name for name, low, high in SPEED_CLASSES if low <= seconds < high)
+
+
 @dataclass(frozen=True)
 class Summary:
     """One sample set, in the unit it was given (seconds for timings)."""
@@ -86,6 +95,15 @@ class Comparison:
     @property
     def significant(self) -> bool:
         return self.verdict in (FASTER, SLOWER)
+
+    @property
+    def half_width(self) -> float | None:
+        """How far the interval reaches from the ratio, as a fraction of it: the smallest change this
+        comparison could tell from none."""
+        if self.ratio_ci is None or not 0 < self.ratio < float("inf"):
+            return None
+        low, high = self.ratio_ci
+        return max(high / self.ratio - 1.0, 1.0 - low / self.ratio)
 
 
 def _array(samples: Sequence[float]) -> np.ndarray[Any, np.dtype[np.float64]]:

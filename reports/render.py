@@ -17,7 +17,7 @@ from typing import Any
 from bench import stats
 from bench.options import DEFAULT_THRESHOLD
 from bench.results import Measurement, Plan, Results, ScheduledItem
-from reports import charts, claims, cost_charts, fmt, method, scaling, tradeoff, warm_cold
+from reports import charts, claims, cost_charts, detectable, fmt, method, scaling, tradeoff, warm_cold
 from reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
@@ -328,6 +328,16 @@ def context(
         "summary": [_summary_row(c) for c in analysis.all_cases()],
         "findings": _findings(analysis),
         "problems": [_summary_row(c) for c in analysis.all_cases() if c.status != OK],
+        "detectable": detectable.limits(
+            [
+                (c.baseline.summary.median, c.comparison, c.db_comparison)
+                for c in analysis.all_cases()
+                if c.baseline.summary is not None
+            ],
+            analysis.threshold,
+        ),
+        "sensitivity": detectable.trials(results.sensitivity),
+        "sensitivity_found": detectable.smallest_detected(results.sensitivity),
         "claims": _claims(verdicts),
         "charts": _charts(written_charts, "main"),
         "time_charts": _charts(written_charts, charts.TIME),

@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import compare, stats
 from bench.compare import RefComparison, Row
-from reports import fmt
+from reports import detectable, fmt
 
 MARKDOWN_NAME = "COMPARISON.md"
 CHART_NAME = "comparison_time.png"
@@ -188,6 +188,14 @@ def _method(comparison: RefComparison) -> dict[str, object]:
         "timed": timed,
         "noise": [noise_text(n) for n in comparison.noise],
         "noise_min": compare.NOISE_MIN_TIMINGS,
+        "detectable": detectable.limits(
+            [
+                (r.timing.baseline.median, r.timing, r.db_timing)
+                for r in comparison.rows
+                if r.timing is not None
+            ],
+            comparison.threshold,
+        ),
     }
 
 

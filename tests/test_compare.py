@@ -242,6 +242,10 @@ def test_partners_with_identical_pairs_are_no_regression(
     assert run_compare(tmp_path, base, head) == 0
     out = capsys.readouterr().out
     assert "0 regressed, 0 improved, 8 unchanged (threshold 5%, paired timings)" in out
+    # Identical pairs leave the intervals no width: only the threshold limits what could be seen.
+    assert (
+        "- ms cases (5): changes end to end under 5.0 % and database time under 5.0 % cannot be seen here"
+    ) in markdown_of(tmp_path)
     assert "not interleaved" not in out
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     assert (data["method"], data["interleaved"], data["noise"]) == ("paired", True, [])

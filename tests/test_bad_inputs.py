@@ -223,3 +223,33 @@ def test_ctrl_c_during_the_copy_is_one_line_exit_130_and_rolls_back(server_url: 
     assert out == ""
     with psycopg.connect(embedded.with_database(server_url, database)) as conn:
         assert conn.execute("SELECT count(*) FROM tracking").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_results_file_nested_200k_deep_is_one_line(command: str, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    other = tmp_path / "other.json"
+    other.write_text(to_json(sample_results()), encoding="utf-8")
+    args = [str(deep)] if command == "report" else [str(deep), str(other)]
+    result = bench(command, *args, "--output", str(tmp_path / "out"))
+    assert one_line_error(result) == f"bench: error: {deep} nests deeper than any results file; is it one?"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_directory_named_like_a_results_file_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "x.json"
+    folder.mkdir()
+    result = bench("report", str(folder), "--output", str(tmp_path / "out"))
+    assert one_line_error(result) == f"bench: error: {folder} is a directory, not a results file"
+
+
+def test_importing_the_settings_starts_no_server(tmp_path: Path) -> None:
+    pgdata = tmp_path / "pgdata"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import project.settings"],
+        cwd=REPO, env={**env, "BENCH_PGDATA": str(pgdata)}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not pgdata.exists()

@@ -70,14 +70,17 @@ def options(run_args: Sequence[str]) -> Options:
     quick = "--quick" in run_args
     values = iter(a for a in run_args if a != "--quick")
     seed = DEFAULT_SEED
+    rules = QUICK if quick else Rules()
     for flag in values:
         value = next(values)
         if flag == "--scenario":
             scenarios.append(value)
+        elif flag == "--seconds":
+            rules = dataclasses.replace(rules, seconds=float(value))
         elif flag in SEED_FLAGS:
             seed_args += [flag, value]
             seed = int(value) if flag == "--seed" else seed
-    return Options(tuple(seed_args), tuple(scenarios), QUICK if quick else Rules(), seed)
+    return Options(tuple(seed_args), tuple(scenarios), rules, seed)
 
 
 def _states(pool: list[WorkerProcess], role: str) -> tuple[list[StateChange], dict[str, str]]:

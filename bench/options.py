@@ -22,6 +22,7 @@ __all__ = [
     "alpha",
     "count",
     "positive_int",
+    "seconds",
     "seed",
     "threshold",
     "writable_dir",
@@ -49,6 +50,17 @@ def threshold(text: str) -> float:
         raise argparse.ArgumentTypeError(f"a bare number is a fraction below 1; did you mean {text}%?")
     if not 0 <= value < 10:
         raise argparse.ArgumentTypeError(f"expected a threshold between 0% and 1000%, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a time budget in seconds, above 0 and at most 600."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"expected 0 < seconds <= 600, got {text!r}")
     return value
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import compare, results, worktree
 from bench.errors import UsageError
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, alpha, threshold, writable_dir
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, alpha, seconds, threshold, writable_dir
 from bench.results import Results
 from seed import SeedInputError
 from seed.cli_options import add_seed_arguments
@@ -95,13 +95,21 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="measure only this scenario (repeatable)",
     )
-    runs.add_argument(
+    timing = runs.add_mutually_exclusive_group()
+    timing.add_argument(
+        "--seconds",
+        type=seconds,
+        default=None,
+        help="time budget of one item (a scenario's case and side, both refs paired), once it has its "
+        "minimum of pairs (default: that of bench run)",
+    )
+    timing.add_argument(
         "--quick", action="store_true", help="a few rounds only (for tests; timings say little)"
     )
     runs.add_argument(
         "--keep-databases",
         action="store_true",
-        help="keep the two seeded databases (bench_cmp_base_<sha>, bench_cmp_head_<sha>) afterwards",
+        help="keep the seeded databases and their copies per state (bench_cmp_<tag>_*) afterwards",
     )
 
 
@@ -119,6 +127,8 @@ def run_args(args: argparse.Namespace) -> list[str]:
         out += ["--scenario", name]
     if args.quick:
         out.append("--quick")
+    if args.seconds is not None:
+        out += ["--seconds", str(args.seconds)]
     return out
 
 

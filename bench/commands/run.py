@@ -15,7 +15,7 @@ from django.db.utils import InterfaceError, OperationalError
 
 from bench.db import first_line
 from bench.errors import UsageError
-from bench.options import positive_int, threshold
+from bench.options import positive_int, seconds, threshold
 from bench.results import Results
 from bench.runner import RunConfig, execute
 from bench.schedule import QUICK, Rules
@@ -33,16 +33,6 @@ def _target(text: str) -> tuple[str, str]:
         return parse_target(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not 0 < value <= 600:
-        raise argparse.ArgumentTypeError(f"expected 0 < seconds <= 600, got {text!r}")
-    return value
 
 
 SUFFIXES = {"k": 1_000, "m": 1_000_000}
@@ -132,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     timing = parser.add_mutually_exclusive_group()
     timing.add_argument(
         "--seconds",
-        type=_seconds,
+        type=seconds,
         default=Rules().seconds,
         help="time budget of one item (a scenario's case, both sides paired), once it has its minimum "
         f"of {Rules().min_pairs} pairs (default: %(default)s)",

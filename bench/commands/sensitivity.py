@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench import clones, db, locks, results
 from bench.errors import UsageError
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, positive_int, threshold, writable_dir
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, positive_int, seconds, threshold, writable_dir
 from bench.results import Sensitivity, SensitivityKind
 from bench.schedule import Rules
 from bench.sensitivity import SLOWDOWNS
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="inject into Python time (orm), database time (db) or both (default: both)",
     )  # fmt: skip
     parser.add_argument(
-        "--seconds", type=float, default=1.0, help="time budget of one trial (default: %(default)s)"
+        "--seconds", type=seconds, default=1.0, help="time budget of one trial (default: %(default)s)"
     )
     parser.add_argument(
         "--threshold", type=threshold, default=DEFAULT_THRESHOLD, metavar="PCT",

@@ -57,9 +57,16 @@ def factor(value: float | None) -> str:
 
 
 def ratio_ci(interval: tuple[float, float] | None) -> str:
+    """A baseline/candidate interval in the words of the change beside it: "1.30x to 1.50x faster",
+    "1.02x to 1.10x slower", or "1.05x slower to 1.20x faster" when it spans no change."""
     if interval is None:
         return "-"
-    return f"{interval[0]:.2f}x to {interval[1]:.2f}x"
+    low, high = interval
+    if low >= 1:
+        return f"{low:.2f}x to {high:.2f}x faster"
+    if high <= 1:
+        return f"{1 / high:.2f}x to {1 / low:.2f}x slower"
+    return f"{1 / low:.2f}x slower to {high:.2f}x faster"
 
 
 def saving(fraction: float) -> str:

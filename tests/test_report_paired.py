@@ -15,7 +15,7 @@ import pytest
 from bench import results as results_file
 from bench import stats
 from bench.results import Results
-from reports import claims, render
+from reports import claims, fmt, render
 from reports.analysis import analyze
 from tests.report_fixtures import DRIFT, one_case, rounds, scaled, with_a_slower_control
 from tests.sample_results import sample_results
@@ -75,7 +75,7 @@ def test_database_time_and_end_to_end_are_judged_apart(tmp_path: Path) -> None:
     markdown = markdown_of(results, tmp_path)
     line = summary_row(markdown, "tracking_person_range", "heavy")
     assert "database time 8.00x faster, end to end no significant change (1.00x); n = 20 pairs" in line
-    assert "| 8.00x faster [8.00x to 8.00x] |" in line
+    assert "| 8.00x faster [8.00x to 8.00x faster] |" in line
     detail = section(markdown, "#### tracking_person_range / heavy")
     assert "Database time: 8.00x faster (87.5 % faster)" in detail
     assert "Wilcoxon signed-rank on paired log ratios" in detail
@@ -212,7 +212,7 @@ def test_a_schema_2_file_is_reported_as_unpaired_without_database_time(tmp_path:
     old = results_file.load(Path(__file__).with_name("data") / "results_v2.json")
     markdown = markdown_of(old, tmp_path)
     line = summary_row(markdown, "tracking_person_range", "heavy")
-    assert "| 11.0 ms | 2.00 ms | 5.50x faster [4.76x to 6.50x] | 0.012 | - | - | - | - |" in line
+    assert "| 11.0 ms | 2.00 ms | 5.50x faster [4.76x to 6.50x faster] | 0.012 | - | - | - | - |" in line
     assert "end to end 5.50x faster; n = 5 rounds per side, unpaired" in line
     method = section(markdown, "## Methodology and caveats")
     assert "predates paired measurement (schema 2)" in method
@@ -227,3 +227,15 @@ def test_the_journal_claims_keep_their_control_out() -> None:
     journal = [c for c in claims.load() if c.group == "journal"]
     assert journal
     assert all(c.controls == ("journal_privacy_scope",) for c in journal)
+
+
+@pytest.mark.parametrize(
+    ("interval", "words"),
+    [
+        ((1.30, 1.50), "1.30x to 1.50x faster"),
+        ((0.80, 0.95), "1.05x to 1.25x slower"),
+        ((0.80, 1.20), "1.25x slower to 1.20x faster"),
+    ],
+)
+def test_an_interval_reads_in_the_words_of_its_change(interval: tuple[float, float], words: str) -> None:
+    assert fmt.ratio_ci(interval) == words

@@ -398,51 +398,11 @@ def to_json(results: Results) -> str:
     return json.dumps(dataclasses.asdict(results), indent=1, sort_keys=False) + "\n"
 
 
-def _timing_2(timing: dict[str, Any] | None) -> dict[str, Any] | None:
-    if timing is None:
-        return None
-    return {
-        "total_s": timing["samples_s"],
-        "db_s": [],
-        "pair": [],
-        "first": [],
-        "worker": [],
-        "warmup_rounds": timing["warmup_rounds"],
-        "timer": timing["timer"],
-    }
-
-
-def upgrade_2(data: dict[str, Any]) -> dict[str, Any]:
-    """A schema 2 file as schema 3, for `bench compare` against a ref that predates pairing: its
-    timings keep their samples, without pairs or database time, and its schedule says "blocks"."""
-    data = json.loads(json.dumps(data))
-    series = [data.get("measurements", []), data.get("cold", [])]
-    series += [scale.get("measurements", []) for scale in data.get("scales", [])]
-    for measurements in series:
-        for m in measurements:
-            m["timing"] = _timing_2(m.get("timing"))
-    for change in data.get("states", []):
-        change.setdefault("database", "")
-    data["schedule"] = {
-        "sides": "blocks",
-        "workers": 1,
-        "order_seed": 0,
-        "warmup_rounds": 0,
-        "min_pairs": 0,
-        "max_pairs": 0,
-        "precision": 0.0,
-        "seconds": 0.0,
-        "timer": "time.perf_counter",
-        "timer_resolution_s": 0.0,
-        "order": "none",
-    }
-    data["schema_version"] = 3
-    return data
-
-
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version == 2:
+        from bench.upgrade import upgrade_2
+
         try:
             data = upgrade_2(data)
         except (KeyError, TypeError, AttributeError) as exc:

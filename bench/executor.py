@@ -4,8 +4,8 @@ failure; nothing is dropped on the floor and nothing here decides the exit statu
 Each item: both sides' facts (untimed), warmup rounds, then pairs. A pair is one baseline round and one
 candidate round back to back, so drift and load spikes hit both rounds of every pair; the order
 alternates A B, B A, A B ..., starting from a side drawn from the seed. Pairing stops when the median
-paired ratio's 95 % interval is narrow enough
-(end to end and database time), the item's time is spent, or the most pairs allowed have run.
+paired ratio's 95 % interval is narrow enough (end to end and database time), the item's time is spent,
+or the most pairs allowed have run.
 """
 
 from __future__ import annotations
@@ -92,9 +92,9 @@ class _SideFailed(Exception):
         self.side, self.error = side, error
 
 
-def _round(sides: Sides, item: Item, side: SideSpec, pair: int) -> Round:
+def _round(sides: Sides, item: Item, side: SideSpec) -> Round:
     try:
-        return sides.round(item, side, pair)
+        return sides.round(item, side)
     except ConnectionLost:
         raise
     except Exception as exc:
@@ -122,7 +122,7 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
         # round (a CPU-heavy call delaying the next database wake-up) favours either side.
         order = (order[1], order[0]) if pair else order
         for position, index in enumerate(order):
-            rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
+            rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
         done = pair + 1
         if done < rules.min_pairs:
             continue

@@ -131,7 +131,6 @@ def _drawn(worker: WorkerProcess) -> _Drawn:
 
 
 def _results(
-    ref: Ref,
     pool: list[WorkerProcess],
     rid: str,
     partner: str,
@@ -257,7 +256,6 @@ def _measure(
         other = "head" if role == "base" else "base"
         mine = [r.baseline if role == "base" else r.candidate for r in done]
         run = _results(
-            ref,
             pools[role],
             ids[role],
             ids[other],

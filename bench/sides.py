@@ -19,6 +19,7 @@ from django.db import connections
 from django.db.utils import InterfaceError, OperationalError, load_backend
 
 from bench import cache
+from bench.db import first_line
 from bench.measure import facts
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Sides(Protocol):
     def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
         """Untimed rounds, on every process that will time the side."""
 
-    def round(self, item: Item, side: SideSpec, pair: int) -> Round: ...
+    def round(self, item: Item, side: SideSpec) -> Round: ...
 
 
 class DbClock:
@@ -122,10 +123,10 @@ class LocalSides:
 
     def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
         for _ in range(rounds):
-            self.round(item, side, -1)
+            self.round(item, side)
 
-    def round(self, item: Item, side: SideSpec, pair: int) -> Round:
-        scenario, params, database = self.scenarios[item.scenario], item.case.params, self._side(side)
+    def round(self, item: Item, side: SideSpec) -> Round:
+        scenario, params, database = self._scenario(item.scenario), item.case.params, self._side(side)
         with self._guard(side), database.active():
             if item.cache == "cold":
                 cache.evict_all()
@@ -143,7 +144,7 @@ class LocalSides:
         except (OperationalError, InterfaceError) as exc:
             if not self._reachable(side):
                 raise ConnectionLost(
-                    f"lost the connection to the database server: {_first_line(exc)}"
+                    f"lost the connection to the database server: {first_line(exc)}"
                 ) from exc
             raise
 
@@ -156,7 +157,7 @@ class LocalSides:
                 password=settings.get("PASSWORD") or None,
                 host=settings.get("HOST") or None,
                 port=settings.get("PORT") or None,
-                connect_timeout=5,
+                **{**settings.get("OPTIONS", {}), "connect_timeout": 5},
             ):
                 return True
         except psycopg.Error:
@@ -166,8 +167,3 @@ class LocalSides:
         for side in self.open.values():
             side.close()
         self.open.clear()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

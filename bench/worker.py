@@ -132,7 +132,7 @@ class Worker:
         return {}
 
     def round(self, item: dict[str, Any], side: dict[str, Any]) -> dict[str, Any]:
-        done = self.sides.round(_item(item), self._local(side), -1)
+        done = self.sides.round(_item(item), self._local(side))
         return {"total_s": done.total_s, "db_s": done.db_s}
 
     @staticmethod

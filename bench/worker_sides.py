@@ -115,7 +115,7 @@ class RefSides:
         for worker in self.workers[side.ref]:
             worker.call("warm", item=_item(item), side=_side(side), rounds=rounds)
 
-    def round(self, item: Item, side: SideSpec, pair: int) -> Round:
+    def round(self, item: Item, side: SideSpec) -> Round:
         worker = self.rng.choice(self.workers[side.ref])
         done = worker.call("round", item=_item(item), side=_side(side))
         return Round(float(done["total_s"]), float(done["db_s"]), worker.index)

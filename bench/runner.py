@@ -97,8 +97,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     scenarios = select(load_all(), config.scenarios)
     states = resolve_states(config.before or None)
     tag = clones.run_tag()
-    commit, _ = environment.git_state(REPO)
-    rid = run_id(started_at, commit)
+    # Before measuring: the settings in force while measuring, and the commit the run id names.
+    env = environment.collect(REPO, embedded=target.embedded)
+    rid = run_id(started_at, env.git_commit)
     with locks.hold(
         clones.maintenance_url(target), target.name, purpose=f"bench run {rid}", wait=config.wait
     ):
@@ -137,7 +138,6 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
                 threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
             )  # fmt: skip
-        env = environment.collect(REPO, embedded=target.embedded)
     run = Results(
         schema_version=results.SCHEMA_VERSION,
         run_id=rid,

@@ -89,6 +89,8 @@ def _check_up_front(config: RunConfig, target: db.Target) -> None:
 
 
 def execute(config: RunConfig) -> tuple[Results, Path]:
+    from django.db import connection
+
     started_at = dt.datetime.now(dt.UTC)
     target = db.resolve(config.database)
     db.guard(target, allow_foreign=config.allow_foreign)
@@ -99,6 +101,8 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     tag = clones.run_tag()
     # Before measuring: the settings in force while measuring, and the commit the run id names.
     env = environment.collect(REPO, embedded=target.embedded)
+    # Hold no connection to the database while waiting for its lock: the holder copies it as a template.
+    connection.close()
     rid = run_id(started_at, env.git_commit)
     with locks.hold(
         clones.maintenance_url(target), target.name, purpose=f"bench run {rid}", wait=config.wait

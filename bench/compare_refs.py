@@ -27,11 +27,11 @@ import psycopg
 
 from bench import clones, db, results, worktree
 from bench import server as embedded
+from bench.config import ProjectConfig
 from bench.errors import UsageError
 from bench.results import Results
 
-SEEDER_PATHS = ("seed",)
-MIGRATION_PATHS = (":(glob)project/**/migrations/**",)
+MIGRATION_PATHS = (":(glob)**/migrations/**",)
 # Sections of `bench run` that compare does not read: skipped when the ref's `bench run` knows the flag.
 SKIP_FLAGS = ("--no-costs", "--no-cold")
 RUN_TIMEOUT = 6 * 3600
@@ -63,6 +63,21 @@ class Measured:
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class RefSetup:
+    """What the caller's configuration says about every ref: where its configuration file is (relative
+    to the repository's top) and which paths decide the seeded data."""
+
+    config: str | None = None
+    seeder: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, repo: Path, project: ProjectConfig) -> RefSetup:
+        where = project.path.resolve()
+        relative = str(where.relative_to(repo)) if where.is_relative_to(repo) else None
+        return cls(relative, seeder_paths(repo, project))
+
+
 def _stderr(line: str) -> None:
     print(f"bench compare: {line}", file=sys.stderr, flush=True)
 
@@ -70,6 +85,27 @@ def _stderr(line: str) -> None:
 def server_url() -> str:
     configured = db.configured_url()
     return embedded.with_database(configured, "postgres") if configured else embedded.start()
+
+
+def seeder_paths(repo: Path, project: ProjectConfig) -> tuple[str, ...]:
+    """What decides the seeded data, as paths of the repository: the configuration, the seed plan, and
+    a seed hook's package when it lives in the repository (the sample's seed/)."""
+    paths = [project.path, *([project.seed.plan] if project.seed.plan else [])]
+    if project.seed.hook:
+        top = repo / project.seed.hook.split(".", 1)[0].split(":", 1)[0]
+        paths += [top] if top.exists() else []
+    return tuple(str(p.resolve().relative_to(repo)) for p in paths if p.resolve().is_relative_to(repo))
+
+
+def config_args(tree: Path, relative: str | None) -> list[str]:
+    """--config for a ref's commands: the configuration at the same place in the ref's checkout. Not for
+    a ref whose own harness predates configuration (it has bench/ but no bench/config.py), nor when the
+    ref has no such file (its commands then look for one from the checkout's top down)."""
+    if relative is None or not (tree / relative).is_file():
+        return []
+    if (tree / "bench").is_dir() and not (tree / "bench" / "config.py").is_file():
+        return []
+    return [f"--config={tree / relative}"]
 
 
 def child_env(tree: Path) -> dict[str, str]:
@@ -94,9 +130,12 @@ def run_flags(tree: Path) -> set[str]:
     return set(re.findall(r"--[a-z][a-z0-9-]*", done.stdout))
 
 
-def measure(ref: Ref, tree: Path, run_args: Sequence[str], scratch: Path, out: Path, log: Log) -> Measured:
+def measure(
+    ref: Ref, tree: Path, run_args: Sequence[str], scratch: Path, out: Path, setup: RefSetup, log: Log
+) -> Measured:
     flags = run_flags(tree)
     extra = [f for f in SKIP_FLAGS if f in flags]
+    extra += config_args(tree, setup.config) if "--config" in flags else []
     if "--no-progress" in flags and not sys.stderr.isatty():
         extra.append("--no-progress")
     results_dir = scratch / f"results_{ref.role}"
@@ -121,10 +160,15 @@ def measure(ref: Ref, tree: Path, run_args: Sequence[str], scratch: Path, out: P
     return Measured(ref, measured, kept)
 
 
-def seed_database(ref: Ref, tree: Path, seed_args: Sequence[str], name: str, log: Log) -> None:
+def seed_database(
+    ref: Ref, tree: Path, seed_args: Sequence[str], name: str, setup: RefSetup, log: Log
+) -> None:
     """Fill database `name` with the ref's own seeder (`bench seed` in its checkout)."""
     log(f"seeding {name} with {ref.role} {ref.name} ({ref.short})")
-    command = [sys.executable, "-m", "bench", "seed", *seed_args, "--database", name, "--no-progress"]
+    command = [
+        sys.executable, "-m", "bench", "seed", *seed_args, *config_args(tree, setup.config),
+        "--database", name, "--no-progress",
+    ]  # fmt: skip
     done = subprocess.run(
         command, cwd=tree, env=child_env(tree), check=False, timeout=RUN_TIMEOUT, stdout=subprocess.DEVNULL
     )
@@ -147,11 +191,10 @@ def copy_database(server: str, template: str, name: str) -> None:
     clones.clone(target, name)
 
 
-def can_clone(repo: Path, base: Ref, head: Ref) -> bool:
+def can_clone(repo: Path, base: Ref, head: Ref, seeder: Sequence[str]) -> bool:
     """Seed once, clone for head: same seeder, and head's migrations only add to base's."""
-    return worktree.same_paths(repo, base.commit, head.commit, *SEEDER_PATHS) and worktree.only_added(
-        repo, base.commit, head.commit, *MIGRATION_PATHS
-    )
+    same_seeder = not seeder or worktree.same_paths(repo, base.commit, head.commit, *seeder)
+    return same_seeder and worktree.only_added(repo, base.commit, head.commit, *MIGRATION_PATHS)
 
 
 def has_worker(repo: Path, commit: str) -> bool:
@@ -165,6 +208,7 @@ def measure_refs(
     head_name: str,
     run_args: Sequence[str],
     out: Path,
+    setup: RefSetup,
     *,
     keep_databases: bool = False,
     log: Log = _stderr,
@@ -175,12 +219,16 @@ def measure_refs(
     if not old:
         from bench.interleave import measure_interleaved
 
-        return measure_interleaved(repo, base, head, run_args, out, keep_databases=keep_databases, log=log)
+        return measure_interleaved(
+            repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log
+        )
     log(
         f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "
         "measuring one ref after the other, NOT interleaved; drift between the two runs can read as a change"
     )
-    return measure_sequentially(repo, base, head, run_args, out, keep_databases=keep_databases, log=log)
+    return measure_sequentially(
+        repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log
+    )
 
 
 def measure_sequentially(
@@ -189,6 +237,7 @@ def measure_sequentially(
     head: Ref,
     run_args: Sequence[str],
     out: Path,
+    setup: RefSetup,
     *,
     keep_databases: bool = False,
     log: Log = _stderr,
@@ -199,14 +248,14 @@ def measure_sequentially(
         try:
             with worktree.checkout(repo, base.commit, Path(tmp) / "base") as tree:
                 created.append(base.database)
-                measured_base = measure(base, tree, run_args, Path(tmp), out, log)
+                measured_base = measure(base, tree, run_args, Path(tmp), out, setup, log)
             created.append(head.database)
-            if can_clone(repo, base, head):
+            if can_clone(repo, base, head, setup.seeder):
                 db.drop_owned_database(server, head.database)
                 embedded.create_owned_database(server, head.database, template=base.database)
                 log(f"seeder unchanged: {head.database} cloned from {base.database}")
             with worktree.checkout(repo, head.commit, Path(tmp) / "head") as tree:
-                measured_head = measure(head, tree, run_args, Path(tmp), out, log)
+                measured_head = measure(head, tree, run_args, Path(tmp), out, setup, log)
         finally:
             if not keep_databases:
                 drop_all(server, created, log)

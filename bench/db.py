@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import psycopg
 from psycopg import sql
 
 from bench import server as embedded
+from bench.config import ConfigError, ProjectConfig
 from bench.errors import UsageError
 
 
@@ -27,23 +29,31 @@ def configured_url() -> str | None:
     return os.environ.get("DATABASE_URL") or None
 
 
-def resolve(database: str | None = None) -> Target:
+def resolve(database: str | None = None, *, create: bool = True) -> Target:
     """The harness database: DATABASE_URL's server when set, else the embedded one (started if needed).
 
-    A database the harness names (and so may create) is created and marked as owned when missing.
+    A database the harness names (and so may create) is created and marked as owned when missing;
+    with create=False it must exist already.
     """
     url = configured_url()
-    if url is None:
-        server = embedded.start()
-        name = database or embedded.DEFAULT_DATABASE
-        embedded.create_owned_database(server, name)
-        return Target(embedded.with_database(server, name), embedded=True)
-    name = database or embedded.database_name(url)
+    embedded_server = url is None
+    server = embedded.start() if url is None else embedded.with_database(url, "postgres")
+    name = database or (embedded.DEFAULT_DATABASE if url is None else embedded.database_name(url))
     try:
-        embedded.create_owned_database(embedded.with_database(url, "postgres"), name)
+        if create:
+            embedded.create_owned_database(server, name)
+        elif not _exists(server, name):
+            raise UsageError(
+                f"database {name!r} does not exist on the server; --no-seed measures an existing one"
+            )
     except psycopg.Error as exc:
         raise UsageError(f"cannot reach the server in DATABASE_URL: {first_line(exc)}") from None
-    return Target(embedded.with_database(url, name), embedded=False)
+    return Target(embedded.with_database(url or server, name), embedded=embedded_server)
+
+
+def _exists(server: str, name: str) -> bool:
+    with psycopg.connect(server, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
 
 
 def guard(target: Target, *, allow_foreign: bool) -> None:
@@ -83,18 +93,26 @@ def django_settings(url: str) -> dict[str, Any]:
     }
 
 
-def setup_django(target: Target) -> None:
-    """Point Django at target and set it up; the project's settings read DATABASE_URL.
+def setup_django(target: Target, project: ProjectConfig) -> None:
+    """Put the project on sys.path, point Django at target with the project's settings, and set it up.
 
-    The connection settings are then read again by libpq's rules (django_settings), so a form the
-    settings' URL parser reads only in part (?host=/socket/dir) still gives Django its HOST.
+    The settings may read DATABASE_URL (the sample's do) or name a database of their own: either way,
+    the connection settings are then replaced by target's, read by libpq's rules (django_settings).
     """
+    for folder in reversed(project.pythonpath):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
     os.environ["DATABASE_URL"] = target.url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = project.settings
     import django
     from django.db import connections
 
-    django.setup()
+    try:
+        django.setup()
+    except Exception as exc:  # the user's settings or apps: one line, naming the file that says which
+        raise ConfigError(
+            f"{project.path}: settings {project.settings!r}: {type(exc).__name__}: {first_line(exc)}"
+        ) from None
     connections["default"].settings_dict.update(django_settings(target.url))
 
 

@@ -26,8 +26,10 @@ from bench.compare_refs import (
     Log,
     Measured,
     Ref,
+    RefSetup,
     can_clone,
     child_env,
+    config_args,
     copy_database,
     drop_all,
     seed_database,
@@ -49,7 +51,7 @@ from bench.schedule import QUICK, Item, Rules, SideSpec, record, states_of
 from bench.worker_sides import DACITE, RefSides, WorkerProcess, started
 
 WORKERS = 4
-SEED_FLAGS = ("--profile", "--seed", "--tenants", "--people", "--tracking", "--journal")
+SEED_FLAGS = ("--profile", "--seed", "--rows", "--tenants", "--people", "--tracking", "--journal")
 DEFAULT_SEED = 42
 STATES = ("before", "after")  # the state names bench.states.resolve_states gives
 
@@ -172,6 +174,7 @@ def measure_interleaved(
     head: Ref,
     run_args: Sequence[str],
     out: Path,
+    setup: RefSetup,
     *,
     keep_databases: bool,
     log: Log,
@@ -190,17 +193,18 @@ def measure_interleaved(
     ):
         seeded = {role: f"{prefix}_{role}" for role in refs}
         created.append(seeded["base"])
-        seed_database(base, base_tree, opts.seed_args, seeded["base"], log)
+        seed_database(base, base_tree, opts.seed_args, seeded["base"], setup, log)
         created.append(seeded["head"])
-        if can_clone(repo, base, head):
+        if can_clone(repo, base, head, setup.seeder):
             copy_database(server, seeded["base"], seeded["head"])
             log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
         else:
-            seed_database(head, head_tree, opts.seed_args, seeded["head"], log)
+            seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
         for role in refs:
             for state in STATES:
                 created.append(f"{seeded[role]}_{state}")
                 copy_database(server, seeded[role], created[-1])
+        trees = {"base": base_tree, "head": head_tree}
         args = {
             role: [
                 *(
@@ -208,6 +212,7 @@ def measure_interleaved(
                     for state in STATES
                 ),
                 *opts.seed_args,
+                *config_args(trees[role], setup.config),
             ]
             for role in refs
         }

@@ -11,6 +11,8 @@ import contextlib
 import tempfile
 from pathlib import Path
 
+from bench import config
+from bench.config import ProjectConfig
 from bench.errors import UsageError
 from seed.cli_options import count, seed_value
 from seed.profiles import DEFAULT_SEED
@@ -107,3 +109,19 @@ def writable_dir(path: Path, *, option: str = "--output") -> None:
             f"{option} {path}: cannot create or write this directory ({exc.strerror or exc}); "
             "pass a directory you can write to"
         ) from None
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the project's configuration: a bench.toml, or a pyproject.toml with [tool.django-index-bench] "
+        "(default: the nearest one from the current directory up)",
+    )
+
+
+def project_config(args: argparse.Namespace) -> ProjectConfig:
+    """The configuration the command line names, read once, at the edge."""
+    return config.load(args.config)

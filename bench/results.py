@@ -31,7 +31,10 @@ from bench.errors import UsageError
 #     stopped). A state change records its database, status and error; a measurement's status may be
 #     "failed" with the reason. `run_id` gained a random suffix: two runs never share one. Optional
 #     `sensitivity`: A/A and injected-slowdown trials, the smallest slowdown this machine detected.
-SCHEMA_VERSION = 3
+# 4 - 2026-11-29: any project, by configuration. `Dataset.counts` is keyed by table name (it was
+#     "tenants", "people", "tracking", "journal"); `Dataset.seeded` is false for a database measured as
+#     it was (--no-seed). A state change's `migrations` may end with the SQL of its index changes.
+SCHEMA_VERSION = 4
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -228,6 +231,7 @@ class Dataset:
     seeder_version: str
     reused: bool
     seed_seconds: float
+    seeded: bool = True  # False: measured as it was (--no-seed), on copies of the user's database
 
 
 @dataclass(frozen=True)

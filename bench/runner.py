@@ -9,45 +9,50 @@ One advisory lock on the seeded database keeps a second run (or seed) from chang
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench import cache, clones, db, environment, locks, results, sensitivity
+from bench.config import ProjectConfig
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
 from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
-from bench.results import Dataset, Results
+from bench.results import Dataset, Results, ScaleRun
 from bench.scales import run_scales, scale_database
-from bench.scenarios import Scenario, load_all
+from bench.scenarios import Scenario, load
 from bench.schedule import Rules, record
+from bench.seeding import source_for
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
-    from seed import SeedOutcome, SeedRequest
-
-REPO = Path(__file__).resolve().parent.parent
+    from seed import SeedOutcome
+    from seed.source import Source
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    request: SeedRequest
+    project: ProjectConfig
+    profile: str | None
+    seed: int
     results_dir: Path
     command: str
+    rows: dict[str, int] = field(default_factory=dict)  # per-table overrides of the profile's counts
     database: str | None = None
     scenarios: tuple[str, ...] = ()  # empty: all
-    before: dict[str, str] = field(default_factory=dict)  # empty: the change under test
+    before: dict[str, str] = field(default_factory=dict)  # empty: the configured before state
     rules: Rules = field(default_factory=Rules)
     cold: bool = True
     costs: bool = True
-    scales: tuple[int, ...] = ()  # tracking rows per point of the scale curve; empty: none
+    scales: tuple[int, ...] = ()  # rows of the configured scale tables per point; empty: none
     allow_foreign: bool = False
     force_seed: bool = False
+    no_seed: bool = False  # measure the database as it is (copies of it), never seeding or migrating it
     wait: bool = True  # for another run holding the database; False: refuse
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
@@ -61,9 +66,7 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
     return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
 
 
-def prepare(
-    target: db.Target, request: SeedRequest, before: State, *, force: bool, progress: bool
-) -> SeedOutcome:
+def prepare(target: db.Target, source: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
     """The schema (created at `before` when missing) and the seeded data, on Django's database.
     The caller holds the database's lock."""
     from django.db import connection
@@ -72,7 +75,48 @@ def prepare(
 
     ensure_schema(before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(target.url, request, force=force, progress=progress)
+    return ensure_seeded(target.url, source, force=force, progress=progress)
+
+
+def as_is(target: db.Target, tables: Sequence[str]) -> Dataset:
+    """The dataset of a database measured as it is (--no-seed): its tables' sizes, as the statistics
+    estimate them (counting a production-sized table would take minutes)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+            [list(tables)],
+        )
+        counts = {str(name): max(0, int(n)) for name, n in cursor.fetchall()}
+    return Dataset(
+        profile=None,
+        seed=0,
+        counts=counts,
+        fingerprint=f"as is: {target.name}",
+        seeder_version="none (--no-seed)",
+        reused=True,
+        seed_seconds=0.0,
+        seeded=False,
+    )
+
+
+def seeded(outcome: SeedOutcome, seconds: float) -> Dataset:
+    return Dataset(
+        profile=outcome.source.profile,
+        seed=outcome.source.seed,
+        counts=dict(outcome.source.dataset_counts),
+        fingerprint=outcome.fingerprint,
+        seeder_version=outcome.seeder_version,
+        reused=outcome.reused,
+        seed_seconds=seconds,
+    )
+
+
+def model_tables() -> list[str]:
+    from django.apps import apps
+
+    return sorted({m._meta.db_table for m in apps.get_models() if m._meta.managed})
 
 
 def run_id(started_at: dt.datetime, commit: str | None) -> str:
@@ -84,23 +128,41 @@ def run_id(started_at: dt.datetime, commit: str | None) -> str:
 def _check_up_front(config: RunConfig, target: db.Target) -> None:
     """What would otherwise be found only after minutes of measuring."""
     writable_dir(config.results_dir, option="--results-dir")
+    if config.scales and not config.project.scales.tables:
+        raise UsageError(f"--scales: {config.project.path} names no [scales] tables to resize")
+    if config.no_seed and (config.scales or config.force_seed):
+        raise UsageError(
+            "--no-seed measures the data as it is: it cannot be combined with --scales or --force-seed"
+        )
     for rows in config.scales:
         clones.check_ours_or_absent(target, scale_database(target, rows))
+
+
+def _target(config: RunConfig) -> db.Target:
+    """The database to measure. With --no-seed it must exist and is only ever copied, so the guard
+    against changing a database the harness did not create does not apply to it."""
+    target = db.resolve(config.database, create=not config.no_seed)
+    if not config.no_seed:
+        db.guard(target, allow_foreign=config.allow_foreign)
+    return target
 
 
 def execute(config: RunConfig) -> tuple[Results, Path]:
     from django.db import connection
 
     started_at = dt.datetime.now(dt.UTC)
-    target = db.resolve(config.database)
-    db.guard(target, allow_foreign=config.allow_foreign)
+    project = config.project
+    target = _target(config)
     _check_up_front(config, target)
-    db.setup_django(target)
-    scenarios = select(load_all(), config.scenarios)
-    states = resolve_states(config.before or None)
+    db.setup_django(target, project)
+    scenarios = select(load(project.scenarios, where=f"{project.path}: scenarios"), config.scenarios)
+    states = resolve_states(
+        project.before, project.after, config.before or None, where=f"{project.path}: states"
+    )
+    source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
     tag = clones.run_tag()
     # Before measuring: the settings in force while measuring, and the commit the run id names.
-    env = environment.collect(REPO, embedded=target.embedded)
+    env = environment.collect(project.root, embedded=target.embedded)
     # Hold no connection to the database while waiting for its lock: the holder copies it as a template.
     connection.close()
     rid = run_id(started_at, env.git_commit)
@@ -110,31 +172,35 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         if config.cold:
             cache.enable()
         seed_started = time.perf_counter()
-        outcome = prepare(
-            target, config.request, states[0], force=config.force_seed, progress=config.progress
-        )
-        seed_seconds = time.perf_counter() - seed_started
+        if source is None:
+            dataset = as_is(target, model_tables())
+        else:
+            outcome = prepare(target, source, states[0], force=config.force_seed, progress=config.progress)
+            dataset = seeded(outcome, time.perf_counter() - seed_started)
+        connection.close()
         measured = measure_states(
             target, states, scenarios, config.rules,
-            cold=config.cold, seed=config.request.seed, tag=tag,
+            cold=config.cold, seed=config.seed, tag=tag,
             keep=config.keep_databases, progress=config.progress, label="measuring",
         )  # fmt: skip
         costs = None
         if config.costs and not measured.broken:
-            tracking = config.request.counts.tracking
+            largest = max(dataset.counts.values(), default=1_000)
             costs = collect_costs(
                 target,
                 states,
                 clones.name_for(target, tag, "costs"),
-                copy_rows=min(100_000, tracking),
-                orm_rows=min(1_000, max(100, tracking // 100)),
+                copy_rows=min(100_000, largest),
+                orm_rows=min(1_000, max(100, largest // 100)),
                 progress=config.progress,
             )
-        scales = run_scales(
-            target, config.request, config.scales, states, scenarios, config.rules,
-            lambda t, r: prepare(t, r, states[0], force=False, progress=config.progress),
-            seed=config.request.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
-        )  # fmt: skip
+        scales: tuple[ScaleRun, ...] = ()
+        if source is not None:
+            scales = run_scales(
+                target, source, project.scales, config.scales, states, scenarios, config.rules,
+                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress),
+                seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
+            )  # fmt: skip
         found = None
         if config.sensitivity_trials and not measured.broken:
             found = sensitivity.on_copy(
@@ -149,18 +215,8 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         command=config.command,
         environment=env,
-        dataset=Dataset(
-            profile=outcome.request.profile,
-            seed=outcome.request.seed,
-            counts=dict(dataclasses.asdict(outcome.request.counts)),
-            fingerprint=outcome.fingerprint,
-            seeder_version=outcome.seeder_version,
-            reused=outcome.reused,
-            seed_seconds=seed_seconds,
-        ),
-        schedule=record(
-            config.rules, sides="databases", workers=1, seed=config.request.seed, items=measured.items
-        ),
+        dataset=dataset,
+        schedule=record(config.rules, sides="databases", workers=1, seed=config.seed, items=measured.items),
         states=measured.states,
         scenarios=tuple(s.info(measured.cases.get(n, [])) for n, s in scenarios.items()),
         measurements=measured.warm,

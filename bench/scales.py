@@ -5,7 +5,6 @@ A sequential scan grows with the table; an index lookup barely does. One size ca
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from bench import clones, db, locks
@@ -15,25 +14,24 @@ from bench.results import ScaleRun
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from bench.config import ScaleSpec
     from bench.scenarios import Scenario
     from bench.schedule import Rules
     from bench.states import State
-    from seed import SeedOutcome, SeedRequest
-
-SCALE_SCENARIOS = (
-    "tracking_person_range",
-    "tracking_identifier_range",
-    "tracking_device",
-    "journal_user_timeline",
-    "journal_type_timeline",
-)
-SCALE_CASE = "typical"
+    from seed import SeedOutcome
+    from seed.source import Source
 
 
-def scaled(request: SeedRequest, rows: int) -> SeedRequest:
-    """The same seed and population, with `rows` tracking rows and `rows` journal entries."""
-    counts = dataclasses.replace(request.counts, tracking=rows, journal=rows)
-    return dataclasses.replace(request, counts=counts, profile=None)
+def scaled(source: Source, spec: ScaleSpec, rows: int) -> Source:
+    """The same seed and population, with `rows` rows in each of the configured scale tables."""
+    return source.with_counts(dict.fromkeys(spec.tables, rows))
+
+
+def chosen(scenarios: dict[str, Scenario], spec: ScaleSpec) -> dict[str, Scenario]:
+    """The configured scale scenarios, else every scenario that runs in both migration states."""
+    if spec.scenarios:
+        return {name: s for name, s in scenarios.items() if name in spec.scenarios}
+    return {name: s for name, s in scenarios.items() if s.kind == "migration"}
 
 
 def scale_database(main: db.Target, rows: int) -> str:
@@ -43,34 +41,35 @@ def scale_database(main: db.Target, rows: int) -> str:
 
 def run_scales(
     main: db.Target,
-    request: SeedRequest,
+    source: Source,
+    spec: ScaleSpec,
     rows: tuple[int, ...],
     states: tuple[State, State],
     scenarios: dict[str, Scenario],
     rules: Rules,
-    prepare: Callable[[db.Target, SeedRequest], SeedOutcome],
+    prepare: Callable[[db.Target, Source], SeedOutcome],
     *,
     seed: int,
     tag: str,
     keep: bool,
     progress: bool,
 ) -> tuple[ScaleRun, ...]:
-    chosen = {name: s for name, s in scenarios.items() if name in SCALE_SCENARIOS}
+    measured_here = chosen(scenarios, spec)
     runs: list[ScaleRun] = []
     try:
         for count in rows:
             target = db.resolve(scale_database(main, count))
             with locks.hold(clones.maintenance_url(target), target.name, purpose=f"bench run scale {tag}"):
                 db.switch_django(target)
-                outcome = prepare(target, scaled(request, count))
+                outcome = prepare(target, scaled(source, spec, count))
                 measured = measure_states(
-                    target, states, chosen, rules,
+                    target, states, measured_here, rules,
                     cold=False, seed=seed, tag=tag, keep=keep, progress=progress,
-                    label=f"scale {count:,} rows", only_case=SCALE_CASE,
+                    label=f"scale {count:,} rows", only_case=spec.case,
                 )  # fmt: skip
             runs.append(
                 ScaleRun(
-                    counts=dict(dataclasses.asdict(outcome.request.counts)),
+                    counts=dict(outcome.source.dataset_counts),
                     fingerprint=outcome.fingerprint,
                     measurements=measured.warm,
                 )

@@ -14,17 +14,17 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
 
+from bench.config import StateSpec
 from bench.errors import UsageError
 from bench.results import StateChange
-
-# The change under test: the "before" heads. "after" is each app's latest migration.
-DEFAULT_BEFORE = {"attendance": "0030", "journal": "0015"}
 
 
 @dataclass(frozen=True)
 class State:
     name: str
-    targets: dict[str, str]  # app label -> full migration name
+    targets: dict[str, str]  # app label -> full migration name, for the apps the states name
+    drop_indexes: tuple[str, ...] = ()  # then dropped: "the latest schema without this index"
+    create_indexes: tuple[str, ...] = ()  # then created: "the latest schema with this index too"
 
 
 def parse_target(text: str) -> tuple[str, str]:
@@ -35,27 +35,54 @@ def parse_target(text: str) -> tuple[str, str]:
     return app, migration
 
 
-def resolve_states(before: Mapping[str, str] | None = None) -> tuple[State, State]:
-    """Full migration names for "before" (as given, by prefix) and "after" (each app's leaf)."""
+def _migration(loader: MigrationLoader, app: str, prefix: str, where: str) -> str:
+    if app not in loader.migrated_apps:
+        known = ", ".join(sorted(loader.migrated_apps))
+        raise UsageError(f"{where}: unknown app {app!r}; migrated apps: {known}")
+    try:
+        return str(loader.get_migration_by_prefix(app, prefix).name)
+    except AmbiguityError:
+        raise UsageError(
+            f"{where}: migration prefix {app}={prefix} is ambiguous; give more of its name"
+        ) from None
+    except KeyError:
+        raise UsageError(f"{where}: app {app!r} has no migration starting with {prefix!r}") from None
+
+
+def _leaf(loader: MigrationLoader, app: str) -> str:
+    leaves = loader.graph.leaf_nodes(app)
+    if len(leaves) != 1:
+        raise UsageError(f"app {app!r} has {len(leaves)} leaf migrations; merge them first")
+    return str(leaves[0][1])
+
+
+def resolve_states(
+    before: StateSpec, after: StateSpec, override: Mapping[str, str] | None = None, *, where: str = "states"
+) -> tuple[State, State]:
+    """Full migration names for both states. Every app either state names gets a target in both: the
+    given migration (by unique prefix), else its latest. `override` (--before) replaces the before
+    state's migrations. Apps neither names stay at their latest migration."""
     loader = MigrationLoader(None, ignore_no_migrations=True)
-    wanted = dict(before or DEFAULT_BEFORE)
-    before_targets: dict[str, str] = {}
-    after_targets: dict[str, str] = {}
-    for app, prefix in wanted.items():
-        if app not in loader.migrated_apps:
-            raise UsageError(f"unknown app {app!r}; migrated apps: {', '.join(sorted(loader.migrated_apps))}")
-        try:
-            migration = loader.get_migration_by_prefix(app, prefix)
-        except AmbiguityError:
-            raise UsageError(f"migration prefix {app}={prefix} is ambiguous; give more of its name") from None
-        except KeyError:
-            raise UsageError(f"app {app!r} has no migration starting with {prefix!r}") from None
-        before_targets[app] = migration.name
-        leaves = loader.graph.leaf_nodes(app)
-        if len(leaves) != 1:
-            raise UsageError(f"app {app!r} has {len(leaves)} leaf migrations; merge them first")
-        after_targets[app] = leaves[0][1]
-    return State("before", before_targets), State("after", after_targets)
+    wanted_before = dict(override) if override else dict(before.migrations)
+    where_before = "--before" if override else f"{where}.before.migrations"
+    apps = sorted(set(wanted_before) | set(after.migrations))
+    states = []
+    for name, wanted, spec, label in (
+        ("before", wanted_before, before, where_before),
+        ("after", after.migrations, after, f"{where}.after.migrations"),
+    ):
+        targets = {
+            app: _migration(loader, app, wanted[app], label) if app in wanted else _leaf(loader, app)
+            for app in apps
+        }
+        states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
+    return states[0], states[1]
+
+
+def others(state: State) -> dict[str, str]:
+    """The latest migration of every migrated app the state does not name: the rest of the project."""
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return {app: _leaf(loader, app) for app in sorted(loader.migrated_apps) if app not in state.targets}
 
 
 def move_to(state: State) -> StateChange:
@@ -83,31 +110,47 @@ def _failed_step(plan: list[tuple[Migration, bool]]) -> str:
     return "(none: every step was recorded)"
 
 
+def _index_steps(state: State) -> list[str]:
+    quote = connection.ops.quote_name
+    return [f"DROP INDEX {quote(name)}" for name in state.drop_indexes] + list(state.create_indexes)
+
+
+def _failed(state: State, database: str, steps: tuple[str, ...], started: float, error: str) -> StateChange:
+    return StateChange(
+        state=state.name,
+        database=database,
+        targets=dict(state.targets),
+        migrations=steps,
+        migrate_seconds=time.perf_counter() - started,
+        analyze_seconds=0.0,
+        status="failed",
+        error=error,
+    )
+
+
 def reach(state: State) -> StateChange:
-    """Move the current database to `state` with Django's migrate, then ANALYZE. A failure is recorded
-    in the StateChange (status "failed", the migration and the error), not raised."""
+    """Move the current database to `state`: the rest of the project to its latest migrations, the
+    named apps to their targets (Django's migrate), then the state's index changes, then ANALYZE.
+    A failure is recorded in the StateChange (status "failed", the step and the error), not raised."""
     executor = MigrationExecutor(connection)
-    targets = list(state.targets.items())
+    targets = [*others(state).items(), *state.targets.items()]
     plan = executor.migration_plan(targets)
-    steps = tuple(_step(m, backwards) for m, backwards in plan)
+    sql_steps = _index_steps(state)
+    steps = (*(_step(m, backwards) for m, backwards in plan), *sql_steps)
     database = str(connection.settings_dict["NAME"])
     started = time.perf_counter()
     try:
         for app, migration in targets:
             call_command("migrate", app, migration, verbosity=0, interactive=False)
     except Exception as exc:
-        text = str(exc).strip().splitlines()
-        error = f"migration {_failed_step(plan)} failed: {type(exc).__name__}: {text[0] if text else ''}"
-        return StateChange(
-            state=state.name,
-            database=database,
-            targets=dict(state.targets),
-            migrations=steps,
-            migrate_seconds=time.perf_counter() - started,
-            analyze_seconds=0.0,
-            status="failed",
-            error=error,
-        )
+        error = f"migration {_failed_step(plan)} failed: {_error_text(exc)}"
+        return _failed(state, database, steps, started, error)
+    for statement in sql_steps:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        except DatabaseError as exc:
+            return _failed(state, database, steps, started, f"{statement} failed: {_error_text(exc)}")
     migrated = time.perf_counter()
     # Fresh statistics after every move: the planner must see the indexes and the data as they are now.
     with connection.cursor() as cursor:
@@ -124,6 +167,11 @@ def reach(state: State) -> StateChange:
     )
 
 
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
 def settle() -> None:
     """Flush what the migration dirtied now, rather than have the checkpointer do it mid-measurement."""
     try:
@@ -134,12 +182,10 @@ def settle() -> None:
 
 
 def ensure_schema(before: State) -> bool:
-    """Create the project's tables when missing, at `before`: fewer indexes to build while seeding.
-
-    True when it created them.
-    """
-    if "tracking" in connection.introspection.table_names():
+    """Create the project's tables when the database has none, at `before`'s migrations: fewer indexes
+    to build while seeding. True when it created them."""
+    if MigrationRecorder(connection).applied_migrations():
         return False
-    for app, migration in before.targets.items():
+    for app, migration in [*others(before).items(), *before.targets.items()]:
         call_command("migrate", app, migration, verbosity=0, interactive=False)
     return True

@@ -15,19 +15,19 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import IO, Any
 
 PROTOCOL = 1
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    from seed.cli_options import add_seed_arguments
+    from bench.options import add_config_argument
+    from bench.seeding import add_seed_arguments
 
     parser = argparse.ArgumentParser(prog="python -m bench.worker")
     parser.add_argument("--state", action="append", default=[], metavar="NAME=URL", required=True)
     parser.add_argument("--worker", type=int, default=0)
+    add_config_argument(parser)
     add_seed_arguments(parser)
     return parser.parse_args(argv)
 
@@ -44,14 +44,16 @@ def _item(data: dict[str, Any]) -> Any:
 class Worker:
     def __init__(self, args: argparse.Namespace) -> None:
         from bench import db
-        from bench.scenarios import load_all
+        from bench.options import project_config
+        from bench.scenarios import load
         from bench.sides import LocalSides
 
         self.args = args
+        self.project = project_config(args)
         self.urls = dict(text.split("=", 1) for text in args.state)
         first = next(iter(self.urls.values()))
-        db.setup_django(db.Target(first, embedded=False))
-        self.scenarios = load_all()
+        db.setup_django(db.Target(first, embedded=False), self.project)
+        self.scenarios = load(self.project.scenarios)
         settings = {name: self._settings(url) for name, url in self.urls.items()}
         self.sides = LocalSides(self.scenarios, settings)
 
@@ -74,19 +76,23 @@ class Worker:
     def hello(self) -> dict[str, Any]:
         from bench import environment
 
-        commit, _ = environment.git_state(REPO)
+        commit, _ = environment.git_state(self.project.root)
         return {"protocol": PROTOCOL, "worker": self.args.worker, "commit": commit}
 
-    def reach(self, state: str, targets: dict[str, str]) -> dict[str, Any]:
-        from bench.states import State, reach
-
-        self._use(state)
-        return dataclasses.asdict(reach(State(state, targets)))
-
-    def states(self) -> dict[str, Any]:
+    def _states(self) -> dict[str, Any]:
         from bench.states import resolve_states
 
-        return {state.name: state.targets for state in resolve_states()}
+        return {s.name: s for s in resolve_states(self.project.before, self.project.after)}
+
+    def reach(self, state: str, targets: dict[str, str]) -> dict[str, Any]:
+        """The state as this ref's configuration defines it (`targets` is what the caller was told)."""
+        from bench.states import reach
+
+        self._use(state)
+        return dataclasses.asdict(reach(self._states()[state]))
+
+    def states(self) -> dict[str, Any]:
+        return {name: state.targets for name, state in self._states().items()}
 
     def cases(self, state: str) -> dict[str, Any]:
         from bench.measured import draw
@@ -101,26 +107,18 @@ class Worker:
         }
 
     def dataset(self, state: str) -> dict[str, Any]:
+        from bench.runner import seeded
+        from bench.seeding import source_from_args
         from seed import ensure_seeded
-        from seed.cli_options import request_from_args
 
-        request = request_from_args(self.args)
-        outcome = ensure_seeded(self.urls[state], request, progress=False)
-        return {
-            "profile": outcome.request.profile,
-            "seed": outcome.request.seed,
-            "counts": dataclasses.asdict(outcome.request.counts),
-            "fingerprint": outcome.fingerprint,
-            "seeder_version": outcome.seeder_version,
-            "reused": outcome.reused,
-            "seed_seconds": 0.0,
-        }
+        outcome = ensure_seeded(self.urls[state], source_from_args(self.project, self.args), progress=False)
+        return dataclasses.asdict(seeded(outcome, 0.0))
 
     def environment(self, state: str) -> dict[str, Any]:
         from bench import environment
 
         self._use(state)
-        return dataclasses.asdict(environment.collect(REPO, embedded=False))
+        return dataclasses.asdict(environment.collect(self.project.root, embedded=False))
 
     def facts(self, item: dict[str, Any], side: dict[str, Any]) -> dict[str, Any]:
         parsed = _item(item)

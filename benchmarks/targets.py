@@ -195,10 +195,10 @@ def detection(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
 
 def server_rows(seconds: float) -> int:
     """How many generate_series rows take `seconds` on this server, beyond the query's round trip."""
-    from bench import db
+    from bench import config, db
     from bench.sensitivity import ServerWork
 
-    db.setup_django(db.resolve(None))
+    db.setup_django(db.resolve(None), config.load(REPO / "bench.toml"))
     work = ServerWork()
     rows = work.rows_for(seconds)
     if rows is None:

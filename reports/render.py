@@ -362,21 +362,33 @@ def context(
 
 
 def render_markdown(
-    analysis: Analysis, written_charts: list[charts.Chart], verdicts: list[claims.Verdict]
+    analysis: Analysis,
+    written_charts: list[charts.Chart],
+    verdicts: list[claims.Verdict],
+    claims_file: str | None = None,
 ) -> str:
     template = fmt.jinja_environment().get_template("report.md.j2")
-    return template.render(context(analysis, written_charts, verdicts))
+    return template.render({**context(analysis, written_charts, verdicts), "claims_file": claims_file})
+
+
+def _shown(path: Path) -> str:
+    """A claims file as the reader knows it: relative to the current directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path.name
 
 
 def render(
     results: Results,
     output: Path,
     *,
-    claims_path: Path = claims.DEFAULT_PATH,
+    claims_path: Path | None = claims.DEFAULT_PATH,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> Written:
-    """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths."""
-    claim_list = claims.load(claims_path)
+    """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths.
+    Without a claims file, the claims section says that nothing was claimed."""
+    claim_list = claims.load(claims_path) if claims_path else ()
     output.mkdir(parents=True, exist_ok=True)
     chart_dir = output / CHARTS_DIR
     # Charts of an earlier render that this results file has no data for must not linger beside it.
@@ -385,7 +397,7 @@ def render(
     analysis = analyze(results, threshold=threshold)
     written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(results, chart_dir)
     verdicts = claims.judge_all(claim_list, analysis)
-    text = render_markdown(analysis, written_charts, verdicts)
+    text = render_markdown(analysis, written_charts, verdicts, _shown(claims_path) if claims_path else None)
     report = output / REPORT_NAME
     report.write_text(text, encoding="utf-8")
     return Written(report, tuple(chart_dir / c.filename for c in written_charts))

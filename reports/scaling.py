@@ -58,10 +58,11 @@ class Line:
 
 
 def rows_for(scenario_group: str | None, counts: dict[str, int]) -> int | None:
-    """The size of the table a scenario reads: its group's table (tracking, journal), else tracking."""
+    """The size of the table a scenario reads: its group's table when the counts name it (files before
+    schema 4 counted "tracking" and "journal"), else the largest table, the one a scale point resizes."""
     if scenario_group is not None and scenario_group in counts:
         return counts[scenario_group]
-    return counts.get("tracking")
+    return max(counts.values(), default=None)
 
 
 def _timing(m: Measurement) -> Timing | None:

@@ -11,15 +11,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def bench(
-    *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+    *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = (), cwd: Path = REPO
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m bench ARGS` in the repository, with env added and the variables in drop removed."""
+    """`python -m bench ARGS` in cwd (default: the repository), with env added and the variables in drop
+    removed."""
     environment = {k: v for k, v in os.environ.items() if k not in drop}
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=cwd,
         env={**environment, **(env or {})},
         check=False,
         timeout=900,

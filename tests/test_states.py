@@ -1,15 +1,19 @@
-"""Migration states come from Django's migration graph; bad targets are one-line usage errors."""
+"""Migration states come from the configuration and Django's migration graph; bad targets are one-line
+usage errors naming where they were configured."""
 
 from __future__ import annotations
 
 import pytest
 
+from bench.config import StateSpec
 from bench.errors import UsageError
 from bench.states import parse_target, resolve_states
 
+SAMPLE_BEFORE = StateSpec(migrations={"attendance": "0030", "journal": "0015"})
 
-def test_default_states_are_the_change_under_test() -> None:
-    before, after = resolve_states()
+
+def test_the_samples_states_are_the_change_under_test() -> None:
+    before, after = resolve_states(SAMPLE_BEFORE, StateSpec())
     assert before.targets == {
         "attendance": "0030_add_performance_indexes_post_assignment",
         "journal": "0015_migrate_to_encrypted_fields",
@@ -20,23 +24,48 @@ def test_default_states_are_the_change_under_test() -> None:
     }
 
 
-def test_states_are_configurable() -> None:
-    before, after = resolve_states({"attendance": "0001"})
+def test_the_command_line_overrides_the_configured_before_state() -> None:
+    before, after = resolve_states(SAMPLE_BEFORE, StateSpec(), {"attendance": "0001"})
     assert before.targets == {"attendance": "0001_initial"}
     assert after.targets == {"attendance": "0031_add_tracking_performance_indexes"}
+
+
+def test_index_only_states_keep_every_app_at_its_latest_migration() -> None:
+    before, after = resolve_states(
+        StateSpec(drop_indexes=("tracking_people_date_idx",)),
+        StateSpec(create_indexes=("CREATE INDEX extra_idx ON tracking (gpslocation)",)),
+    )
+    assert (before.targets, before.drop_indexes, before.create_indexes) == (
+        {},
+        ("tracking_people_date_idx",),
+        (),
+    )
+    assert (after.targets, after.create_indexes) == (
+        {},
+        ("CREATE INDEX extra_idx ON tracking (gpslocation)",),
+    )
+
+
+def test_two_identical_states_are_an_a_a_comparison() -> None:
+    # A ref of `bench compare` from before the index migration has nothing between its states.
+    before, after = resolve_states(StateSpec(), StateSpec())
+    assert (before.name, after.name, before.targets, after.targets) == ("before", "after", {}, {})
 
 
 @pytest.mark.parametrize(
     ("before", "message"),
     [
-        ({"nosuchapp": "0001"}, "unknown app 'nosuchapp'"),
-        ({"attendance": "0099"}, "no migration starting with '0099'"),
+        ({"nosuchapp": "0001"}, "states.before.migrations: unknown app 'nosuchapp'"),
+        (
+            {"attendance": "0099"},
+            "states.before.migrations: app 'attendance' has no migration starting with '0099'",
+        ),
         ({"attendance": "00"}, "ambiguous"),
     ],
 )
 def test_bad_targets_are_usage_errors(before: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        resolve_states(before)
+        resolve_states(StateSpec(migrations=before), StateSpec())
 
 
 @pytest.mark.parametrize("text", ["attendance", "=0030", "attendance=", ""])

@@ -10,13 +10,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import compare, results, worktree
+from bench import compare, compare_refs, results, worktree
+from bench.config import ProjectConfig
 from bench.errors import UsageError
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, alpha, seconds, threshold, writable_dir
+from bench.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_THRESHOLD,
+    add_config_argument,
+    alpha,
+    seconds,
+    threshold,
+    writable_dir,
+)
 from bench.results import Results
-from seed import SeedInputError
-from seed.cli_options import add_seed_arguments
-from seed.profiles import request_for
+from bench.seeding import add_seed_arguments, rows_from_args, source_for
+from seed.profiles import DEFAULT_SEED
 
 NAME = "compare"
 HELP = "Compare two git refs (measured now) or two results files, and exit 1 on a regression."
@@ -50,8 +58,20 @@ class _HelpFormatter(argparse.HelpFormatter):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = _HelpFormatter
-    parser.add_argument("base", metavar="BASE", help="a git ref of the repository, or a results .json file")
-    parser.add_argument("head", metavar="HEAD", help="a git ref of the repository, or a results .json file")
+    parser.add_argument(
+        "base",
+        metavar="BASE",
+        help="a git ref of the repository, or a results .json file; alone, a ref whose merge base with "
+        "HEAD is compared against HEAD (`bench compare main` in a feature branch)",
+    )
+    parser.add_argument(
+        "head",
+        metavar="HEAD",
+        nargs="?",
+        default=None,
+        help="a git ref of the repository, or a results .json file (default: HEAD, against the merge "
+        "base of BASE and HEAD)",
+    )
     parser.add_argument(
         "--threshold",
         type=threshold,
@@ -81,6 +101,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     add_seed_arguments(parser)  # the same types and checks as `bench run`; both refs get the same data
     parser.set_defaults(**dict.fromkeys(SEED_DESTS))
     runs = parser.add_argument_group("when BASE and HEAD are git refs")
+    add_config_argument(runs)  # type: ignore[arg-type]
     runs.add_argument(
         "--repo",
         type=Path,
@@ -121,7 +142,9 @@ def run_args(args: argparse.Namespace) -> list[str]:
     out: list[str] = []
     for dest in SEED_DESTS:
         value = getattr(args, dest)
-        if value is not None:
+        if dest == "rows":
+            out += [f"--rows={table}={rows}" for table, rows in value or ()]
+        elif value is not None:
             out += [f"--{dest}", str(value)]
     for name in args.scenario:
         out += ["--scenario", name]
@@ -132,14 +155,19 @@ def run_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def _check_seed_request(args: argparse.Namespace) -> None:
-    """The options may each be fine and still contradict (more tenants than people): ask the seeder
-    now, with its own defaults for what the user left out, rather than fail in both refs later."""
-    given = {dest: getattr(args, dest) for dest in SEED_DESTS if getattr(args, dest) is not None}
-    try:
-        request_for(**given)
-    except SeedInputError as exc:
-        raise UsageError(str(exc)) from None
+def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig | None:
+    """The options may each be fine and still contradict (more tenants than people, a profile the plan
+    lacks): ask this checkout's seeder now, rather than fail in both refs later."""
+    from bench import config
+
+    cwd = Path.cwd().resolve()
+    found = args.config or config.find(cwd if cwd.is_relative_to(repo) else repo)
+    if found is None:
+        return None  # no configuration here: each ref's commands look for their own
+    project = config.load(found)
+    rows = rows_from_args(argparse.Namespace(**{**vars(args), "rows": args.rows or []}))
+    source_for(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows, check=False)
+    return project
 
 
 def _refuse_directories(*args: str) -> None:
@@ -149,8 +177,8 @@ def _refuse_directories(*args: str) -> None:
 
 
 def _from_files(args: argparse.Namespace) -> Inputs:
-    if run_args(args) or args.repo is not None or args.keep_databases:
-        raise UsageError("--repo and the run options only apply when BASE and HEAD are git refs")
+    if run_args(args) or args.repo is not None or args.keep_databases or args.config is not None:
+        raise UsageError("--repo, --config and the run options only apply when BASE and HEAD are git refs")
     base_path, head_path = Path(args.base), Path(args.head)
     base, head = compare.load_pair(base_path, head_path)
     writable_dir(args.output)
@@ -160,15 +188,14 @@ def _from_files(args: argparse.Namespace) -> Inputs:
 
 
 def _from_refs(args: argparse.Namespace) -> Inputs:
-    from bench import compare_refs
-
     repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
-    _check_seed_request(args)
+    project = _check_seed_request(args, repo)
+    setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     for ref in (args.base, args.head):
         worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
     writable_dir(args.output)
     measured_base, measured_head = compare_refs.measure_refs(
-        repo, args.base, args.head, run_args(args), args.output, keep_databases=args.keep_databases
+        repo, args.base, args.head, run_args(args), args.output, setup, keep_databases=args.keep_databases
     )
     base, head = measured_base.results, measured_head.results
     base_source = compare.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
@@ -176,7 +203,23 @@ def _from_refs(args: argparse.Namespace) -> Inputs:
     return base_source, head_source, base, head
 
 
+def _merge_base(args: argparse.Namespace) -> None:
+    """One ref: compare where the branch left it (their merge base) with HEAD, as a pull request does."""
+    if _is_results_file(args.base):
+        raise UsageError("compare two results files, or give one git ref to compare its merge base with HEAD")
+    repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
+    worktree.resolve_ref(repo, args.base)
+    done = worktree.git(repo, "merge-base", "--end-of-options", args.base, "HEAD", check=False)
+    if done.returncode != 0:
+        raise UsageError(f"{args.base} and HEAD have no common ancestor in {repo}")
+    base = done.stdout.strip()
+    print(f"comparing the merge base of {args.base} and HEAD ({base[:7]}) with HEAD")
+    args.base, args.head = base, "HEAD"
+
+
 def handle(args: argparse.Namespace) -> int:
+    if args.head is None:
+        _merge_base(args)
     _refuse_directories(args.base, args.head)
     files = [_is_results_file(a) for a in (args.base, args.head)]
     if any(files) and not all(files):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import results
-from bench.options import DEFAULT_THRESHOLD, threshold, writable_dir
+from bench import config, results
+from bench.options import DEFAULT_THRESHOLD, add_config_argument, threshold, writable_dir
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CLAIMS.toml",
         type=Path,
         default=None,
-        help="the claims to check (default: reports/claims.toml, the change's write-up)",
+        help="the claims to check (default: `claims` of the project's configuration, if any)",
     )
+    add_config_argument(parser)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -54,10 +55,19 @@ def handle(args: argparse.Namespace) -> int:
 
     output: Path = args.output
     loaded = results.load(args.results_file)
-    claims_path: Path = args.claims or claims.DEFAULT_PATH
-    claims.load(claims_path)  # a bad claims file is refused before anything is written
+    claims_path = args.claims or _configured_claims(args)
+    if claims_path is not None:
+        claims.load(claims_path)  # a bad claims file is refused before anything is written
     writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
     written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
     print(f"report: {written.report}")
     print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
     return 0
+
+
+def _configured_claims(args: argparse.Namespace) -> Path | None:
+    """The report reads only results; the configuration just says where the claims are. Without one
+    (a results file rendered outside its project), nothing is judged."""
+    if args.config is None and config.find(Path.cwd().resolve()) is None:
+        return None
+    return config.load(args.config).claims

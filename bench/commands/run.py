@@ -15,13 +15,13 @@ from django.db.utils import InterfaceError, OperationalError
 
 from bench.db import first_line
 from bench.errors import UsageError
-from bench.options import positive_int, seconds, threshold
+from bench.options import add_config_argument, positive_int, project_config, seconds, threshold
 from bench.results import Results
 from bench.runner import RunConfig, execute
 from bench.schedule import QUICK, Rules
+from bench.seeding import add_seed_arguments, rows_from_args
 from bench.sides import ConnectionLost
 from bench.states import parse_target
-from seed.cli_options import add_seed_arguments, request_from_args
 
 NAME = "run"
 HELP = "Seed, measure every scenario before and after the migrations, and write a results file."
@@ -65,6 +65,7 @@ def _precision(text: str) -> float:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
     add_seed_arguments(parser)
     parser.add_argument(
         "--database",
@@ -78,6 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="allow migrating and re-seeding a database the harness did not create (destroys its data)",
     )
     parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
+    parser.add_argument(
+        "--no-seed",
+        action="store_true",
+        help="measure the database as it is (e.g. a copy of real data in DATABASE_URL): it is copied per "
+        "state (CREATE DATABASE ... TEMPLATE) and only the copies are migrated; the original is never "
+        "changed",
+    )
     parser.add_argument(
         "--results-dir",
         type=Path,
@@ -98,16 +106,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_target,
         default=[],
         metavar="APP=MIGRATION",
-        help="the 'before' state of an app (repeatable; default: attendance=0030 journal=0015); "
-        "'after' is each app's latest migration",
+        help="the 'before' state of an app (repeatable; default: the configuration's states.before)",
     )
     parser.add_argument(
         "--scales",
         type=_scales,
         default=(),
         metavar="ROWS,ROWS,...",
-        help="also measure the main scenarios at these tracking/journal sizes, each in its own "
-        "database, for the scale curve (e.g. 10k,100k,1M; default: none)",
+        help="also measure the scale scenarios with the configured [scales] tables at these sizes, each "
+        "in its own database, for the scale curve (e.g. 10k,100k,1M; default: none)",
     )
     parser.add_argument(
         "--no-cold",
@@ -163,7 +170,10 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--results-dir {results_dir} exists and is not a directory")
     rules = QUICK if args.quick else Rules(seconds=args.seconds, precision=args.precision)
     config = RunConfig(
-        request=request_from_args(args),
+        project=project_config(args),
+        profile=args.profile,
+        seed=args.seed,
+        rows=rows_from_args(args),
         results_dir=results_dir,
         command="bench " + " ".join(sys.argv[1:]),
         database=args.database,
@@ -175,6 +185,7 @@ def handle(args: argparse.Namespace) -> int:
         scales=args.scales,
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
+        no_seed=args.no_seed,
         wait=not args.no_wait,
         keep_databases=args.keep_databases,
         sensitivity_trials=args.sensitivity,

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 
 from bench import clones, db, locks
+from bench.options import add_config_argument, project_config
 from bench.runner import prepare
+from bench.seeding import add_seed_arguments, source_from_args
 from bench.states import ensure_schema, resolve_states
-from seed import SeedRequest
-from seed.cli_options import add_seed_arguments, request_from_args
+from seed.source import Source
 
 NAME = "seed"
 HELP = "Fill the harness database with tenants, people, tracking and journal rows (COPY, deterministic)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
     add_seed_arguments(parser)
     parser.add_argument("--force", action="store_true", help="re-seed even when the data already matches")
     parser.add_argument(
@@ -38,20 +40,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    request = request_from_args(args)  # first: a contradiction is refused before any work
+    project = project_config(args)
+    # Before any database work: a contradiction in the options or the plan file is refused now.
+    source_from_args(project, args, check=False)
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
-    db.setup_django(target)
-    before = resolve_states()[0]
+    db.setup_django(target, project)
+    source = source_from_args(project, args)
+    before = resolve_states(project.before, project.after, where=f"{project.path}: states")[0]
     if args.measure:
         ensure_schema(before)
-        return _measure(target, request)
+        return _measure(target, source)
     # One seed or run at a time: two seeders truncating and loading the same tables corrupt each other.
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench seed", wait=not args.no_wait):
-        outcome = prepare(target, request, before, force=args.force, progress=not args.no_progress)
+        outcome = prepare(target, source, before, force=args.force, progress=not args.no_progress)
     if outcome.reused:
         print(
-            f"reused: {target.name} already holds seed {request.seed} at these counts ({outcome.fingerprint})"
+            f"reused: {target.name} already holds seed {source.seed} at these counts ({outcome.fingerprint})"
         )
         return 0
     print(f"{'table':<22}{'rows':>12}{'seconds':>10}{'rows/s':>12}")
@@ -64,10 +69,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(target: db.Target, request: SeedRequest) -> int:
+def _measure(target: db.Target, source: Source) -> int:
     from seed.measure import three_ways
 
-    ways = three_ways(target.url, request)
+    ways = three_ways(target.url, source)
     fastest = ways[0].rows_per_s
     print(f"{'way':<44}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'vs raw COPY':>13}")
     for way in ways:

@@ -13,11 +13,20 @@ from pathlib import Path
 
 from bench import clones, db, locks, results
 from bench.errors import UsageError
-from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, positive_int, seconds, threshold, writable_dir
+from bench.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_THRESHOLD,
+    add_config_argument,
+    positive_int,
+    project_config,
+    seconds,
+    threshold,
+    writable_dir,
+)
 from bench.results import Sensitivity, SensitivityKind
 from bench.schedule import Rules
+from bench.seeding import add_seed_arguments, source_from_args
 from bench.sensitivity import SLOWDOWNS
-from seed.cli_options import add_seed_arguments, request_from_args
 
 NAME = "sensitivity"
 HELP = "Measure the false-alarm rate and the smallest slowdown this machine detects, per scenario class."
@@ -36,6 +45,7 @@ def _slowdowns(text: str) -> tuple[float, ...]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
     add_seed_arguments(parser)
     parser.add_argument("--database", metavar="NAME", help="the harness database (default: bench)")
     parser.add_argument(
@@ -65,21 +75,23 @@ def handle(args: argparse.Namespace) -> int:
     from bench import sensitivity
     from bench.measured import draw
     from bench.runner import prepare, select
-    from bench.scenarios import load_all
+    from bench.scenarios import load
     from bench.states import resolve_states
 
     output: Path = args.output
     if output.is_dir():
         raise UsageError(f"--output {output} is a directory; give a file name")
     writable_dir(output.parent, option="--output")
-    request = request_from_args(args)
+    project = project_config(args)
+    source_from_args(project, args, check=False)
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=False)
-    db.setup_django(target)
-    states = resolve_states()
-    scenarios = select(load_all(), ())
+    db.setup_django(target, project)
+    source = source_from_args(project, args)
+    states = resolve_states(project.before, project.after, where=f"{project.path}: states")
+    scenarios = select(load(project.scenarios), ())
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench sensitivity"):
-        prepare(target, request, states[0], force=False, progress=not args.no_progress)
+        prepare(target, source, states[0], force=False, progress=not args.no_progress)
         cases, _ = draw(scenarios, None)
         found = sensitivity.on_copy(
             target, states[-1], scenarios, cases, Rules(seconds=args.seconds), clones.run_tag(),

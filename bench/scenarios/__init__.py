@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from bench.errors import UsageError
 from bench.results import ScenarioInfo
 
 if TYPE_CHECKING:
@@ -90,11 +93,28 @@ def register(cls: S) -> S:
     return cls
 
 
-def load_all() -> dict[str, Scenario]:
-    """Import every scenario module (they register themselves); needs Django to be set up."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return dict(REGISTRY)
+def load(modules: Sequence[str], *, where: str = "scenarios") -> dict[str, Scenario]:
+    """Import the configured scenario modules (a package: its modules too) and return the scenarios they
+    registered, in registration order. Needs Django to be set up: scenarios import models."""
+    wanted: set[str] = set()
+    for name in modules:
+        module = _import(name, where)
+        wanted.add(module.__name__)
+        for sub in pkgutil.iter_modules(getattr(module, "__path__", [])):
+            wanted.add(_import(f"{module.__name__}.{sub.name}", where).__name__)
+    found = {n: s for n, s in REGISTRY.items() if type(s).__module__ in wanted}
+    if not found:
+        raise UsageError(
+            f"{where}: {', '.join(modules)} registered no scenario (decorate them with @register)"
+        )
+    return found
+
+
+def _import(name: str, where: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # any error in the user's module: one line, not a traceback
+        raise UsageError(f"{where}: cannot import {name!r}: {type(exc).__name__}: {exc}") from None
 
 
 def spread(ranked: list[tuple[Any, int]]) -> list[tuple[str, Any, int]]:

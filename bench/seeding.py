@@ -1,0 +1,107 @@
+"""What to seed, as the project's configuration and the command line say: the seed option group (defined
+once, shared by every command that seeds) and the seed source it builds.
+
+A project seeds either from a declarative plan (seed/plan.py) or through a hook of its own, a function
+`(profile, seed, rows) -> seed.source.Source`; the sample project's hook is seed.sample:source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, cast
+
+from bench.config import ConfigError, ProjectConfig
+from seed.cli_options import count, seed_value
+from seed.profiles import DEFAULT_SEED
+
+if TYPE_CHECKING:
+    from seed.source import Source
+
+# The sample seeder's shortcuts: --tracking N is --rows tracking=N.
+SAMPLE_TABLES = {
+    "tenants": "tenants_tenant",
+    "people": "peoples_people",
+    "tracking": "tracking",
+    "journal": "journal_journalentry",
+}
+MAX_ROWS = 500_000_000
+Hook = Callable[[str | None, int, Mapping[str, int]], "Source"]
+
+
+def _rows(text: str) -> tuple[str, int]:
+    """argparse type of --rows TABLE=N."""
+    table, sep, number = text.partition("=")
+    try:
+        value = int(number.replace("_", ""))
+    except ValueError:
+        value = 0
+    if not sep or not table or not 1 <= value <= MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"expected TABLE=N with N from 1 to {MAX_ROWS:,}, got {text!r}")
+    return table, value
+
+
+def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data", "what to seed (the same seed and counts give identical tables)")
+    group.add_argument(
+        "--profile",
+        default=None,
+        help="a profile of the project's seeder: the sample's are tiny, small, default and large; a seed "
+        "plan names its own in [profiles] (default: default)",
+    )
+    group.add_argument(
+        "--seed", type=seed_value, default=DEFAULT_SEED, help="random seed (default: %(default)s)"
+    )
+    group.add_argument(
+        "--rows",
+        type=_rows,
+        action="append",
+        default=[],
+        metavar="TABLE=N",
+        help="override one table's row count (repeatable)",
+    )
+    for name, table in SAMPLE_TABLES.items():
+        group.add_argument(
+            f"--{name}", type=count(name), metavar="N", help=f"the sample seeder's --rows {table}=N"
+        )
+
+
+def rows_from_args(args: argparse.Namespace) -> dict[str, int]:
+    rows = {table: getattr(args, name) for name, table in SAMPLE_TABLES.items() if getattr(args, name)}
+    rows.update(dict(args.rows))
+    return rows
+
+
+def source_for(
+    project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int], *, check: bool = True
+) -> Source:
+    """The seed source the project's configuration names. `check`: also check a plan against the
+    models (needs Django set up); without it only what the plan file itself says is checked."""
+    spec = project.seed
+    if spec.plan is not None:
+        from seed import plan as plans
+
+        parsed = plans.read_plan(spec.plan)
+        if check:
+            plans.check(parsed)
+        return plans.source(parsed, profile, seed, rows)
+    return _hook(project)(profile, seed, rows)
+
+
+def _hook(project: ProjectConfig) -> Hook:
+    module_name, _, function = str(project.seed.hook).partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ConfigError(
+            f"{project.path}: seed.hook: cannot import {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    hook = getattr(module, function, None)
+    if not callable(hook):
+        raise ConfigError(f"{project.path}: seed.hook: {module_name} has no function {function!r}")
+    return cast(Hook, hook)
+
+
+def source_from_args(project: ProjectConfig, args: argparse.Namespace, *, check: bool = True) -> Source:
+    return source_for(project, args.profile, args.seed, rows_from_args(args), check=check)

@@ -9,7 +9,6 @@ One advisory lock on the seeded database keeps a second run (or seed) from chang
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import secrets
 import time
@@ -29,14 +28,14 @@ from bench.schedule import Rules, record
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
-    from seed import SeedOutcome, SeedRequest
+    from seed import SeedOutcome, Source
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    request: SeedRequest
+    request: Source  # what to seed
     results_dir: Path
     command: str
     database: str | None = None
@@ -61,9 +60,7 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
     return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
 
 
-def prepare(
-    target: db.Target, request: SeedRequest, before: State, *, force: bool, progress: bool
-) -> SeedOutcome:
+def prepare(target: db.Target, request: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
     """The schema (created at `before` when missing) and the seeded data, on Django's database.
     The caller holds the database's lock."""
     from django.db import connection
@@ -121,7 +118,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         )  # fmt: skip
         costs = None
         if config.costs and not measured.broken:
-            tracking = config.request.counts.tracking
+            tracking = config.request.counts["tracking"]
             costs = collect_costs(
                 target,
                 states,
@@ -150,9 +147,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         command=config.command,
         environment=env,
         dataset=Dataset(
-            profile=outcome.request.profile,
-            seed=outcome.request.seed,
-            counts=dict(dataclasses.asdict(outcome.request.counts)),
+            profile=outcome.source.profile,
+            seed=outcome.source.seed,
+            counts=dict(outcome.source.dataset_counts),
             fingerprint=outcome.fingerprint,
             seeder_version=outcome.seeder_version,
             reused=outcome.reused,

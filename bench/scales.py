@@ -5,7 +5,6 @@ A sequential scan grows with the table; an index lookup barely does. One size ca
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from bench import clones, db, locks
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from bench.scenarios import Scenario
     from bench.schedule import Rules
     from bench.states import State
-    from seed import SeedOutcome, SeedRequest
+    from seed import SeedOutcome, Source
 
 SCALE_SCENARIOS = (
     "tracking_person_range",
@@ -30,10 +29,12 @@ SCALE_SCENARIOS = (
 SCALE_CASE = "typical"
 
 
-def scaled(request: SeedRequest, rows: int) -> SeedRequest:
+SCALE_TABLES = ("tracking", "journal_journalentry")
+
+
+def scaled(source: Source, rows: int) -> Source:
     """The same seed and population, with `rows` tracking rows and `rows` journal entries."""
-    counts = dataclasses.replace(request.counts, tracking=rows, journal=rows)
-    return dataclasses.replace(request, counts=counts, profile=None)
+    return source.with_counts({table: rows for table in SCALE_TABLES if table in source.counts})
 
 
 def scale_database(main: db.Target, rows: int) -> str:
@@ -43,12 +44,12 @@ def scale_database(main: db.Target, rows: int) -> str:
 
 def run_scales(
     main: db.Target,
-    request: SeedRequest,
+    request: Source,
     rows: tuple[int, ...],
     states: tuple[State, State],
     scenarios: dict[str, Scenario],
     rules: Rules,
-    prepare: Callable[[db.Target, SeedRequest], SeedOutcome],
+    prepare: Callable[[db.Target, Source], SeedOutcome],
     *,
     seed: int,
     tag: str,
@@ -70,7 +71,7 @@ def run_scales(
                 )  # fmt: skip
             runs.append(
                 ScaleRun(
-                    counts=dict(dataclasses.asdict(outcome.request.counts)),
+                    counts=dict(outcome.source.dataset_counts),
                     fingerprint=outcome.fingerprint,
                     measurements=measured.warm,
                 )

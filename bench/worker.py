@@ -104,12 +104,12 @@ class Worker:
         from seed import ensure_seeded
         from seed.cli_options import request_from_args
 
-        request = request_from_args(self.args)
-        outcome = ensure_seeded(self.urls[state], request, progress=False)
+        source = request_from_args(self.args)
+        outcome = ensure_seeded(self.urls[state], source, progress=False)
         return {
-            "profile": outcome.request.profile,
-            "seed": outcome.request.seed,
-            "counts": dataclasses.asdict(outcome.request.counts),
+            "profile": outcome.source.profile,
+            "seed": outcome.source.seed,
+            "counts": outcome.source.dataset_counts,
             "fingerprint": outcome.fingerprint,
             "seeder_version": outcome.seeder_version,
             "reused": outcome.reused,

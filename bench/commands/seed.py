@@ -7,7 +7,7 @@ import argparse
 from bench import clones, db, locks
 from bench.runner import prepare
 from bench.states import ensure_schema, resolve_states
-from seed import SeedRequest
+from seed import SampleSource
 from seed.cli_options import add_seed_arguments, request_from_args
 
 NAME = "seed"
@@ -64,10 +64,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(target: db.Target, request: SeedRequest) -> int:
+def _measure(target: db.Target, source: SampleSource) -> int:
     from seed.measure import three_ways
 
-    ways = three_ways(target.url, request)
+    ways = three_ways(target.url, source.request)
     fastest = ways[0].rows_per_s
     print(f"{'way':<44}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'vs raw COPY':>13}")
     for way in ways:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from seed.profiles import DEFAULT_PROFILE, DEFAULT_SEED, LIMITS, MAX_SEED, PROFILES, SeedRequest, request_for
+from seed.profiles import DEFAULT_PROFILE, DEFAULT_SEED, LIMITS, MAX_SEED, PROFILES, request_for
+from seed.sample import SampleSource
 
 
 def count(name: str) -> Callable[[str], int]:
@@ -60,17 +61,19 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def request_from_args(args: argparse.Namespace) -> SeedRequest:
-    """The request the options describe; SeedInputError when they contradict each other.
+def request_from_args(args: argparse.Namespace) -> SampleSource:
+    """The sample's source the options describe; SeedInputError when they contradict each other.
 
     Pure and instant: a command calls it first, so a contradiction (more tenants than people) is
     refused before any work. The CLI turns SeedInputError into a one-line error, exit status 2.
     """
-    return request_for(
-        args.profile,
-        args.seed,
-        tenants=args.tenants,
-        people=args.people,
-        tracking=args.tracking,
-        journal=args.journal,
+    return SampleSource(
+        request_for(
+            args.profile,
+            args.seed,
+            tenants=args.tenants,
+            people=args.people,
+            tracking=args.tracking,
+            journal=args.journal,
+        )
     )

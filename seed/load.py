@@ -1,14 +1,16 @@
-"""Load the generated rows with COPY, fast and idempotently.
+"""Load a source's rows with COPY, fast and idempotently.
 
-Within one transaction the four tables are truncated, their keys, foreign keys and indexes dropped,
+Within one transaction the source's tables are truncated, their keys, foreign keys and indexes dropped,
 the rows streamed with binary COPY ... FREEZE (encoded by a pool of worker processes while the server
 copies), and everything rebuilt exactly as it was. Definitions are read back from the catalog, so this
-works in any migration state. VACUUM ANALYZE then settles statistics and the visibility map.
+works in any migration state. Tables outside the source whose foreign keys point into it are emptied
+too (their rows would point at replaced rows), and their foreign keys rebuilt. VACUUM ANALYZE then
+settles statistics and the visibility map. A marker row records what was loaded, so loading the same
+source again reuses the tables.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import multiprocessing
 import multiprocessing.pool
@@ -16,7 +18,7 @@ import os
 import signal
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Never
 
 import psycopg
@@ -24,15 +26,14 @@ from psycopg import sql
 from tqdm import tqdm
 
 from seed.binary import HEADER, TRAILER
-from seed.generate import TableData, tables
-from seed.profiles import SeedRequest
+from seed.sample import SEEDER_VERSION
+from seed.source import Source, Table, digest
 
-# Bump whenever the same request would produce different rows.
-SEEDER_VERSION = "1"
-TABLES = ("tenants_tenant", "peoples_people", "tracking", "journal_journalentry")
 MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
+
+__all__ = ["SEEDER_VERSION", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class TableLoad:
 
 @dataclass(frozen=True)
 class SeedOutcome:
-    request: SeedRequest
+    source: Source
     reused: bool
     fingerprint: str
     seeder_version: str
@@ -57,55 +58,59 @@ class SeedOutcome:
     phases: tuple[tuple[str, float], ...] = ()  # draw rows, rebuild keys and indexes, vacuum analyze
 
 
-def fingerprint(request: SeedRequest) -> str:
-    """Names the data content: the same request and seeder version give byte-identical tables."""
-    text = json.dumps([SEEDER_VERSION, request.seed, asdict(request.counts)], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def fingerprint(source: Source) -> str:
+    """Names the data content: the same source identity gives byte-identical tables."""
+    return source.fingerprint()
 
 
-def layout(conn: Connection) -> str:
+def layout(conn: Connection, tables: tuple[str, ...]) -> str:
     """The tables' columns and types; indexes deliberately excluded (the runner moves between them)."""
     rows = conn.execute(
         "SELECT table_name, column_name, data_type FROM information_schema.columns"
         " WHERE table_schema = current_schema() AND table_name = ANY(%s) ORDER BY 1, ordinal_position",
-        (list(TABLES),),
+        (list(tables),),
     ).fetchall()
-    return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+    return digest(repr(rows))
 
 
 def _marker(conn: Connection) -> dict[str, object] | None:
+    # Markers written before sources existed lack `identity`: such a database is seeded again once.
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {MARKER} (id int PRIMARY KEY CHECK (id = 1), seed bigint, counts jsonb,"
         " seeder_version text, layout text, fingerprint text, seeded_at timestamptz)"
     )
-    row = conn.execute(f"SELECT seed, counts, seeder_version, layout FROM {MARKER}").fetchone()
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS identity jsonb")
+    row = conn.execute(f"SELECT identity, layout FROM {MARKER}").fetchone()
     if row is None:
         return None
-    return {"seed": row[0], "counts": row[1], "seeder_version": row[2], "layout": row[3]}
+    return {"identity": row[0], "layout": row[1]}
 
 
-def _counts_match(conn: Connection, request: SeedRequest) -> bool:
-    wanted = dict(zip(TABLES, asdict(request.counts).values(), strict=True))
-    for table, rows in wanted.items():
+def _counts_match(conn: Connection, source: Source) -> bool:
+    for table, rows in source.counts.items():
         row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
         if row is None or row[0] != rows:
             return False
     return True
 
 
-def _definitions(conn: Connection) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
-    """(table, name, kind, definition) of keys and foreign keys; (name, CREATE INDEX ...) of plain indexes."""
+def _definitions(
+    conn: Connection, tables: tuple[str, ...]
+) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+    """(table, name, kind, definition) of the tables' keys and foreign keys, and of other tables' foreign
+    keys into them; (name, CREATE INDEX ...) of the tables' plain indexes."""
     constraints = conn.execute(
         "SELECT conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid)"
-        " FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'f')"
+        " FROM pg_constraint WHERE (conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'f'))"
+        " OR (contype = 'f' AND confrelid = ANY(%s::regclass[]))"
         " ORDER BY conname",
-        (list(TABLES),),
+        (list(tables), list(tables)),
     ).fetchall()
     indexes = conn.execute(
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
         " WHERE i.indrelid = ANY(%s::regclass[])"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-        (list(TABLES),),
+        (list(tables),),
     ).fetchall()
     return (
         [(str(t), str(n), str(k), str(d)) for t, n, k, d in constraints],
@@ -114,7 +119,7 @@ def _definitions(conn: Connection) -> tuple[list[tuple[str, str, str, str]], lis
 
 
 # The tables being loaded, set before the worker processes fork so they inherit the drawn arrays.
-_WORK: list[TableData] = []
+_WORK: list[Table] = []
 
 
 def _ignore_interrupt() -> None:
@@ -154,7 +159,10 @@ def _copy(conn: Connection, index: int, pool: multiprocessing.pool.Pool | None, 
 
 
 def _rebuild(
-    conn: Connection, constraints: list[tuple[str, str, str, str]], indexes: list[tuple[str, str]]
+    conn: Connection,
+    constraints: list[tuple[str, str, str, str]],
+    indexes: list[tuple[str, str]],
+    tables: tuple[str, ...],
 ) -> None:
     conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
     # Keys before the foreign keys that reference them.
@@ -168,19 +176,32 @@ def _rebuild(
         )
     for _, definition in indexes:
         conn.execute(sql.SQL(definition))
-    for table in TABLES:
-        # Explicit ids were loaded; the ORM must continue after them.
+    _restart_sequences(conn, tables)
+
+
+def _restart_sequences(conn: Connection, tables: tuple[str, ...]) -> None:
+    """Explicit ids were loaded; the ORM must continue after them (tables without a sequence: nothing)."""
+    owned = conn.execute(
+        "SELECT c.relname::text, a.attname::text, pg_get_serial_sequence(quote_ident(c.relname), a.attname)"
+        " FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+        " WHERE c.oid = ANY(%s::regclass[]) AND a.attnum > 0 AND NOT a.attisdropped"
+        " AND pg_get_serial_sequence(quote_ident(c.relname), a.attname) IS NOT NULL ORDER BY 1, 2",
+        (list(tables),),
+    ).fetchall()
+    for table, column, sequence in owned:
         conn.execute(
-            sql.SQL("SELECT setval(pg_get_serial_sequence({t}, 'id'), (SELECT max(id) FROM {i}))").format(
-                t=sql.Literal(table), i=sql.Identifier(table)
+            sql.SQL("SELECT setval({s}, m) FROM (SELECT max({c}) m FROM {t}) x WHERE m IS NOT NULL").format(
+                s=sql.Literal(sequence), c=sql.Identifier(str(column)), t=sql.Identifier(str(table))
             )
         )
 
 
-def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], float]:
-    constraints, indexes = _definitions(conn)
+def _load(conn: Connection, tables: tuple[str, ...], progress: bool) -> tuple[list[TableLoad], float]:
+    constraints, indexes = _definitions(conn, tables)
     conn.execute(f"DELETE FROM {MARKER}")
-    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+    # Tables whose foreign keys point into the source's would hold dangling rows: emptied with them.
+    emptied = tuple(dict.fromkeys([*tables, *(t for t, _, kind, _ in constraints if kind == "f")]))
+    conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, emptied))))
     # Foreign keys first: they depend on the keys they reference.
     for table, name, _, _ in sorted(constraints, key=lambda c: c[2] != "f"):
         conn.execute(
@@ -202,34 +223,28 @@ def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], float]:
                 _copy(conn, index, pool, bar)
             loads.append(TableLoad(data.table, data.rows, time.perf_counter() - began))
     began = time.perf_counter()
-    _rebuild(conn, constraints, indexes)
+    _rebuild(conn, constraints, indexes, tables)
     return loads, time.perf_counter() - began
 
 
-def ensure_seeded(
-    url: str, request: SeedRequest, *, force: bool = False, progress: bool = True
-) -> SeedOutcome:
-    """Seed the four tables for `request`, or reuse them when the marker says they already hold it."""
+def ensure_seeded(url: str, source: Source, *, force: bool = False, progress: bool = True) -> SeedOutcome:
+    """Seed the source's tables, or reuse them when the marker says they already hold its rows."""
     started = time.perf_counter()
-    name = fingerprint(request)
+    name = source.fingerprint()
+    identity = json.loads(json.dumps(source.identity()))  # as jsonb gives it back
     with psycopg.connect(url) as conn:
         current = _marker(conn)
-        shape = layout(conn)
-        wanted = {
-            "seed": request.seed,
-            "counts": asdict(request.counts),
-            "seeder_version": SEEDER_VERSION,
-            "layout": shape,
-        }
-        if not force and current == wanted and _counts_match(conn, request):
+        shape = layout(conn, source.tables)
+        wanted = {"identity": identity, "layout": shape}
+        if not force and current == wanted and _counts_match(conn, source):
             conn.commit()
-            return SeedOutcome(request, True, name, SEEDER_VERSION, (), time.perf_counter() - started)
+            return SeedOutcome(source, True, name, source.version, (), time.perf_counter() - started)
 
         began = time.perf_counter()
-        _WORK[:] = tables(request)
+        _WORK[:] = source.draw()
         drawn = time.perf_counter() - began
         try:
-            loads, rebuilt = _load(conn, progress)
+            loads, rebuilt = _load(conn, source.tables, progress)
         except BaseException:
             # Interrupted mid-COPY (Ctrl-C), libpq is still streaming and cannot roll back; closing the
             # connection makes the server abort the transaction, so the tables keep their rows.
@@ -237,21 +252,32 @@ def ensure_seeded(
             raise
         finally:
             _WORK.clear()
+        # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
         conn.execute(
-            f"INSERT INTO {MARKER} VALUES (1, %s, %s, %s, %s, %s, now())",
-            (request.seed, json.dumps(asdict(request.counts)), SEEDER_VERSION, shape, name),
+            f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
+            " identity) VALUES (1, %s, %s, %s, %s, %s, now(), %s)",
+            (
+                source.seed,
+                json.dumps(source.dataset_counts),
+                source.version,
+                shape,
+                name,
+                json.dumps(identity),
+            ),
         )
         conn.commit()
 
     began = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+        conn.execute(
+            sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, source.tables)))
+        )
     vacuumed = time.perf_counter() - began
     return SeedOutcome(
-        request=request,
+        source=source,
         reused=False,
         fingerprint=name,
-        seeder_version=SEEDER_VERSION,
+        seeder_version=source.version,
         tables=tuple(loads),
         seconds=time.perf_counter() - started,
         phases=(("draw rows", drawn), ("rebuild keys and indexes", rebuilt), ("vacuum analyze", vacuumed)),

@@ -20,11 +20,17 @@ def _state(url: str) -> tuple[list[tuple[str, str]], list[str], str | None]:
     """What a run must leave alone: the applied migrations, the indexes, the database's comment."""
     with psycopg.connect(url, autocommit=True) as conn:
         applied = conn.execute("SELECT app, name FROM django_migrations ORDER BY id").fetchall()
-        indexes = conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1").fetchall()
+        indexes = conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+        ).fetchall()
         comment = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
         ).fetchone()
-    return [(str(a), str(n)) for a, n in applied], [str(i) for (i,) in indexes], comment[0] if comment else None
+    return (
+        [(str(a), str(n)) for a, n in applied],
+        [str(i) for (i,) in indexes],
+        comment[0] if comment else None,
+    )
 
 
 def test_a_foreign_database_is_measured_on_copies_and_left_as_it_was(tmp_path: Path, server_url: str) -> None:
@@ -52,12 +58,13 @@ def test_a_foreign_database_is_measured_on_copies_and_left_as_it_was(tmp_path: P
     assert [(s.state, s.status) for s in run.states] == [("before", "ok"), ("after", "ok")]
     assert all(s.database != STAGING for s in run.states)
     after = [m for m in run.measurements if m.side == "after" and m.case == "heavy"]
-    assert after and after[0].plan is not None and "tracking_device_idx" in after[0].plan.index_names
+    assert "tracking_device_idx" in {name for m in after for plan in m.plans for name in plan.index_names}
     assert _state(staging) == before
 
 
 def test_no_seed_needs_an_existing_database(tmp_path: Path) -> None:
     done = bench("run", "--no-seed", "--database", "no_such_snapshot", "--results-dir", str(tmp_path))
     assert one_line_error(done) == (
-        "bench: error: database 'no_such_snapshot' does not exist on the server; --no-seed measures an existing one"
+        "bench: error: database 'no_such_snapshot' does not exist on the server; "
+        "--no-seed measures an existing one"
     )

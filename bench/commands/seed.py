@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from bench import clones, db, locks
+from bench.errors import UsageError
 from bench.options import add_config_argument, project_config
 from bench.runner import prepare
 from bench.seeding import add_seed_arguments, source_from_args
 from bench.states import ensure_schema, resolve_states
+from seed import SampleSource
 from seed.source import Source
 
 NAME = "seed"
@@ -72,7 +74,9 @@ def handle(args: argparse.Namespace) -> int:
 def _measure(target: db.Target, source: Source) -> int:
     from seed.measure import three_ways
 
-    ways = three_ways(target.url, source)
+    if not isinstance(source, SampleSource):
+        raise UsageError("--measure: only the sample seeder can be measured so far")
+    ways = three_ways(target.url, source.request)
     fastest = ways[0].rows_per_s
     print(f"{'way':<44}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'vs raw COPY':>13}")
     for way in ways:

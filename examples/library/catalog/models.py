@@ -11,6 +11,9 @@ class Author(models.Model):
     country = models.CharField(max_length=2)
     joined = models.DateField()
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class Book(models.Model):
     class Genre(models.TextChoices):
@@ -27,7 +30,10 @@ class Book(models.Model):
     published = models.DateTimeField()
     pages = models.IntegerField()
     in_print = models.BooleanField()
-    subtitle = models.CharField(max_length=200, null=True)
+    edition = models.SmallIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return self.title
 
     class Meta:
         indexes = [models.Index(fields=["author", "-published"], name="book_author_published_idx")]

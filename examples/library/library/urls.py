@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
-
 from catalog.views import author_books
+from django.urls import path
 
 urlpatterns = [path("authors/<int:author_id>/books/", author_books)]

@@ -12,7 +12,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Author",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("name", models.CharField(max_length=120)),
                 ("country", models.CharField(max_length=2)),
                 ("joined", models.DateField()),
@@ -21,7 +26,12 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="Book",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("title", models.CharField(max_length=200)),
                 ("isbn", models.CharField(max_length=20, unique=True)),
                 (
@@ -40,8 +50,11 @@ class Migration(migrations.Migration):
                 ("published", models.DateTimeField()),
                 ("pages", models.IntegerField()),
                 ("in_print", models.BooleanField()),
-                ("subtitle", models.CharField(max_length=200, null=True)),
-                ("author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="catalog.author")),
+                ("edition", models.SmallIntegerField(null=True)),
+                (
+                    "author",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="catalog.author"),
+                ),
             ],
         ),
     ]

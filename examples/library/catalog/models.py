@@ -32,8 +32,8 @@ class Book(models.Model):
     in_print = models.BooleanField()
     edition = models.SmallIntegerField(null=True)
 
-    def __str__(self) -> str:
-        return self.title
-
     class Meta:
         indexes = [models.Index(fields=["author", "-published"], name="book_author_published_idx")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -212,8 +212,8 @@ def _state_table(top: _Reader, states: Mapping[str, Any], name: str) -> Mapping[
 
 def _seed(reader: _Reader) -> SeedSpec:
     plan, hook = reader.file("plan"), reader.text("hook")
-    if (plan is None) == (hook is None):
-        reader.fail("plan", "expected exactly one of seed.plan (a seed plan file) and seed.hook")
+    if plan is not None and hook is not None:
+        reader.fail("plan", "expected one of seed.plan (a seed plan file) and seed.hook, not both")
     if hook is not None and hook.count(":") != 1:
         reader.fail("hook", f"expected 'package.module:function', got {hook!r}")
     return SeedSpec(plan=plan, hook=hook)

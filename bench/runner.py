@@ -152,14 +152,16 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
 
     started_at = dt.datetime.now(dt.UTC)
     project = config.project
+    if not config.no_seed:  # a contradiction in the seed options is refused before anything is made
+        source_for(project, config.profile, config.seed, config.rows, check=False)
     target = _target(config)
-    _check_up_front(config, target)
     db.setup_django(target, project)
     scenarios = select(load(project.scenarios, where=f"{project.path}: scenarios"), config.scenarios)
     states = resolve_states(
         project.before, project.after, config.before or None, where=f"{project.path}: states"
     )
     source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
+    _check_up_front(config, target)
     tag = clones.run_tag()
     # Before measuring: the settings in force while measuring, and the commit the run id names.
     env = environment.collect(project.root, embedded=target.embedded)

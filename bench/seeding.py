@@ -79,6 +79,11 @@ def source_for(
     """The seed source the project's configuration names. `check`: also check a plan against the
     models (needs Django set up); without it only what the plan file itself says is checked."""
     spec = project.seed
+    if spec.plan is None and spec.hook is None:
+        raise ConfigError(
+            f"{project.path}: seed: missing; name a seed plan (seed.plan) or hook (seed.hook), "
+            "or pass --no-seed to measure a database as it is"
+        )
     if spec.plan is not None:
         from seed import plan as plans
 

@@ -62,7 +62,7 @@ def resolve_states(
     """Full migration names for both states. Every app either state names gets a target in both: the
     given migration (by unique prefix), else its latest. `override` (--before) replaces the before
     state's migrations. Apps neither names stay at their latest migration."""
-    loader = MigrationLoader(None, ignore_no_migrations=True)
+    loader = _loader(where)
     wanted_before = dict(override) if override else dict(before.migrations)
     where_before = "--before" if override else f"{where}.before.migrations"
     apps = sorted(set(wanted_before) | set(after.migrations))
@@ -77,6 +77,17 @@ def resolve_states(
         }
         states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
     return states[0], states[1]
+
+
+def _loader(where: str) -> MigrationLoader:
+    """Django's migration graph; a migration module that does not import is one line, not a traceback."""
+    try:
+        return MigrationLoader(None, ignore_no_migrations=True)
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise UsageError(
+            f"{where}: the migrations do not load: {type(exc).__name__}: {text[0] if text else ''}"
+        ) from None
 
 
 def others(state: State) -> dict[str, str]:

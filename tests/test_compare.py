@@ -32,6 +32,8 @@ from tests.compare_fixtures import (
 from tests.git_repos import git
 from tests.sample_results import plan, timing
 
+SAMPLE_CONFIG = str(Path(__file__).resolve().parent.parent / "bench.toml")
+
 
 def run_compare(tmp_path: Path, base: object, head: object, *extra: str) -> int:
     base_path = write(base, tmp_path / "base.json")  # type: ignore[arg-type]
@@ -457,7 +459,9 @@ def test_an_output_that_cannot_be_written_is_refused_up_front(
 ) -> None:
     base = base_results()
     a, b = write(base, tmp_path / "a.json"), write(head_results(base), tmp_path / "b.json")
-    inputs = ["main", "main", "--repo", str(small_repo)] if refs else [str(a), str(b)]
+    inputs = (
+        ["main", "main", "--repo", str(small_repo), "--config", SAMPLE_CONFIG] if refs else [str(a), str(b)]
+    )
     blocker = tmp_path / "file"
     blocker.write_text("not a directory\n", encoding="utf-8")
     err = bad(capsys, *inputs, "--output", str(blocker))
@@ -472,7 +476,10 @@ def test_an_output_that_cannot_be_written_is_refused_up_front(
     [
         (["--threshold", "ten"], "argument --threshold: expected a percentage like 10%, got 'ten'"),
         (["--alpha", "1.5"], "argument --alpha: expected a number between 0 and 1 (exclusive), got '1.5'"),
-        (["--profile", "huge"], "argument --profile: invalid choice: 'huge'"),
+        (
+            ["--profile", "huge"],
+            "bench: error: unknown profile 'huge'; choose one of tiny, small, default, large",
+        ),
         (["--seed", "x"], "argument --seed: expected an integer seed, got 'x'"),
         (["--tenants", "0"], "argument --tenants: expected 1 to 100,000, got '0'"),
         (["--tenants", "50", "--people", "10"], "bench: error: every tenant needs a person: --people 10"),
@@ -483,10 +490,31 @@ def test_bad_run_options_for_git_refs_are_refused_before_any_worktree(
     small_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], expected: str
 ) -> None:
     out = tmp_path / "out"
-    err = bad(capsys, "main", "main", "--repo", str(small_repo), "--output", str(out), *options)
+    err = bad(
+        capsys,
+        "main",
+        "main",
+        "--repo",
+        str(small_repo),
+        "--config",
+        SAMPLE_CONFIG,
+        "--output",
+        str(out),
+        *options,
+    )
     assert expected in err
     assert worktree_count(small_repo) == 1
     assert not out.exists()
+
+
+def test_a_repository_without_a_configuration_is_refused_before_any_worktree(
+    small_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bad(capsys, "main", "main", "--repo", str(small_repo)) == (
+        f"bench: error: no bench.toml (or [tool.django-index-bench] in pyproject.toml) in {small_repo} "
+        "or above; write one (README: 'Measure your own project') or pass --config PATH\n"
+    )
+    assert worktree_count(small_repo) == 1
 
 
 def test_only_the_run_options_the_user_gave_reach_each_refs_run() -> None:

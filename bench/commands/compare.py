@@ -155,16 +155,13 @@ def run_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig | None:
-    """The options may each be fine and still contradict (more tenants than people, a profile the plan
-    lacks): ask this checkout's seeder now, rather than fail in both refs later."""
+def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig:
+    """The project's configuration in this checkout, and the seed options checked against its seeder:
+    they may each be fine and still contradict (more tenants than people, a profile the plan lacks)."""
     from bench import config
 
     cwd = Path.cwd().resolve()
-    found = args.config or config.find(cwd if cwd.is_relative_to(repo) else repo)
-    if found is None:
-        return None  # no configuration here: each ref's commands look for their own
-    project = config.load(found)
+    project = config.load(args.config, start=cwd if cwd.is_relative_to(repo) else repo)
     rows = rows_from_args(argparse.Namespace(**{**vars(args), "rows": args.rows or []}))
     source_for(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows, check=False)
     return project
@@ -189,10 +186,9 @@ def _from_files(args: argparse.Namespace) -> Inputs:
 
 def _from_refs(args: argparse.Namespace) -> Inputs:
     repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
-    project = _check_seed_request(args, repo)
-    setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     for ref in (args.base, args.head):
         worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
+    setup = compare_refs.RefSetup.of(repo, _check_seed_request(args, repo))
     writable_dir(args.output)
     measured_base, measured_head = compare_refs.measure_refs(
         repo, args.base, args.head, run_args(args), args.output, setup, keep_databases=args.keep_databases

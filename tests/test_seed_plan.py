@@ -1,0 +1,300 @@
+"""Declarative seed plans against the tests' real PostgreSQL: the sample project's models seeded from a
+TOML plan at a tiny profile, then the shape of what landed, determinism, and one test per bad plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bench import db
+from bench import server as embedded
+from seed import SeedInputError, ensure_seeded
+from seed.plan import SeedPlan, check, read_plan, source
+
+PLAN = """
+[profiles]
+tiny = 0.01
+default = 1.0
+
+[models."tenants.Tenant"]
+rows = 500
+fields.tenantname = { faker = "company" }
+
+[models."peoples.People"]
+rows = 20_000
+fields.tenant = { skew = 1.2 }
+fields.gender = { choices = { M = 48, F = 48, O = 4 } }
+fields.peoplecode = { template = "P{n:06d}" }
+
+[models."attendance.Tracking"]
+rows = 300_000
+fields.people = { skew = 1.1 }
+fields.receiveddate = { start = 2026-01-01, end = 2026-04-01, growth = 3.0, weekly = "workweek", daily = "office", sorted = true }
+fields.speed = { min = 0, max = 40, round = 1, null = 0.3 }
+fields.identifier = { choices = { TRACKING = 55, CONVEYANCE = 15, NONE = 30 } }
+
+[models."journal.JournalEntry"]
+rows = 200_000
+fields.mood_rating = { min = 1, max = 10, null = 0.15 }
+fields.is_draft = { true = 0.03 }
+"""
+TABLES = ("tenants_tenant", "peoples_people", "tracking", "journal_journalentry")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plan.toml"
+    path.write_text(text)
+    return path
+
+
+def checksum(url: str, table: str) -> str:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(f"SELECT md5(string_agg(t::text, E'\\n' ORDER BY id)) FROM {table} t").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> SeedPlan:
+    return read_plan(write(tmp_path_factory.mktemp("plan"), PLAN))
+
+
+@pytest.fixture(scope="module")
+def seeded(server_url: str, database_url: str, plan: SeedPlan) -> Iterator[str]:
+    """A fresh database at the latest migrations, seeded from the plan's tiny profile with seed 1."""
+    from django.core.management import call_command
+
+    embedded.create_owned_database(server_url, "plan_seeded")
+    url = embedded.with_database(server_url, "plan_seeded")
+    db.switch_django(db.Target(url, embedded=False))
+    try:
+        call_command("migrate", verbosity=0)
+        check(plan)
+        outcome = ensure_seeded(url, source(plan, "tiny", 1), progress=False)
+    finally:
+        db.switch_django(db.Target(database_url, embedded=False))
+    assert not outcome.reused
+    yield url
+
+
+def scalar(url: str, query: str) -> object:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_counts_follow_the_profile(seeded: str, plan: SeedPlan) -> None:
+    counts = [scalar(seeded, f"SELECT count(*) FROM {t}") for t in TABLES]
+    assert counts == [5, 200, 3000, 2000]
+    assert source(plan, "tiny", 1).counts == dict(zip(TABLES, [5, 200, 3000, 2000], strict=True))
+
+
+def test_foreign_keys_resolve_and_constraints_are_back(seeded: str) -> None:
+    orphans = scalar(
+        seeded,
+        "SELECT (SELECT count(*) FROM peoples_people p LEFT JOIN tenants_tenant t ON t.id = p.tenant_id"
+        "        WHERE t.id IS NULL)"
+        " + (SELECT count(*) FROM tracking t LEFT JOIN peoples_people p ON p.id = t.people_id WHERE p.id IS NULL)"
+        " + (SELECT count(*) FROM tracking t LEFT JOIN tenants_tenant n ON n.id = t.tenant_id WHERE n.id IS NULL)"
+        " + (SELECT count(*) FROM journal_journalentry j LEFT JOIN peoples_people p ON p.id = j.user_id"
+        "    WHERE p.id IS NULL)",
+    )
+    foreign_keys = scalar(
+        seeded,
+        "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+        " AND conrelid = ANY('{tenants_tenant,peoples_people,tracking,journal_journalentry}'::regclass[])",
+    )
+    assert orphans == 0
+    assert foreign_keys == 5
+
+
+def test_unique_columns_are_distinct(seeded: str) -> None:
+    assert scalar(seeded, "SELECT count(DISTINCT subdomain_prefix) FROM tenants_tenant") == 5
+    assert scalar(seeded, "SELECT count(DISTINCT loginid) FROM peoples_people") == 200
+    assert scalar(seeded, "SELECT min(peoplecode) || ' ' || max(peoplecode) FROM peoples_people") == "P000001 P000200"
+
+
+def test_choices_come_only_from_the_allowed_set(seeded: str) -> None:
+    with psycopg.connect(seeded) as conn:
+        identifiers = {r[0] for r in conn.execute("SELECT DISTINCT identifier FROM tracking")}
+        genders = {r[0] for r in conn.execute("SELECT DISTINCT gender FROM peoples_people")}
+        scopes = {r[0] for r in conn.execute("SELECT DISTINCT privacy_scope FROM journal_journalentry")}
+    assert identifiers == {"TRACKING", "CONVEYANCE", "NONE"}
+    assert genders == {"M", "F", "O"}
+    # An omitted field with Django choices: uniform over all of them.
+    assert scopes == {"private", "manager", "team", "aggregate_only", "shared"}
+
+
+def test_null_shares_and_ranges(seeded: str) -> None:
+    speed_nulls = scalar(seeded, "SELECT avg((speed IS NULL)::int)::float FROM tracking")
+    mood_nulls = scalar(seeded, "SELECT avg((mood_rating IS NULL)::int)::float FROM journal_journalentry")
+    assert isinstance(speed_nulls, float)
+    assert isinstance(mood_nulls, float)
+    assert abs(speed_nulls - 0.3) < 0.05  # 3000 rows: about 6 standard errors
+    assert abs(mood_nulls - 0.15) < 0.05
+    # Nullable but not given a share: never NULL.
+    assert scalar(seeded, "SELECT count(*) FROM tracking WHERE accuracy IS NULL OR battery_level IS NULL") == 0
+    assert scalar(seeded, "SELECT min(mood_rating) || '..' || max(mood_rating) FROM journal_journalentry") == "1..10"
+    assert scalar(seeded, "SELECT min(speed) >= 0 AND max(speed) <= 40 FROM tracking") is True
+
+
+def test_time_range_growth_rhythm_and_order(seeded: str) -> None:
+    bounds = scalar(
+        seeded,
+        "SELECT min(receiveddate) >= '2026-01-01' AND max(receiveddate) < '2026-04-01' FROM tracking",
+    )
+    unsorted = scalar(
+        seeded,
+        "SELECT count(*) FROM (SELECT receiveddate < lag(receiveddate) OVER (ORDER BY id) d FROM tracking) s"
+        " WHERE d",
+    )
+    months = scalar(
+        seeded,
+        "SELECT (count(*) FILTER (WHERE receiveddate >= '2026-03-01'))::float"
+        " / count(*) FILTER (WHERE receiveddate < '2026-02-01') FROM tracking",
+    )
+    weekend = scalar(seeded, "SELECT avg((extract(isodow FROM receiveddate) >= 6)::int)::float FROM tracking")
+    night = scalar(
+        seeded, "SELECT avg((extract(hour FROM receiveddate AT TIME ZONE 'UTC') < 5)::int)::float FROM tracking"
+    )
+    assert bounds is True
+    assert unsorted == 0
+    assert isinstance(months, float)
+    assert months > 1.8  # growth 3: March has well over January's rows
+    assert isinstance(weekend, float)
+    assert weekend < 2 / 7
+    assert isinstance(night, float)
+    assert night < 5 / 24
+
+
+def test_foreign_keys_are_skewed(seeded: str) -> None:
+    top, median = scalar(
+        seeded,
+        "WITH per AS (SELECT people_id, count(*) n FROM tracking GROUP BY 1)"
+        " SELECT ARRAY[max(n), percentile_disc(0.5) WITHIN GROUP (ORDER BY n)] FROM per",
+    )  # type: ignore[misc]
+    assert top > 10 * median
+
+
+def test_the_orm_inserts_after_seeding(seeded: str) -> None:
+    with psycopg.connect(seeded) as conn:
+        row = conn.execute(
+            "INSERT INTO tenants_tenant (tenantname, subdomain_prefix, created_at, is_active)"
+            " VALUES ('new', 'new-after-seed', now(), true) RETURNING id"
+        ).fetchone()
+        conn.rollback()
+    assert row == (6,)
+
+
+def test_same_seed_same_rows_other_seed_other_rows_and_reuse(seeded: str, plan: SeedPlan) -> None:
+    first = {t: checksum(seeded, t) for t in TABLES}
+    assert ensure_seeded(seeded, source(plan, "tiny", 1), progress=False).reused
+    other = ensure_seeded(seeded, source(plan, "tiny", 2), progress=False)
+    assert not other.reused
+    assert all(checksum(seeded, t) != first[t] for t in TABLES)
+    again = ensure_seeded(seeded, source(plan, "tiny", 1), progress=False)
+    assert not again.reused
+    assert {t: checksum(seeded, t) for t in TABLES} == first
+    assert again.fingerprint == source(plan, "tiny", 1).fingerprint() != other.fingerprint
+
+
+def test_changing_one_field_leaves_the_others(plan: SeedPlan, tmp_path: Path) -> None:
+    changed = read_plan(write(tmp_path, PLAN.replace("round = 1, null = 0.3", "round = 2, null = 0.3")))
+    before = source(plan, "tiny", 1).draw()[2]
+    after = source(changed, "tiny", 1).draw()[2]
+    assert before.render(0, 100) != after.render(0, 100)
+    assert isinstance(before, type(after))
+    columns = {c.name: c for c in before.columns}  # type: ignore[attr-defined]
+    for column in after.columns:  # type: ignore[attr-defined]
+        if column.name != "speed":
+            assert repr(column) == repr(columns[column.name])
+
+
+def test_with_counts_resizes_only_the_given_tables(plan: SeedPlan) -> None:
+    tiny = source(plan, "tiny", 1)
+    resized = tiny.with_counts({"tracking": 700})
+    assert resized.counts == {**tiny.counts, "tracking": 700}
+    assert resized.profile is None
+    assert source(plan, None, 1, {"journal.JournalEntry": 9}).counts["journal_journalentry"] == 9
+
+
+BASE = """
+[models."tenants.Tenant"]
+rows = 5
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[models."catalog.Book"]\nrows = 5\n',
+            'plan.toml: models."catalog.Book": unknown model; expected app_label.ModelName',
+        ),
+        (
+            BASE + 'fields.colour = { faker = "color_name" }\n',
+            'plan.toml: models."tenants.Tenant".fields.colour: unknown field; fields of tenants.Tenant: id, '
+            "tenantname, subdomain_prefix, created_at, is_active",
+        ),
+        (
+            BASE + 'fields.is_active = { faker = "name" }\n',
+            'plan.toml: models."tenants.Tenant".fields.is_active: faker does not fit a BooleanField; it takes '
+            "choices, true, value or null",
+        ),
+        (
+            BASE + 'fields.created_at = { start = "yesterday" }\n',
+            'plan.toml: models."tenants.Tenant".fields.created_at.start: expected a date or ISO datetime',
+        ),
+        (
+            BASE + "fields.tenantname = { faker = 3 }\n",
+            'plan.toml: models."tenants.Tenant".fields.tenantname.faker: expected a Faker provider name',
+        ),
+        (
+            BASE + 'fields.tenantname = { faker = "name", choices = ["a"] }\n',
+            'plan.toml: models."tenants.Tenant".fields.tenantname: mixes faker and choices',
+        ),
+        (
+            '[models."peoples.People"]\nrows = 5\n',
+            'plan.toml: models."peoples.People".fields.tenant: foreign key to tenants.Tenant, which the plan '
+            'does not seed; add [models."tenants.Tenant"]',
+        ),
+        (
+            BASE + 'fields.subdomain_prefix = { choices = ["a", "b", "c"] }\n',
+            'plan.toml: models."tenants.Tenant".fields.subdomain_prefix: unique, but only 3 choices for 5 rows',
+        ),
+        (
+            BASE + "fields.tenantname = { null = 0.5 }\n",
+            'plan.toml: models."tenants.Tenant".fields.tenantname.null: the field is not nullable',
+        ),
+        ("[models\n", "plan.toml: not valid TOML"),
+    ],
+    ids=[
+        "unknown model",
+        "unknown field",
+        "kind of the wrong type",
+        "bad date",
+        "wrong shape",
+        "two kinds",
+        "fk to an unplanned model",
+        "unsatisfiable unique",
+        "null on a non-null field",
+        "bad toml",
+    ],
+)
+def test_a_bad_plan_is_one_line_naming_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SeedInputError) as raised:
+        check(read_plan(path))
+    line = str(raised.value)
+    assert line.startswith(str(tmp_path)), line
+    assert message in line
+    assert "\n" not in line
+
+
+def test_an_unknown_profile_lists_the_plans_profiles(plan: SeedPlan) -> None:
+    with pytest.raises(SeedInputError, match=r"plan.toml: profiles: unknown profile 'huge'; profiles of the plan: tiny, default$"):
+        source(plan, "huge", 1)

@@ -27,7 +27,7 @@ from bench.results import Dataset, Results, ScaleRun
 from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load
 from bench.schedule import Rules, record
-from bench.seeding import source_for
+from bench.seeding import check_options, source_for
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     started_at = dt.datetime.now(dt.UTC)
     project = config.project
     if not config.no_seed:  # a contradiction in the seed options is refused before anything is made
-        source_for(project, config.profile, config.seed, config.rows, check=False)
+        check_options(project, config.profile, config.seed, config.rows)
     target = _target(config)
     db.setup_django(target, project)
     scenarios = select(load(project.scenarios, where=f"{project.path}: scenarios"), config.scenarios)

@@ -12,9 +12,9 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 
-from bench.config import ConfigError, ProjectConfig
+from bench.config import ConfigError, ProjectConfig, SeedSpec
 from seed.cli_options import count, seed_value
-from seed.profiles import DEFAULT_SEED
+from seed.profiles import DEFAULT_PROFILE, DEFAULT_SEED
 
 if TYPE_CHECKING:
     from seed.source import Source
@@ -73,25 +73,47 @@ def rows_from_args(args: argparse.Namespace) -> dict[str, int]:
     return rows
 
 
-def source_for(
-    project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int], *, check: bool = True
-) -> Source:
-    """The seed source the project's configuration names. `check`: also check a plan against the
-    models (needs Django set up); without it only what the plan file itself says is checked."""
+def _spec(project: ProjectConfig) -> SeedSpec:
     spec = project.seed
     if spec.plan is None and spec.hook is None:
         raise ConfigError(
             f"{project.path}: seed: missing; name a seed plan (seed.plan) or hook (seed.hook), "
             "or pass --no-seed to measure a database as it is"
         )
-    if spec.plan is not None:
-        from seed import plan as plans
+    return spec
 
-        parsed = plans.read_plan(spec.plan)
-        if check:
-            plans.check(parsed)
-        return plans.source(parsed, profile, seed, rows)
-    return _hook(project)(profile, seed, rows)
+
+def check_options(project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int]) -> None:
+    """Before Django is set up and any database is touched: what the seed options and the plan file can
+    be checked for alone (a profile the plan lacks, more tenants than people, a plan that is not TOML)."""
+    spec = _spec(project)
+    if spec.plan is None:
+        _hook(project)(profile, seed, rows)  # a hook is pure until its source draws
+        return
+    from seed import plan as plans
+    from seed.profiles import SeedInputError
+
+    parsed = plans.read_plan(spec.plan)
+    if profile is not None and profile not in parsed.profiles:
+        known = ", ".join(parsed.profiles) or "none are defined; add a [profiles] table"
+        raise SeedInputError(
+            f"{parsed.where('profiles')}: unknown profile {profile!r}; profiles of the plan: {known}"
+        )
+
+
+def source_for(project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int]) -> Source:
+    """The seed source the project's configuration names, checked against the models (Django must be set
+    up). A plan's profile defaults to its `default` profile when it has one, else its rows as written."""
+    spec = _spec(project)
+    if spec.plan is None:
+        return _hook(project)(profile, seed, rows)
+    from seed import plan as plans
+
+    parsed = plans.read_plan(spec.plan)
+    plans.check(parsed)
+    if profile is None and DEFAULT_PROFILE in parsed.profiles:
+        profile = DEFAULT_PROFILE
+    return plans.source(parsed, profile, seed, rows)
 
 
 def _hook(project: ProjectConfig) -> Hook:
@@ -108,5 +130,9 @@ def _hook(project: ProjectConfig) -> Hook:
     return cast(Hook, hook)
 
 
-def source_from_args(project: ProjectConfig, args: argparse.Namespace, *, check: bool = True) -> Source:
-    return source_for(project, args.profile, args.seed, rows_from_args(args), check=check)
+def source_from_args(project: ProjectConfig, args: argparse.Namespace) -> Source:
+    return source_for(project, args.profile, args.seed, rows_from_args(args))
+
+
+def check_args(project: ProjectConfig, args: argparse.Namespace) -> None:
+    check_options(project, args.profile, args.seed, rows_from_args(args))

@@ -23,7 +23,7 @@ from bench.options import (
     writable_dir,
 )
 from bench.results import Results
-from bench.seeding import add_seed_arguments, rows_from_args, source_for
+from bench.seeding import add_seed_arguments, check_options, rows_from_args
 from seed.profiles import DEFAULT_SEED
 
 NAME = "compare"
@@ -163,7 +163,7 @@ def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig:
     cwd = Path.cwd().resolve()
     project = config.load(args.config, start=cwd if cwd.is_relative_to(repo) else repo)
     rows = rows_from_args(argparse.Namespace(**{**vars(args), "rows": args.rows or []}))
-    source_for(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows, check=False)
+    check_options(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows)
     return project
 
 

@@ -8,7 +8,7 @@ from bench import clones, db, locks
 from bench.errors import UsageError
 from bench.options import add_config_argument, project_config
 from bench.runner import prepare
-from bench.seeding import add_seed_arguments, source_from_args
+from bench.seeding import add_seed_arguments, check_args, source_from_args
 from bench.states import ensure_schema, resolve_states
 from seed import SampleSource
 from seed.source import Source
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handle(args: argparse.Namespace) -> int:
     project = project_config(args)
     # Before any database work: a contradiction in the options or the plan file is refused now.
-    source_from_args(project, args, check=False)
+    check_args(project, args)
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target, project)

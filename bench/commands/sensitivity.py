@@ -25,7 +25,7 @@ from bench.options import (
 )
 from bench.results import Sensitivity, SensitivityKind
 from bench.schedule import Rules
-from bench.seeding import add_seed_arguments, source_from_args
+from bench.seeding import add_seed_arguments, check_args, source_from_args
 from bench.sensitivity import SLOWDOWNS
 
 NAME = "sensitivity"
@@ -83,7 +83,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"--output {output} is a directory; give a file name")
     writable_dir(output.parent, option="--output")
     project = project_config(args)
-    source_from_args(project, args, check=False)
+    check_args(project, args)
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=False)
     db.setup_django(target, project)

@@ -198,8 +198,13 @@ def can_clone(repo: Path, base: Ref, head: Ref, seeder: Sequence[str]) -> bool:
 
 
 def has_worker(repo: Path, commit: str) -> bool:
-    """Does this commit's code speak the worker protocol?"""
-    return worktree.git(repo, "cat-file", "-e", f"{commit}:bench/worker.py", check=False).returncode == 0
+    """Does the harness that measures this commit speak the worker protocol? A commit of this repository
+    brings its own harness (bench/); a project's commit is measured by the installed one, which does."""
+
+    def has(path: str) -> bool:
+        return worktree.git(repo, "cat-file", "-e", f"{commit}:{path}", check=False).returncode == 0
+
+    return has("bench/worker.py") or not has("bench/__init__.py")
 
 
 def measure_refs(

@@ -155,13 +155,18 @@ def run_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig:
+def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig | None:
     """The project's configuration in this checkout, and the seed options checked against its seeder:
-    they may each be fine and still contradict (more tenants than people, a profile the plan lacks)."""
+    they may each be fine and still contradict (more tenants than people, a profile the plan lacks).
+    None for a repository with a harness of its own from before configuration (this project's older
+    commits): its refs' commands need none."""
     from bench import config
 
     cwd = Path.cwd().resolve()
-    project = config.load(args.config, start=cwd if cwd.is_relative_to(repo) else repo)
+    start = cwd if cwd.is_relative_to(repo) else repo
+    if args.config is None and config.find(start) is None and (repo / "bench" / "__init__.py").is_file():
+        return None
+    project = config.load(args.config, start=start)
     rows = rows_from_args(argparse.Namespace(**{**vars(args), "rows": args.rows or []}))
     check_options(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows)
     return project
@@ -188,7 +193,8 @@ def _from_refs(args: argparse.Namespace) -> Inputs:
     repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
     for ref in (args.base, args.head):
         worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
-    setup = compare_refs.RefSetup.of(repo, _check_seed_request(args, repo))
+    project = _check_seed_request(args, repo)
+    setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     writable_dir(args.output)
     measured_base, measured_head = compare_refs.measure_refs(
         repo, args.base, args.head, run_args(args), args.output, setup, keep_databases=args.keep_databases

@@ -317,7 +317,8 @@ def _faker(column: Column, label: str, n: int, rng: np.random.Generator, drawn: 
     limit = p.get("max_length")
     key = f"{drawn.seed}:{label}:{column.field}"
     if not column.unique:
-        pool = faker_pool(drawn.locale, key, p, int(p["pool"]), limit)
+        # No more distinct values than rows: a tiny table need not wait for a thousand Faker calls.
+        pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
         return Text(column.column, pool, rng.integers(0, len(pool), size=n))
     pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
     if n <= len(pool):

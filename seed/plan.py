@@ -66,6 +66,7 @@ the identity (their draws may change between versions).
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -350,7 +351,7 @@ class PlanSource:
             "version": self.version,
             "seed": self.seed,
             "counts": self.counts,
-            "plan": digest([dict(vars(m)) for m in self.models]),
+            "plan": digest([dataclasses.asdict(m) for m in self.models]),
             "locale": self.plan.locale,
             "faker": faker.VERSION,
             "numpy": np.__version__,
@@ -365,7 +366,9 @@ class PlanSource:
 
     def with_counts(self, counts: Mapping[str, int]) -> PlanSource:
         """The same plan and seed with some tables (by table name or model label) resized; no profile."""
-        return _build(self.plan, None, self.seed, {**self.counts, **counts})
+        tables = {m.label.lower(): m.table for m in self.models} | {m.table: m.table for m in self.models}
+        resized = {tables.get(k if k in tables else k.lower(), k): n for k, n in counts.items()}
+        return _build(self.plan, None, self.seed, {**self.counts, **resized})
 
 
 def source(

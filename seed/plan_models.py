@@ -4,6 +4,7 @@ unique constraints made to hold, models ordered parents first. Needs Django set 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -52,27 +53,37 @@ if TYPE_CHECKING:
     Field = models.Field[Any, Any]
 
 
+WIRE_OF_TYPE = {
+    "smallint": "int2",
+    "smallserial": "int2",
+    "integer": "int4",
+    "serial": "int4",
+    "bigint": "int8",
+    "bigserial": "int8",
+    "double precision": "float8",
+    "real": "float4",
+    "boolean": "bool",
+    "timestamp with time zone": "timestamptz",
+    "timestamp": "timestamp",
+    "timestamp without time zone": "timestamp",
+    "time": "time",
+    "time without time zone": "time",
+    "date": "date",
+    "uuid": "uuid",
+    "varchar": "text",
+    "character varying": "text",
+    "text": "text",
+    "char": "text",
+    "character": "text",
+    "citext": "text",
+    "numeric": "numeric",
+}
+
+
 def wire_of(field: Field) -> str | None:
     """The binary COPY type the field's column takes, from its database type; None: not supported."""
     db_type = (field.db_type(connection) or "").lower()
-    for prefixes, wire in (
-        (("smallint", "smallserial"), "int2"),
-        (("integer", "serial"), "int4"),
-        (("bigint", "bigserial"), "int8"),
-        (("double precision",), "float8"),
-        (("real",), "float4"),
-        (("boolean",), "bool"),
-        (("timestamp with time zone",), "timestamptz"),
-        (("timestamp",), "timestamp"),
-        (("time",), "time"),
-        (("date",), "date"),
-        (("uuid",), "uuid"),
-        (("varchar", "character varying", "text", "char", "citext"), "text"),
-        (("numeric",), "numeric"),
-    ):
-        if db_type.startswith(prefixes):
-            return wire
-    return None
+    return WIRE_OF_TYPE.get(re.sub(r"\(.*?\)", "", db_type).strip())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +140,9 @@ def _model(plan: SeedPlan, label: str) -> type[models.Model]:
 
 def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) -> ResolvedModel:
     key = model_key(mp.label)
+    concrete = model._meta.concrete_model
+    if model._meta.proxy and concrete is not None:
+        raise context.fail(key, f"a proxy model; plan its concrete model {concrete._meta.label}")
     fields: list[Field] = list(model._meta.local_concrete_fields)
     names = {f.name: f for f in fields} | {f.attname: f for f in fields}
     for name in mp.fields:

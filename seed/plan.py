@@ -15,16 +15,22 @@
     rows = 1_000_000
     fields.author = { skew = 1.1 }
     fields.genre = { choices = { fiction = 6, history = 3, poetry = 1 } }
-    fields.published = { start = 2024-01-01, end = 2026-01-01, growth = 2.0, weekly = "workweek",
-                         daily = "office", sorted = true }  # (on one line in TOML)
+    fields.published = { start = 2024-01-01, end = 2026-01-01, growth = 2.0, daily = "office" }
+    fields.added = { start = 2024-01-01, end = 2026-01-01, weekly = "workweek", sorted = true }
     fields.subtitle = { faker = "sentence", args = { nb_words = 4 }, null = 0.3 }
     fields.in_print = { true = 0.8 }
     fields.isbn = { faker = "isbn13" }
     fields.code = { template = "B{n:07d}" }
     fields.pages = { min = 40, max = 900 }
 
-Models are loaded parents first (ordered by their foreign keys). A field spec is a table with one kind
-of distribution, plus the modifiers `null` and `sorted`:
+Use: `plan = read_plan(path)` (TOML and shapes only), `check(plan)` (against the models; Django set
+up), `source(plan, profile, seed)` (a seed.source.Source), then `seed.load.ensure_seeded(url, source)`.
+A profile multiplies every `rows`; no profile means the rows as written.
+
+Models are loaded parents first (ordered by their foreign keys), with the same binary COPY as the
+sample's seeder; other tables whose foreign keys point into planned tables are emptied too. A field
+spec is a TOML inline table (one line) with one kind of distribution, plus the modifiers `null` and
+`sorted`:
 
 - `faker = "provider"`: text from Faker's provider (`args` = its keyword arguments). A pool of distinct
   values (`pool`, default 1000) is drawn once, deterministically for the seed, then sampled uniformly.

@@ -199,6 +199,8 @@ def _foreign_key(
     kind = spec.get("kind")
     if kind not in (None, "fk"):
         raise context.fail(key, f"a foreign key takes skew and null, not {kind}")
+    if spec.get("sorted"):
+        raise context.fail(f"{key}.sorted", "only dates, datetimes and number ranges can be sorted")
     assert field.related_model is not None
     assert not isinstance(field.related_model, str)
     parent = field.related_model._meta.label
@@ -307,6 +309,12 @@ def _explicit(
         params["value"] = _convert(context, f"{key}.value", field, wire, spec["value"], allowed)
     elif kind == "time":
         params = _time(spec)
+        if params["end"] <= params["start"]:
+            side = "end" if "end" in spec else "start"
+            raise context.fail(
+                f"{key}.{side}",
+                "expected start before end (the default range is 2025-10-01 to 2026-10-01: give both)",
+            )
     elif kind == "range":
         params = _range(context, key, field, wire, spec)
     return params

@@ -284,6 +284,10 @@ rows = 5
             BASE + "fields.tenantname = { null = 0.5 }\n",
             'plan.toml: models."tenants.Tenant".fields.tenantname.null: the field is not nullable',
         ),
+        (
+            BASE + "fields.created_at = { start = 2030-01-01 }\n",
+            'plan.toml: models."tenants.Tenant".fields.created_at.start: expected start before end',
+        ),
         ("[models\n", "plan.toml: not valid TOML"),
     ],
     ids=[
@@ -296,6 +300,7 @@ rows = 5
         "fk to an unplanned model",
         "unsatisfiable unique",
         "null on a non-null field",
+        "start after the default end",
         "bad toml",
     ],
 )

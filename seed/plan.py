@@ -39,6 +39,9 @@ spec is a TOML inline table (one line) with one kind of distribution, plus the m
   boolean fields; a field with Django choices accepts only those values.
 - `skew = 1.1`: a foreign key; the parent of rank r (ranks shuffled over the parents) gets weight
   1 / r**skew, so 0 is uniform and 1 or more gives a few parents most children.
+- `via = "people.tenant"`: a foreign key copied from the row's parent, here the tenant of the row's
+  people (`people` a foreign key of this model, `tenant` one of People's to the same model), so
+  denormalised keys agree as an app keeps them.
 - `start`, `end` (dates or ISO datetimes, naive = UTC; end excluded), `growth` (the rate at the end
   over the rate at the start, linear; default 1), `weekly` (7 weights from Monday, or "flat",
   "workweek"), `daily` (24 weights from midnight, or "flat", "office", "evening"): dates and datetimes.
@@ -93,7 +96,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "faker": ("faker", "pool", "args"),
     "template": ("template",),
     "choices": ("choices",),
-    "fk": ("skew",),
+    "fk": ("skew", "via"),
     "time": ("start", "end", "growth", "weekly", "daily"),
     "true": ("true",),
     "range": ("min", "max", "round"),
@@ -262,7 +265,15 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
     elif kind == "choices":
         out["choices"] = _choices(shape, f"{key}.choices", spec["choices"])
     elif kind == "fk":
-        out["skew"] = shape.number(f"{key}.skew", spec["skew"], 0, 10)
+        if "skew" in spec and "via" in spec:
+            raise shape.fail(key, "give skew or via, not both")
+        if "skew" in spec:
+            out["skew"] = shape.number(f"{key}.skew", spec["skew"], 0, 10)
+        else:
+            via = spec["via"]
+            if not isinstance(via, str) or len(via.split(".")) != 2 or not all(via.split(".")):
+                raise shape.fail(f"{key}.via", f'expected field.field such as "people.tenant", got {via!r}')
+            out["via"] = via
     elif kind == "time":
         for end in ("start", "end"):
             if end in spec:

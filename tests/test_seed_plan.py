@@ -31,6 +31,7 @@ fields.peoplecode = { template = "P{n:06d}" }
 [models."attendance.Tracking"]
 rows = 300_000
 fields.people = { skew = 1.1 }
+fields.tenant = { via = "people.tenant" }
 fields.receiveddate = { start = 2026-01-01, end = 2026-04-01, growth = 3.0, weekly = "workweek", \
 daily = "office", sorted = true }
 fields.speed = { min = 0, max = 40, round = 1, null = 0.3 }
@@ -40,6 +41,7 @@ fields.identifier = { choices = { TRACKING = 55, CONVEYANCE = 15, NONE = 30 } }
 rows = 200_000
 fields.mood_rating = { min = 1, max = 10, null = 0.15 }
 fields.is_draft = { true = 0.03 }
+fields.tenant = { via = "user.tenant" }
 """
 TABLES = ("tenants_tenant", "peoples_people", "tracking", "journal_journalentry")
 
@@ -110,8 +112,17 @@ def test_foreign_keys_resolve_and_constraints_are_back(seeded: str) -> None:
         "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
         " AND conrelid = ANY('{tenants_tenant,peoples_people,tracking,journal_journalentry}'::regclass[])",
     )
+    # `via`: a row's tenant is its person's tenant, as the app keeps them.
+    mismatched = scalar(
+        seeded,
+        "SELECT (SELECT count(*) FROM tracking t JOIN peoples_people p ON p.id = t.people_id"
+        "        WHERE t.tenant_id <> p.tenant_id)"
+        " + (SELECT count(*) FROM journal_journalentry j JOIN peoples_people p ON p.id = j.user_id"
+        "    WHERE j.tenant_id <> p.tenant_id)",
+    )
     assert orphans == 0
     assert foreign_keys == 5
+    assert mismatched == 0
 
 
 def test_unique_columns_are_distinct(seeded: str) -> None:
@@ -288,6 +299,11 @@ rows = 5
             BASE + "fields.created_at = { start = 2030-01-01 }\n",
             'plan.toml: models."tenants.Tenant".fields.created_at.start: expected start before end',
         ),
+        (
+            BASE + '[models."peoples.People"]\nrows = 5\nfields.tenant = { via = "gender.tenant" }\n',
+            'plan.toml: models."peoples.People".fields.tenant.via: gender is not another foreign key of '
+            "peoples.People; they are: none",
+        ),
         ("[models\n", "plan.toml: not valid TOML"),
     ],
     ids=[
@@ -301,6 +317,7 @@ rows = 5
         "unsatisfiable unique",
         "null on a non-null field",
         "start after the default end",
+        "via a field that is no foreign key",
         "bad toml",
     ],
 )

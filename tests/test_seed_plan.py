@@ -225,6 +225,21 @@ def test_same_seed_same_rows_other_seed_other_rows_and_reuse(seeded: str, plan: 
     assert again.fingerprint == source(plan, "tiny", 1).fingerprint() != other.fingerprint
 
 
+def test_a_plan_of_a_parent_alone_empties_the_tables_that_point_into_it(
+    seeded: str, plan: SeedPlan, tmp_path: Path
+) -> None:
+    """Rows of people, tracking and journal would point at replaced tenants: they go too."""
+    alone = read_plan(write(tmp_path, '[models."tenants.Tenant"]\nrows = 3\n'))
+    try:
+        ensure_seeded(seeded, source(alone, None, 1), progress=False)
+        counts = [scalar(seeded, f"SELECT count(*) FROM {t}") for t in TABLES]
+        foreign_keys = scalar(seeded, "SELECT count(*) FROM pg_constraint WHERE contype = 'f'")
+    finally:
+        ensure_seeded(seeded, source(plan, "tiny", 1), progress=False)
+    assert counts == [3, 0, 0, 0]
+    assert foreign_keys == 5
+
+
 def test_changing_one_field_leaves_the_others(plan: SeedPlan, tmp_path: Path) -> None:
     changed = read_plan(write(tmp_path, PLAN.replace("round = 1, null = 0.3", "round = 2, null = 0.3")))
     before = source(plan, "tiny", 1).draw()[2]

@@ -190,12 +190,14 @@ class Drawn:
     seed: int
     locale: str
     rows: dict[str, int] = dataclasses.field(default_factory=dict)
+    picks: dict[tuple[str, str], Array] = dataclasses.field(default_factory=dict)  # fk: parent row per row
     columns: dict[tuple[str, str], Fixed | Text] = dataclasses.field(default_factory=dict)
 
 
 def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
-    columns: list[Fixed | Text] = []
-    for column in model.columns:
+    columns: dict[str, Fixed | Text] = {}
+    # A key copied via another (fk `via`) is drawn after the one it follows.
+    for column in sorted(model.columns, key=lambda c: "via" in c.params):
         rng = stream(drawn.seed, model.label, column.field)
         if column.null >= 1.0:
             values: Fixed | Text = _all_null(column, n)
@@ -205,10 +207,11 @@ def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
                 values = _with_nulls(
                     values, stream(drawn.seed, model.label, column.field, 1).random(n) < column.null
                 )
+        values = _fix_numeric(values)
         drawn.columns[(model.label, column.column)] = values
-        columns.append(_fix_numeric(values))
+        columns[column.column] = values
     drawn.rows[model.label] = n
-    return PlanTable(model.table, tuple(columns), n)
+    return PlanTable(model.table, tuple(columns[c.column] for c in model.columns), n)
 
 
 def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
@@ -245,6 +248,9 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
     if column.kind == "fk":
         assert column.parent is not None
         assert column.target is not None
+        if "via" in p:
+            index = drawn.picks[(label, p["via"])]
+            return _take(drawn.columns[(p["via_model"], p["via_column"])], column.column, index)
         size = drawn.rows[column.parent]
         if column.unique:
             index = rng.choice(size, size=n, replace=False)
@@ -254,6 +260,7 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
             # Zipf-like: the parent of rank r gets weight 1 / r**skew; ranks are shuffled over the parents.
             rank = rng.permutation(size) + 1.0
             index = rng.choice(size, size=n, p=_p(rank ** -float(p["skew"])))
+        drawn.picks[(label, column.field)] = index
         return _take(drawn.columns[(column.parent, column.target)], column.column, index)
     if column.kind == "faker":
         return _faker(column, label, n, rng, drawn)
@@ -317,7 +324,8 @@ def _faker(column: Column, label: str, n: int, rng: np.random.Generator, drawn: 
     limit = p.get("max_length")
     key = f"{drawn.seed}:{label}:{column.field}"
     if not column.unique:
-        pool = faker_pool(drawn.locale, key, p, int(p["pool"]), limit)
+        # No more distinct values than rows: a tiny table need not wait for a thousand Faker calls.
+        pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
         return Text(column.column, pool, rng.integers(0, len(pool), size=n))
     pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
     if n <= len(pool):

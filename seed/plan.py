@@ -15,24 +15,34 @@
     rows = 1_000_000
     fields.author = { skew = 1.1 }
     fields.genre = { choices = { fiction = 6, history = 3, poetry = 1 } }
-    fields.published = { start = 2024-01-01, end = 2026-01-01, growth = 2.0, weekly = "workweek",
-                         daily = "office", sorted = true }  # (on one line in TOML)
+    fields.published = { start = 2024-01-01, end = 2026-01-01, growth = 2.0, daily = "office" }
+    fields.added = { start = 2024-01-01, end = 2026-01-01, weekly = "workweek", sorted = true }
     fields.subtitle = { faker = "sentence", args = { nb_words = 4 }, null = 0.3 }
     fields.in_print = { true = 0.8 }
     fields.isbn = { faker = "isbn13" }
     fields.code = { template = "B{n:07d}" }
     fields.pages = { min = 40, max = 900 }
 
-Models are loaded parents first (ordered by their foreign keys). A field spec is a table with one kind
-of distribution, plus the modifiers `null` and `sorted`:
+Use: `plan = read_plan(path)` (TOML and shapes only), `check(plan)` (against the models; Django set
+up), `source(plan, profile, seed)` (a seed.source.Source), then `seed.load.ensure_seeded(url, source)`.
+A profile multiplies every `rows`; no profile means the rows as written.
+
+Models are loaded parents first (ordered by their foreign keys), with the same binary COPY as the
+sample's seeder; other tables whose foreign keys point into planned tables are emptied too. Fields
+are named as on the model (`author` or `author_id`). A field spec is a TOML inline table (one line)
+with one kind of distribution, plus the modifiers `null` and `sorted`:
 
 - `faker = "provider"`: text from Faker's provider (`args` = its keyword arguments). A pool of distinct
-  values (`pool`, default 1000) is drawn once, deterministically for the seed, then sampled uniformly.
+  values (`pool`, default 1000, never more than the rows) is drawn once, deterministically for the
+  seed, then sampled uniformly with numpy (Faker per row would be ~100 times slower).
 - `template = "P{n:06d}"`: text from a Python format string of the row number n (1, 2, ...).
 - `choices = { a = 6, b = 3 }` (weights) or `choices = ["a", "b"]` (uniform): for text, integer, float or
   boolean fields; a field with Django choices accepts only those values.
 - `skew = 1.1`: a foreign key; the parent of rank r (ranks shuffled over the parents) gets weight
   1 / r**skew, so 0 is uniform and 1 or more gives a few parents most children.
+- `via = "people.tenant"`: a foreign key copied from the row's parent, here the tenant of the row's
+  people (`people` a foreign key of this model, `tenant` one of People's to the same model), so
+  denormalised keys agree as an app keeps them.
 - `start`, `end` (dates or ISO datetimes, naive = UTC; end excluded), `growth` (the rate at the end
   over the rate at the start, linear; default 1), `weekly` (7 weights from Monday, or "flat",
   "workweek"), `daily` (24 weights from midnight, or "flat", "office", "evening"): dates and datetimes.
@@ -66,6 +76,7 @@ the identity (their draws may change between versions).
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,7 +97,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "faker": ("faker", "pool", "args"),
     "template": ("template",),
     "choices": ("choices",),
-    "fk": ("skew",),
+    "fk": ("skew", "via"),
     "time": ("start", "end", "growth", "weekly", "daily"),
     "true": ("true",),
     "range": ("min", "max", "round"),
@@ -255,7 +266,15 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
     elif kind == "choices":
         out["choices"] = _choices(shape, f"{key}.choices", spec["choices"])
     elif kind == "fk":
-        out["skew"] = shape.number(f"{key}.skew", spec["skew"], 0, 10)
+        if "skew" in spec and "via" in spec:
+            raise shape.fail(key, "give skew or via, not both")
+        if "skew" in spec:
+            out["skew"] = shape.number(f"{key}.skew", spec["skew"], 0, 10)
+        else:
+            via = spec["via"]
+            if not isinstance(via, str) or len(via.split(".")) != 2 or not all(via.split(".")):
+                raise shape.fail(f"{key}.via", f'expected field.field such as "people.tenant", got {via!r}')
+            out["via"] = via
     elif kind == "time":
         for end in ("start", "end"):
             if end in spec:
@@ -350,7 +369,7 @@ class PlanSource:
             "version": self.version,
             "seed": self.seed,
             "counts": self.counts,
-            "plan": digest([dict(vars(m)) for m in self.models]),
+            "plan": digest([dataclasses.asdict(m) for m in self.models]),
             "locale": self.plan.locale,
             "faker": faker.VERSION,
             "numpy": np.__version__,
@@ -365,7 +384,9 @@ class PlanSource:
 
     def with_counts(self, counts: Mapping[str, int]) -> PlanSource:
         """The same plan and seed with some tables (by table name or model label) resized; no profile."""
-        return _build(self.plan, None, self.seed, {**self.counts, **counts})
+        tables = {m.label.lower(): m.table for m in self.models} | {m.table: m.table for m in self.models}
+        resized = {tables.get(k if k in tables else k.lower(), k): n for k, n in counts.items()}
+        return _build(self.plan, None, self.seed, {**self.counts, **resized})
 
 
 def source(

@@ -4,11 +4,12 @@ unique constraints made to hold, models ordered parents first. Needs Django set 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
 
@@ -23,6 +24,7 @@ from seed.distributions import (
     parse_moment,
 )
 from seed.plan import DAILY, WEEKLY, ModelPlan, SeedPlan, model_key
+from seed.plan_unique import uniques
 from seed.profiles import SeedInputError
 
 DEFAULT_SKEW = 0.5
@@ -52,27 +54,37 @@ if TYPE_CHECKING:
     Field = models.Field[Any, Any]
 
 
+WIRE_OF_TYPE = {
+    "smallint": "int2",
+    "smallserial": "int2",
+    "integer": "int4",
+    "serial": "int4",
+    "bigint": "int8",
+    "bigserial": "int8",
+    "double precision": "float8",
+    "real": "float4",
+    "boolean": "bool",
+    "timestamp with time zone": "timestamptz",
+    "timestamp": "timestamp",
+    "timestamp without time zone": "timestamp",
+    "time": "time",
+    "time without time zone": "time",
+    "date": "date",
+    "uuid": "uuid",
+    "varchar": "text",
+    "character varying": "text",
+    "text": "text",
+    "char": "text",
+    "character": "text",
+    "citext": "text",
+    "numeric": "numeric",
+}
+
+
 def wire_of(field: Field) -> str | None:
     """The binary COPY type the field's column takes, from its database type; None: not supported."""
     db_type = (field.db_type(connection) or "").lower()
-    for prefixes, wire in (
-        (("smallint", "smallserial"), "int2"),
-        (("integer", "serial"), "int4"),
-        (("bigint", "bigserial"), "int8"),
-        (("double precision",), "float8"),
-        (("real",), "float4"),
-        (("boolean",), "bool"),
-        (("timestamp with time zone",), "timestamptz"),
-        (("timestamp",), "timestamp"),
-        (("time",), "time"),
-        (("date",), "date"),
-        (("uuid",), "uuid"),
-        (("varchar", "character varying", "text", "char", "citext"), "text"),
-        (("numeric",), "numeric"),
-    ):
-        if db_type.startswith(prefixes):
-            return wire
-    return None
+    return WIRE_OF_TYPE.get(re.sub(r"\(.*?\)", "", db_type).strip())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,6 +141,9 @@ def _model(plan: SeedPlan, label: str) -> type[models.Model]:
 
 def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) -> ResolvedModel:
     key = model_key(mp.label)
+    concrete = model._meta.concrete_model
+    if model._meta.proxy and concrete is not None:
+        raise context.fail(key, f"a proxy model; plan its concrete model {concrete._meta.label}")
     fields: list[Field] = list(model._meta.local_concrete_fields)
     names = {f.name: f for f in fields} | {f.attname: f for f in fields}
     for name in mp.fields:
@@ -144,7 +159,13 @@ def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) 
         column = _column(context, f"{key}.fields.{field.name}", label, field, specs.get(field.name, {}))
         if column is not None:
             columns[field.name] = column
-    columns = _uniques(context, key, model, columns, specs)
+    for name, column in columns.items():
+        follows = columns.get(column.params.get("via", ""))
+        if "via" in column.params and (follows is None or follows.null >= 1 or "via" in follows.params):
+            raise context.fail(
+                f"{key}.fields.{name}.via", f"{column.params['via']} must be drawn, not NULL or via"
+            )
+    columns = uniques(context.fail, key, model, columns, specs, context.planned)
     return ResolvedModel(label, model._meta.db_table, tuple(columns.values()))
 
 
@@ -185,6 +206,8 @@ def _foreign_key(
     kind = spec.get("kind")
     if kind not in (None, "fk"):
         raise context.fail(key, f"a foreign key takes skew and null, not {kind}")
+    if spec.get("sorted"):
+        raise context.fail(f"{key}.sorted", "only dates, datetimes and number ranges can be sorted")
     assert field.related_model is not None
     assert not isinstance(field.related_model, str)
     parent = field.related_model._meta.label
@@ -201,8 +224,50 @@ def _foreign_key(
             + (", or null = 1" if field.null else ""),
         )
     target = field.target_field.column  # type: ignore[attr-defined]
-    skew = float(spec.get("skew", DEFAULT_SKEW))
-    return dataclasses.replace(base, kind="fk", params={"skew": skew}, parent=parent, target=target)
+    if "via" in spec:
+        params = _via(context, f"{key}.via", field, spec["via"])
+    else:
+        params = {"skew": float(spec.get("skew", DEFAULT_SKEW))}
+    return dataclasses.replace(base, kind="fk", params=params, parent=parent, target=target)
+
+
+def _via(context: _Context, key: str, field: Field, via: str) -> dict[str, Any]:
+    """A foreign key copied from the row's parent: `first` of this model, then `second` of its parent."""
+    first_name, second_name = via.split(".")
+    model = field.model
+    first = _relation(model, first_name)
+    if first is None or first is field or first.related_model is None or isinstance(first.related_model, str):
+        others = [f.name for f in model._meta.local_concrete_fields if f.is_relation and f is not field]
+        raise context.fail(
+            key,
+            f"{first_name} is not another foreign key of {model._meta.label}; "
+            f"they are: {', '.join(others) or 'none'}",
+        )
+    middle = first.related_model
+    if middle._meta.label not in context.planned or middle._meta.label == model._meta.label:
+        raise context.fail(key, f"{first_name} must point to another planned model")
+    second = _relation(middle, second_name)
+    if (
+        second is None
+        or second.related_model is not field.related_model
+        or second.target_field.column != field.target_field.column  # type: ignore[attr-defined]
+    ):
+        raise context.fail(
+            key,
+            f"{second_name} is not a foreign key of {middle._meta.label} to "
+            f"{field.related_model._meta.label}",  # type: ignore[union-attr]
+        )
+    return {"via": first.name, "via_model": middle._meta.label, "via_column": second.column}
+
+
+def _relation(model: type[models.Model], name: str) -> Field | None:
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if isinstance(found, models.Field) and found.concrete and (found.many_to_one or found.one_to_one):
+        return found
+    return None
 
 
 def _default(field: Field, wire: str) -> tuple[str, dict[str, Any]]:
@@ -293,6 +358,12 @@ def _explicit(
         params["value"] = _convert(context, f"{key}.value", field, wire, spec["value"], allowed)
     elif kind == "time":
         params = _time(spec)
+        if params["end"] <= params["start"]:
+            side = "end" if "end" in spec else "start"
+            raise context.fail(
+                f"{key}.{side}",
+                "expected start before end (the default range is 2025-10-01 to 2026-10-01: give both)",
+            )
     elif kind == "range":
         params = _range(context, key, field, wire, spec)
     return params
@@ -376,76 +447,6 @@ def _convert(
     if wire in INTEGER_WIRES and (not isinstance(python, int) or abs(python) > WIRE_BOUNDS[wire]):
         raise context.fail(key, f"expected a whole number that fits {wire}, got {value!r}")
     return float(python) if wire in FLOAT_WIRES or wire == "numeric" else python
-
-
-def _distinct(column: Column, rows: int, planned: dict[str, int]) -> str | None:
-    """Why the column cannot be drawn with `rows` distinct values; None when it can."""
-    p, kind = column.params, column.kind
-    if column.null >= 1 or kind in ("sequence", "uuid"):
-        return None
-    if kind == "template":
-        return None if p["template"].format(n=1) != p["template"].format(n=2) else "its template has no {n}"
-    if kind == "faker":
-        limit = p.get("max_length")
-        return None if limit is None or limit >= len(str(rows)) + 2 else f"max_length {limit} is too short"
-    if kind == "range" and column.wire not in FLOAT_WIRES:
-        scale = int(p.get("scale", 0))
-        span = round(float(p["max"]) * 10**scale) - round(float(p["min"]) * 10**scale) + 1
-        return None if span >= rows else f"min..max holds {span:,} values for {rows:,} rows"
-    if kind == "choices":
-        k = len(p["choices"])
-        return None if k >= rows else f"only {k:,} choices for {rows:,} rows"
-    if kind == "fk":
-        assert column.parent is not None
-        parents = planned[column.parent]
-        return None if parents >= rows else f"{column.parent} has {parents:,} rows for {rows:,}"
-    if kind == "true":
-        return None if rows <= 2 else f"a boolean has 2 values for {rows:,} rows"
-    if kind == "value":
-        return None if rows <= 1 else f"one value for {rows:,} rows"
-    return "values drawn from a range can repeat; give it an integer range, a template of {n} or faker"
-
-
-def _unique_sets(model: type[models.Model]) -> list[tuple[str, ...]]:
-    sets: list[tuple[str, ...]] = [(f.name,) for f in model._meta.local_concrete_fields if f.unique]
-    sets += [tuple(names) for names in model._meta.unique_together]
-    sets += [
-        tuple(c.fields)
-        for c in model._meta.constraints
-        if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None
-    ]
-    return sets
-
-
-def _uniques(
-    context: _Context, key: str, model: type[models.Model], columns: dict[str, Column], specs: dict[str, Any]
-) -> dict[str, Column]:
-    rows = context.planned[model._meta.label]
-    by_name = {f.attname: f.name for f in model._meta.local_concrete_fields}
-    for names in _unique_sets(model):
-        names = tuple(by_name.get(n, n) for n in names)
-        if any(n not in columns for n in names):
-            continue  # a column the database fills: its default decides
-        if any(columns[n].unique or columns[n].null >= 1 for n in names):
-            continue
-        reasons = {n: _distinct(columns[n], rows, context.planned) for n in names}
-        # One field distinct makes the set distinct: an omitted field first, so the plan's own specs stay.
-        able = sorted((n for n in names if reasons[n] is None), key=lambda n: n in specs)
-        if able:
-            columns[able[0]] = dataclasses.replace(columns[able[0]], unique=True)
-            continue
-        if len(names) == 1:
-            raise context.fail(
-                f"{key}.fields.{names[0]}",
-                f"unique, but {reasons[names[0]]}; give it more values or plan fewer rows",
-            )
-        why = "; ".join(f"{n}: {r}" for n, r in reasons.items())
-        raise context.fail(
-            key,
-            f"unique ({', '.join(names)}), but none of them can be drawn distinct ({why}); give one "
-            "a template of {n}, a faker spec or a wide enough integer range",
-        )
-    return columns
 
 
 def _parents_first(plan: SeedPlan, resolved: list[ResolvedModel]) -> list[ResolvedModel]:

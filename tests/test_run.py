@@ -387,7 +387,7 @@ def quick_run(results_dir: Path, cwd: Path, env: dict[str, str]) -> Results:
     done = subprocess.run(
         [
             sys.executable, "-m", "bench", "run", "--profile", "tiny", "--seed", "7", "--quick",
-            "--no-costs", "--no-cold", "--no-progress",
+            "--no-costs", "--no-cold", "--no-progress", "--config", str(REPO / "bench.toml"),
             "--database", DATABASE, "--results-dir", str(results_dir),
         ],
         capture_output=True, text=True, cwd=cwd, check=False, timeout=600,

@@ -127,7 +127,7 @@ def test_a_matching_request_is_reused_and_force_reseeds(seeded: str) -> None:
         (["--tracking", "-5"], "expected 1 to"),
         (["--people", "many"], "expected a whole number"),
         (["--journal", "99999999999"], "expected 1 to"),
-        (["--profile", "huge"], "invalid choice: 'huge'"),
+        (["--profile", "huge"], "unknown profile 'huge'; choose one of tiny, small, default, large"),
         (["--seed", "1.5"], "expected an integer seed"),
         (["--tenants", "500", "--people", "10"], "every tenant needs a person"),
     ],

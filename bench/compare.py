@@ -6,8 +6,9 @@ A measurement that failed in both refs is a regression too: HEAD still does not 
 passed it would pass a branch that never measured anything. Only a measurement new in HEAD that works
 is merely listed (there is nothing to compare it with).
 
-Deterministic facts are compared exactly and gate on their own: more queries, an index no longer used,
-a new Sort. An N+1 that comes back is a regression even when the timings are too noisy to say anything.
+Deterministic facts are compared exactly and gate on their own: more queries, a new Sort, an index no
+longer used (unless another index replaced it and the plan is no worse: no new Sort, no more buffers).
+An N+1 that comes back is a regression even when the timings are too noisy to say anything.
 
 Timings, end to end and database time, are two tests per measurement, Bonferroni-corrected over all
 timed tests, so that comparing a ref with itself (A/A) does not find one "regression" in twenty by
@@ -275,14 +276,28 @@ def _deterministic(base: Measurement, head: Measurement, threshold: float) -> li
     lost, gained = sorted(_indexes(base) - _indexes(head)), sorted(_indexes(head) - _indexes(base))
     plans_moved = _shapes(base) != _shapes(head)
     shape_change = f"`{' ; '.join(_shapes(base))}` -> `{' ; '.join(_shapes(head))}`"
-    if lost:
+    base_sort = any(p.has_sort for p in base.plans)
+    head_sort = any(p.has_sort for p in head.plans)
+    growth = (
+        head.shared_blocks / base.shared_blocks - 1.0 if base.shared_blocks and head.shared_blocks else 0.0
+    )
+    # An index given up for another one (the new index the branch adds) is no regression when the plan
+    # is no worse by the facts that repeat exactly: no new Sort, no more shared buffers than --threshold.
+    replaced = bool(lost and gained) and not (head_sort and not base_sort) and growth <= threshold
+    if lost and replaced:
+        findings.append(
+            Finding(
+                "index",
+                CHANGED,
+                f"index {', '.join(lost)} replaced by {', '.join(gained)}; plan {shape_change}",
+            )
+        )
+    elif lost:
         findings.append(
             Finding("index", REGRESSION, f"index no longer used: {', '.join(lost)}; plan {shape_change}")
         )
     if gained:
         findings.append(Finding("index", IMPROVEMENT, f"now uses index {', '.join(gained)}"))
-    base_sort = any(p.has_sort for p in base.plans)
-    head_sort = any(p.has_sort for p in head.plans)
     if head_sort != base_sort:
         findings.append(
             Finding(

@@ -68,6 +68,26 @@ def test_an_index_no_longer_used_is_a_regression_naming_scenario_and_plan(
     assert "Seq Scan on tracking" in regressions
 
 
+@pytest.mark.parametrize(
+    ("sort", "hit", "status", "finding"),
+    [
+        (False, 10, 0, "index tracking_people_date_idx replaced by better_idx"),
+        (True, 10, 1, "REGRESSION tracking_person_range[heavy] after: index no longer used"),
+        (False, 40, 1, "REGRESSION tracking_person_range[heavy] after: index no longer used"),
+    ],
+    ids=["no worse", "a Sort appears", "more buffers"],
+)
+def test_an_index_replaced_by_a_new_one_is_a_regression_only_when_the_plan_got_worse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sort: bool, hit: int, status: int, finding: str
+) -> None:
+    # The branch adds a better index and the planner takes it: a gate that failed it would be switched off.
+    base = base_results()
+    better = plan("Index Scan using better_idx on tracking", index="better_idx", hit=hit, sort=sort)
+    after = dataclasses.replace(measurement(base, "tracking_person_range", "after"), plans=(better,))
+    assert run_compare(tmp_path, base, head_results(base, tracking_person_range__after=after)) == status
+    assert finding in capsys.readouterr().out + (tmp_path / "out" / "comparison.json").read_text("utf-8")
+
+
 def test_more_queries_is_a_regression_even_with_identical_timings(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
+from bench.load.measure import LoadConfig, measure_load
+from bench.load.measure import check as check_load
 from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
 from bench.results import Dataset, Results
@@ -52,6 +54,7 @@ class RunConfig:
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
     progress: bool = True
+    load: LoadConfig | None = None  # the endpoints under load after the measurement; None: skipped
 
 
 def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[str, Scenario]:
@@ -84,6 +87,8 @@ def run_id(started_at: dt.datetime, commit: str | None) -> str:
 def _check_up_front(config: RunConfig, target: db.Target) -> None:
     """What would otherwise be found only after minutes of measuring."""
     writable_dir(config.results_dir, option="--results-dir")
+    if config.load is not None:
+        check_load(config.load)
     for rows in config.scales:
         clones.check_ours_or_absent(target, scale_database(target, rows))
 
@@ -142,6 +147,12 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
                 threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
             )  # fmt: skip
+        load = None
+        if config.load is not None and not measured.broken:
+            load = measure_load(
+                target, states, config.load, tag=tag, keep=config.keep_databases,
+                profile=outcome.request.profile,
+            )  # fmt: skip
     run = Results(
         schema_version=results.SCHEMA_VERSION,
         run_id=rid,
@@ -168,5 +179,6 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         cold=measured.cold,
         scales=scales,
         sensitivity=found,
+        load=load,
     )
     return run, results.save(run, config.results_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import compare, results, worktree
 from bench.errors import UsageError
+from bench.load import gate as load_gate
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, alpha, seconds, threshold, writable_dir
 from bench.results import Results
 from seed import SeedInputError
@@ -207,6 +208,8 @@ def _print_summary(outcome: compare.RefComparison) -> None:
     for row in outcome.with_verdict(compare.REGRESSION):
         for finding in row.of(compare.REGRESSION):
             print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
+    for line in load_gate.lines(outcome.load):
+        print(line)
     if not outcome.interleaved:
         print(
             f"timings not interleaved: {outcome.pairing}. Weaker: {compare.UNPAIRED_WEAKNESS}; "

@@ -160,6 +160,10 @@ def _judge_scenarios(budget: Budget, analysis: Analysis) -> tuple[str, str, str]
     return status, measured, basis
 
 
+def _users(count: int) -> str:
+    return f"{count} user" if count == 1 else f"{count} users"
+
+
 def _side_value(statistic: str, side: load_analysis.SideLoad) -> float | None:
     if statistic == "p95":
         return side.p95_ms / 1e3 if side.p95_ms is not None else None
@@ -195,7 +199,7 @@ def _judge_endpoint(budget: Budget, results: Results) -> tuple[str, str, str]:
             if value is None
             else (fmt.duration(value) if budget.statistic in LATENCY else fmt.count(int(value)))
         )
-        parts.append(f"{shown} at {level.users} users")
+        parts.append(f"{shown} at {_users(level.users)}")
         exceeded = value is None or (
             value >= budget.limit if budget.statistic in LATENCY else value > budget.limit
         )

@@ -142,7 +142,7 @@ def lines(found: Sequence[LoadFinding]) -> list[str]:
     """One line per finding, as `bench compare` prints them."""
     return [
         f"{f.direction.upper()} load {f.endpoint} {f.side}"
-        + (f" at {f.users} users" if f.users else "")
+        + (f" at {f.users} user{'s' if f.users != 1 else ''}" if f.users else "")
         + f": {f.message}"
         for f in found
     ]

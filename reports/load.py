@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from bench.load import analysis as la
 from bench.load.results import LoadRun
@@ -159,7 +159,7 @@ def context(
         "levels": [
             {
                 "endpoint": level.endpoint,
-                "users": str(level.users),
+                "users": f"{level.users} concurrent user{'s' if level.users != 1 else ''}",
                 "rows": [_side_row(level.baseline), _side_row(level.candidate)],
                 "throughput": _ratio(level.throughput),
                 "p95": _ratio(level.p95),
@@ -207,6 +207,8 @@ def _log_axes(ax: Axes, ylabel: str) -> None:
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.short(v)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: fmt.short(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("concurrent users (log scale)")
     ax.set_ylabel(ylabel)
     ax.grid(which="both", alpha=0.3)

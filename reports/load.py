@@ -105,7 +105,7 @@ def _headroom(run: LoadRun) -> dict[str, str]:
 
 def _meaning(run: LoadRun) -> list[str]:
     workers = sorted({s.workers for s in run.servers})
-    return [
+    lines = [
         f"Generator and servers share {run.cpu_count} CPU(s) on one machine, over loopback: there is no "
         "network, and every CPU second the generator spends is taken from the server. The figures rank "
         "before against after on this machine; they are not the capacity of a production deployment.",
@@ -120,6 +120,13 @@ def _meaning(run: LoadRun) -> list[str]:
         f"a burst stops sending after {fmt.duration(run.burst_seconds)}), so ramp-up and draining are "
         "part of every burst, on both sides alike.",
     ]
+    if not any(e.kind == "migration" for e in run.endpoints):
+        lines.append(
+            "No endpoint driven here runs in the two migration states (none is backed by the indexed "
+            "tracking or journal queries), so the indexes are not under load here: their budgets are "
+            "judged on the single calls of the main measurement."
+        )
+    return lines
 
 
 def context(

@@ -56,21 +56,38 @@ def test_the_server_serves_the_project_paginated(project_server: server.Running,
     assert set(body["items"][0]) >= {"id", "peoplename", "loginid"}
 
 
-def test_half_failing_endpoint_reads_as_half_errors() -> None:
-    """The test-only URLconf's endpoint fails every second request; one worker keeps that exact."""
+@pytest.fixture(scope="module")
+def test_app() -> Iterator[server.Running]:
+    """The test-only URLconf on one worker: its per-process counter makes half-fail/ exactly half."""
     spec = server.ServerSpec(
-        "half", server.PROJECT_APP, server.free_port(), 1, settings="tests.load_app.settings"
+        "test-app", server.PROJECT_APP, server.free_port(), 1, settings="tests.load_app.settings"
     )
     with server.serving([spec]) as running:
-        target = drive.Target(
-            "half_fail", "x", "-", 4, 40, 0, True, running[0].url + "/half-fail/", running[0].process.pid
-        )
-        [burst] = drive.drive([target], burst_seconds=60, timeout_s=30)
+        yield running[0]
+
+
+def _target(app: server.Running, path: str, users: int, requests: int) -> drive.Target:
+    return drive.Target("test", "x", "-", users, requests, 0, True, app.url + path, app.process.pid)
+
+
+def test_half_failing_endpoint_reads_as_half_errors(test_app: server.Running) -> None:
+    [burst] = drive.drive([_target(test_app, "/half-fail/", 4, 40)], burst_seconds=60, timeout_s=30)
     assert (burst.sent, burst.ok, burst.errors, burst.stop) == (40, 20, {"HTTP 500": 20}, "count")
     assert len(burst.latencies_ms) == 40
     assert burst.response_bytes == 20 * len(b"fine")
     assert burst.server_cpu_s > 0
     assert burst.generator_cpu_s > 0
+
+
+def test_an_answer_later_than_the_request_timeout_is_a_timeout(test_app: server.Running) -> None:
+    [burst] = drive.drive([_target(test_app, "/slow/", 1, 2)], burst_seconds=60, timeout_s=0.5)
+    assert (burst.sent, burst.ok, burst.errors) == (2, 0, {"timeout": 2})
+
+
+def test_a_burst_stops_when_its_time_is_up(test_app: server.Running) -> None:
+    """100 requests planned, 1 s allowed, each answer takes 1.5 s: one is sent, then the time is up."""
+    [burst] = drive.drive([_target(test_app, "/slow/", 1, 100)], burst_seconds=1.0, timeout_s=5)
+    assert (burst.sent, burst.ok, burst.errors, burst.stop) == (1, 1, {}, "time")
 
 
 @pytest.mark.parametrize(

@@ -229,3 +229,20 @@ def test_compare_flags_a_failed_load_step_in_head() -> None:
 def test_welch_interval_of_known_values() -> None:
     bounds = gate.welch_interval([0.0, 2.0], [1.0, 3.0])  # diff 1, se 1.414, dof 2, t = 4.303
     assert bounds == pytest.approx((1 - 4.3027 * math.sqrt(2), 1 + 4.3027 * math.sqrt(2)), rel=1e-4)
+
+
+def test_the_plan_alternates_the_first_side_pair_by_pair() -> None:
+    from bench.load import plan
+    from bench.load.endpoints import HELPDESK
+
+    bursts = plan.plan((HELPDESK,), (1, 10), pairs=3, rounds=3, seed=0)
+    assert [(b.users, b.requests, b.pair, b.side) for b in bursts if b.first] == [
+        (1, 20, 0, "paginated"),
+        (1, 20, 1, "legacy"),
+        (1, 20, 2, "paginated"),
+        (10, 30, 0, "paginated"),
+        (10, 30, 1, "legacy"),
+        (10, 30, 2, "paginated"),
+    ]
+    assert len(bursts) == 12
+    assert HELPDESK.state_of("legacy", "before", "after") == "after"

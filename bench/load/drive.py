@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -82,8 +83,15 @@ def _burst(target: Target, line: dict[str, Any]) -> LoadBurst:
     )
 
 
+def bound_s(bursts: int, burst_seconds: float, timeout_s: float) -> float:
+    """The longest the generator may take: each burst sends for at most burst_seconds and waits at
+    most timeout_s more for its last answers; plus its start. Past this it is killed (a watchdog), so
+    even a generator that hangs cannot hold the run."""
+    return STARTUP_S + bursts * (burst_seconds + timeout_s + 1.0)
+
+
 @contextlib.contextmanager
-def _process(plan: dict[str, Any]) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+def _process(plan: dict[str, Any], limit_s: float) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     errors = Path(tempfile.mkstemp(prefix="bench-generator-", suffix=".log")[1])
     with errors.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
@@ -93,12 +101,16 @@ def _process(plan: dict[str, Any]) -> Iterator[tuple[subprocess.Popen[str], Path
             stderr=stderr,
             text=True,
         )
+    watchdog = threading.Timer(limit_s, process.kill)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         assert process.stdin is not None
         process.stdin.write(json.dumps(plan))
         process.stdin.close()
         yield process, errors
     finally:
+        watchdog.cancel()
         if process.poll() is None:
             process.terminate()
             try:
@@ -134,7 +146,8 @@ def drive(
         "bursts": [_spec(i, t, burst_seconds) for i, t in enumerate(targets)],
     }
     found: list[LoadBurst] = []
-    with _process(plan) as (process, errors):
+    limit = bound_s(len(targets), burst_seconds, timeout_s)
+    with _process(plan, limit) as (process, errors):
         assert process.stdout is not None
         for raw in process.stdout:
             line = json.loads(raw)

@@ -165,7 +165,8 @@ def test_a_port_in_use_exits_2(busy_port: int, tmp_path: Path, capsys: pytest.Ca
 def test_bench_load_runs_end_to_end(seeded: str, tmp_path: Path) -> None:
     done = bench(
         "load", "--profile", "tiny", "--database", DATABASE, "--levels", "1,3", "--pairs", "2",
-        "--no-progress", "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "report"),
+        "--workers", "1", "--no-progress",
+        "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "report"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
@@ -191,7 +192,7 @@ def test_bench_load_runs_end_to_end(seeded: str, tmp_path: Path) -> None:
     legacy = [b for b in load.bursts if b.side == "legacy"]
     assert max(b.response_bytes for b in paginated) < min(b.response_bytes for b in legacy)
     assert len(load.calibration) == 2
-    assert {s.workers for s in load.servers} == {server.default_workers()}
+    assert {(s.workers, s.worker_class) for s in load.servers} == {(1, "sync")}
     report = (tmp_path / "report" / "LOAD_REPORT.md").read_text()
     assert "## Under load" in report
     assert "Zero pagination timeout errors" in report
@@ -230,7 +231,7 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
     run = subprocess.Popen(
         [
             sys.executable, "-m", "bench", "load", "--profile", "tiny", "--database", DATABASE,
-            "--levels", "20", "--pairs", "20", "--rounds", "50", "--no-progress",
+            "--levels", "20", "--pairs", "20", "--rounds", "50", "--workers", "1", "--no-progress",
             "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "report"),
         ],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,

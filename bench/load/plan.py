@@ -17,7 +17,7 @@ MAX_ROUNDS = 100
 # The write-up's `ab -n 1000 -c 100`: 1000 requests from 100 concurrent clients (10 each).
 AB_PRESET = (100, 10)
 DEFAULT_LEVELS = (1, 10, 100)
-DEFAULT_PAIRS = 4
+DEFAULT_PAIRS = 3
 DEFAULT_ROUNDS = 3
 QUICK_LEVELS = (1, 10)
 QUICK_PAIRS = 2

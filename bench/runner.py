@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
-from bench.load.measure import LoadConfig, measure_load
+from bench.load.measure import LoadConfig, failed, measure_load
 from bench.load.measure import check as check_load
 from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
@@ -148,7 +148,10 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
             )  # fmt: skip
         load = None
-        if config.load is not None and not measured.broken:
+        if config.load is not None and measured.broken:
+            why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
+            load = failed(states, config.load, outcome.request.profile, f"not run: {why}")
+        elif config.load is not None:
             load = measure_load(
                 target, states, config.load, tag=tag, keep=config.keep_databases,
                 profile=outcome.request.profile,

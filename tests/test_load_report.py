@@ -246,3 +246,17 @@ def test_the_plan_alternates_the_first_side_pair_by_pair() -> None:
     ]
     assert len(bursts) == 12
     assert HELPDESK.state_of("legacy", "before", "after") == "after"
+
+
+def test_the_ab_preset_is_the_write_ups_ab_command() -> None:
+    """`--preset ab`: 100 users sending 10 requests each per burst, as `ab -n 1000 -c 100`."""
+    from bench.cli import build_parser
+    from bench.commands.load import load_config
+    from bench.load import plan
+
+    args = build_parser().parse_args(["load", "--preset", "ab"])
+    config = load_config(args, quick=False, seed=1, progress=False)
+    assert (config.levels, config.rounds, config.pairs) == ((100,), 10, plan.DEFAULT_PAIRS)
+    assert plan.requests_per_burst(config.levels[0], config.rounds) == 1000
+    quick = load_config(build_parser().parse_args(["run", "--quick"]), quick=True, seed=1, progress=False)
+    assert (quick.levels, quick.pairs) == (plan.QUICK_LEVELS, plan.QUICK_PAIRS)

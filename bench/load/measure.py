@@ -190,11 +190,12 @@ def measure_load(
     try:
         run = _measure(target, states, config, tag=tag, keep=keep, profile=profile)
     except (LoadFailed, server.ServerFailed, drive.GeneratorFailed, OSError) as exc:
-        return _failed(states, config, profile, f"{type(exc).__name__}: {db.first_line(exc)}")
+        return failed(states, config, profile, f"{type(exc).__name__}: {db.first_line(exc)}")
     return dataclasses.replace(run, seconds=time.perf_counter() - started)
 
 
-def _failed(states: tuple[State, State], config: LoadConfig, profile: str | None, error: str) -> LoadRun:
+def failed(states: tuple[State, State], config: LoadConfig, profile: str | None, error: str) -> LoadRun:
+    """A load run that did not happen, and why: recorded, so the report never takes it for skipped."""
     before, after = states[0].name, states[-1].name
     return LoadRun(
         status="failed", error=error, generator=drive.generator_version(), cpu_count=os.cpu_count() or 1,

@@ -6,7 +6,7 @@ request, in completion order, per burst), so percentiles, intervals and charts c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 LoadStatus = Literal["ok", "failed"]
@@ -102,7 +102,6 @@ class LoadRun:
     calibration: tuple[LoadBurst, ...] = ()
     profile: str | None = None  # the dataset profile it was measured on
     seconds: float = 0.0  # the whole load step, servers and clones included
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:

@@ -24,6 +24,10 @@ from bench.load.loopback import check_url
 from bench.load.results import CUT_OFF, TIMEOUT
 
 POLL_S = 0.005
+# After a burst that abandoned requests, its server may still be working on them: the next burst (the
+# other side's server, on the same cores) waits until this one has been idle for SETTLE_WINDOW_S.
+SETTLE_WINDOW_S = 0.2
+SETTLE_IDLE_CPU_S = 0.02
 
 
 @dataclass
@@ -79,6 +83,18 @@ def _cpu(pids: list[int]) -> dict[int, float]:
 def _cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     # A worker that appeared meanwhile (a restart) counts whole; one that vanished has no "after".
     return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
+
+
+def settle(pids: list[int], limit_s: float) -> float:
+    """Wait (at most limit_s) until the servers' processes used almost no CPU for a short window; the
+    seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        before = _cpu(pids)
+        time.sleep(SETTLE_WINDOW_S)
+        if _cpu_delta(before, _cpu(pids)) < SETTLE_IDLE_CPU_S:
+            break
+    return time.monotonic() - started
 
 
 def _own_cpu() -> float:
@@ -148,6 +164,8 @@ def run_burst(spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
     server_cpu = _cpu_delta(server_before, _cpu(servers))
     if state.sent > state.done:  # abandoned when the time ran out
         state.errors[CUT_OFF] = state.errors.get(CUT_OFF, 0) + state.sent - state.done
+    if state.errors.get(CUT_OFF) or state.errors.get(TIMEOUT):
+        settle(servers, timeout_s + 5.0)
     started = state.first_sent if state.first_sent is not None else time.monotonic()
     ended = state.last_done if state.last_done is not None else started
     return {

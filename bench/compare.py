@@ -40,6 +40,7 @@ from scipy import stats as scipy_stats
 
 from bench import stats
 from bench.errors import UsageError
+from bench.load import gate as load_gate
 from bench.results import Measurement, Results, Timing, pairs
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
@@ -156,6 +157,7 @@ class RefComparison:
     failed_states: tuple[StateFailure, ...]
     only_in_head: tuple[Key, ...]  # new in HEAD and measured: nothing to compare with
     notes: tuple[str, ...]  # differences in the environment that did not prevent comparing
+    load: tuple[load_gate.LoadFinding, ...] = ()  # under load, when both files have load results
 
     @property
     def interleaved(self) -> bool:
@@ -169,7 +171,8 @@ class RefComparison:
 
     @property
     def regressed(self) -> bool:
-        return bool(self.failed_in("head")) or any(r.verdict == REGRESSION for r in self.rows)
+        rows = any(r.verdict == REGRESSION for r in self.rows)
+        return bool(self.failed_in("head")) or rows or load_gate.regressed(self.load)
 
 
 def check_comparable(base: Results, head: Results) -> None:
@@ -542,6 +545,7 @@ def compare(
         failed_states=failed_states("head", head) + failed_states("base", base),
         only_in_head=tuple(k for k, m in head_by_key.items() if k not in base_by_key and m.ok),
         notes=environment_notes(base, head),
+        load=load_gate.findings(base, head, threshold=threshold),
     )
 
 

@@ -31,7 +31,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from bench.errors import UsageError
 
@@ -40,7 +40,9 @@ PYPROJECT = "pyproject.toml"
 TOOL = "django-index-bench"
 STATE_NAMES = ("before", "after")
 ALLOWED = {
-    "": {"settings", "pythonpath", "scenarios", "claims", "seed", "states", "scales"},
+    "": {"settings", "pythonpath", "scenarios", "claims", "seed", "states", "scales", "load"},
+    "load": {"app", "endpoints"},
+    "endpoint": {"name", "title", "kind", "baseline", "candidate", "paths", "check"},
     "seed": {"plan", "hook"},
     "state": {"migrations", "drop_indexes", "create_indexes"},
     "scales": {"tables", "scenarios", "case"},
@@ -70,6 +72,27 @@ class ScaleSpec:
 
 
 @dataclass(frozen=True)
+class EndpointSpec:
+    """An endpoint `bench load` drives: one path per side. A "variant" endpoint's two paths reach two
+    code paths of one build (both in the after state); a "migration" endpoint's one path is served from
+    each state's database."""
+
+    name: str
+    title: str
+    kind: Literal["variant", "migration"]
+    baseline: str
+    candidate: str
+    paths: dict[str, str]
+    check: str | None = None  # "module:function" (side, body) -> why the response is wrong, or None
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    app: str | None = None  # the project's WSGI callable, "module:callable"; None: Django's default
+    endpoints: tuple[EndpointSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     path: Path  # the file it was read from
     settings: str
@@ -80,6 +103,7 @@ class ProjectConfig:
     after: StateSpec
     claims: Path | None = None
     scales: ScaleSpec = field(default_factory=ScaleSpec)
+    load: LoadSpec = field(default_factory=LoadSpec)
 
     @property
     def root(self) -> Path:
@@ -200,6 +224,7 @@ def parse(data: Mapping[str, Any], path: Path) -> ProjectConfig:
         after=_state(_Reader(path, _state_table(top, states, "after"), "states.after.", "state")),
         claims=top.file("claims"),
         scales=_scales(_Reader(path, top.table("scales"), "scales.", "scales")),
+        load=_load(_Reader(path, top.table("load"), "load.", "load")),
     )
 
 
@@ -236,4 +261,46 @@ def _scales(reader: _Reader) -> ScaleSpec:
         tables=reader.texts("tables"),
         scenarios=reader.texts("scenarios"),
         case=reader.text("case", "typical") or "typical",
+    )
+
+
+def _load(reader: _Reader) -> LoadSpec:
+    app = reader.text("app")
+    if app is not None and ":" not in app:
+        reader.fail("app", f"expected 'package.module:callable', got {app!r}")
+    raw = reader.data.get("endpoints", [])
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        reader.fail("endpoints", "expected an array of tables ([[load.endpoints]])")
+    endpoints = tuple(
+        _endpoint(_Reader(reader.path, e, f"load.endpoints[{i}].", "endpoint")) for i, e in enumerate(raw)
+    )
+    names = [e.name for e in endpoints]
+    if len(set(names)) != len(names):
+        reader.fail("endpoints", f"two endpoints share a name: {', '.join(sorted(names))}")
+    return LoadSpec(app=app, endpoints=endpoints)
+
+
+def _endpoint(reader: _Reader) -> EndpointSpec:
+    name, title = reader.text("name"), reader.text("title")
+    kind = reader.text("kind", "variant")
+    baseline, candidate = reader.text("baseline", "before"), reader.text("candidate", "after")
+    if name is None:
+        reader.fail("name", "missing; expected the endpoint's name, e.g. 'orders_page'")
+    if kind not in ("variant", "migration"):
+        reader.fail("kind", f"expected 'variant' or 'migration', got {kind!r}")
+    paths = reader.table("paths")
+    well_formed = all(isinstance(p, str) and p.startswith("/") for p in paths.values())
+    if set(paths) != {baseline, candidate} or not well_formed:
+        reader.fail("paths", f'expected {{ {baseline} = "/path?query", {candidate} = "/path?query" }}')
+    check = reader.text("check")
+    if check is not None and check.count(":") != 1:
+        reader.fail("check", f"expected 'package.module:function', got {check!r}")
+    return EndpointSpec(
+        name=str(name),
+        title=title or str(name),
+        kind=cast(Literal["variant", "migration"], kind),
+        baseline=str(baseline),
+        candidate=str(candidate),
+        paths={str(k): str(v) for k, v in paths.items()},
+        check=check,
     )

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import dacite
 
 from bench.errors import UsageError
+from bench.load.results import LoadRun
 
 # History of SCHEMA_VERSION (bump it on any change a reader could trip over, and say why here):
 # 1 - 2026-11-29: first version: environment, dataset, state changes, scenarios, measurements
@@ -31,9 +32,13 @@ from bench.errors import UsageError
 #     stopped). A state change records its database, status and error; a measurement's status may be
 #     "failed" with the reason. `run_id` gained a random suffix: two runs never share one. Optional
 #     `sensitivity`: A/A and injected-slowdown trials, the smallest slowdown this machine detected.
-# 4 - 2026-11-29: any project, by configuration. `Dataset.counts` is keyed by table name (it was
-#     "tenants", "people", "tracking", "journal"); `Dataset.seeded` is false for a database measured as
-#     it was (--no-seed). A state change's `migrations` may end with the SQL of its index changes.
+# 4 - 2026-11-29: any project, by configuration. `Dataset.counts` is keyed as the seeder names its
+#     tables (the sample keeps "tenants", "people", "tracking", "journal"; a seed plan uses table names);
+#     `Dataset.seeded` is false for a database measured as it was (--no-seed). A state change's
+#     `migrations` may end with the SQL of its index changes. Optional `load` (bench.load.results.LoadRun):
+#     the endpoints under load on gunicorn, driven by locust in bursts alternating before/after at
+#     several concurrency levels; every request's latency, errors by kind, bytes, server and generator
+#     CPU per burst, and the generator against a trivial app. A schema 3 file reads as 4 without them.
 SCHEMA_VERSION = 4
 
 LATEST = "latest.json"
@@ -380,6 +385,7 @@ class Results:
     cold: tuple[Measurement, ...] = ()  # the same work with the relations evicted before every round
     scales: tuple[ScaleRun, ...] = ()
     sensitivity: Sensitivity | None = None
+    load: LoadRun | None = None
 
     def scenario(self, name: str) -> ScenarioInfo | None:
         return next((s for s in self.scenarios if s.name == name), None)
@@ -412,9 +418,11 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema 2 results file: {exc!r}") from None
         version = SCHEMA_VERSION
+    if version == 3:  # 4 only added an optional section
+        version = SCHEMA_VERSION
     if version != SCHEMA_VERSION:
         raise UsageError(
-            f"{source} has schema version {version!r}; this bench reads versions 2 and {SCHEMA_VERSION}: "
+            f"{source} has schema version {version!r}; this bench reads versions 2 to {SCHEMA_VERSION}: "
             "re-run `bench run` to produce a current one"
         )
     try:

@@ -21,6 +21,8 @@ from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.config import ProjectConfig
 from bench.costs.collect import collect_costs
 from bench.errors import UsageError
+from bench.load.measure import LoadConfig, failed, measure_load
+from bench.load.measure import check as check_load
 from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
 from bench.results import Dataset, Results, ScaleRun
@@ -57,6 +59,7 @@ class RunConfig:
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
     progress: bool = True
+    load: LoadConfig | None = None  # the endpoints under load after the measurement; None: skipped
 
 
 def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[str, Scenario]:
@@ -134,6 +137,8 @@ def _check_up_front(config: RunConfig, target: db.Target) -> None:
         raise UsageError(
             "--no-seed measures the data as it is: it cannot be combined with --scales or --force-seed"
         )
+    if config.load is not None:
+        check_load(config.load)
     for rows in config.scales:
         clones.check_ours_or_absent(target, scale_database(target, rows))
 
@@ -210,6 +215,14 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
                 threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
             )  # fmt: skip
+        under_load = None
+        if config.load is not None and measured.broken:
+            why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
+            under_load = failed(states, config.load, dataset.profile, f"not run: {why}")
+        elif config.load is not None:
+            under_load = measure_load(
+                target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile
+            )
     run = Results(
         schema_version=results.SCHEMA_VERSION,
         run_id=rid,
@@ -226,5 +239,6 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         cold=measured.cold,
         scales=scales,
         sensitivity=found,
+        load=under_load,
     )
     return run, results.save(run, config.results_dir)

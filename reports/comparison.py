@@ -12,6 +12,7 @@ from typing import Any
 
 from bench import compare, stats
 from bench.compare import RefComparison, Row
+from bench.load import gate as load_gate
 from reports import detectable, fmt
 
 MARKDOWN_NAME = "COMPARISON.md"
@@ -224,6 +225,10 @@ def render_markdown(comparison: RefComparison, chart_path: str | None) -> str:
             chart=chart_path,
             only_in_head=[" ".join(k) for k in comparison.only_in_head],
             notes=list(comparison.notes),
+            load=[
+                {"direction": f.direction, "line": line}
+                for f, line in zip(comparison.load, load_gate.lines(comparison.load), strict=True)
+            ],
         )
     )
 

@@ -17,7 +17,19 @@ from typing import Any
 from bench import stats
 from bench.options import DEFAULT_THRESHOLD
 from bench.results import Measurement, Plan, Results, ScheduledItem
-from reports import charts, claims, cost_charts, detectable, fmt, method, scaling, tradeoff, warm_cold
+from reports import (
+    budgets,
+    charts,
+    claims,
+    cost_charts,
+    detectable,
+    fmt,
+    method,
+    scaling,
+    tradeoff,
+    warm_cold,
+)
+from reports import load as load_section
 from reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
@@ -317,7 +329,10 @@ def _env(results: Results) -> dict[str, str]:
 
 
 def context(
-    analysis: Analysis, written_charts: list[charts.Chart], verdicts: list[claims.Verdict]
+    analysis: Analysis,
+    written_charts: list[charts.Chart],
+    verdicts: list[claims.Verdict],
+    budget_verdicts: list[budgets.BudgetVerdict] | None = None,
 ) -> dict[str, Any]:
     results = analysis.results
     cold = _cold(analysis)
@@ -339,6 +354,8 @@ def context(
         "sensitivity": detectable.trials(results.sensitivity),
         "sensitivity_found": detectable.smallest_detected(results.sensitivity),
         "claims": _claims(verdicts),
+        "budgets": budgets.context(budget_verdicts or []),
+        "load": load_section.context(results, written_charts, analysis.threshold),
         "charts": _charts(written_charts, "main"),
         "time_charts": _charts(written_charts, charts.TIME),
         "time_split": _time_split(analysis),
@@ -366,9 +383,12 @@ def render_markdown(
     written_charts: list[charts.Chart],
     verdicts: list[claims.Verdict],
     claims_file: str | None = None,
+    budget_verdicts: list[budgets.BudgetVerdict] | None = None,
 ) -> str:
     template = fmt.jinja_environment().get_template("report.md.j2")
-    return template.render({**context(analysis, written_charts, verdicts), "claims_file": claims_file})
+    return template.render(
+        {**context(analysis, written_charts, verdicts, budget_verdicts), "claims_file": claims_file}
+    )
 
 
 def _shown(path: Path) -> str:
@@ -389,6 +409,7 @@ def render(
     """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths.
     Without a claims file, the claims section says that nothing was claimed."""
     claim_list = claims.load(claims_path) if claims_path else ()
+    budget_list = budgets.load(claims_path) if claims_path else ()
     output.mkdir(parents=True, exist_ok=True)
     chart_dir = output / CHARTS_DIR
     # Charts of an earlier render that this results file has no data for must not linger beside it.
@@ -396,8 +417,12 @@ def render(
         stale.unlink()
     analysis = analyze(results, threshold=threshold)
     written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(results, chart_dir)
+    written_charts += load_section.draw_all(results, chart_dir)
     verdicts = claims.judge_all(claim_list, analysis)
-    text = render_markdown(analysis, written_charts, verdicts, _shown(claims_path) if claims_path else None)
+    shown = _shown(claims_path) if claims_path else None
+    text = render_markdown(
+        analysis, written_charts, verdicts, shown, budgets.judge_all(budget_list, analysis)
+    )
     report = output / REPORT_NAME
     report.write_text(text, encoding="utf-8")
     return Written(report, tuple(chart_dir / c.filename for c in written_charts))

@@ -80,7 +80,7 @@ def test_the_lock_is_released_when_the_block_ends(server_url: str) -> None:
 
 def run_args(results_dir: Path, *extra: str) -> list[str]:
     return [
-        "run", "--profile", "tiny", "--quick", "--no-costs", "--no-cold", "--no-progress",
+        "run", "--profile", "tiny", "--quick", "--no-costs", "--no-cold", "--no-load", "--no-progress",
         "--database", DATABASE, "--results-dir", str(results_dir), *extra,
     ]  # fmt: skip
 

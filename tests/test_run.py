@@ -44,14 +44,15 @@ def run_tiny(results_dir: Path, *extra: str) -> Results:
 def two_runs(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> tuple[Results, Results]:
     """Two runs on the same data; between them the seeded database is moved to a state that is neither
     "before" nor "after" (journal's change applied, attendance's not): each copy must get there anyway."""
-    first = run_tiny(tmp_path_factory.mktemp("first"))
+    # The first run also runs the load step, at one small level: bench run's load section end to end.
+    first = run_tiny(tmp_path_factory.mktemp("first"), "--levels", "4", "--pairs", "1")
     mixed = manage(
         "migrate", "journal", "0016", "-v", "0",
         env={"DATABASE_URL": embedded.with_database(database_url, DATABASE)},
     )  # fmt: skip
     assert mixed.returncode == 0, mixed.stderr
     scales = ",".join(str(n) for n in SCALES)
-    return first, run_tiny(tmp_path_factory.mktemp("second"), "--scales", scales, "--no-costs")
+    return first, run_tiny(tmp_path_factory.mktemp("second"), "--scales", scales, "--no-costs", "--no-load")
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +204,21 @@ def test_each_state_has_a_database_of_its_own_named_after_the_run(two_runs: tupl
         ("-journal.0016_optimize_entry_indexes",),
         ("attendance.0031_add_tracking_performance_indexes",),
     ]
+
+
+def test_bench_run_runs_the_load_step_unless_told_not_to(two_runs: tuple[Results, Results]) -> None:
+    first, second = two_runs
+    assert second.load is None  # --no-load
+    load = first.load
+    assert load is not None
+    assert load.ok, load.error
+    assert load.levels == (4,)
+    assert [(b.side, b.users, b.pair) for b in load.bursts if b.first] == [(load.bursts[0].side, 4, 0)]
+    assert sorted(b.side for b in load.bursts) == ["legacy", "paginated"]
+    assert all(b.ok == b.planned == len(b.latencies_ms) and not b.errors for b in load.bursts)
+    assert [s.side for s in load.servers] == ["legacy", "paginated"]
+    # The variant endpoint runs both code paths in the state the change ships.
+    assert {s.state for s in load.servers} == {first.states[-1].state}
 
 
 def test_same_state_twice_gives_identical_deterministic_metrics(two_runs: tuple[Results, Results]) -> None:
@@ -387,7 +403,7 @@ def quick_run(results_dir: Path, cwd: Path, env: dict[str, str]) -> Results:
     done = subprocess.run(
         [
             sys.executable, "-m", "bench", "run", "--profile", "tiny", "--seed", "7", "--quick",
-            "--no-costs", "--no-cold", "--no-progress", "--config", str(REPO / "bench.toml"),
+            "--no-costs", "--no-cold", "--no-load", "--no-progress", "--config", str(REPO / "bench.toml"),
             "--database", DATABASE, "--results-dir", str(results_dir),
         ],
         capture_output=True, text=True, cwd=cwd, check=False, timeout=600,

@@ -53,7 +53,7 @@ def run_in(checkout: Path, results_dir: Path) -> subprocess.CompletedProcess[str
     return subprocess.run(
         [
             sys.executable, "-m", "bench", "run", "--profile", "tiny", "--quick", "--no-costs", "--no-cold",
-            "--no-progress", "--database", DATABASE, "--results-dir", str(results_dir),
+            "--no-load", "--no-progress", "--database", DATABASE, "--results-dir", str(results_dir),
         ],
         cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)},
         capture_output=True, text=True, check=False, timeout=TIMEOUT,
@@ -185,7 +185,7 @@ def test_a_server_killed_mid_run_ends_it_with_one_line_and_no_results(tmp_path: 
         run = subprocess.Popen(
             [
                 sys.executable, "-m", "bench", "run", "--profile", "tiny", "--no-costs", "--no-cold",
-                "--seconds", "5", "--no-progress", "--results-dir", str(results_dir),
+                "--no-load", "--seconds", "5", "--no-progress", "--results-dir", str(results_dir),
             ],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

@@ -13,6 +13,7 @@ from pathlib import Path
 from bench import compare, compare_refs, results, worktree
 from bench.config import ProjectConfig
 from bench.errors import UsageError
+from bench.load import gate as load_gate
 from bench.options import (
     DEFAULT_ALPHA,
     DEFAULT_THRESHOLD,
@@ -252,6 +253,8 @@ def _print_summary(outcome: compare.RefComparison) -> None:
     for row in outcome.with_verdict(compare.REGRESSION):
         for finding in row.of(compare.REGRESSION):
             print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
+    for line in load_gate.lines(outcome.load):
+        print(line)
     if not outcome.interleaved:
         print(
             f"timings not interleaved: {outcome.pairing}. Weaker: {compare.UNPAIRED_WEAKNESS}; "

@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 from django.db.utils import InterfaceError, OperationalError
 
+from bench.commands.load import add_load_arguments, load_config
 from bench.db import first_line
 from bench.errors import UsageError
 from bench.options import add_config_argument, positive_int, project_config, seconds, threshold
@@ -162,6 +163,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the run's copies of the database (one per state) afterwards, for inspection",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--no-load",
+        action="store_true",
+        help="skip the load step (the endpoints on gunicorn, driven by locust; see `bench load --help`)",
+    )
+    add_load_arguments(parser)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -169,8 +176,12 @@ def handle(args: argparse.Namespace) -> int:
     if results_dir.exists() and not results_dir.is_dir():
         raise UsageError(f"--results-dir {results_dir} exists and is not a directory")
     rules = QUICK if args.quick else Rules(seconds=args.seconds, precision=args.precision)
+    project = project_config(args)
+    load = None
+    if not args.no_load and (project.load.endpoints or args.endpoint):
+        load = load_config(args, project, quick=args.quick, seed=args.seed, progress=not args.no_progress)
     config = RunConfig(
-        project=project_config(args),
+        project=project,
         profile=args.profile,
         seed=args.seed,
         rows=rows_from_args(args),
@@ -190,6 +201,7 @@ def handle(args: argparse.Namespace) -> int:
         keep_databases=args.keep_databases,
         sensitivity_trials=args.sensitivity,
         progress=not args.no_progress,
+        load=load,
     )
     try:
         run, path = execute(config)
@@ -218,4 +230,6 @@ def report_failures(run: Results) -> list[str]:
             for m in scale.measurements
             if not m.ok
         ]
+    if run.load is not None and not run.load.ok:
+        lines.append(f"failed: load step: {run.load.error}")
     return lines

@@ -126,8 +126,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 target,
                 states,
                 clones.name_for(target, tag, "costs"),
-                copy_rows=min(100_000, tracking),
-                orm_rows=min(1_000, max(100, tracking // 100)),
+                # Per repetition: every write figure now runs 6 pairs on each changed table.
+                copy_rows=min(20_000, tracking),
+                orm_rows=min(200, max(50, tracking // 1_000)),
                 progress=config.progress,
             )
         scales = run_scales(

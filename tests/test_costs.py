@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -163,4 +164,4 @@ def test_sizes_cover_both_tables_in_both_states(costs: Costs) -> None:
 
 def test_the_costs_round_trip_through_the_results_file(costs: Costs) -> None:
     run = dataclasses.replace(sample_results(), costs=costs)
-    assert results.from_dict(results.json.loads(results.to_json(run))) == run
+    assert results.from_dict(json.loads(results.to_json(run))) == run

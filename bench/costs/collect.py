@@ -7,6 +7,7 @@ timings do. The migrations then run, forward and back, on the "before" copy.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from tqdm import tqdm
 from bench import clones, db
 from bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
-from bench.costs.writes import copy_cost, orm_create_cost
+from bench.costs.writes import copy_cost, copy_payload, orm_create_cost
 from bench.errors import UsageError
 from bench.results import Costs, WriteCost
 from bench.states import State, move_to
@@ -26,7 +27,6 @@ from bench.states import State, move_to
 # with 5 pairs, so 5 could never call a change at alpha 0.05; with 6 the smallest p is 0.031.
 WRITE_REPETITIONS = 6
 Method = Callable[..., WriteCost]
-METHODS: dict[str, Method] = {"copy": copy_cost, "orm_create": orm_create_cost}
 
 
 def changed_tables(after: State) -> list[str]:
@@ -57,7 +57,12 @@ def measure_writes(
     """Every table and method, `repetitions` pairs, the two sides of a pair back to back."""
     writes: list[WriteCost] = []
     for table in tables:
-        for method, measure in METHODS.items():
+        payload = copy_payload(copies[states[0].name].url, table, rows["copy"])
+        methods: dict[str, Method] = {
+            "copy": functools.partial(copy_cost, data=payload),
+            "orm_create": orm_create_cost,
+        }
+        for method, measure in methods.items():
             for pair in range(repetitions):
                 step(f"{method} into {table} {pair + 1}/{repetitions}")
                 for state, first in pair_order(pair, states):

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.migrations import AddIndex, Migration, RemoveIndex
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from bench.costs.locks import lock_taken
 from bench.costs.writer import SteadyWriter
@@ -136,12 +137,14 @@ def invalid_indexes(tables: list[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _Change:
-    """One variant of one migration in one direction: what runs it, and the lock it was seen to take."""
+    """One variant of one migration in one direction: what runs it, and whether it runs in one
+    transaction (then reading its lock can cancel it: a rollback, no index build)."""
 
     migration: Migration
     variant: str
     direction: Direction
     run: Callable[[], None]
+    atomic: bool
 
 
 def _measure(url: str, change: _Change, tables: list[str], lock: str, repetition: int) -> MigrationCost:
@@ -169,6 +172,10 @@ def _measure(url: str, change: _Change, tables: list[str], lock: str, repetition
     )
 
 
+def _applied(migration: Migration) -> bool:
+    return (migration.app_label, migration.name) in MigrationRecorder(connection).applied_migrations()
+
+
 def _changes(migration: Migration) -> list[tuple[_Change, _Change]]:
     """(forward, backward) of the migration as written, and of its concurrent variant when it has one."""
     app, name = migration.app_label, migration.name
@@ -179,38 +186,67 @@ def _changes(migration: Migration) -> list[tuple[_Change, _Change]]:
     def backward() -> None:
         call_command("migrate", app, previous(migration), verbosity=0)
 
-    plain = (_Change(migration, PLAIN, "forward", forward), _Change(migration, PLAIN, "backward", backward))
+    atomic = migration.atomic
+    plain = (
+        _Change(migration, PLAIN, "forward", forward, atomic),
+        _Change(migration, PLAIN, "backward", backward, atomic),
+    )
     changes = [plain]
     variant = concurrent_variant(migration)
     if variant is not None:
         changes.append(
             (
-                _Change(migration, CONCURRENT, "forward", lambda: _apply(variant)),
-                _Change(migration, CONCURRENT, "backward", lambda: _apply(variant, backwards=True)),
+                _Change(migration, CONCURRENT, "forward", lambda: _apply(variant), False),
+                _Change(migration, CONCURRENT, "backward", lambda: _apply(variant, backwards=True), False),
             )
         )
     return changes
+
+
+class _Locks:
+    """The lock each change takes, read in runs of their own: reading it makes the change wait, which
+    must not be timed. An atomic change is cancelled once seen (the database stays where it was); any
+    other runs to the end, so it is read when the database is where that change starts anyway."""
+
+    def __init__(self, url: str, table: str) -> None:
+        self.url, self.table = url, table
+        self.found: dict[tuple[str, str], str] = {}
+
+    def read(self, change: _Change) -> None:
+        key = (change.variant, change.direction)
+        if key in self.found:
+            return
+        applied = _applied(change.migration)
+        lock = lock_taken(self.url, self.table, change.run, cancel=change.atomic)
+        self.found[key] = lock or "none"
+        if change.atomic and _applied(change.migration) != applied:
+            # It finished before it could be cancelled (it never waited): take it back.
+            migration = change.migration
+            back_to = migration.name if applied else previous(migration)
+            call_command("migrate", migration.app_label, back_to, verbosity=0)
 
 
 def _costs_of(
     url: str, migration: Migration, tables: list[str], repetitions: int, on_step: Callable[[str], None]
 ) -> list[MigrationCost]:
     """Every variant, forward then back, `repetitions` times, the variants taking turns; from and back
-    to the state before the migration. The locks are read first, in runs of their own: reading them
-    makes the change wait, which must not be timed."""
+    to the state before the migration. Each change's lock is read just before its first timed run."""
     label = f"{migration.app_label}.{migration.name}"
     changes = _changes(migration)
-    locks: dict[tuple[str, str], str] = {}
-    for pair in changes:
-        for change in pair:
-            on_step(f"{label} {change.variant} {change.direction}: lock")
-            locks[(change.variant, change.direction)] = lock_taken(url, tables[0], change.run) or "none"
+    locks = _Locks(url, tables[0])
     costs = []
     for repetition in range(repetitions):
         for pair in changes:
+            forward, backward = pair
+            if not forward.atomic and (forward.variant, forward.direction) not in locks.found:
+                # A lock read that cannot be cancelled runs the change: both directions, back to start.
+                on_step(f"{label} {forward.variant}: locks")
+                locks.read(forward)
+                locks.read(backward)
             for change in pair:
                 on_step(f"{label} {change.variant} {change.direction} {repetition + 1}/{repetitions}")
-                lock = locks[(change.variant, change.direction)]
+                locks.read(change)
+                lock = locks.found[(change.variant, change.direction)]
                 costs.append(_measure(url, change, tables, lock, repetition))
     return costs
 

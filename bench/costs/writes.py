@@ -40,15 +40,26 @@ def _wal_since(conn: Connection, start: str) -> int:
     return int(str(row[0]))
 
 
-def copy_cost(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
-    """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was."""
+def copy_payload(url: str, table: str, rows: int) -> bytes:
+    """The table's first `rows` rows without their keys, in COPY's binary format: what copy_cost inserts.
+    Read once per table; both copies hold the same rows."""
     with psycopg.connect(url, autocommit=True) as conn:
         columns = column_list(conn, table)
         key = sql.Identifier(primary_key(conn, table))
         query = sql.SQL("COPY (SELECT {c} FROM {t} ORDER BY {k} LIMIT {n}) TO STDOUT (FORMAT binary)")
         source = query.format(c=columns, t=sql.Identifier(table), k=key, n=sql.Literal(rows))
         with conn.cursor().copy(source) as copy:
-            data = b"".join(bytes(block) for block in copy)
+            return b"".join(bytes(block) for block in copy)
+
+
+def copy_cost(
+    url: str, table: str, rows: int, state: str, *, pair: int, first: bool, data: bytes | None = None
+) -> WriteCost:
+    """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was.
+    `data`: copy_payload's rows, when the caller has read them already."""
+    data = copy_payload(url, table, rows) if data is None else data
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = column_list(conn, table)
         _checkpoint(conn)
         start = _lsn(conn)
         began = time.perf_counter()

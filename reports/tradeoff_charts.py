@@ -34,6 +34,10 @@ def _interval(
     ax.errorbar(
         [value], [y], xerr=[[value - low], [high - value]], fmt="o", color=colour, capsize=3, label=label
     )
+    # The value itself beside the point: a log axis over a narrow range has too few labels to read it.
+    ax.annotate(
+        fmt.factor(value), (value, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7
+    )
 
 
 def _factor_axis(ax: Axes, labels: list[str], xlabel: str) -> None:
@@ -42,6 +46,7 @@ def _factor_axis(ax: Axes, labels: list[str], xlabel: str) -> None:
     log_x(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.margins(x=0.15)
 
 
 def _unique_legend(ax: Axes) -> None:

@@ -21,6 +21,7 @@ from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, orm_create_cost
 from bench.results import Costs
 from bench.states import move_to, resolve_states
+from reports import tradeoff
 from tests.cli import bench
 from tests.sample_results import sample_results
 
@@ -146,6 +147,9 @@ def test_the_writers_stall_distribution_and_the_lock_time_are_recorded(costs: Co
         assert m.lock_held_s is not None
         assert 0 < m.lock_held_s <= m.seconds, m
         assert m.statements
+        if m.lock in tradeoff.BLOCKS_WRITERS:
+            # The insert that queued behind the lock waited nearly as long as the lock was held.
+            assert m.max_write_stall_s >= 0.5 * m.lock_held_s, m
 
 
 def test_no_variant_leaves_an_invalid_index(costs: Costs) -> None:

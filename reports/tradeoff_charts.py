@@ -141,9 +141,9 @@ def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: 
     figures = [f for f in tradeoff.figures_of(analysis) if f.table == summary.table]
     group = tradeoff.group_of(analysis, summary.table)
     cases = len([c for s in analysis.group(group) for c in s.cases]) if group else 0
-    height = max(5.0, ROW * max(cases, len(figures), len(summary.variants)) * 2 + 2.5)
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
-    (reads, writes), (locks, sizes) = figure.subplots(2, 2)
+    top, bottom = max(cases, 2 * len(figures), 2), max(len(summary.variants), 2)
+    figure = Figure(figsize=(WIDTH_IN, max(5.0, ROW * (top + bottom) + 2.5)), dpi=DPI, layout="constrained")
+    (reads, writes), (locks, sizes) = figure.subplots(2, 2, height_ratios=[top, bottom])
     _reads(reads, analysis, summary.table)
     _writes(writes, figures)
     _locks(locks, summary)

@@ -6,13 +6,14 @@ Expected figures are computed here with the same functions the report uses, from
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from bench import stats
-from bench.results import Costs, Results
+from bench.results import Costs, Results, from_dict, to_json
 from reports import fmt, render, scaling, tradeoff, warm_cold
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
@@ -316,3 +317,28 @@ def test_writes_pair_by_pair_index_not_by_position(results: Results) -> None:
         return {(w.table, w.method): (w.time.ratio, w.time.p_value) for w in tradeoff.write_slowdowns(costs)}
 
     assert figures(shuffled) == figures(results.costs)
+
+
+def test_a_schema_3_file_reads_its_costs_as_single_measurements(results: Results) -> None:
+    """What a schema 3 run wrote: one measurement per figure, no pairs, no lock time or stall spread."""
+    data = json.loads(to_json(results))
+    data["schema_version"] = 3
+    costs = data["costs"]
+    for key in ("order", "databases"):
+        del costs[key]
+    costs["writes"] = [w for w in costs["writes"] if w["pair"] == 0]
+    # Schema 3 measured each variant once, forward only.
+    forward = [m for m in costs["migrations"] if m["direction"] == "forward"]
+    costs["migrations"] = [m for m in forward if m["repetition"] == 0]
+    for w in costs["writes"]:
+        del w["pair"], w["first"]
+    for m in costs["migrations"]:
+        for key in ("direction", "repetition", "lock_held_s", "stall_p50_s", "stall_p99_s"):
+            del m[key]
+    old = from_dict(data)
+    assert old.costs is not None
+    assert old.costs.order == "single"
+    assert {(w.state, w.first) for w in old.costs.writes} == {("before", True), ("after", False)}
+    assert all(m.lock_held_s is None and m.direction == "forward" for m in old.costs.migrations)
+    figures = {(f.table, f.method): f for f in tradeoff.write_slowdowns(old.costs)}
+    assert figures[("tracking", "copy")].time.verdict == stats.NOT_ENOUGH

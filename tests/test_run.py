@@ -310,16 +310,19 @@ def test_costs_record_sizes_before_and_after(tiny_results: Results) -> None:
 
 
 def test_inserts_after_the_migration_write_more_wal_per_row(tiny_results: Results) -> None:
-    """Per table and method, the median over the pairs: every changed table gains indexes to maintain."""
+    """Per method, the median over the pairs: tracking gains three indexes to maintain. Journal's 0016
+    swaps two indexes for two, so its write figures are only required to be there."""
     costs = tiny_results.costs
     assert costs is not None
     wal: dict[tuple[str, str, str], list[float]] = {}
     for w in costs.writes:
         wal.setdefault((w.table, w.state, w.method), []).append(w.wal_bytes_per_row)
-    for table in ("tracking", "journal_journalentry"):
-        for method in ("copy", "orm_create"):
-            before, after = (statistics.median(wal[(table, state, method)]) for state in ("before", "after"))
-            assert after > before, (table, method)
+    assert {table for table, _, _ in wal} == {"tracking", "journal_journalentry"}
+    for method in ("copy", "orm_create"):
+        before, after = (statistics.median(wal[("tracking", state, method)]) for state in ("before", "after"))
+        assert after > before, method
+        for state in ("before", "after"):
+            assert wal[("journal_journalentry", state, method)], (state, method)
 
 
 def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Results, Results]) -> None:

@@ -32,13 +32,20 @@ from bench.load.results import LoadRun
 #     stopped). A state change records its database, status and error; a measurement's status may be
 #     "failed" with the reason. `run_id` gained a random suffix: two runs never share one. Optional
 #     `sensitivity`: A/A and injected-slowdown trials, the smallest slowdown this machine detected.
-# 4 - 2026-11-29: any project, by configuration. `Dataset.counts` is keyed as the seeder names its
-#     tables (the sample keeps "tenants", "people", "tracking", "journal"; a seed plan uses table names);
-#     `Dataset.seeded` is false for a database measured as it was (--no-seed). A state change's
-#     `migrations` may end with the SQL of its index changes. Optional `load` (bench.load.results.LoadRun):
-#     the endpoints under load on gunicorn, driven by locust in bursts alternating before/after at
-#     several concurrency levels; every request's latency, errors by kind, bytes, server and generator
-#     CPU per burst, and the generator against a trivial app. A schema 3 file reads as 4 without them.
+# 4 - 2026-11-29: any project, by configuration; repeated, paired costs; the load step. A schema 3
+#     file reads as one repetition of each cost (`Costs.order` "single"), without `load`.
+#     - `Dataset.counts` is keyed as the seeder names its tables (the sample keeps "tenants", "people",
+#       "tracking", "journal"; a seed plan uses table names); `Dataset.seeded` is false for a database
+#       measured as it was (--no-seed). A state change's `migrations` may end with its index SQL.
+#     - A `WriteCost` is one repetition (`pair`, `first`): before and after alternate on two
+#       template-identical copies (`Costs.databases`, `Costs.order`), for every table the migrations
+#       change. A `MigrationCost` is one repetition (`repetition`) in one `direction` ("backward" is
+#       the rollback), with how long it held its lock (`lock_held_s`) and the writer's gaps between
+#       inserts (`stall_p50_s`, `stall_p99_s`, besides the longest).
+#     - Optional `load` (bench.load.results.LoadRun): the endpoints under load on gunicorn, driven by
+#       locust in bursts alternating before/after at several concurrency levels; every request's
+#       latency, errors by kind, bytes, server and generator CPU per burst, and the generator against a
+#       trivial app.
 SCHEMA_VERSION = 4
 
 LATEST = "latest.json"
@@ -47,6 +54,10 @@ MAX_JSON_DEPTH = 64
 
 Status = Literal["ok", "failed"]
 Cache = Literal["warm", "cold"]
+Direction = Literal["forward", "backward"]
+# How a file's cost repetitions ran: before and after alternating (A B, B A, ...), or one measurement
+# of each (a schema 3 file).
+CostOrder = Literal["alternating", "single"]
 # Why an item stopped pairing: its interval got narrow enough, its time ran out, it reached the most
 # pairs allowed, or it failed.
 StopReason = Literal["precision", "budget", "max_pairs", "failed"]
@@ -262,7 +273,8 @@ class StatementTiming:
 
 @dataclass(frozen=True)
 class MigrationCost:
-    """One migration applied on the seeded data while a single-row writer kept inserting."""
+    """One migration applied (or rolled back) on the seeded data while a single-row writer kept inserting:
+    one repetition of one variant in one direction."""
 
     migration: str  # "attendance.0031_add_tracking_performance_indexes"
     variant: str  # "plain" (as written) or "concurrent" (CREATE/DROP INDEX CONCURRENTLY)
@@ -270,9 +282,19 @@ class MigrationCost:
     lock: str  # the strongest lock it takes on table, as LOCK TABLE names it: "SHARE", ...
     seconds: float
     statements: tuple[StatementTiming, ...]
-    max_write_stall_s: float  # the longest single insert the writer saw meanwhile
+    max_write_stall_s: float  # the longest gap between the writer's consecutive inserts meanwhile
     writes_during: int
     invalid_indexes: tuple[str, ...]  # pg_index.indisvalid = false afterwards: must be empty
+    direction: Direction = "forward"  # "backward": the rollback, from after to before
+    repetition: int = 0
+    # How long it held that lock: an atomic migration from its first schema statement to its commit; a
+    # non-atomic one (the concurrent variant) the sum of its statements, each of which locks on its own.
+    # None: not recorded (schema 3).
+    lock_held_s: float | None = None
+    # The writer's gaps between consecutive inserts: their median and 99th percentile (None: schema 3,
+    # which kept only the longest).
+    stall_p50_s: float | None = None
+    stall_p99_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -285,12 +307,21 @@ class RelationSize:
 
 @dataclass(frozen=True)
 class WriteCost:
+    """One repetition of inserting `rows` rows in one state; the other state's repetition with the same
+    `pair` ran right before or after it (`first` says which), on a template-identical copy."""
+
     state: str
     table: str
     method: str  # "copy" (one batch) or "orm_create" (one row per call and transaction)
     rows: int
     seconds: float
     wal_bytes: int
+    pair: int = 0
+    first: bool = True
+
+    @property
+    def seconds_per_row(self) -> float:
+        return self.seconds / self.rows
 
     @property
     def rows_per_s(self) -> float:
@@ -303,11 +334,13 @@ class WriteCost:
 
 @dataclass(frozen=True)
 class Costs:
-    database: str  # the disposable copy of the seeded database they were measured on
+    database: str  # the disposable copy of the seeded database the migrations were measured on
     migrations: tuple[MigrationCost, ...]
     sizes_before: tuple[RelationSize, ...]
     sizes_after: tuple[RelationSize, ...]
     writes: tuple[WriteCost, ...]
+    order: CostOrder = "alternating"
+    databases: dict[str, str] = field(default_factory=dict)  # state -> the copy its writes went to
 
 
 @dataclass(frozen=True)
@@ -410,15 +443,13 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version == 2:
-        from bench.upgrade import upgrade_2
+    if version in (2, 3):
+        from bench.upgrade import upgrade_2, upgrade_3
 
         try:
-            data = upgrade_2(data)
+            data = upgrade_3(upgrade_2(data) if version == 2 else data)
         except (KeyError, TypeError, AttributeError) as exc:
-            raise UsageError(f"{source} is not a valid schema 2 results file: {exc!r}") from None
-        version = SCHEMA_VERSION
-    if version == 3:  # 4 only added an optional section
+            raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION
     if version != SCHEMA_VERSION:
         raise UsageError(

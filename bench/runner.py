@@ -197,8 +197,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 target,
                 states,
                 clones.name_for(target, tag, "costs"),
-                copy_rows=min(100_000, largest),
-                orm_rows=min(1_000, max(100, largest // 100)),
+                # Per repetition: every write figure now runs 6 pairs on each changed table.
+                copy_rows=min(20_000, largest),
+                orm_rows=min(200, max(50, largest // 1_000)),
                 progress=config.progress,
             )
         scales: tuple[ScaleRun, ...] = ()

@@ -47,3 +47,18 @@ def upgrade_2(data: dict[str, Any]) -> dict[str, Any]:
     }
     data["schema_version"] = 3
     return data
+
+
+def upgrade_3(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 3 file as schema 4: its costs were one measurement of each figure, so each reads as a
+    single repetition (`order` "single"); what it did not record (how long a lock was held, the writer's
+    stall distribution) stays None. Its writes ran before, then after: "before" went first."""
+    data = json.loads(json.dumps(data))
+    costs = data.get("costs")
+    if costs is not None:
+        costs["order"] = "single"
+        for write in costs.get("writes", []):
+            write["pair"] = 0
+            write["first"] = write.get("state") == "before"
+    data["schema_version"] = 4
+    return data

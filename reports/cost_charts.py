@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MultipleLocator, NullFormatter
 
 from bench.results import Results
-from reports import fmt, scaling, tradeoff
+from reports import fmt, scaling, tradeoff, tradeoff_charts
+from reports.analysis import Analysis
 from reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, new_figure, save
 
 SCALE = "scale"
@@ -129,25 +130,20 @@ def _pair(
     ax.margins(x=0.2)
 
 
-def writes(results: Results, directory: Path) -> Chart | None:
-    slowdowns = tradeoff.write_slowdowns(results.costs) if results.costs else []
-    if not slowdowns:
+def writes(analysis: Analysis, directory: Path) -> Chart | None:
+    figures = tradeoff.figures_of(analysis)
+    if not figures:
         return None
-    labels = [f"{w.table} / {w.method}" for w in slowdowns]
+    labels = [f"{w.table} / {w.method}" for w in figures]
     figure = Figure(figsize=(WIDTH_IN, max(2.5, 0.6 * len(labels) + 1.8)), dpi=DPI, layout="constrained")
     rate, wal = figure.subplots(1, 2)
-    _pair(
-        rate,
-        labels,
-        [w.before.rows_per_s for w in slowdowns],
-        [w.after.rows_per_s for w in slowdowns],
-        log=True,
-    )
-    rate.set_xlabel("rows inserted per second (log scale)")
+    _pair(rate, labels, [w.rate_before for w in figures], [w.rate_after for w in figures], log=True)
+    rate.set_xlabel("rows inserted per second, median (log scale)")
     rate.set_title("Insert throughput")
-    wal_before = [w.before.wal_bytes_per_row for w in slowdowns]
-    _pair(wal, labels, wal_before, [w.after.wal_bytes_per_row for w in slowdowns], log=False, label=fmt.size)
-    wal.set_xlabel("WAL bytes per row")
+    wal_before = [w.wal.baseline.median if w.wal else None for w in figures]
+    wal_after = [w.wal.candidate.median if w.wal else None for w in figures]
+    _pair(wal, labels, wal_before, wal_after, log=False, label=fmt.size)
+    wal.set_xlabel("WAL bytes per row, median")
     wal.set_title("WAL per row")
     wal.set_yticks([])
     rate.legend(loc="upper center", bbox_to_anchor=(1.0, -0.3), ncols=2, fontsize="small", frameon=False)
@@ -155,8 +151,8 @@ def writes(results: Results, directory: Path) -> Chart | None:
     return Chart(
         "writes.png",
         "Write cost: insert throughput and WAL per row",
-        "Before and after the migration, per insert method; longer on the left is faster, longer on the "
-        "right is more WAL.",
+        "Before and after the migration, per table and insert method, medians over the pairs; longer on "
+        "the left is faster, longer on the right is more WAL. Intervals and verdicts are in the tables.",
         COSTS,
     )
 
@@ -182,6 +178,8 @@ def index_sizes(results: Results, directory: Path) -> Chart | None:
     return Chart("index_sizes.png", "Index sizes", "One pair of bars per index.", COSTS)
 
 
-def draw_all(results: Results, directory: Path) -> list[Chart]:
-    charts = [scale_curve(results, directory), writes(results, directory), index_sizes(results, directory)]
+def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
+    results = analysis.results
+    charts = [scale_curve(results, directory), writes(analysis, directory), index_sizes(results, directory)]
+    charts += tradeoff_charts.draw_all(analysis, directory, COSTS)
     return [c for c in charts if c is not None]

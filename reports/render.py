@@ -366,7 +366,7 @@ def context(
         "warm_cold": warm_cold.context(results),
         "scenarios": [_scenario(s) for s in analysis.scenarios],
         "states": _states(results),
-        "costs": tradeoff.detail_context(results.costs),
+        "costs": tradeoff.detail_context(analysis),
         "cold": [_summary_row(c) for c in cold.all_cases()] if cold else [],
         "dataset": _dataset(results),
         "env": _env(results),
@@ -416,7 +416,7 @@ def render(
     for stale in chart_dir.glob("*.png") if chart_dir.is_dir() else ():
         stale.unlink()
     analysis = analyze(results, threshold=threshold)
-    written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(results, chart_dir)
+    written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(analysis, chart_dir)
     written_charts += load_section.draw_all(results, chart_dir)
     verdicts = claims.judge_all(claim_list, analysis)
     shown = _shown(claims_path) if claims_path else None

@@ -6,25 +6,65 @@ The figures are computed here (and by the tests, with the same functions); rende
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bench import stats
+from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from bench.results import Costs, MigrationCost, RelationSize, WriteCost
 from reports import fmt
+from reports import method as methods
 from reports.analysis import Analysis
 
 PLAIN = "plain"
 CONCURRENT = "concurrent"
 BEFORE = "before"
 AFTER = "after"
+FORWARD = "forward"
+BACKWARD = "backward"
+
+
+WRITERS = "ROW EXCLUSIVE"  # the lock every insert holds
+# The locks that conflict with it (PostgreSQL's table-level lock conflict matrix): a migration holding one
+# of these makes every writer wait.
+BLOCKS_WRITERS = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
+
+
+def spread(values: Sequence[float]) -> stats.Summary:
+    return stats.summarize(values)
+
+
+@dataclass(frozen=True)
+class MigrationRuns:
+    """Every repetition of one variant of one migration in one direction."""
+
+    migration: str
+    variant: str
+    direction: str
+    table: str
+    lock: str
+    runs: tuple[MigrationCost, ...]
+
+    @property
+    def blocks_writers(self) -> bool:
+        return self.lock in BLOCKS_WRITERS
+
+    def summary(self, value: Callable[[MigrationCost], float | None]) -> stats.Summary | None:
+        """Median, interval and range of one figure over the repetitions; None when it was not recorded."""
+        values = [v for v in map(value, self.runs) if v is not None]
+        return spread(values) if values else None
+
+    @property
+    def invalid(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for m in self.runs for n in m.invalid_indexes))
 
 
 @dataclass(frozen=True)
 class MigrationSummary:
     migration: str
     table: str
-    plain: MigrationCost | None
-    concurrent: MigrationCost | None
+    variants: tuple[MigrationRuns, ...]  # plain forward, plain backward, concurrent forward, ... as measured
     index_bytes_before: int
     index_bytes_after: int
 
@@ -32,23 +72,48 @@ class MigrationSummary:
     def index_bytes_added(self) -> int:
         return self.index_bytes_after - self.index_bytes_before
 
+    def runs(self, variant: str, direction: str = FORWARD) -> MigrationRuns | None:
+        return next((v for v in self.variants if (v.variant, v.direction) == (variant, direction)), None)
+
+    @property
+    def plain(self) -> MigrationRuns | None:
+        return self.runs(PLAIN)
+
+    @property
+    def concurrent(self) -> MigrationRuns | None:
+        return self.runs(CONCURRENT)
+
 
 @dataclass(frozen=True)
-class WriteSlowdown:
+class WriteFigure:
+    """One table and insert method, before against after, pair by pair.
+
+    `time` compares seconds per row (ratio above 1: after is faster, below 1: slower); `wal` compares WAL
+    bytes per row the same way (ratio below 1: after writes more). Both with bench.stats' paired rules.
+    """
+
     table: str
     method: str
-    before: WriteCost
-    after: WriteCost
+    before: tuple[WriteCost, ...]  # in pair order, matched with after
+    after: tuple[WriteCost, ...]
+    time: stats.Comparison
+    wal: stats.Comparison | None  # None when a repetition logged no WAL
 
     @property
-    def throughput_ratio(self) -> float:
-        """after rows/s over before rows/s: below 1 means the indexes slowed inserts down."""
-        return self.after.rows_per_s / self.before.rows_per_s
+    def rows(self) -> int:
+        return self.before[0].rows
 
     @property
-    def wal_ratio(self) -> float | None:
-        before = self.before.wal_bytes_per_row
-        return self.after.wal_bytes_per_row / before if before > 0 else None
+    def pairs(self) -> int:
+        return len(self.before)
+
+    @property
+    def rate_before(self) -> float:
+        return 1.0 / self.time.baseline.median
+
+    @property
+    def rate_after(self) -> float:
+        return 1.0 / self.time.candidate.median
 
 
 @dataclass(frozen=True)
@@ -64,38 +129,75 @@ def index_bytes(sizes: tuple[RelationSize, ...], table: str) -> int:
 
 
 def migrations(costs: Costs) -> list[MigrationSummary]:
-    """One summary per migration, plain and concurrent variants side by side, in measured order."""
+    """One summary per migration, its variants and directions in measured order."""
     names = list(dict.fromkeys((m.migration, m.table) for m in costs.migrations))
-
-    def variant(name: str, kind: str) -> MigrationCost | None:
-        return next((m for m in costs.migrations if (m.migration, m.variant) == (name, kind)), None)
-
-    return [
-        MigrationSummary(
-            migration=name,
-            table=table,
-            plain=variant(name, PLAIN),
-            concurrent=variant(name, CONCURRENT),
-            index_bytes_before=index_bytes(costs.sizes_before, table),
-            index_bytes_after=index_bytes(costs.sizes_after, table),
+    summaries = []
+    for name, table in names:
+        runs = [m for m in costs.migrations if m.migration == name]
+        keys = dict.fromkeys((m.variant, m.direction) for m in runs)
+        variants = tuple(
+            MigrationRuns(
+                migration=name,
+                variant=variant,
+                direction=direction,
+                table=table,
+                lock=next(m.lock for m in runs if (m.variant, m.direction) == (variant, direction)),
+                runs=tuple(m for m in runs if (m.variant, m.direction) == (variant, direction)),
+            )
+            for variant, direction in keys
         )
-        for name, table in names
-    ]
+        summaries.append(
+            MigrationSummary(
+                migration=name,
+                table=table,
+                variants=variants,
+                index_bytes_before=index_bytes(costs.sizes_before, table),
+                index_bytes_after=index_bytes(costs.sizes_after, table),
+            )
+        )
+    return summaries
 
 
-def write_slowdowns(costs: Costs) -> list[WriteSlowdown]:
-    """Each (table, method) measured in both states; a method measured in one state only is left out."""
-    found = {(w.table, w.method, w.state): w for w in costs.writes}
-    keys = dict.fromkeys((w.table, w.method) for w in costs.writes)
-    return [
-        WriteSlowdown(table, method, found[(table, method, BEFORE)], found[(table, method, AFTER)])
-        for table, method in keys
-        # A zero-length timing or an empty batch has no rate to compare.
-        if all(
-            (w := found.get((table, method, state))) is not None and w.seconds > 0 and w.rows > 0
+def write_figures(costs: Costs, *, alpha: float, threshold: float) -> list[WriteFigure]:
+    """Each (table, method) with repetitions in both states, matched by pair; a figure with no usable
+    pair (measured in one state only, in no time or with no rows) is left out."""
+    figures = []
+    for table, method in dict.fromkeys((w.table, w.method) for w in costs.writes):
+        sides = {
+            state: {w.pair: w for w in costs.writes if (w.table, w.method, w.state) == (table, method, state)}
             for state in (BEFORE, AFTER)
-        )
-    ]
+        }
+        common = sorted(
+            p for p in sides[BEFORE].keys() & sides[AFTER].keys()
+            if all(s[p].seconds > 0 and s[p].rows > 0 for s in sides.values())
+        )  # fmt: skip
+        if not common:
+            continue
+        before = tuple(sides[BEFORE][p] for p in common)
+        after = tuple(sides[AFTER][p] for p in common)
+        has_wal = all(w.wal_bytes > 0 for w in (*before, *after))
+        time = _paired(before, after, lambda w: w.seconds_per_row, alpha, threshold)
+        wal = _paired(before, after, lambda w: w.wal_bytes_per_row, alpha, threshold) if has_wal else None
+        figures.append(WriteFigure(table, method, before, after, time, wal))
+    return figures
+
+
+def _paired(
+    before: Sequence[WriteCost],
+    after: Sequence[WriteCost],
+    value: Callable[[WriteCost], float],
+    alpha: float,
+    threshold: float,
+) -> stats.Comparison:
+    """bench.stats' paired comparison, the read timings' rules: before is the baseline."""
+    return stats.compare_paired(
+        [value(w) for w in before], [value(w) for w in after], alpha=alpha, threshold=threshold
+    )
+
+
+def write_slowdowns(costs: Costs) -> list[WriteFigure]:
+    """The write figures with the report's default rules."""
+    return write_figures(costs, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD)
 
 
 def index_sizes(costs: Costs) -> list[IndexSize]:
@@ -136,29 +238,76 @@ def signed_size(num_bytes: int) -> str:
     return ("+" if num_bytes >= 0 else "-") + fmt.size(abs(num_bytes))
 
 
-def _variant(cost: MigrationCost | None) -> str:
-    if cost is None:
+def spread_text(summary: stats.Summary | None, unit: Callable[[float], str] = fmt.duration) -> str:
+    """Median [CI of the median] (min to max): "1.25 s [1.20 s, 1.31 s] (1.19 s to 1.33 s)"."""
+    if summary is None:
+        return "not recorded"
+    if summary.n == 1:
+        return f"{unit(summary.median)} (one measurement)"
+    ci = f" [{unit(summary.median_ci[0])}, {unit(summary.median_ci[1])}]" if summary.median_ci else ""
+    return f"{unit(summary.median)}{ci} ({unit(summary.minimum)} to {unit(summary.maximum)})"
+
+
+def _lock_held(runs: MigrationRuns) -> stats.Summary | None:
+    return runs.summary(lambda m: m.lock_held_s)
+
+
+def _variant(runs: MigrationRuns | None) -> str:
+    """One variant in one direction, in a sentence: its time, lock, how long writers waited."""
+    if runs is None:
         return "not measured"
-    return (
-        f"{fmt.duration(cost.seconds)} under {cost.lock}, longest write stall "
-        f"{fmt.duration(cost.max_write_stall_s)}"
-    )
+    took = spread_text(runs.summary(lambda m: m.seconds))
+    held = _lock_held(runs)
+    blocks = "blocks writers" if runs.blocks_writers else "writers go on"
+    lock = f"{runs.lock} ({blocks}" + (f", held {fmt.duration(held.median)})" if held else ")")
+    stall = spread_text(runs.summary(lambda m: m.max_write_stall_s))
+    p99 = runs.summary(lambda m: m.stall_p99_s)
+    gaps = f" (p99 of the writer's gaps {fmt.duration(p99.median)})" if p99 else ""
+    return f"{took} under {lock}, longest write stall {stall}{gaps}; n = {len(runs.runs)}"
 
 
 def _invalid(summary: MigrationSummary) -> str:
-    names = [n for m in (summary.plain, summary.concurrent) if m for n in m.invalid_indexes]
-    return ", ".join(names) or "none"
+    return ", ".join(n for v in summary.variants for n in v.invalid) or "none"
 
 
-def writes_line(slowdown: WriteSlowdown) -> str:
-    b, a = slowdown.before, slowdown.after
-    wal = fmt.factor(slowdown.wal_ratio) if slowdown.wal_ratio is not None else "no WAL before"
-    rates = f"{fmt.rate(b.rows_per_s)} -> {fmt.rate(a.rows_per_s)} rows/s"
-    return (
-        f"{slowdown.method} into {slowdown.table}: {rates} "
-        f"({fmt.ratio(slowdown.throughput_ratio)}), WAL per row {fmt.size(b.wal_bytes_per_row)} -> "
-        f"{fmt.size(a.wal_bytes_per_row)} ({wal})"
-    )
+def _wal_factor(comparison: stats.Comparison) -> str:
+    """WAL per row after / before, with its interval: "1.88x [1.80x, 1.95x]"."""
+    factor = fmt.factor(1.0 / comparison.ratio)
+    if comparison.ratio_ci is None:
+        return factor
+    low, high = comparison.ratio_ci
+    return f"{factor} [{fmt.factor(1.0 / high)}, {fmt.factor(1.0 / low)}]"
+
+
+WAL_WORDS = {stats.FASTER: "less WAL", stats.SLOWER: "more WAL"}
+
+
+def verdict_text(comparison: stats.Comparison, change: str, words: dict[str, str] | None = None) -> str:
+    """The verdict first, the estimate after it: "slower: 7.00x slower [...], p = 0.031", or "no
+    significant change (1.11x faster [...], p = 0.44)", so noise never reads as a finding."""
+    verdict = (words or {}).get(comparison.verdict, comparison.verdict)
+    detail = f"{change}, {fmt.p_is(comparison.p_value)}" if comparison.p_value is not None else change
+    if comparison.significant:
+        return f"**{verdict}**: {detail}"
+    return f"{verdict} ({detail})"
+
+
+def writes_line(figure: WriteFigure) -> str:
+    rates = f"{fmt.rate(figure.rate_before)} -> {fmt.rate(figure.rate_after)} rows/s"
+    verdict = verdict_text(figure.time, fmt.change_ci(figure.time))
+    text = f"{figure.method} into `{figure.table}`: {rates}, {verdict}"
+    if figure.wal is not None:
+        wal = figure.wal
+        sizes = f"{fmt.size(wal.baseline.median)} -> {fmt.size(wal.candidate.median)}"
+        text += f"; WAL per row {sizes}, {verdict_text(wal, _wal_factor(wal), WAL_WORDS)}"
+    return text + f"; {figure.pairs} pair" + ("" if figure.pairs == 1 else "s")
+
+
+def figures_of(analysis: Analysis) -> list[WriteFigure]:
+    costs = analysis.results.costs
+    if costs is None:
+        return []
+    return write_figures(costs, alpha=analysis.alpha, threshold=analysis.threshold)
 
 
 def summary_context(analysis: Analysis) -> list[dict[str, Any]]:
@@ -166,28 +315,27 @@ def summary_context(analysis: Analysis) -> list[dict[str, Any]]:
     costs = analysis.results.costs
     if costs is None:
         return []
-    slowdowns = write_slowdowns(costs)
+    figures = figures_of(analysis)
     return [
         {
             "migration": m.migration,
             "table": m.table,
             "plain": _variant(m.plain),
+            "rollback": _variant(m.runs(PLAIN, BACKWARD)),
             "concurrent": _variant(m.concurrent),
+            "concurrent_rollback": _variant(m.runs(CONCURRENT, BACKWARD)),
             "added": signed_size(m.index_bytes_added),
             "index_before": fmt.size(m.index_bytes_before),
             "index_after": fmt.size(m.index_bytes_after),
             "invalid": _invalid(m),
             "reads": read_speedup(analysis, m.table),
-            "writes": [writes_line(w) for w in slowdowns if w.table == m.table],
+            "writes": [writes_line(w) for w in figures if w.table == m.table],
         }
         for m in migrations(costs)
     ]
 
 
-def detail_context(costs: Costs | None) -> dict[str, Any] | None:
-    """The "Cost of the migration" section's tables."""
-    if costs is None:
-        return None
+def _sizes(costs: Costs) -> list[dict[str, str]]:
     table_sizes = {
         (s.table, when): fmt.size(s.bytes)
         for when, sizes in ((BEFORE, costs.sizes_before), (AFTER, costs.sizes_after))
@@ -195,7 +343,7 @@ def detail_context(costs: Costs | None) -> dict[str, Any] | None:
         if s.kind == "table"
     }
     tables = sorted({t for t, _ in table_sizes})
-    sizes = [
+    return [
         {
             "table": t,
             "relation": t,
@@ -214,31 +362,80 @@ def detail_context(costs: Costs | None) -> dict[str, Any] | None:
         }
         for i in index_sizes(costs)
     ]
+
+
+def _migration_row(runs: MigrationRuns) -> dict[str, str]:
+    writes = runs.summary(lambda m: float(m.writes_during))
+    return {
+        "migration": runs.migration,
+        "variant": runs.variant,
+        "direction": runs.direction,
+        "table": runs.table,
+        "lock": runs.lock,
+        "blocks": "yes" if runs.blocks_writers else "no",
+        "n": str(len(runs.runs)),
+        "seconds": spread_text(runs.summary(lambda m: m.seconds)),
+        "held": spread_text(_lock_held(runs)),
+        "stall": spread_text(runs.summary(lambda m: m.max_write_stall_s)),
+        "p50": spread_text(runs.summary(lambda m: m.stall_p50_s)),
+        "p99": spread_text(runs.summary(lambda m: m.stall_p99_s)),
+        "writes": fmt.count(round(writes.median)) if writes else "-",
+        "invalid": ", ".join(runs.invalid) or "none",
+    }
+
+
+def _rate(summary: stats.Summary) -> str:
+    """Rows per second from a seconds-per-row summary: the median and its interval, inverted."""
+    text = fmt.rate(1.0 / summary.median)
+    if summary.median_ci is None:
+        return text
+    low, high = summary.median_ci
+    return f"{text} [{fmt.rate(1.0 / high)}, {fmt.rate(1.0 / low)}]"
+
+
+def _bytes(summary: stats.Summary) -> str:
+    return spread_text(summary, fmt.size).split(" (", 1)[0]
+
+
+def _write_row(figure: WriteFigure) -> dict[str, str]:
+    time, wal = figure.time, figure.wal
+    return {
+        "table": figure.table,
+        "method": figure.method,
+        "rows": fmt.count(figure.rows),
+        "pairs": str(figure.pairs),
+        "before": _rate(time.baseline),
+        "after": _rate(time.candidate),
+        "change": fmt.change_ci(time),
+        "p": fmt.p_value(time.p_value),
+        "verdict": time.verdict,
+        "wal_before": _bytes(wal.baseline) if wal else "-",
+        "wal_after": _bytes(wal.candidate) if wal else "-",
+        "wal_change": _wal_factor(wal) if wal else "-",
+        "wal_p": fmt.p_value(wal.p_value) if wal else "-",
+        "wal_verdict": WAL_WORDS.get(wal.verdict, wal.verdict) if wal else "no WAL recorded",
+    }
+
+
+def detail_context(analysis: Analysis) -> dict[str, Any] | None:
+    """The "Cost of the migration" section's tables."""
+    costs = analysis.results.costs
+    if costs is None:
+        return None
+    figures = figures_of(analysis)
+    pairs = sorted({f.pairs for f in figures})
+    repetitions = sorted({len(v.runs) for m in migrations(costs) for v in m.variants})
     return {
         "database": costs.database,
-        "migrations": [
-            {
-                "migration": m.migration,
-                "variant": m.variant,
-                "table": m.table,
-                "lock": m.lock,
-                "seconds": fmt.duration(m.seconds),
-                "stall": fmt.duration(m.max_write_stall_s),
-                "writes": fmt.count(m.writes_during),
-                "invalid": ", ".join(m.invalid_indexes) or "none",
-            }
-            for m in costs.migrations
-        ],
-        "sizes": sizes,
-        "writes": [
-            {
-                "state": w.state,
-                "table": w.table,
-                "method": w.method,
-                "rows": fmt.count(w.rows),
-                "rate": fmt.rate(w.rows_per_s),
-                "wal": fmt.size(w.wal_bytes_per_row),
-            }
-            for w in costs.writes
-        ],
+        "databases": ", ".join(f"`{name}` ({state})" for state, name in costs.databases.items()),
+        "single": costs.order == "single",
+        "pairs": "/".join(map(str, pairs)) or "0",
+        "repetitions": "/".join(map(str, repetitions)) or "0",
+        "threshold": fmt.percent(analysis.threshold, 0),
+        "confidence": fmt.percent(stats.CONFIDENCE, 0),
+        "test": "; ".join(sorted({methods.test_name(f.time.method) for f in figures})) or "none",
+        "alpha": str(analysis.alpha),
+        "migrations": [_migration_row(v) for m in migrations(costs) for v in m.variants],
+        "sizes": _sizes(costs),
+        "writes": [_write_row(f) for f in figures],
     }

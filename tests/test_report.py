@@ -245,8 +245,10 @@ def test_cli_without_a_results_file_says_how_to_get_one(
 def test_costs_and_the_cold_series_are_reported(tmp_path: Path) -> None:
     results = with_costs_and_cold()
     markdown = render.render(results, tmp_path).report.read_text(encoding="utf-8")
-    line = row(markdown, "| attendance.0031_add_tracking_performance_indexes | plain |")
-    assert f"| {fmt.duration(1.25)} | {fmt.duration(1.2)} |" in line
+    line = row(markdown, "| attendance.0031_add_tracking_performance_indexes | plain | forward |")
+    # One repetition: a single measurement, no interval.
+    assert f"| {fmt.duration(1.25)} (one measurement) |" in line
+    assert f"| {fmt.duration(1.2)} (one measurement) |" in line
     assert f"| absent | {fmt.size(900_000)} |" in row(markdown, "| tracking_people_date_idx |")
     cold = markdown.split("## Cold cache", 1)[1].split("##", 1)[0]
     before = next(m for m in results.cold if m.side == "before")

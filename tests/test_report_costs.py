@@ -6,14 +6,16 @@ Expected figures are computed here with the same functions the report uses, from
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 from bench import stats
-from bench.results import Results
+from bench.results import Costs, Results, from_dict, to_json
 from reports import fmt, render, scaling, tradeoff, warm_cold
+from reports.analysis import analyze
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
 
@@ -40,22 +42,50 @@ def section(markdown: str, heading: str) -> str:
     return re.split(r"\n#{2,4} ", markdown.split(heading, 1)[1], maxsplit=1)[0]
 
 
-def test_what_it_costs_shows_locks_stalls_and_times_of_both_variants(
+def test_what_it_costs_shows_every_variant_and_direction_with_its_spread(
     results: Results, rendered: tuple[Path, str]
 ) -> None:
     block = section(rendered[1], "### What it costs")
     assert results.costs is not None
-    for cost in results.costs.migrations:
-        expected = (
-            f"{fmt.duration(cost.seconds)} under {cost.lock}, longest write stall "
-            f"{fmt.duration(cost.max_write_stall_s)}"
-        )
-        assert expected in block
-    assert "under SHARE," in block
-    assert "under SHARE UPDATE EXCLUSIVE," in block
+    tracking = block.split("journal.0016_optimize_entry_indexes", 1)[0]
+    # Plain forward: 1.25 s, 1.30 s, 1.35 s; its longest stalls 1.20 s, 1.248 s, 1.296 s.
+    assert (
+        "migration as written: 1.30 s [1.25 s, 1.35 s] (1.25 s to 1.35 s) under SHARE (blocks writers, held"
+        in (tracking)
+    )
+    assert "longest write stall 1.25 s [1.20 s, 1.30 s] (1.20 s to 1.30 s)" in tracking
+    assert "its rollback: 52.0 ms [50.0 ms, 54.0 ms] (50.0 ms to 54.0 ms) under ACCESS EXCLUSIVE" in tracking
+    assert (
+        "`RemoveIndexConcurrently`: 2.60 s [2.50 s, 2.70 s] (2.50 s to 2.70 s) under SHARE UPDATE" in tracking
+    )
+    assert "(writers go on, held" in tracking
+    assert tracking.count("; n = 3") == 4
     # The journal migration was measured plain only: its concurrent variant says so.
     journal = block.split("journal.0016_optimize_entry_indexes", 1)[1]
     assert "`RemoveIndexConcurrently`: not measured" in journal
+    assert "that variant's rollback: not measured" in journal
+
+
+def test_the_migration_table_has_a_row_per_variant_and_direction(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    text = section(rendered[1], "## Cost of the migration")
+    row = next(
+        r
+        for r in text.splitlines()
+        if r.startswith("| attendance.0031_add_tracking_performance_indexes | plain | backward |")
+    )
+    assert (
+        "| tracking | ACCESS EXCLUSIVE | yes | 3 | 52.0 ms [50.0 ms, 54.0 ms] (50.0 ms to 54.0 ms) |" in row
+    )
+    # The writer's gaps: median 0.4 ms every time; p99 1.0, 1.5 and 2.0 ms.
+    assert (
+        "| 400 µs [400 µs, 400 µs] (400 µs to 400 µs) | 1.50 ms [1.00 ms, 2.00 ms] (1.00 ms to 2.00 ms) |"
+        in row
+    )
+    assert row.endswith("| 4 | none |")
+    assert len([r for r in text.splitlines() if r.startswith("| attendance.0031")]) == 4
+    assert len([r for r in text.splitlines() if r.startswith("| journal.0016")]) == 2
 
 
 def test_what_it_costs_shows_the_bytes_the_new_indexes_add(
@@ -80,15 +110,18 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
 ) -> None:
     block = section(rendered[1], "### What it costs")
     assert results.costs is not None
-    slowdowns = {w.method: w for w in tradeoff.write_slowdowns(results.costs)}
-    assert set(slowdowns) == {"copy", "orm_create"}
-    copy = slowdowns["copy"]
-    assert copy.before.rows_per_s == pytest.approx(100_000)
-    assert copy.after.rows_per_s == pytest.approx(10_000 / 0.7)
-    assert fmt.ratio(copy.throughput_ratio) == "7.00x slower"
-    assert copy.wal_ratio == pytest.approx(750 / 400)
-    for slowdown in slowdowns.values():
-        assert tradeoff.writes_line(slowdown) in block
+    figures = {(w.table, w.method): w for w in tradeoff.write_slowdowns(results.costs)}
+    assert set(figures) == {
+        (t, m) for t in ("tracking", "journal_journalentry") for m in ("copy", "orm_create")
+    }
+    copy = figures[("tracking", "copy")]
+    assert copy.pairs == 6
+    assert copy.time.verdict == stats.SLOWER
+    assert fmt.rate(copy.rate_before) == "100,000"
+    for figure in figures.values():
+        assert tradeoff.writes_line(figure) in block
+    assert "writes, copy into `tracking`: 100,000 -> 14,215 rows/s, **slower**: 7.04x slower [" in block
+    assert "WAL per row 400 B -> 751 B, **more WAL**: 1.88x [" in block
     speedup = stats.compare_paired(
         *(
             m.timing.total_s
@@ -99,14 +132,58 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
     assert f"reads: 1 of 1 `tracking` cases significantly faster ({fmt.ratio(speedup.ratio)})" in block
 
 
+def test_a_write_figure_whose_interval_includes_no_change_says_so(
+    results: Results, rendered: tuple[Path, str]
+) -> None:
+    """ORM creates into tracking: before and after stray opposite ways pair by pair, around one centre."""
+    assert results.costs is not None
+    orm = {(w.table, w.method): w for w in tradeoff.write_slowdowns(results.costs)}[
+        ("tracking", "orm_create")
+    ]
+    assert orm.time.ratio_ci is not None
+    assert orm.time.ratio_ci[0] < 1 < orm.time.ratio_ci[1]
+    block = section(rendered[1], "### What it costs")
+    line = next(r for r in block.splitlines() if "writes, orm_create into `tracking`" in r)
+    assert (
+        "800 -> 800 rows/s, no significant change (1.00x [1.05x slower to 1.06x faster], p = 1.000)" in line
+    )
+    assert "faster:" not in line
+    assert "**" not in line.split("; WAL", 1)[0]
+    table = section(rendered[1], "## Cost of the migration")
+    row = next(r for r in table.splitlines() if r.startswith("| tracking | orm_create |"))
+    assert "| 1.00x [1.05x slower to 1.06x faster] | 1.000 | no significant change |" in row
+
+
+def test_a_schema_3_file_shows_its_single_measurements_with_a_note(results: Results) -> None:
+    assert results.costs is not None
+    single = dataclasses.replace(
+        results.costs,
+        order="single",
+        writes=tuple(w for w in results.costs.writes if w.pair == 0),
+        migrations=tuple(m for m in results.costs.migrations if m.repetition == 0),
+    )
+    # The markdown alone: drawing every chart again would add nothing to what this checks.
+    markdown = render.render_markdown(analyze(dataclasses.replace(results, costs=single)), [], [])
+    text = section(markdown, "## Cost of the migration")
+    assert "This results file (schema 3) measured each cost once" in text
+    assert "| 1.25 s (one measurement) |" in text
+    row = next(r for r in text.splitlines() if r.startswith("| tracking | copy |"))
+    assert "| not enough samples |" in row
+
+
 def test_cost_charts_are_linked_and_exist(rendered: tuple[Path, str]) -> None:
     output, markdown = rendered
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
-    assert {"charts/scale.png", "charts/writes.png", "charts/index_sizes.png"} <= set(links)
+    tradeoffs = {
+        "charts/tradeoff_attendance_0031_add_tracking_performance_indexes.png",
+        "charts/tradeoff_journal_0016_optimize_entry_indexes.png",
+    }
+    assert {"charts/scale.png", "charts/writes.png", "charts/index_sizes.png", *tradeoffs} <= set(links)
     for link in links:
         assert (output / link).is_file(), link
     # The cost charts sit in the cost block, the scale chart in its section, not in the general list.
     assert "charts/writes.png" in section(markdown, "### What it costs")
+    assert all(link in section(markdown, "### What it costs") for link in tradeoffs)
     assert "charts/scale.png" in section(markdown, "## Scale curve")
     assert "charts/scale.png" not in section(markdown, "## Charts")
 
@@ -232,3 +309,38 @@ def test_a_write_measured_in_one_state_only_or_in_no_time_is_not_compared(result
     writes = tuple(w for w in results.costs.writes if not (w.method == "orm_create" and w.state == "after"))
     writes = tuple(dataclasses.replace(w, seconds=0.0) if w.method == "copy" else w for w in writes)
     assert tradeoff.write_slowdowns(dataclasses.replace(results.costs, writes=writes)) == []
+
+
+def test_writes_pair_by_pair_index_not_by_position(results: Results) -> None:
+    assert results.costs is not None
+    shuffled = dataclasses.replace(results.costs, writes=tuple(reversed(results.costs.writes)))
+
+    def figures(costs: Costs) -> dict[tuple[str, str], tuple[float, float | None]]:
+        return {(w.table, w.method): (w.time.ratio, w.time.p_value) for w in tradeoff.write_slowdowns(costs)}
+
+    assert figures(shuffled) == figures(results.costs)
+
+
+def test_a_schema_3_file_reads_its_costs_as_single_measurements(results: Results) -> None:
+    """What a schema 3 run wrote: one measurement per figure, no pairs, no lock time or stall spread."""
+    data = json.loads(to_json(results))
+    data["schema_version"] = 3
+    costs = data["costs"]
+    for key in ("order", "databases"):
+        del costs[key]
+    costs["writes"] = [w for w in costs["writes"] if w["pair"] == 0]
+    # Schema 3 measured each variant once, forward only.
+    forward = [m for m in costs["migrations"] if m["direction"] == "forward"]
+    costs["migrations"] = [m for m in forward if m["repetition"] == 0]
+    for w in costs["writes"]:
+        del w["pair"], w["first"]
+    for m in costs["migrations"]:
+        for key in ("direction", "repetition", "lock_held_s", "stall_p50_s", "stall_p99_s"):
+            del m[key]
+    old = from_dict(data)
+    assert old.costs is not None
+    assert old.costs.order == "single"
+    assert {(w.state, w.first) for w in old.costs.writes} == {("before", True), ("after", False)}
+    assert all(m.lock_held_s is None and m.direction == "forward" for m in old.costs.migrations)
+    figures = {(f.table, f.method): f for f in tradeoff.write_slowdowns(old.costs)}
+    assert figures[("tracking", "copy")].time.verdict == stats.NOT_ENOUGH

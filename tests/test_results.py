@@ -53,7 +53,7 @@ def test_unknown_field_is_refused(tmp_path: Path) -> None:
 def test_a_schema_2_file_is_read_without_pairs_or_database_time() -> None:
     """What a ref from before pairing writes: compare's fallback must still read it, honestly."""
     old = results.load(Path(__file__).with_name("data") / "results_v2.json")
-    assert old.schema_version == 3
+    assert old.schema_version == results.SCHEMA_VERSION
     assert old.schedule.sides == "blocks"
     before = old.find("tracking_person_range", "heavy", "before")
     assert before is not None

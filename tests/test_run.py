@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
@@ -298,7 +299,7 @@ def test_cold_series_mirrors_the_warm_one_and_reads_more(tiny_results: Results) 
 def test_costs_record_the_lock_each_migration_takes(tiny_results: Results) -> None:
     costs = tiny_results.costs
     assert costs is not None
-    locks = {(c.migration, c.variant): c.lock for c in costs.migrations}
+    locks = {(c.migration, c.variant): c.lock for c in costs.migrations if c.direction == "forward"}
     assert locks == {
         ("attendance.0031_add_tracking_performance_indexes", "plain"): "SHARE",
         ("attendance.0031_add_tracking_performance_indexes", "concurrent"): "SHARE UPDATE EXCLUSIVE",
@@ -325,11 +326,19 @@ def test_costs_record_sizes_before_and_after(tiny_results: Results) -> None:
 
 
 def test_inserts_after_the_migration_write_more_wal_per_row(tiny_results: Results) -> None:
+    """Per method, the median over the pairs: tracking gains three indexes to maintain. Journal's 0016
+    swaps two indexes for two, so its write figures are only required to be there."""
     costs = tiny_results.costs
     assert costs is not None
-    wal = {(w.state, w.method): w.wal_bytes_per_row for w in costs.writes}
+    wal: dict[tuple[str, str, str], list[float]] = {}
+    for w in costs.writes:
+        wal.setdefault((w.table, w.state, w.method), []).append(w.wal_bytes_per_row)
+    assert {table for table, _, _ in wal} == {"tracking", "journal_journalentry"}
     for method in ("copy", "orm_create"):
-        assert wal[("after", method)] > wal[("before", method)], method
+        before, after = (statistics.median(wal[("tracking", state, method)]) for state in ("before", "after"))
+        assert after > before, method
+        for state in ("before", "after"):
+            assert wal[("journal_journalentry", state, method)], (state, method)
 
 
 def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Results, Results]) -> None:

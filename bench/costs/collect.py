@@ -1,25 +1,84 @@
-"""Measure every cost on a disposable, harness-owned copy of the seeded database, then drop it."""
+"""Measure every cost on disposable, harness-owned copies of the seeded database, then drop them.
+
+Two template-identical copies, one per state: the write figures alternate between them (A B, B A, ...)
+so each repetition in one state has a partner in the other that ran right beside it, as the read
+timings do. The migrations then run, forward and back, on the "before" copy.
+"""
 
 from __future__ import annotations
 
+import functools
+import sys
+from collections.abc import Callable
+
+import psycopg
 from django.db import connection
 from tqdm import tqdm
 
 from bench import clones, db
-from bench.costs.migrations import forward_plan, migration_costs, tables_of
+from bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
-from bench.costs.writes import copy_cost, orm_create_cost
+from bench.costs.writes import copy_cost, copy_payload, orm_create_cost
+from bench.errors import UsageError
 from bench.results import Costs, WriteCost
 from bench.states import State, move_to
 
-WRITE_TABLE = "tracking"
+# Pairs per write figure. Wilcoxon's signed-rank test, two-sided and exact, cannot go below p = 0.0625
+# with 5 pairs, so 5 could never call a change at alpha 0.05; with 6 the smallest p is 0.031.
+WRITE_REPETITIONS = 6
+Method = Callable[..., WriteCost]
 
 
-def _writes(url: str, state: State, *, copy_rows: int, orm_rows: int) -> list[WriteCost]:
-    return [
-        orm_create_cost(url, WRITE_TABLE, orm_rows, state.name),
-        copy_cost(url, WRITE_TABLE, copy_rows, state.name),
-    ]
+def changed_tables(after: State) -> list[str]:
+    """Every table whose indexes the migrations from the current state to `after` change, in plan order."""
+    return list(dict.fromkeys(t for m in forward_plan(after) for t in tables_of(m)))
+
+
+def copy_name(name: str, state: str) -> str:
+    """The copy for a state: `name` with the state appended; the front gives way, not the run's tag."""
+    return (f"{name}_{state}")[-clones.MAX_NAME :]
+
+
+def pair_order(pair: int, states: tuple[State, State]) -> list[tuple[State, bool]]:
+    """Alternating: before first in even pairs, after first in odd ones; with whether each ran first."""
+    ordered = states if pair % 2 == 0 else states[::-1]
+    return [(state, i == 0) for i, state in enumerate(ordered)]
+
+
+def measure_writes(
+    copies: dict[str, db.Target],
+    states: tuple[State, State],
+    tables: list[str],
+    *,
+    rows: dict[str, int],
+    repetitions: int,
+    step: Callable[[str], None],
+) -> list[WriteCost]:
+    """Every table and method, `repetitions` pairs, the two sides of a pair back to back."""
+    writes: list[WriteCost] = []
+    for table in tables:
+        payload = copy_payload(copies[states[0].name].url, table, rows["copy"])
+        methods: dict[str, Method] = {
+            "copy": functools.partial(copy_cost, data=payload),
+            "orm_create": orm_create_cost,
+        }
+        for method, measure in methods.items():
+            for pair in range(repetitions):
+                step(f"{method} into {table} {pair + 1}/{repetitions}")
+                for state, first in pair_order(pair, states):
+                    target = copies[state.name]
+                    db.switch_django(target)  # the ORM's inserts go to this state's copy
+                    found = measure(target.url, table, rows[method], state.name, pair=pair, first=first)
+                    writes.append(found)
+    return writes
+
+
+def _drop(main: db.Target, made: list[db.Target]) -> None:
+    for copied in made:
+        try:
+            clones.drop(main, copied.name)
+        except (psycopg.Error, UsageError) as exc:
+            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
 
 
 def collect_costs(
@@ -29,9 +88,11 @@ def collect_costs(
     *,
     copy_rows: int,
     orm_rows: int,
+    write_repetitions: int = WRITE_REPETITIONS,
+    migration_repetitions: int = REPETITIONS,
     progress: bool = True,
 ) -> Costs:
-    """On a copy of main named `name` (unique to the run), dropped afterwards."""
+    """On copies of main named after `name` (unique to the run), dropped afterwards."""
     before, after = states
     bar = tqdm(desc="costs", unit="step", disable=not progress)
 
@@ -39,32 +100,37 @@ def collect_costs(
         bar.set_postfix_str(what)
         bar.update()
 
-    step("copying the seeded database")
-    connection.close()
-    clone = clones.clone(main, name)
+    made: list[db.Target] = []
     try:
-        db.switch_django(clone)
+        step("copying the seeded database")
+        connection.close()
+        made.append(clones.clone(main, copy_name(name, before.name)))
+        db.switch_django(made[0])
         move_to(before)
-        tables = sorted({t for m in forward_plan(after) for t in tables_of(m)} | {WRITE_TABLE})
-        # Sizes first, on the untouched copy in both states: later steps insert rows.
-        step("relation sizes")
+        tables = changed_tables(after)
+        # Sizes first, on untouched copies: later steps insert rows.
         sizes_before = relation_sizes(tables)
+        connection.close()
+        # The "after" copy is made from the "before" one, so both hold the same rows, page for page.
+        made.append(clones.clone(made[0], copy_name(name, after.name)))
+        db.switch_django(made[1])
         move_to(after)
         sizes_after = relation_sizes(tables)
-        move_to(before)
-        step("writes before")
-        writes = _writes(clone.url, before, copy_rows=copy_rows, orm_rows=orm_rows)
-        migrations = migration_costs(clone.url, after, step)
-        step("writes after")
-        writes += _writes(clone.url, after, copy_rows=copy_rows, orm_rows=orm_rows)
+        copies = {before.name: made[0], after.name: made[1]}
+        rows = {"copy": copy_rows, "orm_create": orm_rows}
+        writes = measure_writes(copies, states, tables, rows=rows, repetitions=write_repetitions, step=step)
+        db.switch_django(made[0])
+        migrations = migration_costs(made[0].url, after, migration_repetitions, step)
     finally:
         bar.close()
         db.switch_django(main)
-        clones.drop(main, clone.name)
+        _drop(main, made)
     return Costs(
-        database=clone.name,
+        database=made[0].name,
         migrations=tuple(migrations),
         sizes_before=sizes_before,
         sizes_after=sizes_after,
         writes=tuple(writes),
+        order="alternating",
+        databases={state: copied.name for state, copied in copies.items()},
     )

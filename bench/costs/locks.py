@@ -29,10 +29,15 @@ LOCK_NAMES = {
 STRENGTH = list(LOCK_NAMES)
 
 
-def lock_taken(url: str, table: str, change: Callable[[], None], *, timeout: float = 120.0) -> str | None:
+def lock_taken(
+    url: str, table: str, change: Callable[[], None], *, cancel: bool = False, timeout: float = 120.0
+) -> str | None:
     """The strongest lock `change` (run in a thread, on its own connection) holds or requests on table.
 
-    None when the change finished without touching the table.
+    None when the change finished without touching the table. With `cancel`, the change is cancelled
+    once its lock is seen, before it can do its work: for a change in one transaction (a plain,
+    atomic migration) that is a rollback, so reading its lock costs no index build. The caller checks
+    where the change left the database: a change that never waited may have finished first.
     """
     errors: list[BaseException] = []
     backend: list[int] = []
@@ -67,10 +72,22 @@ def lock_taken(url: str, table: str, change: Callable[[], None], *, timeout: flo
             ).fetchall()
             seen = {mode for (mode,) in rows}
             time.sleep(0.002)
+        if cancel and seen and backend:
+            watcher.execute("SELECT pg_cancel_backend(%s)", (backend[0],))
         monitor.rollback()
         worker.join(timeout)
-    if errors:
+    if errors and not (cancel and _cancelled(errors[0])):
         raise errors[0]
     if not seen:
         return None
     return LOCK_NAMES.get(max(seen, key=STRENGTH.index), max(seen))
+
+
+def _cancelled(error: BaseException) -> bool:
+    """Whether the change failed because it was cancelled (Django wraps the driver's error)."""
+    found: BaseException | None = error
+    while found is not None:
+        if isinstance(found, psycopg.errors.QueryCanceled):
+            return True
+        found = found.__cause__
+    return False

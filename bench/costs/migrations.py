@@ -1,5 +1,6 @@
-"""The cost of each migration between the states: wall time, per-statement time, the lock it takes, the
-longest stall a concurrent writer sees, and the same migration done with CREATE/DROP INDEX CONCURRENTLY.
+"""The cost of each migration between the states: wall time, per-statement time, the lock it takes and how
+long it holds it, the stalls a concurrent writer sees, the same migration done with CREATE/DROP INDEX
+CONCURRENTLY, and the rollback of each; every figure repeated.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
@@ -15,11 +17,19 @@ from django.db import connection
 from django.db.migrations import AddIndex, Migration, RemoveIndex
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 
 from bench.costs.locks import lock_taken
 from bench.costs.writer import SteadyWriter
-from bench.results import MigrationCost, StatementTiming
+from bench.results import Direction, MigrationCost, StatementTiming
 from bench.states import State
+
+PLAIN = "plain"
+CONCURRENT = "concurrent"
+# Each variant and direction of a migration is timed this many times, on the same copy reset in between
+# (a migration and its rollback are each other's reset).
+REPETITIONS = 3
+SCHEMA_STATEMENTS = ("CREATE", "DROP", "ALTER")
 
 
 def forward_plan(after: State) -> list[Migration]:
@@ -74,22 +84,45 @@ def _apply(migration: Migration, *, backwards: bool = False) -> None:
             migration.apply(state, editor)
 
 
+@dataclass
+class _Statements:
+    """The schema statements a change sent, and how long its lock on the table was held."""
+
+    timings: list[StatementTiming] = field(default_factory=list)
+    first_started: float | None = None
+    committed: float | None = None  # an atomic migration's commit, when the lock is released
+    atomic: bool = False
+
+    def lock_held_s(self) -> float:
+        if self.atomic and self.first_started is not None and self.committed is not None:
+            return self.committed - self.first_started
+        return sum(t.seconds for t in self.timings)
+
+
 @contextmanager
-def _timed_statements() -> Iterator[list[StatementTiming]]:
-    timings: list[StatementTiming] = []
+def _timed_statements() -> Iterator[_Statements]:
+    found = _Statements()
+
+    def committed() -> None:
+        found.committed = time.perf_counter()
 
     def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
+        schema = "django_migrations" not in sql and sql.lstrip().upper().startswith(SCHEMA_STATEMENTS)
+        if schema and found.first_started is None:
+            # The first schema statement takes the lock; in a transaction it is held until the commit.
+            found.first_started = started
+            found.atomic = connection.in_atomic_block
+            if found.atomic:
+                connection.on_commit(committed)
         try:
             return execute(sql, params, many, context)
         finally:
-            if "django_migrations" not in sql and sql.lstrip().upper().startswith(
-                ("CREATE", "DROP", "ALTER")
-            ):
-                timings.append(StatementTiming(sql=sql, seconds=time.perf_counter() - started))
+            if schema:
+                found.timings.append(StatementTiming(sql=sql, seconds=time.perf_counter() - started))
 
     with connection.execute_wrapper(wrapper):
-        yield timings
+        yield found
 
 
 def invalid_indexes(tables: list[str]) -> tuple[str, ...]:
@@ -102,64 +135,135 @@ def invalid_indexes(tables: list[str]) -> tuple[str, ...]:
         return tuple(name for (name,) in cursor.fetchall())
 
 
-def _measure(
-    url: str, migration: Migration, variant: str, tables: list[str], forward: Callable[[], None]
-) -> MigrationCost:
+@dataclass(frozen=True)
+class _Change:
+    """One variant of one migration in one direction: what runs it, and whether it runs in one
+    transaction (then reading its lock can cancel it: a rollback, no index build)."""
+
+    migration: Migration
+    variant: str
+    direction: Direction
+    run: Callable[[], None]
+    atomic: bool
+
+
+def _measure(url: str, change: _Change, tables: list[str], lock: str, repetition: int) -> MigrationCost:
     with SteadyWriter(url, tables[0]) as writer, _timed_statements() as statements:
         started = time.perf_counter()
-        forward()
+        change.run()
         seconds = time.perf_counter() - started
     assert writer.report is not None
+    migration = change.migration
     return MigrationCost(
         migration=f"{migration.app_label}.{migration.name}",
-        variant=variant,
-        seconds=seconds,
-        statements=tuple(statements),
-        lock="",
+        variant=change.variant,
         table=tables[0],
-        max_write_stall_s=writer.report.max_stall_s,
+        lock=lock,
+        seconds=seconds,
+        statements=tuple(statements.timings),
+        max_write_stall_s=writer.report.max_s,
         writes_during=writer.report.inserts,
         invalid_indexes=invalid_indexes(tables),
+        direction=change.direction,
+        repetition=repetition,
+        lock_held_s=statements.lock_held_s(),
+        stall_p50_s=writer.report.p50_s,
+        stall_p99_s=writer.report.p99_s,
     )
 
 
-def migration_costs(
-    url: str, after: State, on_step: Callable[[str], None] = lambda _: None
+def _applied(migration: Migration) -> bool:
+    return (migration.app_label, migration.name) in MigrationRecorder(connection).applied_migrations()
+
+
+def _changes(migration: Migration) -> list[tuple[_Change, _Change]]:
+    """(forward, backward) of the migration as written, and of its concurrent variant when it has one."""
+    app, name = migration.app_label, migration.name
+
+    def forward() -> None:
+        call_command("migrate", app, name, verbosity=0)
+
+    def backward() -> None:
+        call_command("migrate", app, previous(migration), verbosity=0)
+
+    atomic = migration.atomic
+    plain = (
+        _Change(migration, PLAIN, "forward", forward, atomic),
+        _Change(migration, PLAIN, "backward", backward, atomic),
+    )
+    changes = [plain]
+    variant = concurrent_variant(migration)
+    if variant is not None:
+        changes.append(
+            (
+                _Change(migration, CONCURRENT, "forward", lambda: _apply(variant), False),
+                _Change(migration, CONCURRENT, "backward", lambda: _apply(variant, backwards=True), False),
+            )
+        )
+    return changes
+
+
+class _Locks:
+    """The lock each change takes, read in runs of their own: reading it makes the change wait, which
+    must not be timed. An atomic change is cancelled once seen (the database stays where it was); any
+    other runs to the end, so it is read when the database is where that change starts anyway."""
+
+    def __init__(self, url: str, table: str) -> None:
+        self.url, self.table = url, table
+        self.found: dict[tuple[str, str], str] = {}
+
+    def read(self, change: _Change) -> None:
+        key = (change.variant, change.direction)
+        if key in self.found:
+            return
+        applied = _applied(change.migration)
+        lock = lock_taken(self.url, self.table, change.run, cancel=change.atomic)
+        self.found[key] = lock or "none"
+        if change.atomic and _applied(change.migration) != applied:
+            # It finished before it could be cancelled (it never waited): take it back.
+            migration = change.migration
+            back_to = migration.name if applied else previous(migration)
+            call_command("migrate", migration.app_label, back_to, verbosity=0)
+
+
+def _costs_of(
+    url: str, migration: Migration, tables: list[str], repetitions: int, on_step: Callable[[str], None]
 ) -> list[MigrationCost]:
-    """Plain and concurrent cost of every migration up to `after`; the database ends in `after`."""
-    costs: list[MigrationCost] = []
-    for migration in forward_plan(after):
-        on_step(f"{migration.app_label}.{migration.name}")
-        app, name = migration.app_label, migration.name
-        tables = tables_of(migration)
-        if not tables:
-            call_command("migrate", app, name, verbosity=0)
-            continue
-
-        def plain() -> None:
-            call_command("migrate", app, name, verbosity=0)  # noqa: B023 - called within this iteration
-
-        def back() -> None:
-            call_command("migrate", app, previous(migration), verbosity=0)  # noqa: B023
-
-        lock = lock_taken(url, tables[0], plain)
-        back()
-        cost = _measure(url, migration, "plain", tables, plain)
-        costs.append(_with_lock(cost, lock))
-
-        variant = concurrent_variant(migration)
-        if variant is not None:
-            back()
-            lock = lock_taken(url, tables[0], lambda: _apply(variant))  # noqa: B023
-            _apply(variant, backwards=True)
-            cost = _measure(url, migration, "concurrent", tables, lambda: _apply(variant))  # noqa: B023
-            costs.append(_with_lock(cost, lock))
-            _apply(variant, backwards=True)
-            plain()
+    """Every variant, forward then back, `repetitions` times, the variants taking turns; from and back
+    to the state before the migration. Each change's lock is read just before its first timed run."""
+    label = f"{migration.app_label}.{migration.name}"
+    changes = _changes(migration)
+    locks = _Locks(url, tables[0])
+    costs = []
+    for repetition in range(repetitions):
+        for pair in changes:
+            forward, backward = pair
+            if not forward.atomic and (forward.variant, forward.direction) not in locks.found:
+                # A lock read that cannot be cancelled runs the change: both directions, back to start.
+                on_step(f"{label} {forward.variant}: locks")
+                locks.read(forward)
+                locks.read(backward)
+            for change in pair:
+                on_step(f"{label} {change.variant} {change.direction} {repetition + 1}/{repetitions}")
+                locks.read(change)
+                lock = locks.found[(change.variant, change.direction)]
+                costs.append(_measure(url, change, tables, lock, repetition))
     return costs
 
 
-def _with_lock(cost: MigrationCost, lock: str | None) -> MigrationCost:
-    from dataclasses import replace
-
-    return replace(cost, lock=lock or "none")
+def migration_costs(
+    url: str, after: State, repetitions: int, on_step: Callable[[str], None] = lambda _: None
+) -> list[MigrationCost]:
+    """Plain and concurrent cost of every migration up to `after`, forward and back, each `repetitions`
+    times. A measured migration ends rolled back (an index build saved) unless a later one needs it."""
+    costs: list[MigrationCost] = []
+    plan = forward_plan(after)
+    graph = MigrationLoader(connection).graph
+    for i, migration in enumerate(plan):
+        tables = tables_of(migration)
+        if tables:
+            costs += _costs_of(url, migration, tables, repetitions, on_step)
+        key = (migration.app_label, migration.name)
+        if not tables or any(key in graph.forwards_plan((m.app_label, m.name)) for m in plan[i + 1 :]):
+            call_command("migrate", migration.app_label, migration.name, verbosity=0)
+    return costs

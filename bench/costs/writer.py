@@ -7,44 +7,95 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
+Connection = psycopg.Connection[tuple[object, ...]]
 
-def column_list(conn: psycopg.Connection[tuple[object, ...]], table: str) -> sql.Composed:
-    """Every column but the id: copies of existing rows then get new ids from the sequence."""
+
+def primary_key(conn: Connection, table: str) -> str:
+    """The table's single-column primary key, from the catalog: no table's layout is assumed."""
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+        " WHERE i.indrelid = %s::regclass AND i.indisprimary",
+        (table,),
+    ).fetchall()
+    if len(rows) != 1:
+        raise RuntimeError(f"{table} has no single-column primary key: its rows cannot be copied")
+    return str(rows[0][0])
+
+
+def column_list(conn: Connection, table: str) -> sql.Composed:
+    """Every column but the primary key: copies of existing rows then get new keys from the sequence."""
+    key = primary_key(conn, table)
     rows = conn.execute(
         "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
-        " AND NOT attisdropped AND attname <> 'id' ORDER BY attnum",
-        (table,),
+        " AND NOT attisdropped AND attname <> %s ORDER BY attnum",
+        (table, key),
     )
     return sql.SQL(", ").join(sql.Identifier(str(name)) for (name,) in rows)
 
 
-def copy_row_statement(conn: psycopg.Connection[tuple[object, ...]], table: str) -> sql.Composed:
-    """INSERT a copy of the table's first row under a new id: realistic values without knowing the table."""
+def copy_row_statement(conn: Connection, table: str) -> sql.Composed:
+    """INSERT a copy of the table's first row under a new key: realistic values without knowing the table."""
     names = column_list(conn, table)
-    return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {t} WHERE id = (SELECT min(id) FROM {t})").format(
-        t=sql.Identifier(table), c=names
+    return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {t} WHERE {k} = (SELECT min({k}) FROM {t})").format(
+        t=sql.Identifier(table), c=names, k=sql.Identifier(primary_key(conn, table))
     )
+
+
+def highest_key(conn: Connection, table: str) -> int:
+    key = sql.Identifier(primary_key(conn, table))
+    query = sql.SQL("SELECT coalesce(max({k}), 0) FROM {t}").format(k=key, t=sql.Identifier(table))
+    found = conn.execute(query).fetchone()
+    assert found is not None
+    return int(str(found[0]))
+
+
+def remove_since(conn: Connection, table: str, highest: int) -> None:
+    """Delete the rows inserted after `highest` was the largest key, and VACUUM: repetitions start from
+    the same table, instead of one that grows with every repetition before it."""
+    key = sql.Identifier(primary_key(conn, table))
+    conn.execute(sql.SQL("DELETE FROM {t} WHERE {k} > %s").format(t=sql.Identifier(table), k=key), (highest,))
+    conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
 
 
 @dataclass(frozen=True)
 class WriterReport:
     inserts: int
-    max_stall_s: float  # the longest single insert: how long a write was blocked
+    # The gaps between consecutive inserts' completions (the first from when measuring began): a writer
+    # blocked by a lock shows as one long gap. Median, 99th percentile and the longest.
+    p50_s: float
+    p99_s: float
+    max_s: float
     seconds: float
 
 
+def report_of(completions: list[float], began: float, ended: float) -> WriterReport:
+    # With no insert completed the whole time, the one gap is the whole time.
+    gaps = np.diff(np.asarray([began, *completions], dtype=np.float64)) if completions else [ended - began]
+    p50, p99 = np.percentile(gaps, [50, 99])
+    return WriterReport(
+        inserts=len(completions),
+        p50_s=float(p50),
+        p99_s=float(p99),
+        max_s=float(np.max(gaps)),
+        seconds=ended - began,
+    )
+
+
 class SteadyWriter:
-    """Insert one row at a time, in autocommit, until stopped; record each insert's latency."""
+    """Insert one row at a time, in autocommit, until stopped; record when each insert completed. The
+    rows it inserted are deleted again when it stops, so repeated migrations see the same table."""
 
     def __init__(self, url: str, table: str) -> None:
         self.url = url
         self.table = table
         self._stop = threading.Event()
         self._started = threading.Event()
-        self._latencies: list[float] = []
+        self._completions: list[float] = []
         self._errors: list[BaseException] = []
         self._thread = threading.Thread(target=self._run, name=f"writer-{table}")
         self._began = 0.0
@@ -54,12 +105,13 @@ class SteadyWriter:
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
                 statement = copy_row_statement(conn, self.table)
+                highest = highest_key(conn, self.table)
                 conn.execute(statement)  # warm: parse, plan, caches
                 self._started.set()
                 while not self._stop.is_set():
-                    began = time.perf_counter()
                     conn.execute(statement)
-                    self._latencies.append(time.perf_counter() - began)
+                    self._completions.append(time.perf_counter())
+                remove_since(conn, self.table, highest)
         except BaseException as exc:
             self._errors.append(exc)
             self._started.set()
@@ -75,10 +127,9 @@ class SteadyWriter:
     ) -> None:
         self._stop.set()
         self._thread.join(600)
-        self.report = WriterReport(
-            inserts=len(self._latencies),
-            max_stall_s=max(self._latencies, default=0.0),
-            seconds=time.perf_counter() - self._began,
-        )
+        # Inserts that completed before measuring began (the thread starts first) are not counted; the
+        # one in flight at the end is: an insert a lock held until the commit completes just after it.
+        completions = [t for t in self._completions if t >= self._began]
+        self.report = report_of(completions, self._began, max([time.perf_counter(), *completions]))
         if self._errors and exc is None:
             raise self._errors[0]

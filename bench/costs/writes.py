@@ -1,4 +1,9 @@
-"""What the indexes cost every write: INSERT throughput and WAL bytes per row, by COPY and by the ORM."""
+"""What the indexes cost every write: INSERT throughput and WAL bytes per row, by COPY and by the ORM.
+
+One call measures one repetition in one state; bench.costs.collect pairs and alternates them. Each
+repetition leaves the table as it found it (COPY is rolled back, the ORM's rows deleted, then VACUUM), so
+a later repetition does not insert into a bigger table than an earlier one did.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,54 @@ import time
 
 import psycopg
 from django.apps import apps
-from django.db import connection
+from django.db import connection, models
 from psycopg import sql
 
-from bench.costs.writer import column_list
+from bench.costs.writer import Connection, column_list, highest_key, primary_key, remove_since
 from bench.results import WriteCost
 
 WAL_BATCHES = 5
 
 
-def _checkpoint(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def _checkpoint(conn: Connection) -> None:
     # After a checkpoint the first change to each page logs a full page image; starting every
     # measurement from one keeps the WAL figures of the two states comparable.
     with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
         conn.execute("CHECKPOINT")
 
 
-def _lsn(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+def _lsn(conn: Connection) -> str:
     row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     assert row is not None
     return str(row[0])
 
 
-def _wal_since(conn: psycopg.Connection[tuple[object, ...]], start: str) -> int:
+def _wal_since(conn: Connection, start: str) -> int:
     row = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s::pg_lsn)", (start,)).fetchone()
     assert row is not None
     return int(str(row[0]))
 
 
-def copy_cost(url: str, table: str, rows: int, state: str) -> WriteCost:
-    """COPY `rows` copies of existing rows (new ids) in one batch, rolled back: the table stays as it was."""
+def copy_payload(url: str, table: str, rows: int) -> bytes:
+    """The table's first `rows` rows without their keys, in COPY's binary format: what copy_cost inserts.
+    Read once per table; both copies hold the same rows."""
     with psycopg.connect(url, autocommit=True) as conn:
         columns = column_list(conn, table)
-        source = sql.SQL("COPY (SELECT {c} FROM {t} ORDER BY id LIMIT {n}) TO STDOUT (FORMAT binary)").format(
-            c=columns, t=sql.Identifier(table), n=sql.Literal(rows)
-        )
+        key = sql.Identifier(primary_key(conn, table))
+        query = sql.SQL("COPY (SELECT {c} FROM {t} ORDER BY {k} LIMIT {n}) TO STDOUT (FORMAT binary)")
+        source = query.format(c=columns, t=sql.Identifier(table), k=key, n=sql.Literal(rows))
         with conn.cursor().copy(source) as copy:
-            data = b"".join(bytes(block) for block in copy)
+            return b"".join(bytes(block) for block in copy)
+
+
+def copy_cost(
+    url: str, table: str, rows: int, state: str, *, pair: int, first: bool, data: bytes | None = None
+) -> WriteCost:
+    """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was.
+    `data`: copy_payload's rows, when the caller has read them already."""
+    data = copy_payload(url, table, rows) if data is None else data
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = column_list(conn, table)
         _checkpoint(conn)
         start = _lsn(conn)
         began = time.perf_counter()
@@ -58,24 +74,37 @@ def copy_cost(url: str, table: str, rows: int, state: str) -> WriteCost:
             wal = _wal_since(conn, start)
         # The aborted rows would otherwise set hint bits (and log full pages) in whatever reads next.
         conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
-    return WriteCost(state=state, table=table, method="copy", rows=rows, seconds=seconds, wal_bytes=wal)
+    return WriteCost(
+        state=state, table=table, method="copy", rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
+        first=first,
+    )  # fmt: skip
 
 
-def orm_create_cost(url: str, table: str, rows: int, state: str) -> WriteCost:
-    """`rows` single-row Model.objects.create() calls, each its own transaction, as a view would."""
-    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+def model_for(table: str) -> type[models.Model]:
+    """The installed model whose table this is, from Django's app registry: any project's tables work."""
+    found = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == table]
+    if not found:
+        raise RuntimeError(f"no installed Django model has db_table {table!r}: cannot time its ORM inserts")
+    return found[0]
+
+
+def orm_create_cost(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
+    """`rows` single-row Model.objects.create() calls, each its own transaction, as a view would, on the
+    database Django's connection points at (the caller points it at `url`'s copy)."""
+    model = model_for(table)
     template = model._default_manager.order_by("pk").first()
     if template is None:
         raise RuntimeError(f"{table} is empty: nothing to copy")
     fields = {
         f.attname: getattr(template, f.attname) for f in model._meta.concrete_fields if not f.primary_key
     }
-    model._default_manager.create(**fields)  # warm the connection and the ORM
     # The WAL position is the whole server's: autovacuum and other databases can only add to it. So the
     # rows go in batches, and the batch with the least WAL per row is the one nothing else wrote into.
     sizes = [rows // WAL_BATCHES + (i < rows % WAL_BATCHES) for i in range(WAL_BATCHES)]
     seconds, per_row = 0.0, []
     with psycopg.connect(url, autocommit=True) as watcher:
+        highest = highest_key(watcher, table)
+        model._default_manager.create(**fields)  # warm the connection and the ORM
         _checkpoint(watcher)
         for size in (s for s in sizes if s):
             start = _lsn(watcher)
@@ -84,6 +113,10 @@ def orm_create_cost(url: str, table: str, rows: int, state: str) -> WriteCost:
                 model._default_manager.create(**fields)
             seconds += time.perf_counter() - began
             per_row.append(_wal_since(watcher, start) / size)
+        connection.close()
+        remove_since(watcher, table, highest)
     wal = round(min(per_row) * rows)
-    connection.close()
-    return WriteCost(state=state, table=table, method="orm_create", rows=rows, seconds=seconds, wal_bytes=wal)
+    return WriteCost(
+        state=state, table=table, method="orm_create", rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
+        first=first,
+    )  # fmt: skip

@@ -72,6 +72,11 @@ def test_the_example_is_seeded_from_its_plan_and_measured_in_both_states(
     assert "book_author_published_idx" not in indexes["before"]
     assert run.costs is not None
     assert {c.migration for c in run.costs.migrations} == {"catalog.0002_book_author_published_idx"}
+    # Copies of its rows get fresh ISBNs: the unique index is part of what a write costs, and holds.
+    assert {(w.table, w.method) for w in run.costs.writes} == {
+        ("catalog_book", "copy"),
+        ("catalog_book", "orm_create"),
+    }
 
 
 def test_the_report_renders_the_examples_scenarios_and_claims(measured: tuple[Path, results.Results]) -> None:

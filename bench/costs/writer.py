@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
+from typing import cast
 
 import numpy as np
 import psycopg
@@ -38,11 +39,60 @@ def column_list(conn: Connection, table: str) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(str(name)) for (name,) in rows)
 
 
+# A fresh value for a column of a unique index, by the column's type category (pg_type.typcategory):
+# random, so that copies of one row differ from each other and, but for a negligible chance, from every
+# row the table holds. The value keeps the column's type (and a string its length limit).
+_FRESH = {
+    "S": "left({c}, greatest({n} - 11, 0)) || '~' || substr(md5(random()::text), 1, least({n}, 10))",
+    "N": "(-1 - floor(random() * {m}))::{t}",
+    "D": "{c} - make_interval(secs => 1 + floor(random() * 3e9))",
+    "U": "gen_random_uuid()",
+}
+_MAGNITUDE = {"int2": "32000", "int4": "2000000000"}  # other numbers: up to 1e15
+
+
+def select_list(conn: Connection, table: str) -> sql.Composed:
+    """Every column but the primary key, as a SELECT list over the table's rows: copies get new keys
+    from the sequence, and one column of each unique index a fresh value, so a copy of a row never
+    collides with the row (any project's unique constraints hold). Other columns keep real values."""
+    key = primary_key(conn, table)
+    columns = conn.execute(
+        "SELECT a.attname, t.typcategory, t.typname, CASE WHEN a.atttypmod > 4 THEN a.atttypmod - 4 END"
+        " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = %s::regclass"
+        " AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> %s ORDER BY a.attnum",
+        (table, key),
+    ).fetchall()
+    kinds = {str(name): (str(category), str(typname), length) for name, category, typname, length in columns}
+    fresh: dict[str, sql.Composable] = {}
+    for unique in _unique_sets(conn, table):
+        chosen = next((c for c in unique if kinds.get(c, ("",))[0] in _FRESH), None)
+        if chosen is None:
+            raise RuntimeError(f"{table}: no column of a unique index can be given fresh values to copy rows")
+        category, typname, length = kinds[chosen]
+        template = _FRESH[category].format(
+            c="{c}", n=str(length or 1000), m=_MAGNITUDE.get(typname, "1e15"), t=typname
+        )
+        fresh[chosen] = sql.SQL(template + " AS {c}").format(c=sql.Identifier(chosen))
+    return sql.SQL(", ").join(fresh.get(name, sql.Identifier(name)) for name in kinds)
+
+
+def _unique_sets(conn: Connection, table: str) -> list[list[str]]:
+    rows = conn.execute(
+        "SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+        " WHERE i.indrelid = %s::regclass AND i.indisunique AND NOT i.indisprimary GROUP BY i.indexrelid",
+        (table,),
+    ).fetchall()
+    return [[str(n) for n in cast(list[object], names)] for (names,) in rows]
+
+
 def copy_row_statement(conn: Connection, table: str) -> sql.Composed:
     """INSERT a copy of the table's first row under a new key: realistic values without knowing the table."""
-    names = column_list(conn, table)
-    return sql.SQL("INSERT INTO {t} ({c}) SELECT {c} FROM {t} WHERE {k} = (SELECT min({k}) FROM {t})").format(
-        t=sql.Identifier(table), c=names, k=sql.Identifier(primary_key(conn, table))
+    return sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE {k} = (SELECT min({k}) FROM {t})").format(
+        t=sql.Identifier(table),
+        c=column_list(conn, table),
+        s=select_list(conn, table),
+        k=sql.Identifier(primary_key(conn, table)),
     )
 
 

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db import connection, models
 from psycopg import sql
 
-from bench.costs.writer import Connection, column_list, highest_key, primary_key, remove_since
+from bench.costs.writer import Connection, column_list, highest_key, primary_key, remove_since, select_list
 from bench.results import WriteCost
 
 WAL_BATCHES = 5
@@ -44,7 +44,7 @@ def copy_payload(url: str, table: str, rows: int) -> bytes:
     """The table's first `rows` rows without their keys, in COPY's binary format: what copy_cost inserts.
     Read once per table; both copies hold the same rows."""
     with psycopg.connect(url, autocommit=True) as conn:
-        columns = column_list(conn, table)
+        columns = select_list(conn, table)
         key = sql.Identifier(primary_key(conn, table))
         query = sql.SQL("COPY (SELECT {c} FROM {t} ORDER BY {k} LIMIT {n}) TO STDOUT (FORMAT binary)")
         source = query.format(c=columns, t=sql.Identifier(table), k=key, n=sql.Literal(rows))
@@ -88,29 +88,43 @@ def model_for(table: str) -> type[models.Model]:
     return found[0]
 
 
+def _fresh_rows(url: str, table: str, rows: int) -> list[dict[str, object]]:
+    """`rows` copies of the table's first row, as column -> value, each with its own unique values."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        key = sql.Identifier(primary_key(conn, table))
+        query = sql.SQL(
+            "SELECT {s} FROM (SELECT * FROM {t} ORDER BY {k} LIMIT 1) AS {t}, generate_series(1, {n})"
+        ).format(s=select_list(conn, table), t=sql.Identifier(table), k=key, n=sql.Literal(rows))
+        cursor = conn.execute(query)
+        names = [c.name for c in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def orm_create_cost(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
     """`rows` single-row Model.objects.create() calls, each its own transaction, as a view would, on the
     database Django's connection points at (the caller points it at `url`'s copy)."""
     model = model_for(table)
-    template = model._default_manager.order_by("pk").first()
-    if template is None:
+    values = _fresh_rows(url, table, rows + 1)
+    if not values:
         raise RuntimeError(f"{table} is empty: nothing to copy")
-    fields = {
-        f.attname: getattr(template, f.attname) for f in model._meta.concrete_fields if not f.primary_key
-    }
+    by_column = {f.column: f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    # The first row's values, with fresh ones where a unique index needs them: read before timing.
+    fields = [{by_column[c]: v for c, v in row.items()} for row in values]
     # The WAL position is the whole server's: autovacuum and other databases can only add to it. So the
     # rows go in batches, and the batch with the least WAL per row is the one nothing else wrote into.
     sizes = [rows // WAL_BATCHES + (i < rows % WAL_BATCHES) for i in range(WAL_BATCHES)]
     seconds, per_row = 0.0, []
     with psycopg.connect(url, autocommit=True) as watcher:
         highest = highest_key(watcher, table)
-        model._default_manager.create(**fields)  # warm the connection and the ORM
+        model._default_manager.create(**fields[-1])  # warm the connection and the ORM
         _checkpoint(watcher)
+        made = 0
         for size in (s for s in sizes if s):
             start = _lsn(watcher)
             began = time.perf_counter()
-            for _ in range(size):
-                model._default_manager.create(**fields)
+            for row in fields[made : made + size]:
+                model._default_manager.create(**row)
+            made += size
             seconds += time.perf_counter() - began
             per_row.append(_wal_since(watcher, start) / size)
         connection.close()

@@ -30,6 +30,13 @@ def enable() -> None:
         ) from None
 
 
+def installed() -> bool:
+    """Is pg_buffercache_evict_all already in this database (nothing is created to find out)?"""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_proc WHERE proname = 'pg_buffercache_evict_all'")
+        return cursor.fetchone() is not None
+
+
 def evict_all() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM pg_buffercache_evict_all()")

@@ -70,12 +70,29 @@ class RefSetup:
 
     config: str | None = None
     seeder: tuple[str, ...] = ()
+    # The caller's own files of the configuration (relative path -> content), for a ref that lacks them:
+    # the pull request that adds bench.toml has a base without one.
+    files: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def of(cls, repo: Path, project: ProjectConfig) -> RefSetup:
         where = project.path.resolve()
         relative = str(where.relative_to(repo)) if where.is_relative_to(repo) else None
-        return cls(relative, seeder_paths(repo, project))
+        named = [where, *(p for p in (project.seed.plan, project.claims) if p is not None)]
+        files = tuple(
+            (str(p.resolve().relative_to(repo)), p.read_bytes())
+            for p in named
+            if p.resolve().is_relative_to(repo)
+        )
+        return cls(relative, seeder_paths(repo, project), files)
+
+    def provide(self, tree: Path, log: Log) -> None:
+        """Give a ref's checkout the caller's configuration files where it has none of its own."""
+        for relative, content in self.files:
+            if not (tree / relative).exists():
+                (tree / relative).parent.mkdir(parents=True, exist_ok=True)
+                (tree / relative).write_bytes(content)
+                log(f"{tree.name} has no {relative}: using the current one")
 
 
 def _stderr(line: str) -> None:
@@ -92,8 +109,8 @@ def seeder_paths(repo: Path, project: ProjectConfig) -> tuple[str, ...]:
     a seed hook's package when it lives in the repository (the sample's seed/)."""
     paths = [project.path, *([project.seed.plan] if project.seed.plan else [])]
     if project.seed.hook:
-        top = repo / project.seed.hook.split(".", 1)[0].split(":", 1)[0]
-        paths += [top] if top.exists() else []
+        package = project.seed.hook.split(":", 1)[0].split(".", 1)[0]
+        paths += [folder / package for folder in project.pythonpath if (folder / package).exists()][:1]
     return tuple(str(p.resolve().relative_to(repo)) for p in paths if p.resolve().is_relative_to(repo))
 
 

@@ -27,6 +27,7 @@ expected, on one line.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -144,7 +145,12 @@ def load(path: Path | None = None, *, start: Path | None = None) -> ProjectConfi
         data = data.get("tool", {}).get(TOOL)
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: no [tool.{TOOL}] table")
-    return parse(data, path)
+    project = parse(data, path)
+    # The project's code (its seed hook, its endpoint checks) imports from here on, as its settings do.
+    for folder in reversed(project.pythonpath):
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))
+    return project
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -191,6 +191,8 @@ def measure_interleaved(
         worktree.checkout(repo, base.commit, Path(tmp) / "base") as base_tree,
         worktree.checkout(repo, head.commit, Path(tmp) / "head") as head_tree,
     ):
+        setup.provide(base_tree, log)
+        setup.provide(head_tree, log)
         seeded = {role: f"{prefix}_{role}" for role in refs}
         created.append(seeded["base"])
         seed_database(base, base_tree, opts.seed_args, seeded["base"], setup, log)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -143,6 +144,15 @@ def _check_up_front(config: RunConfig, target: db.Target) -> None:
         clones.check_ours_or_absent(target, scale_database(target, rows))
 
 
+def _check_scales(project: ProjectConfig, source: Source, scenarios: dict[str, Scenario]) -> None:
+    """The [scales] names, before minutes of measuring: its tables (the seeder resizes them) and
+    scenarios must exist."""
+    source.with_counts(dict.fromkeys(project.scales.tables, 1_000))
+    unknown = sorted(set(project.scales.scenarios) - scenarios.keys())
+    if unknown:
+        raise UsageError(f"{project.path}: scales.scenarios: unknown scenario {', '.join(unknown)}")
+
+
 def _target(config: RunConfig) -> db.Target:
     """The database to measure. With --no-seed it must exist and is only ever copied, so the guard
     against changing a database the harness did not create does not apply to it."""
@@ -167,6 +177,8 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     )
     source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
     _check_up_front(config, target)
+    if source is not None and config.scales:
+        _check_scales(project, source, scenarios)
     tag = clones.run_tag()
     # Before measuring: the settings in force while measuring, and the commit the run id names.
     env = environment.collect(project.root, embedded=target.embedded)
@@ -176,7 +188,16 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     with locks.hold(
         clones.maintenance_url(target), target.name, purpose=f"bench run {rid}", wait=config.wait
     ):
-        if config.cold:
+        cold = config.cold
+        if cold and config.no_seed and not cache.installed():
+            # The user's database is only ever copied: installing an extension in it would change it.
+            cold = False
+            print(
+                "bench: no cold-cache series: --no-seed never installs pg_buffercache in your database; "
+                "install it there to get one",
+                file=sys.stderr,
+            )
+        elif cold:
             cache.enable()
         seed_started = time.perf_counter()
         if source is None:
@@ -187,7 +208,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         connection.close()
         measured = measure_states(
             target, states, scenarios, config.rules,
-            cold=config.cold, seed=config.seed, tag=tag,
+            cold=cold, seed=config.seed, tag=tag,
             keep=config.keep_databases, progress=config.progress, label="measuring",
         )  # fmt: skip
         costs = None

@@ -8,6 +8,7 @@ A project seeds either from a declarative plan (seed/plan.py) or through a hook 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
@@ -88,7 +89,12 @@ def check_options(project: ProjectConfig, profile: str | None, seed: int, rows: 
     be checked for alone (a profile the plan lacks, more tenants than people, a plan that is not TOML)."""
     spec = _spec(project)
     if spec.plan is None:
-        _hook(project)(profile, seed, rows)  # a hook is pure until its source draws
+        from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
+
+        # The sample's hook is pure until its source draws; one that needs the models is checked once
+        # Django is set up (source_for).
+        with contextlib.suppress(AppRegistryNotReady, ImproperlyConfigured):
+            _hook(project)(profile, seed, rows)
         return
     from seed import plan as plans
     from seed.profiles import SeedInputError
@@ -117,9 +123,13 @@ def source_for(project: ProjectConfig, profile: str | None, seed: int, rows: Map
 
 
 def _hook(project: ProjectConfig) -> Hook:
+    from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
+
     module_name, _, function = str(project.seed.hook).partition(":")
     try:
         module = importlib.import_module(module_name)
+    except (AppRegistryNotReady, ImproperlyConfigured):
+        raise
     except Exception as exc:
         raise ConfigError(
             f"{project.path}: seed.hook: cannot import {module_name!r}: {type(exc).__name__}: {exc}"

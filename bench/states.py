@@ -66,6 +66,11 @@ def resolve_states(
     wanted_before = dict(override) if override else dict(before.migrations)
     where_before = "--before" if override else f"{where}.before.migrations"
     apps = sorted(set(wanted_before) | set(after.migrations))
+    for named, label in ((wanted_before, where_before), (after.migrations, f"{where}.after.migrations")):
+        unknown = sorted(set(named) - set(loader.migrated_apps))
+        if unknown:
+            known = ", ".join(sorted(loader.migrated_apps))
+            raise UsageError(f"{label}: unknown app {unknown[0]!r}; migrated apps: {known}")
     states = []
     for name, wanted, spec, label in (
         ("before", wanted_before, before, where_before),

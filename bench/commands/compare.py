@@ -144,7 +144,7 @@ def run_args(args: argparse.Namespace) -> list[str]:
     for dest in SEED_DESTS:
         value = getattr(args, dest)
         if dest == "rows":
-            out += [f"--rows={table}={rows}" for table, rows in value or ()]
+            out += [arg for table, rows in value or () for arg in ("--rows", f"{table}={rows}")]
         elif value is not None:
             out += [f"--{dest}", str(value)]
     for name in args.scenario:

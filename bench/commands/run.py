@@ -224,7 +224,7 @@ def report_failures(run: Results) -> list[str]:
             f"failed: {m.scenario}[{m.case}] {m.side}{series}: {m.error}" for m in measurements if not m.ok
         ]
     for scale in run.scales:
-        rows = scale.counts.get("tracking", 0)
+        rows = max(scale.counts.values(), default=0)
         lines += [
             f"failed: {m.scenario}[{m.case}] {m.side} at {rows:,} rows: {m.error}"
             for m in scale.measurements

@@ -63,14 +63,22 @@ class Endpoint:
 
 
 def from_config(spec: EndpointSpec, where: str) -> Endpoint:
-    check: Callable[[str, bytes], str | None] | None = None
-    if spec.check is not None:
-        module, _, function = spec.check.partition(":")
+    check = None if spec.check is None else _lazy_check(spec, where)
+    return Endpoint(spec.name, spec.title, spec.kind, spec.baseline, spec.candidate, dict(spec.paths), check)
+
+
+def _lazy_check(spec: EndpointSpec, where: str) -> Callable[[str, bytes], str | None]:
+    """The configured check, imported when first used: the project's code may need Django set up."""
+
+    def check(side: str, body: bytes) -> str | None:
+        module, _, function = str(spec.check).partition(":")
         try:
-            check = getattr(importlib.import_module(module), function)
+            found: Callable[[str, bytes], str | None] = getattr(importlib.import_module(module), function)
         except Exception as exc:  # the project's code: one line naming where it was configured
             raise UsageError(f"{where}: load.endpoints {spec.name}: check {spec.check!r}: {exc}") from None
-    return Endpoint(spec.name, spec.title, spec.kind, spec.baseline, spec.candidate, dict(spec.paths), check)
+        return found(side, body)
+
+    return check
 
 
 def select(project: ProjectConfig, names: tuple[str, ...]) -> tuple[Endpoint, ...]:

@@ -19,7 +19,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.errors import UsageError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent  # the checkout: .bench/ lives beside bench/
 OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
 DEFAULT_DATABASE = "bench"
 SUPERUSER = "postgres"
@@ -34,9 +33,16 @@ class ServerStatus:
 
 
 def data_dir() -> Path:
-    """Where the harness keeps its server: BENCH_PGDATA, else .bench/pgdata in the checkout."""
+    """Where the harness keeps its server: BENCH_PGDATA, else .bench/pgdata beside the project's
+    configuration (found from the current directory up), else in the current directory. Never inside
+    the installed harness: every project would share one server and one `bench` database there."""
     configured = os.environ.get("BENCH_PGDATA")
-    return Path(configured).expanduser().resolve() if configured else REPO_ROOT / ".bench" / "pgdata"
+    if configured:
+        return Path(configured).expanduser().resolve()
+    from bench.config import find
+
+    found = find(Path.cwd().resolve())
+    return (found.parent if found else Path.cwd().resolve()) / ".bench" / "pgdata"
 
 
 def check_data_dir(pgdata: Path) -> None:

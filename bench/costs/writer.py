@@ -39,16 +39,17 @@ def column_list(conn: Connection, table: str) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(str(name)) for (name,) in rows)
 
 
-# A fresh value for a column of a unique index, by the column's type category (pg_type.typcategory):
-# random, so that copies of one row differ from each other and, but for a negligible chance, from every
-# row the table holds. The value keeps the column's type (and a string its length limit).
+# A fresh value for a column of a unique index, by the column's type category (pg_type.typcategory).
+# Numbers and times count up from the column's largest value (row_number() in a batch; a single-row
+# INSERT ... SELECT sees the previous one's value), so they never collide and stay in the column's range
+# as far as its largest value allows; strings get a random suffix within their length limit.
 _FRESH = {
-    "S": "left({c}, greatest({n} - 11, 0)) || '~' || substr(md5(random()::text), 1, least({n}, 10))",
-    "N": "(-1 - floor(random() * {m}))::{t}",
-    "D": "{c} - make_interval(secs => 1 + floor(random() * 3e9))",
+    "S": "left({c}, greatest({n} - 12, 0)) || '~' || substr(md5(random()::text), 1, least({n} - 1, 11))",
+    "N": "((SELECT max({c}) FROM {t}) + row_number() OVER ())::{type}",
+    "D": "((SELECT max({c}) FROM {t}) + row_number() OVER () * interval '1 second')::{type}",
     "U": "gen_random_uuid()",
 }
-_MAGNITUDE = {"int2": "32000", "int4": "2000000000"}  # other numbers: up to 1e15
+_DATE = "(SELECT max({c}) FROM {t}) + (row_number() OVER ())::int"  # a day apart: dates have no seconds
 
 
 def select_list(conn: Connection, table: str) -> sql.Composed:
@@ -63,17 +64,33 @@ def select_list(conn: Connection, table: str) -> sql.Composed:
         (table, key),
     ).fetchall()
     kinds = {str(name): (str(category), str(typname), length) for name, category, typname, length in columns}
+    # A foreign key's values must exist in the parent: such a column is never the one made fresh.
+    usable = {c: k for c, k in kinds.items() if k[0] in _FRESH and c not in _foreign_key_columns(conn, table)}
     fresh: dict[str, sql.Composable] = {}
     for unique in _unique_sets(conn, table):
-        chosen = next((c for c in unique if kinds.get(c, ("",))[0] in _FRESH), None)
+        chosen = next((c for c in unique if c in usable), None)
         if chosen is None:
-            raise RuntimeError(f"{table}: no column of a unique index can be given fresh values to copy rows")
-        category, typname, length = kinds[chosen]
-        template = _FRESH[category].format(
-            c="{c}", n=str(length or 1000), m=_MAGNITUDE.get(typname, "1e15"), t=typname
+            raise RuntimeError(
+                f"{table}: no column of its unique index on ({', '.join(unique)}) can take fresh values, so "
+                "its rows cannot be copied to time writes; pass --no-costs"
+            )
+        category, typname, length = usable[chosen]
+        template = _DATE if typname == "date" else _FRESH[category]
+        template = template.format(c="{c}", t="{t}", n=str(length or 1000), type=typname)
+        fresh[chosen] = sql.SQL(template + " AS {c}").format(
+            c=sql.Identifier(chosen), t=sql.Identifier(table)
         )
-        fresh[chosen] = sql.SQL(template + " AS {c}").format(c=sql.Identifier(chosen))
     return sql.SQL(", ").join(fresh.get(name, sql.Identifier(name)) for name in kinds)
+
+
+def _foreign_key_columns(conn: Connection, table: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a"
+        " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+        " WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+        (table,),
+    ).fetchall()
+    return {str(name) for (name,) in rows}
 
 
 def _unique_sets(conn: Connection, table: str) -> list[list[str]]:

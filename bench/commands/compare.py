@@ -242,6 +242,13 @@ def handle(args: argparse.Namespace) -> int:
     written = rendering.render(outcome, args.output)
     results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome))
     _print_summary(outcome)
+    if base.load is None or head.load is None:
+        # Said, not implied: a gate that is silent about what it did not check passes it.
+        missing = " and ".join(role for role, run in (("BASE", base), ("HEAD", head)) if run.load is None)
+        print(
+            f"load: not compared ({missing} has no load results; ref comparisons measure single calls "
+            "only: compare two `bench run` results files for the load gate)"
+        )
     print(f"comparison: {written.markdown}")
     print(f"json: {args.output / JSON_NAME}")
     return compare.exit_status(outcome)

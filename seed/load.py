@@ -1,9 +1,11 @@
 """Load the generated rows with COPY, fast and idempotently.
 
-Within one transaction the four tables are truncated, their keys, foreign keys and indexes dropped,
-the rows streamed with binary COPY ... FREEZE (encoded by a pool of worker processes while the server
-copies), and everything rebuilt exactly as it was. Definitions are read back from the catalog, so this
-works in any migration state. VACUUM ANALYZE then settles statistics and the visibility map.
+Within one transaction the four tables are truncated, their keys, foreign keys and indexes dropped
+(their definitions, read back from the catalog, saved first: seed/rebuild.py), and the rows streamed
+with binary COPY ... FREEZE, drawn and encoded chunk by chunk by a pool of worker processes while the
+server copies. Everything is then built back exactly as it was, in parallel after the commit (or one
+at a time inside the transaction), and VACUUM ANALYZE settles statistics and the visibility map. The
+marker, which declares the data complete, is written only when every key and index is back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import multiprocessing.pool
 import os
 import signal
 import time
+from collections import deque
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Never
@@ -23,12 +27,15 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
+from seed import rebuild
 from seed.binary import HEADER, TRAILER
-from seed.generate import TableData, tables
+from seed.generate import ChunkedTable, TableData, tables
 from seed.profiles import SeedRequest
 
 # Bump whenever the same request would produce different rows.
-SEEDER_VERSION = "1"
+# 2: tracking and journal are drawn in chunks of whole minutes, each from its own random stream
+#    (seed, table, chunk), after one multinomial draw of rows per minute, so memory stays flat.
+SEEDER_VERSION = "2"
 TABLES = ("tenants_tenant", "peoples_people", "tracking", "journal_journalentry")
 MARKER = "bench_seed_marker"
 
@@ -54,7 +61,10 @@ class SeedOutcome:
     seeder_version: str
     tables: tuple[TableLoad, ...]
     seconds: float
-    phases: tuple[tuple[str, float], ...] = ()  # draw rows, rebuild keys and indexes, vacuum analyze
+    # draw rows, rebuild keys and indexes, vacuum analyze; in parallel the vacuum of a table starts
+    # as soon as its own keys are back, so its phase is what remains after the last build.
+    phases: tuple[tuple[str, float], ...] = ()
+    rebuild: rebuild.Mode = "parallel"
 
 
 def fingerprint(request: SeedRequest) -> str:
@@ -93,28 +103,10 @@ def _counts_match(conn: Connection, request: SeedRequest) -> bool:
     return True
 
 
-def _definitions(conn: Connection) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
-    """(table, name, kind, definition) of keys and foreign keys; (name, CREATE INDEX ...) of plain indexes."""
-    constraints = conn.execute(
-        "SELECT conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid)"
-        " FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'f')"
-        " ORDER BY conname",
-        (list(TABLES),),
-    ).fetchall()
-    indexes = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-        " WHERE i.indrelid = ANY(%s::regclass[])"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-        (list(TABLES),),
-    ).fetchall()
-    return (
-        [(str(t), str(n), str(k), str(d)) for t, n, k, d in constraints],
-        [(str(n), str(d)) for n, d in indexes],
-    )
-
-
 # The tables being loaded, set before the worker processes fork so they inherit the drawn arrays.
-_WORK: list[TableData] = []
+_WORK: list[TableData | ChunkedTable] = []
+# Chunks encoded ahead of the COPY, per encoder: enough to keep both busy, few enough to bound memory.
+AHEAD = 2
 
 
 def _ignore_interrupt() -> None:
@@ -138,60 +130,46 @@ def _encode(job: tuple[int, int, int]) -> bytes:
     return _WORK[index].render(lo, hi)
 
 
-def _copy(conn: Connection, index: int, pool: multiprocessing.pool.Pool | None, bar: tqdm[Never]) -> None:
+def _encoded(
+    jobs: list[tuple[int, int, int]], pool: multiprocessing.pool.Pool | None, processes: int
+) -> Iterator[bytes]:
+    """The jobs' chunks in order, at most AHEAD per encoder waiting in memory (imap would queue all)."""
+    if pool is None:
+        yield from map(_encode, jobs)
+        return
+    window: deque[multiprocessing.pool.AsyncResult[bytes]] = deque()
+    for job in jobs:
+        if len(window) >= AHEAD * processes:
+            yield window.popleft().get()
+        window.append(pool.apply_async(_encode, (job,)))
+    while window:
+        yield window.popleft().get()
+
+
+def _copy(
+    conn: Connection, index: int, pool: multiprocessing.pool.Pool | None, processes: int, bar: tqdm[Never]
+) -> None:
     data = _WORK[index]
     statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)").format(
         sql.Identifier(data.table), sql.SQL(", ").join(map(sql.Identifier, data.column_names))
     )
     jobs = [(index, lo, hi) for lo, hi in data.ranges()]
-    chunks = pool.imap(_encode, jobs) if pool else map(_encode, jobs)
     with conn.cursor().copy(statement) as copy:
         copy.write(HEADER)
-        for (_, lo, hi), chunk in zip(jobs, chunks, strict=True):
+        for (_, lo, hi), chunk in zip(jobs, _encoded(jobs, pool, processes), strict=True):
             copy.write(chunk)
             bar.update(hi - lo)
         copy.write(TRAILER)
 
 
-def _rebuild(
-    conn: Connection, constraints: list[tuple[str, str, str, str]], indexes: list[tuple[str, str]]
-) -> None:
-    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-    # Keys before the foreign keys that reference them.
-    for table, name, _, definition in sorted(constraints, key=lambda c: c[2] == "f"):
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                sql.Identifier(table),
-                sql.Identifier(name),
-                sql.SQL(definition),
-            )
-        )
-    for _, definition in indexes:
-        conn.execute(sql.SQL(definition))
-    for table in TABLES:
-        # Explicit ids were loaded; the ORM must continue after them.
-        conn.execute(
-            sql.SQL("SELECT setval(pg_get_serial_sequence({t}, 'id'), (SELECT max(id) FROM {i}))").format(
-                t=sql.Literal(table), i=sql.Identifier(table)
-            )
-        )
-
-
-def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], float]:
-    constraints, indexes = _definitions(conn)
+def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], list[rebuild.Definition]]:
     conn.execute(f"DELETE FROM {MARKER}")
     conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
-    # Foreign keys first: they depend on the keys they reference.
-    for table, name, _, _ in sorted(constraints, key=lambda c: c[2] != "f"):
-        conn.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
-        )
-    for name, _ in indexes:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    definitions = rebuild.take_down(conn, TABLES)
 
     loads: list[TableLoad] = []
     processes = min(2, os.cpu_count() or 1)
-    # Workers fork after the rows are drawn, so they share the arrays and encode chunks in parallel.
+    # Workers fork after the tables are planned, so they share the plans and draw and encode chunks.
     context = _pool(processes) if processes > 1 else nullcontext(None)
     with context as pool:
         for index, data in enumerate(_WORK):
@@ -199,21 +177,71 @@ def _load(conn: Connection, progress: bool) -> tuple[list[TableLoad], float]:
             with tqdm(
                 total=data.rows, desc=f"{data.table:>20}", unit="rows", unit_scale=True, disable=not progress
             ) as bar:
-                _copy(conn, index, pool, bar)
+                _copy(conn, index, pool, processes, bar)
             loads.append(TableLoad(data.table, data.rows, time.perf_counter() - began))
+    return loads, definitions
+
+
+def _finish(conn: Connection, request: SeedRequest, shape: str, name: str) -> None:
+    """Declare the data complete: only once every key and index is back."""
+    for table in TABLES:
+        # Explicit ids were loaded; the ORM must continue after them.
+        conn.execute(
+            sql.SQL("SELECT setval(pg_get_serial_sequence({t}, 'id'), (SELECT max(id) FROM {i}))").format(
+                t=sql.Literal(table), i=sql.Identifier(table)
+            )
+        )
+    rebuild.done(conn)
+    conn.execute(
+        f"INSERT INTO {MARKER} VALUES (1, %s, %s, %s, %s, %s, now())",
+        (request.seed, json.dumps(asdict(request.counts)), SEEDER_VERSION, shape, name),
+    )
+
+
+def _in_parallel(
+    url: str, definitions: list[rebuild.Definition], connections: int | None, workers: int | None
+) -> tuple[float, float]:
+    """Build everything back and vacuum on several connections: (seconds until the last build ended,
+    seconds of vacuum after it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        sizes = rebuild.sizes(conn, TABLES)
+    jobs = rebuild.plan(definitions, sizes, vacuum=TABLES)
     began = time.perf_counter()
-    _rebuild(conn, constraints, indexes)
-    return loads, time.perf_counter() - began
+    built = [began]
+
+    def on_done(job: rebuild.Job) -> None:
+        if job.phase == "rebuild":
+            built[0] = time.perf_counter()
+
+    rebuild.run(
+        url,
+        jobs,
+        connections=connections or rebuild.connections_default(),
+        workers=rebuild.workers_default() if workers is None else workers,
+        on_done=on_done,
+    )
+    return built[0] - began, time.perf_counter() - built[0]
 
 
 def ensure_seeded(
-    url: str, request: SeedRequest, *, force: bool = False, progress: bool = True
+    url: str,
+    request: SeedRequest,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    mode: rebuild.Mode = "parallel",
+    connections: int | None = None,
+    workers: int | None = None,
 ) -> SeedOutcome:
-    """Seed the four tables for `request`, or reuse them when the marker says they already hold it."""
+    """Seed the four tables for `request`, or reuse them when the marker says they already hold it.
+
+    mode: how keys and indexes are built back (see seed/rebuild.py); connections and workers: for
+    "parallel", how many connections build at once and max_parallel_maintenance_workers on each."""
     started = time.perf_counter()
     name = fingerprint(request)
     with psycopg.connect(url) as conn:
         current = _marker(conn)
+        rebuild.ensure_pending_table(conn)
         shape = layout(conn)
         wanted = {
             "seed": request.seed,
@@ -229,7 +257,13 @@ def ensure_seeded(
         _WORK[:] = tables(request)
         drawn = time.perf_counter() - began
         try:
-            loads, rebuilt = _load(conn, progress)
+            loads, definitions = _load(conn, progress)
+            began = time.perf_counter()
+            if mode == "one at a time":
+                rebuild.one_at_a_time(conn, definitions)
+                _finish(conn, request, shape, name)
+            rebuilt = time.perf_counter() - began
+            conn.commit()
         except BaseException:
             # Interrupted mid-COPY (Ctrl-C), libpq is still streaming and cannot roll back; closing the
             # connection makes the server abort the transaction, so the tables keep their rows.
@@ -237,16 +271,19 @@ def ensure_seeded(
             raise
         finally:
             _WORK.clear()
-        conn.execute(
-            f"INSERT INTO {MARKER} VALUES (1, %s, %s, %s, %s, %s, now())",
-            (request.seed, json.dumps(asdict(request.counts)), SEEDER_VERSION, shape, name),
-        )
-        conn.commit()
 
-    began = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
-    vacuumed = time.perf_counter() - began
+    if mode == "one at a time":
+        began = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES)))
+            )
+        vacuumed = time.perf_counter() - began
+    else:
+        # The rows are committed without their keys; PENDING holds what is missing until _finish.
+        rebuilt, vacuumed = _in_parallel(url, definitions, connections, workers)
+        with psycopg.connect(url) as conn:
+            _finish(conn, request, shape, name)
     return SeedOutcome(
         request=request,
         reused=False,
@@ -255,4 +292,5 @@ def ensure_seeded(
         tables=tuple(loads),
         seconds=time.perf_counter() - started,
         phases=(("draw rows", drawn), ("rebuild keys and indexes", rebuilt), ("vacuum analyze", vacuumed)),
+        rebuild=mode,
     )

@@ -19,7 +19,7 @@ from django.db.models import DateTimeField, Field, Model, UUIDField
 from psycopg import sql
 
 from seed.binary import HEADER, TRAILER, Fixed, Text
-from seed.generate import tables
+from seed.generate import ChunkedTable, tables
 from seed.profiles import SeedRequest
 
 PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -97,10 +97,12 @@ def _bulk_create(request: SeedRequest, sample: int) -> Way:
 
     from project.apps.attendance.models import Tracking
 
-    rows = min(sample, request.counts.tracking)
     data = tables(request)[2]
+    assert isinstance(data, ChunkedTable)
+    lo, hi = data.ranges()[0]
+    rows = min(sample, hi - lo)
     # The table already holds the seeded rows: new ids come from the sequence, as in an app.
-    columns = [c for c in data.columns if c.name != "id"]
+    columns = [c for c in data.columns(lo, hi) if c.name != "id"]
     fields = {c.name: _field(Tracking, c.name) for c in columns}
     objects = [
         Tracking(**{c.name: _python_value(c, i, fields[c.name]) for c in columns}) for i in range(rows)

@@ -1,9 +1,11 @@
 """The seeder's own benchmark: the same tracking rows loaded three ways, on a scratch database.
 
 1. raw COPY: the rows encoded beforehand, only the COPY is timed (what the server can take);
-2. the seeder: drawing, encoding and COPY together, as `bench seed` does it;
+2. the seeder: drawing, encoding and COPY together, in one process;
 3. Django bulk_create on a sample, the usual way to fill tables from Python.
-Reported as rows/s and ratios; speed is reported, never asserted.
+Then the whole request seeded for real, once per way of building keys and indexes back (into
+databases the caller provides and throws away), phase by phase.
+Reported as rows/s, seconds and ratios; speed is reported, never asserted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from psycopg import sql
 
 from seed.binary import HEADER, TRAILER, Fixed, Text
 from seed.generate import ChunkedTable, tables
+from seed.load import SeedOutcome, ensure_seeded
 from seed.profiles import SeedRequest
+from seed.rebuild import Mode
 
 PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
@@ -113,3 +117,17 @@ def _bulk_create(request: SeedRequest, sample: int) -> Way:
         seconds = time.perf_counter() - began
         transaction.set_rollback(True)
     return Way(f"Django bulk_create (sample of {rows:,})", rows, seconds)
+
+
+def whole_request(urls: dict[Mode, str], request: SeedRequest) -> dict[Mode, SeedOutcome]:
+    """Seed the request into each mode's (scratch) database, rebuilding keys and indexes that way."""
+    return {
+        mode: ensure_seeded(url, request, force=True, progress=False, mode=mode) for mode, url in urls.items()
+    }
+
+
+def phases(outcome: SeedOutcome) -> list[tuple[str, float]]:
+    """The seed's phases in order, adding up to its total: what is not a named phase is "other"."""
+    draw, *after = outcome.phases
+    named = [draw, ("load (COPY)", sum(t.seconds for t in outcome.tables)), *after]
+    return [*named, ("other (connect, take keys down, marker)", outcome.seconds - sum(s for _, s in named))]

@@ -64,6 +64,24 @@ def _field_bytes(width: int, values: Array, wire: str) -> bytes:
     return record.tobytes()
 
 
+# Encoded vocabularies by the identity of their sequence (kept alive here, so an id is never reused):
+# a big table's chunks share one vocabulary (60k device ids at the large profile), encoded once.
+_ENCODED: dict[int, tuple[Sequence[str], Array]] = {}
+
+
+def _encoded(vocabulary: Sequence[str]) -> Array:
+    """Each word as a text field (length prefix and UTF-8), and NULL at index -1."""
+    cached = _ENCODED.get(id(vocabulary))
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
+    encoded = [struct.pack(">i", len(b)) + b for b in (s.encode() for s in vocabulary)]
+    table: Array = np.asarray([*encoded, NULL], dtype=object)
+    if len(_ENCODED) > 64:  # vocabularies of finished tables
+        _ENCODED.clear()
+    _ENCODED[id(vocabulary)] = (vocabulary, table)
+    return table
+
+
 def encode(columns: Sequence[Fixed | Text], lo: int, hi: int) -> bytes:
     """Rows [lo, hi) of the columns in binary COPY tuples (no header or trailer)."""
     n = hi - lo
@@ -89,9 +107,7 @@ def encode(columns: Sequence[Fixed | Text], lo: int, hi: int) -> bytes:
             nulls = column.null[lo:hi].tolist()
             pieces.append([NULL if nulls[k] else packed[k * step : k * step + step] for k in range(n)])
         elif isinstance(column, Text):
-            encoded = [struct.pack(">i", len(b)) + b for b in (s.encode() for s in column.vocabulary)]
-            table = np.asarray([*encoded, NULL], dtype=object)  # index -1 picks NULL
-            pieces.append(table[column.index[lo:hi]].tolist())
+            pieces.append(_encoded(column.vocabulary)[column.index[lo:hi]].tolist())
     return b"".join(itertools.chain.from_iterable(zip(*pieces, strict=True)))
 
 

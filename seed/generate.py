@@ -29,8 +29,9 @@ from seed.profiles import SeedRequest
 from seed.vocabulary import Vocabulary, build
 
 # At most this many rows are drawn at once (plus one minute's rows when a single minute holds more).
-# Part of the output: a chunk's rows come from the stream (seed, table, chunk index).
-CHUNK = 100_000
+# Encoding one takes about 2 kB a row for a moment (a Python object per field), so 25k rows stay near
+# 50 MB per encoder. Part of the output: a chunk's rows come from the stream (seed, table, chunk index).
+CHUNK = 25_000
 # A fixed calendar, not "now": the same seed must give the same rows next year too.
 END = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 DAYS = 365

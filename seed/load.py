@@ -223,6 +223,23 @@ def _in_parallel(
     return built[0] - began, time.perf_counter() - built[0]
 
 
+def recover(url: str) -> bool:
+    """Put back what an unfinished parallel rebuild left missing, on emptied tables (the data was never
+    declared complete, so the next seed loads it again); True when there was something to put back.
+
+    Call it before migrating: a migration that alters a missing index would fail. Quick when nothing
+    is pending (one query)."""
+    with psycopg.connect(url) as conn:
+        if not rebuild.pending(conn):
+            return False
+        _marker(conn)  # made when missing
+        conn.execute(f"DELETE FROM {MARKER}")
+        conn.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(map(sql.Identifier, TABLES))))
+        rebuild.one_at_a_time(conn, rebuild.take_down(conn, TABLES))
+        rebuild.done(conn)
+    return True
+
+
 def ensure_seeded(
     url: str,
     request: SeedRequest,
@@ -239,9 +256,9 @@ def ensure_seeded(
     "parallel", how many connections build at once and max_parallel_maintenance_workers on each."""
     started = time.perf_counter()
     name = fingerprint(request)
+    recover(url)
     with psycopg.connect(url) as conn:
         current = _marker(conn)
-        rebuild.ensure_pending_table(conn)
         shape = layout(conn)
         wanted = {
             "seed": request.seed,

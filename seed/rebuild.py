@@ -89,7 +89,9 @@ def take_down(conn: Connection, tables: Sequence[str]) -> list[Definition]:
     in PENDING; returns what to build back: the catalog's, where an unfinished seed's saved ones win."""
     saved = pending(conn)
     present = catalog(conn, tables)
-    wanted = {d.key: d for d in present} | {d.key: d for d in saved}
+    # By name: a key whose index was built but not yet attached is a plain index in the catalog.
+    names = {(d.table, d.name) for d in saved}
+    wanted = {d.key: d for d in [*saved, *(d for d in present if (d.table, d.name) not in names)]}
     # Foreign keys first: they depend on the keys they reference.
     for d in sorted(present, key=lambda d: d.kind != "f"):
         if d.kind == "i":

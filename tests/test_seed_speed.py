@@ -12,7 +12,7 @@ from bench import server as embedded
 from seed import generate, request_for
 from seed.binary import Fixed
 from seed.generate import ChunkedTable
-from seed.load import ensure_seeded
+from seed.load import ensure_seeded, recover
 from tests.cli import bench
 from tests.test_seed import checksums, seed_cli
 
@@ -79,7 +79,8 @@ def test_one_at_a_time_and_parallel_give_the_same_tables_and_definitions(server_
 
 def test_a_failed_rebuild_is_finished_by_the_next_seed(server_url: str) -> None:
     """An index whose build fails (a real error, raised by PostgreSQL mid-rebuild) after the rows are
-    committed: the seed fails loudly, leaves no marker, and the next seed brings every definition back."""
+    committed: the seed fails loudly and leaves no marker; recover() (which the next seed also runs
+    first) brings every definition back, and the next seed the same rows."""
     seed_cli("seeded_broken", "--seed", "6")
     url = embedded.with_database(server_url, "seeded_broken")
     with psycopg.connect(url, autocommit=True) as conn:
@@ -104,7 +105,12 @@ def test_a_failed_rebuild_is_finished_by_the_next_seed(server_url: str) -> None:
 
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute("ALTER DATABASE seeded_broken RESET bench_test.fail")
+    # What runs before migrating: everything back, on empty tables (their rows were never declared done).
+    assert recover(url)
+    assert definitions(url) == wanted
+    assert one(url, "SELECT count(*) FROM tracking") == 0
     assert "reused" not in seed_cli("seeded_broken", "--seed", "6")  # no marker: seeded again
     assert definitions(url) == wanted
     assert checksums(url) == data
     assert one(url, "SELECT count(*) FROM bench_seed_pending") == 0
+    assert not recover(url)

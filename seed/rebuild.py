@@ -8,10 +8,10 @@ Two ways to build them back:
   keys are added `NOT VALID` and validated per table, and each table's VACUUM ANALYZE starts as soon
   as its own work is done, while other tables still build.
 
-Parallel connections cannot share the loading transaction, so the definitions are saved in PENDING in
-that transaction, before anything is dropped is committed. A seed interrupted or failed after the
-commit leaves them there; the next seed rebuilds from them (the catalog then lacks some), and only
-the seed that finishes clears them, in the transaction that writes the marker.
+Parallel connections cannot share the loading transaction, so the definitions are saved in PENDING
+within it, committed together with the drops and the rows. A seed interrupted or failed after that
+commit leaves them there; the next seed (or recover(), before migrating) builds them back first, and
+only the seed that finishes clears them, in the transaction that writes the marker.
 """
 
 from __future__ import annotations

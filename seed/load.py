@@ -103,7 +103,8 @@ def _counts_match(conn: Connection, request: SeedRequest) -> bool:
     return True
 
 
-# The tables being loaded, set before the worker processes fork so they inherit the drawn arrays.
+# The tables being loaded, set before the worker processes fork so they inherit the plans (and the
+# small tables, drawn whole).
 _WORK: list[TableData | ChunkedTable] = []
 # Chunks encoded ahead of the COPY, per encoder: enough to keep both busy, few enough to bound memory.
 AHEAD = 2

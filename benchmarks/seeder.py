@@ -2,10 +2,10 @@
 older ref (alternating which goes first), and the peak memory of the seeding processes per profile.
 Never a test: its figures go to the README, with the command that produced them.
 
-    python benchmarks/seed.py [--base REF] [--pairs 5] [--memory default,large] [--profile default]
+    python benchmarks/seeder.py [--base REF] [--pairs 5] [--memory default,large] [--profile default]
 
 Runs against the harness's own server (BENCH_PGDATA, or DATABASE_URL) in a database of its own
-(`seed_bench`, created and marked by the harness). Writes benchmarks/seed.json.
+(`seed_bench`, created and marked by the harness). Writes benchmarks/seeder.json (or --output).
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def main() -> None:
             results.setdefault("memory", {})["base"] = memory(base, args.base_memory.split(","))
         if args.pairs:
             results["timing"] = {"base": args.base, **pairs(base, head, args.pairs, args.profile)}
-    out = REPO / "benchmarks" / "seed.json"
+    out: Path = args.output
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 

@@ -154,6 +154,9 @@ def main() -> None:
     parser.add_argument("--profile", default="default", help="the profile of the timing")
     parser.add_argument("--memory", default="default,large", help="profiles whose peak memory to measure")
     parser.add_argument(
+        "--output", type=Path, default=REPO / "benchmarks" / "seeder.json", help="where to write"
+    )
+    parser.add_argument(
         "--base-memory", default="", help="profiles whose peak memory to measure for the base"
     )
     args = parser.parse_args()

@@ -76,7 +76,10 @@ def prepare(target: db.Target, source: Source, before: State, *, force: bool, pr
     from django.db import connection
 
     from seed import ensure_seeded
+    from seed.load import recover
 
+    # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
+    recover(target.url)
     ensure_schema(before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
     return ensure_seeded(target.url, source, force=force, progress=progress)

@@ -1,5 +1,11 @@
 """Rows for the four tables, drawn in bulk with numpy, deterministically, as binary COPY columns.
 
+The two big tables are drawn chunk by chunk, where they are encoded (in the encoder processes), so
+memory stays flat whatever the row count: first how many rows fall in each minute of the year (one
+multinomial draw, a few MB), then each chunk of consecutive minutes from its own random stream. Time
+order across the table holds because a chunk owns whole minutes; people, devices and tenants are drawn
+once per table and shared by every chunk.
+
 Shape matters more than words: tenants and people are heavy-tailed (a few big tenants, a few very
 active people, a long tail), time has a yearly trend and weekly and daily rhythms, each person has one
 to three devices, and the categorical columns are far from uniform. Rows are stored in time order, as
@@ -10,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +28,15 @@ from seed.binary import BIGINT, BOOL, DATE, FLOAT8, SMALLINT, TIMESTAMPTZ, UUID,
 from seed.profiles import SeedRequest
 from seed.vocabulary import Vocabulary, build
 
-CHUNK = 100_000
+# At most this many rows are drawn at once (plus one minute's rows when a single minute holds more).
+# Encoding one takes about 2 kB a row for a moment (a Python object per field), so 25k rows stay near
+# 50 MB per encoder. Part of the output: a chunk's rows come from the stream (seed, table, chunk index).
+CHUNK = 25_000
 # A fixed calendar, not "now": the same seed must give the same rows next year too.
 END = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 DAYS = 365
 START_US = int(END.timestamp() * 1_000_000) - DAYS * 86_400_000_000
-DAY_US, HOUR_US = 86_400_000_000, 3_600_000_000
+DAY_US, HOUR_US, MINUTE_US = 86_400_000_000, 3_600_000_000, 60_000_000
 WEEKDAY = np.array([1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3])  # Monday first
 
 Array = npt.NDArray[Any]
@@ -65,12 +74,72 @@ def _ids(n: int) -> Fixed:
     return Fixed("id", BIGINT, np.arange(1, n + 1))
 
 
-def _moments(rng: np.random.Generator, n: int, hours: Array) -> Array:
-    """n instants (unix microseconds) over the year: growth, weekly and daily rhythm; sorted."""
+def _minute_counts(rng: np.random.Generator, n: int, hours: Array) -> Array:
+    """How many of n rows fall in each minute of the year: growth, weekly and daily rhythm."""
     weekday = (np.arange(DAYS) + dt.datetime.fromtimestamp(START_US / 1e6, dt.UTC).weekday()) % 7
-    days = rng.choice(DAYS, size=n, p=_p(WEEKDAY[weekday] * np.linspace(0.7, 1.3, DAYS)))
-    hour = rng.choice(24, size=n, p=_p(hours))
-    return np.sort(START_US + days * DAY_US + hour * HOUR_US + rng.integers(0, HOUR_US, size=n))
+    per_hour = np.outer(_p(WEEKDAY[weekday] * np.linspace(0.7, 1.3, DAYS)), _p(hours)).ravel()
+    counts: Array = rng.multinomial(n, _p(np.repeat(per_hour, 60)))
+    return counts
+
+
+def _chunk_bounds(offsets: Array, size: int) -> Array:
+    """Row offsets where chunks start (and the end): whole minutes, at most `size` rows each unless
+    one minute alone holds more. offsets[m] is the first row of minute m; offsets[-1] the row count."""
+    bounds = [0]
+    rows = int(offsets[-1])
+    while bounds[-1] < rows:
+        start = bounds[-1]
+        end = int(offsets[np.searchsorted(offsets, start + size, side="right") - 1])
+        if end <= start:  # one minute over `size` rows: it is a chunk of its own
+            end = int(offsets[np.searchsorted(offsets, start, side="right")])
+        bounds.append(end)
+    return np.asarray(bounds, dtype=np.int64)
+
+
+# Draws one chunk's columns from its random stream, the rows' instants and the chunk's first row.
+Draw = Callable[[np.random.Generator, Array, int], tuple[Fixed | Text, ...]]
+
+
+@dataclass(frozen=True)
+class ChunkedTable:
+    """A time-ordered table drawn chunk by chunk, on demand: only the counts per minute are held."""
+
+    table: str
+    rows: int
+    seed: int
+    stream: int
+    offsets: Array  # first row of each minute, then the row count
+    bounds: Array  # first row of each chunk, then the row count
+    draw: Draw
+
+    @property
+    def column_names(self) -> list[str]:
+        return binary.order(self.draw(np.random.default_rng(0), np.empty(0, dtype=np.int64), 0))
+
+    def ranges(self) -> list[tuple[int, int]]:
+        return [(int(lo), int(hi)) for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
+
+    def columns(self, lo: int, hi: int) -> tuple[Fixed | Text, ...]:
+        """The rows [lo, hi) of one chunk, as ranges() names it: the same whichever process draws it."""
+        chunk = int(np.searchsorted(self.bounds, lo))
+        if chunk + 1 >= len(self.bounds) or self.bounds[chunk] != lo or self.bounds[chunk + 1] != hi:
+            raise ValueError(f"rows [{lo}, {hi}) of {self.table} are not one of its chunks")
+        rng = np.random.default_rng([self.seed, self.stream, chunk])
+        first, last = np.searchsorted(self.offsets, [lo, hi])
+        minutes = np.repeat(np.arange(first, last), np.diff(self.offsets[first : last + 1]))
+        # Whole minutes per chunk: sorting within the chunk keeps the whole table in time order.
+        when = np.sort(START_US + minutes * MINUTE_US + rng.integers(0, MINUTE_US, hi - lo))
+        return self.draw(rng, when, lo)
+
+    def render(self, lo: int, hi: int) -> bytes:
+        return binary.encode(self.columns(lo, hi), 0, hi - lo)
+
+
+def _chunked(
+    table: str, n: int, request: SeedRequest, stream: int, rng: np.random.Generator, hours: Array, draw: Draw
+) -> ChunkedTable:
+    offsets = np.concatenate([[0], np.cumsum(_minute_counts(rng, n, hours))])
+    return ChunkedTable(table, n, request.seed, stream, offsets, _chunk_bounds(offsets, CHUNK), draw)
 
 
 def _choice(
@@ -169,10 +238,18 @@ def people(request: SeedRequest, words: Vocabulary, pop: Population) -> TableDat
     )
 
 
-def _active_people(rng: np.random.Generator, pop: Population, n: int, sigma: float) -> Array:
-    """Who writes each of n rows: lognormal activity, so a few people write most of them."""
+def _activity(rng: np.random.Generator, pop: Population, sigma: float) -> Array:
+    """Lognormal activity per person, so a few people write most rows: the cumulative shares."""
     activity = rng.lognormal(0.0, sigma, size=len(pop.tenant_of)) * np.where(pop.enabled, 1.0, 0.15)
-    return rng.choice(len(pop.tenant_of), size=n, p=_p(activity))
+    cdf: Array = np.cumsum(activity)
+    shares: Array = cdf / cdf[-1]
+    return shares
+
+
+def _writers(rng: np.random.Generator, cdf: Array, n: int) -> Array:
+    """Who writes each of n rows, weighted by activity (0-based people)."""
+    who: Array = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
+    return who
 
 
 IDENTIFIERS = ("TRACKING", "CONVEYANCE", "SITEVISIT", "INTERNALTOUR", "EXTERNALTOUR", "NONE")
@@ -182,25 +259,25 @@ TRANSPORT_SHARES = (0.4, 0.3, 0.15, 0.1, 0.05)
 WORK_HOURS = np.array([1, 1, 1, 1, 2, 4, 10, 18, 22, 20, 18, 16, 14, 16, 18, 18, 16, 12, 8, 5, 3, 2, 1, 1])
 
 
-def tracking(request: SeedRequest, pop: Population) -> TableData:
-    n = request.counts.tracking
+def tracking(request: SeedRequest, pop: Population) -> ChunkedTable:
     people_count = len(pop.tenant_of)
     rng = _rng(request, 4)
-    when = _moments(rng, n, WORK_HOURS)
-    who = _active_people(rng, pop, n, sigma=1.4)
+    activity = _activity(rng, pop, sigma=1.4)
     # One to three devices per person; the first carries most fixes. Device ids are never shared.
     devices_per_person = rng.choice([1, 2, 3], size=people_count, p=[0.6, 0.3, 0.1])
-    slot = np.minimum(rng.choice(3, size=n, p=[0.8, 0.15, 0.05]), devices_per_person[who] - 1)
     platforms = np.where(rng.random(people_count * 3) < 0.7, "android", "ios").tolist()
     serials = rng.bytes(6 * people_count * 3).hex()
     devices = [f"{platform}-{serials[i * 12 : i * 12 + 12]}" for i, platform in enumerate(platforms)]
     person_lat = pop.tenant_lat[pop.tenant_of] + rng.normal(0, 0.05, people_count)
     person_lon = pop.tenant_lon[pop.tenant_of] + rng.normal(0, 0.05, people_count)
-    nulls = rng.random((3, n)) < np.array([[0.02], [0.10], [0.05]])
-    return TableData(
-        "tracking",
-        (
-            _ids(n),
+
+    def draw(rng: np.random.Generator, when: Array, first: int) -> tuple[Fixed | Text, ...]:
+        n = len(when)
+        who = _writers(rng, activity, n)
+        slot = np.minimum(rng.choice(3, size=n, p=[0.8, 0.15, 0.05]), devices_per_person[who] - 1)
+        nulls = rng.random((3, n)) < np.array([[0.02], [0.10], [0.05]])
+        return (
+            Fixed("id", BIGINT, np.arange(first + 1, first + n + 1)),
             Fixed("uuid", UUID, np.frombuffer(rng.bytes(16 * n), dtype=UUID)),
             Text("deviceid", devices, who * 3 + slot),
             Fixed("latitude", FLOAT8, np.round(person_lat[who] + rng.normal(0, 0.01, n), 6)),
@@ -214,9 +291,9 @@ def tracking(request: SeedRequest, pop: Population) -> TableData:
             Fixed("created_at", TIMESTAMPTZ, binary.timestamps(when + rng.integers(0, 120_000_000, n))),
             Fixed("people_id", BIGINT, who + 1),
             Fixed("tenant_id", BIGINT, pop.tenant_of[who] + 1),
-        ),
-        n,
-    )
+        )
+
+    return _chunked("tracking", request.counts.tracking, request, 4, rng, WORK_HOURS, draw)
 
 
 ENTRY_TYPES = (
@@ -229,18 +306,18 @@ SCOPE_SHARES = (0.55, 0.2, 0.12, 0.08, 0.05)
 EVENING_HOURS = np.array([2, 1, 1, 1, 1, 2, 4, 8, 9, 6, 5, 5, 7, 6, 5, 5, 6, 9, 12, 14, 13, 10, 6, 3])
 
 
-def journal(request: SeedRequest, words: Vocabulary, pop: Population) -> TableData:
-    n = request.counts.journal
+def journal(request: SeedRequest, words: Vocabulary, pop: Population) -> ChunkedTable:
     rng = _rng(request, 5)
-    when = _moments(rng, n, EVENING_HOURS)
-    who = _active_people(rng, pop, n, sigma=1.2)
-    nulls = rng.random((3, n)) < np.array([[0.15], [0.2], [0.15]])
+    activity = _activity(rng, pop, sigma=1.2)
     sites = ("", *words.sites)
-    edited = np.where(rng.random(n) < 0.2, rng.integers(0, 3 * DAY_US, n), 0)
-    return TableData(
-        "journal_journalentry",
-        (
-            _ids(n),
+
+    def draw(rng: np.random.Generator, when: Array, first: int) -> tuple[Fixed | Text, ...]:
+        n = len(when)
+        who = _writers(rng, activity, n)
+        nulls = rng.random((3, n)) < np.array([[0.15], [0.2], [0.15]])
+        edited = np.where(rng.random(n) < 0.2, rng.integers(0, 3 * DAY_US, n), 0)
+        return (
+            Fixed("id", BIGINT, np.arange(first + 1, first + n + 1)),
             _choice("entry_type", rng, n, ENTRY_TYPES, ENTRY_TYPE_SHARES),
             _choice("privacy_scope", rng, n, SCOPES, SCOPE_SHARES),
             Fixed("timestamp", TIMESTAMPTZ, binary.timestamps(when)),
@@ -258,13 +335,13 @@ def journal(request: SeedRequest, words: Vocabulary, pop: Population) -> TableDa
             Fixed("updated_at", TIMESTAMPTZ, binary.timestamps(when + edited)),
             Fixed("tenant_id", BIGINT, pop.tenant_of[who] + 1),
             Fixed("user_id", BIGINT, who + 1),
-        ),
-        n,
-    )
+        )
+
+    return _chunked("journal_journalentry", request.counts.journal, request, 5, rng, EVENING_HOURS, draw)
 
 
-def tables(request: SeedRequest) -> list[TableData]:
-    """The four tables, parents first, for this request."""
+def tables(request: SeedRequest) -> list[TableData | ChunkedTable]:
+    """The four tables, parents first, for this request (the big two drawn later, chunk by chunk)."""
     words = build(request.seed)
     pop = population(request)
     return [

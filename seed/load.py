@@ -1,13 +1,13 @@
 """Load a source's rows with COPY, fast and idempotently.
 
-Within one transaction the source's tables are truncated, their keys, foreign keys and indexes dropped,
-the rows streamed with binary COPY ... FREEZE (encoded by a pool of worker processes while the server
-copies), and everything rebuilt exactly as it was. Definitions are read back from the catalog, so this
-works in any migration state. Tables outside the source whose foreign keys point into it (directly or
-through others) are emptied too, as their rows would point at replaced rows, and the foreign keys
-into the source rebuilt. VACUUM ANALYZE then
-settles statistics and the visibility map. A marker row records what was loaded, so loading the same
-source again reuses the tables.
+Within one transaction the source's tables are truncated (with CASCADE: tables whose foreign keys point
+into them would hold dangling rows), their keys, foreign keys and indexes dropped (their definitions,
+read back from the catalog, saved first: seed/rebuild.py), and the rows streamed with binary COPY ...
+FREEZE, drawn and encoded chunk by chunk by a pool of worker processes while the server copies.
+Everything is then built back exactly as it was, in parallel after the commit (or one at a time inside
+the transaction), and VACUUM ANALYZE settles statistics and the visibility map. The marker, which
+declares the data complete and lets the next seed of the same source reuse it, is written only when
+every key and index is back.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import multiprocessing.pool
 import os
 import signal
 import time
+from collections import deque
+from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Never
@@ -26,6 +28,7 @@ import psycopg
 from psycopg import sql
 from tqdm import tqdm
 
+from seed import rebuild
 from seed.binary import HEADER, TRAILER
 from seed.sample import SEEDER_VERSION
 from seed.source import Source, Table, digest
@@ -34,7 +37,7 @@ MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
-__all__ = ["SEEDER_VERSION", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint"]
+__all__ = ["SEEDER_VERSION", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "recover"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,10 @@ class SeedOutcome:
     seeder_version: str
     tables: tuple[TableLoad, ...]
     seconds: float
-    phases: tuple[tuple[str, float], ...] = ()  # draw rows, rebuild keys and indexes, vacuum analyze
+    # draw rows, rebuild keys and indexes, vacuum analyze; in parallel the vacuum of a table starts
+    # as soon as its own keys are back, so its phase is what remains after the last build.
+    phases: tuple[tuple[str, float], ...] = ()
+    rebuild: rebuild.Mode = "parallel"
 
 
 def fingerprint(source: Source) -> str:
@@ -95,32 +101,11 @@ def _counts_match(conn: Connection, source: Source) -> bool:
     return True
 
 
-def _definitions(
-    conn: Connection, tables: tuple[str, ...]
-) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
-    """(table, name, kind, definition) of the tables' keys and foreign keys, and of other tables' foreign
-    keys into them; (name, CREATE INDEX ...) of the tables' plain indexes."""
-    constraints = conn.execute(
-        "SELECT conrelid::regclass::text, conname, contype::text, pg_get_constraintdef(oid)"
-        " FROM pg_constraint WHERE (conrelid = ANY(%s::regclass[]) AND contype IN ('p', 'u', 'f'))"
-        " OR (contype = 'f' AND confrelid = ANY(%s::regclass[]))"
-        " ORDER BY conname",
-        (list(tables), list(tables)),
-    ).fetchall()
-    indexes = conn.execute(
-        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i"
-        " WHERE i.indrelid = ANY(%s::regclass[])"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1",
-        (list(tables),),
-    ).fetchall()
-    return (
-        [(str(t), str(n), str(k), str(d)) for t, n, k, d in constraints],
-        [(str(n), str(d)) for n, d in indexes],
-    )
-
-
-# The tables being loaded, set before the worker processes fork so they inherit the drawn arrays.
+# The tables being loaded, set before the worker processes fork so they inherit the plans (and the
+# small tables, drawn whole).
 _WORK: list[Table] = []
+# Chunks encoded ahead of the COPY, per encoder: enough to keep both busy, few enough to bound memory.
+AHEAD = 2
 
 
 def _ignore_interrupt() -> None:
@@ -144,40 +129,36 @@ def _encode(job: tuple[int, int, int]) -> bytes:
     return _WORK[index].render(lo, hi)
 
 
-def _copy(conn: Connection, index: int, pool: multiprocessing.pool.Pool | None, bar: tqdm[Never]) -> None:
+def _encoded(
+    jobs: list[tuple[int, int, int]], pool: multiprocessing.pool.Pool | None, processes: int
+) -> Iterator[bytes]:
+    """The jobs' chunks in order, at most AHEAD per encoder waiting in memory (imap would queue all)."""
+    if pool is None:
+        yield from map(_encode, jobs)
+        return
+    window: deque[multiprocessing.pool.AsyncResult[bytes]] = deque()
+    for job in jobs:
+        if len(window) >= AHEAD * processes:
+            yield window.popleft().get()
+        window.append(pool.apply_async(_encode, (job,)))
+    while window:
+        yield window.popleft().get()
+
+
+def _copy(
+    conn: Connection, index: int, pool: multiprocessing.pool.Pool | None, processes: int, bar: tqdm[Never]
+) -> None:
     data = _WORK[index]
     statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary, FREEZE)").format(
         sql.Identifier(data.table), sql.SQL(", ").join(map(sql.Identifier, data.column_names))
     )
     jobs = [(index, lo, hi) for lo, hi in data.ranges()]
-    chunks = pool.imap(_encode, jobs) if pool else map(_encode, jobs)
     with conn.cursor().copy(statement) as copy:
         copy.write(HEADER)
-        for (_, lo, hi), chunk in zip(jobs, chunks, strict=True):
+        for (_, lo, hi), chunk in zip(jobs, _encoded(jobs, pool, processes), strict=True):
             copy.write(chunk)
             bar.update(hi - lo)
         copy.write(TRAILER)
-
-
-def _rebuild(
-    conn: Connection,
-    constraints: list[tuple[str, str, str, str]],
-    indexes: list[tuple[str, str]],
-    tables: tuple[str, ...],
-) -> None:
-    conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
-    # Keys before the foreign keys that reference them.
-    for table, name, _, definition in sorted(constraints, key=lambda c: c[2] == "f"):
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                sql.Identifier(table),
-                sql.Identifier(name),
-                sql.SQL(definition),
-            )
-        )
-    for _, definition in indexes:
-        conn.execute(sql.SQL(definition))
-    _restart_sequences(conn, tables)
 
 
 def _restart_sequences(conn: Connection, tables: tuple[str, ...]) -> None:
@@ -197,23 +178,16 @@ def _restart_sequences(conn: Connection, tables: tuple[str, ...]) -> None:
         )
 
 
-def _load(conn: Connection, tables: tuple[str, ...], progress: bool) -> tuple[list[TableLoad], float]:
-    constraints, indexes = _definitions(conn, tables)
+def _load(
+    conn: Connection, tables: tuple[str, ...], progress: bool
+) -> tuple[list[TableLoad], list[rebuild.Definition]]:
     conn.execute(f"DELETE FROM {MARKER}")
-    # Tables whose foreign keys point into the source's (and theirs, and so on) would hold dangling
-    # rows: CASCADE empties them too. The sample's four tables have none outside them.
     conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
-    # Foreign keys first: they depend on the keys they reference.
-    for table, name, _, _ in sorted(constraints, key=lambda c: c[2] != "f"):
-        conn.execute(
-            sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
-        )
-    for name, _ in indexes:
-        conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+    definitions = rebuild.take_down(conn, tables)
 
     loads: list[TableLoad] = []
     processes = min(2, os.cpu_count() or 1)
-    # Workers fork after the rows are drawn, so they share the arrays and encode chunks in parallel.
+    # Workers fork after the tables are planned, so they share the plans and draw and encode chunks.
     context = _pool(processes) if processes > 1 else nullcontext(None)
     with context as pool:
         for index, data in enumerate(_WORK):
@@ -221,18 +195,89 @@ def _load(conn: Connection, tables: tuple[str, ...], progress: bool) -> tuple[li
             with tqdm(
                 total=data.rows, desc=f"{data.table:>20}", unit="rows", unit_scale=True, disable=not progress
             ) as bar:
-                _copy(conn, index, pool, bar)
+                _copy(conn, index, pool, processes, bar)
             loads.append(TableLoad(data.table, data.rows, time.perf_counter() - began))
+    return loads, definitions
+
+
+def _finish(conn: Connection, source: Source, shape: str, name: str, identity: object) -> None:
+    """Declare the data complete: only once every key and index is back."""
+    _restart_sequences(conn, source.tables)
+    rebuild.done(conn)
+    # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
+    conn.execute(
+        f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
+        " identity) VALUES (1, %s, %s, %s, %s, %s, now(), %s)",
+        (source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity)),
+    )
+
+
+def _in_parallel(
+    url: str,
+    definitions: list[rebuild.Definition],
+    tables: tuple[str, ...],
+    connections: int | None,
+    workers: int | None,
+) -> tuple[float, float]:
+    """Build everything back and vacuum on several connections: (seconds until the last build ended,
+    seconds of vacuum after it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        sizes = rebuild.sizes(conn, tables)
+    jobs = rebuild.plan(definitions, sizes, vacuum=tables)
     began = time.perf_counter()
-    _rebuild(conn, constraints, indexes, tables)
-    return loads, time.perf_counter() - began
+    built = [began]
+
+    def on_done(job: rebuild.Job) -> None:
+        if job.phase == "rebuild":
+            built[0] = time.perf_counter()
+
+    rebuild.run(
+        url,
+        jobs,
+        connections=connections or rebuild.connections_default(),
+        workers=rebuild.workers_default() if workers is None else workers,
+        on_done=on_done,
+    )
+    return built[0] - began, time.perf_counter() - built[0]
 
 
-def ensure_seeded(url: str, source: Source, *, force: bool = False, progress: bool = True) -> SeedOutcome:
-    """Seed the source's tables, or reuse them when the marker says they already hold its rows."""
+def recover(url: str) -> bool:
+    """Put back what an unfinished parallel rebuild left missing, on emptied tables (the data was never
+    declared complete, so the next seed loads it again); True when there was something to put back.
+
+    Call it before migrating: a migration that alters a missing index would fail. Quick when nothing
+    is pending (one query)."""
+    with psycopg.connect(url) as conn:
+        missing = rebuild.pending(conn)
+        if not missing:
+            return False
+        tables = tuple(sorted({d.table for d in missing}))
+        _marker(conn)  # made when missing
+        conn.execute(f"DELETE FROM {MARKER}")
+        conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables))))
+        rebuild.one_at_a_time(conn, rebuild.take_down(conn, tables))
+        rebuild.done(conn)
+    return True
+
+
+def ensure_seeded(
+    url: str,
+    source: Source,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    mode: rebuild.Mode = "parallel",
+    connections: int | None = None,
+    workers: int | None = None,
+) -> SeedOutcome:
+    """Seed the source's tables, or reuse them when the marker says they already hold its rows.
+
+    mode: how keys and indexes are built back (see seed/rebuild.py); connections and workers: for
+    "parallel", how many connections build at once and max_parallel_maintenance_workers on each."""
     started = time.perf_counter()
     name = source.fingerprint()
     identity = json.loads(json.dumps(source.identity()))  # as jsonb gives it back
+    recover(url)
     with psycopg.connect(url) as conn:
         current = _marker(conn)
         shape = layout(conn, source.tables)
@@ -245,7 +290,13 @@ def ensure_seeded(url: str, source: Source, *, force: bool = False, progress: bo
         _WORK[:] = source.draw()
         drawn = time.perf_counter() - began
         try:
-            loads, rebuilt = _load(conn, source.tables, progress)
+            loads, definitions = _load(conn, source.tables, progress)
+            began = time.perf_counter()
+            if mode == "one at a time":
+                rebuild.one_at_a_time(conn, definitions)
+                _finish(conn, source, shape, name, identity)
+            rebuilt = time.perf_counter() - began
+            conn.commit()
         except BaseException:
             # Interrupted mid-COPY (Ctrl-C), libpq is still streaming and cannot roll back; closing the
             # connection makes the server abort the transaction, so the tables keep their rows.
@@ -253,27 +304,19 @@ def ensure_seeded(url: str, source: Source, *, force: bool = False, progress: bo
             raise
         finally:
             _WORK.clear()
-        # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
-        conn.execute(
-            f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
-            " identity) VALUES (1, %s, %s, %s, %s, %s, now(), %s)",
-            (
-                source.seed,
-                json.dumps(source.dataset_counts),
-                source.version,
-                shape,
-                name,
-                json.dumps(identity),
-            ),
-        )
-        conn.commit()
 
-    began = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, source.tables)))
-        )
-    vacuumed = time.perf_counter() - began
+    if mode == "one at a time":
+        began = time.perf_counter()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(sql.Identifier, source.tables)))
+            )
+        vacuumed = time.perf_counter() - began
+    else:
+        # The rows are committed without their keys; PENDING holds what is missing until _finish.
+        rebuilt, vacuumed = _in_parallel(url, definitions, source.tables, connections, workers)
+        with psycopg.connect(url) as conn:
+            _finish(conn, source, shape, name, identity)
     return SeedOutcome(
         source=source,
         reused=False,
@@ -282,4 +325,5 @@ def ensure_seeded(url: str, source: Source, *, force: bool = False, progress: bo
         tables=tuple(loads),
         seconds=time.perf_counter() - started,
         phases=(("draw rows", drawn), ("rebuild keys and indexes", rebuilt), ("vacuum analyze", vacuumed)),
+        rebuild=mode,
     )

@@ -16,7 +16,9 @@ from seed.profiles import SeedInputError, SeedRequest, request_for
 from seed.source import Table
 
 # Bump whenever the same request would produce different rows.
-SEEDER_VERSION = "1"
+# 2: tracking and journal are drawn in chunks of whole minutes, each from its own random stream
+#    (seed, table, chunk), after one multinomial draw of rows per minute, so memory stays flat.
+SEEDER_VERSION = "2"
 # Database tables, parents first, and the Counts field (and --option) of each.
 TABLES = {
     "tenants_tenant": "tenants",

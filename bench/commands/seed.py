@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 
 from bench import clones, db, locks
-from bench.errors import UsageError
 from bench.options import add_config_argument, project_config
 from bench.runner import prepare
 from bench.seeding import add_seed_arguments, check_args, source_from_args
 from bench.states import ensure_schema, resolve_states
-from seed import SampleSource
 from seed.source import Source
 
 NAME = "seed"
@@ -25,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--measure",
         action="store_true",
         help="benchmark the seeder instead: the same tracking rows by raw COPY, by the seeder and by "
-        "Django bulk_create (on a sample), with their ratios; nothing is kept",
+        "Django bulk_create (on a sample), with their ratios; then the whole profile seeded into scratch "
+        "copies with keys and indexes rebuilt one at a time and in parallel, phase by phase; nothing is kept",
     )
     parser.add_argument("--database", metavar="NAME", help="the harness database (default: bench)")
     parser.add_argument(
@@ -72,14 +71,39 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _measure(target: db.Target, source: Source) -> int:
-    from seed.measure import three_ways
+    from django.db import connection
 
-    if not isinstance(source, SampleSource):
-        raise UsageError("--measure: only the sample seeder can be measured so far")
-    ways = three_ways(target.url, source.request)
+    from seed import SeedOutcome
+    from seed.measure import phases, three_ways, whole_request
+    from seed.rebuild import MODES, Mode
+
+    ways = three_ways(target.url, source)
     fastest = ways[0].rows_per_s
     print(f"{'way':<44}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'vs raw COPY':>13}")
     for way in ways:
         ratio = fastest / way.rows_per_s
         print(f"{way.name:<44}{way.rows:>12,}{way.seconds:>10.2f}{way.rows_per_s:>12,.0f}{ratio:>12.1f}x")
+
+    connection.close()  # the copies' template must have no other session
+    tag = clones.run_tag()
+    outcomes: dict[Mode, SeedOutcome] = {}
+    for mode in MODES:  # one at a time first, each in its own copy, made and dropped around it
+        name = clones.name_for(target, tag, f"seed_{mode.split()[0]}")
+        try:
+            scratch = clones.clone(target, name)
+            outcomes |= whole_request({mode: scratch.url}, source)
+        finally:
+            clones.drop(target, name)
+    rows = sum(t.rows for t in next(iter(outcomes.values())).tables)
+    print(f"\nthe whole profile, {rows:,} rows, seeded into a scratch copy; keys and indexes rebuilt:")
+    print(f"{'phase (seconds)':<44}" + "".join(f"{mode:>16}" for mode in outcomes))
+    table = {mode: phases(outcome) for mode, outcome in outcomes.items()}
+    for i, (phase, _) in enumerate(next(iter(table.values()))):
+        print(f"{phase:<44}" + "".join(f"{table[mode][i][1]:>16.2f}" for mode in outcomes))
+    print(f"{'total':<44}" + "".join(f"{o.seconds:>16.2f}" for o in outcomes.values()))
+    first = next(iter(outcomes.values())).seconds
+    print(
+        f"{'speed-up over ' + MODES[0]:<44}"
+        + "".join(f"{first / o.seconds:>15.2f}x" for o in outcomes.values())
+    )
     return 0

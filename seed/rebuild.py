@@ -54,12 +54,14 @@ class Definition:
 
 
 def catalog(conn: Connection, tables: Sequence[str]) -> list[Definition]:
-    """The tables' keys, foreign keys and plain indexes, as the catalog holds them now."""
+    """The tables' keys, foreign keys and plain indexes, and other tables' foreign keys into them (their
+    keys cannot be dropped under those), as the catalog holds them now."""
     rows = conn.execute(
         "SELECT contype::text, conrelid::regclass::text, conname, pg_get_constraintdef(oid),"
         " CASE WHEN contype IN ('p', 'u') THEN pg_get_indexdef(conindid) ELSE '' END,"
         " CASE WHEN contype = 'f' THEN confrelid::regclass::text ELSE '' END"
-        " FROM pg_constraint WHERE conrelid = ANY(%(t)s::regclass[]) AND contype IN ('p', 'u', 'f')"
+        " FROM pg_constraint WHERE (conrelid = ANY(%(t)s::regclass[]) AND contype IN ('p', 'u', 'f'))"
+        " OR (contype = 'f' AND confrelid = ANY(%(t)s::regclass[]))"
         " UNION ALL"
         " SELECT 'i', i.indrelid::regclass::text, i.indexrelid::regclass::text,"
         " pg_get_indexdef(i.indexrelid), '', '' FROM pg_index i WHERE i.indrelid = ANY(%(t)s::regclass[])"

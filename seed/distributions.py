@@ -23,9 +23,9 @@ from faker import Faker
 
 from seed import binary
 from seed.binary import Fixed, Text
+from seed.generate import TableData
 
 Array = npt.NDArray[Any]
-CHUNK = 100_000
 DAY_US, HOUR_US = 86_400_000_000, 3_600_000_000
 UNIX_DAY_OF_PG_EPOCH = 10_957  # 2000-01-01
 UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -71,19 +71,9 @@ class ResolvedModel:
 
 
 @dataclass(frozen=True)
-class PlanTable:
-    """A drawn table, in the form seed/load.py's COPY loop takes (seed.source.Table)."""
-
-    table: str
-    columns: tuple[Fixed | Text, ...]
-    rows: int
-
-    @property
-    def column_names(self) -> list[str]:
-        return binary.order(self.columns)
-
-    def ranges(self) -> list[tuple[int, int]]:
-        return [(lo, min(lo + CHUNK, self.rows)) for lo in range(0, self.rows, CHUNK)]
+class PlanTable(TableData):
+    """A drawn table, in the form seed/load.py's COPY loop takes (seed.source.Table); a chunk is encoded
+    from the columns' own slices (see _local)."""
 
     def render(self, lo: int, hi: int) -> bytes:
         return binary.encode([_local(c, lo, hi) for c in self.columns], 0, hi - lo)

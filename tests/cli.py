@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,10 @@ def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
         check=False,
         timeout=300,
     )
+
+
+def interruptible() -> None:
+    """Popen's preexec_fn for a child that a test interrupts: Ctrl-C does its default again, as in a
+    terminal, even when these tests run where SIGINT is ignored (a background job of a script), which a
+    child would inherit and then never see the test's SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

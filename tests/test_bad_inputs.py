@@ -18,7 +18,7 @@ import pytest
 
 from bench import server as embedded
 from bench.results import to_json
-from tests.cli import REPO, bench
+from tests.cli import REPO, bench, interruptible
 from tests.sample_results import sample_results
 
 
@@ -208,6 +208,7 @@ def test_ctrl_c_during_the_copy_is_one_line_exit_130_and_rolls_back(server_url: 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a shell gives a foreground job
+        preexec_fn=interruptible,
     )
     try:
         assert _copying(server_url, database, child, time.monotonic() + 300), child.communicate()

@@ -22,7 +22,7 @@ from bench import results
 from bench import server as embedded
 from bench.errors import UsageError
 from bench.load import drive, loopback, server
-from tests.cli import REPO, bench
+from tests.cli import REPO, bench, interruptible
 
 DATABASE = "bench_load_data"
 PAGINATED = "/api/y_helpdesk/?action=loadPeoples&page=1"
@@ -235,6 +235,7 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
             "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "report"),
         ],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=interruptible,
     )  # fmt: skip
     seen: dict[int, str] = {}
     try:

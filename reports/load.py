@@ -137,6 +137,7 @@ def context(
         return None
     levels = la.compare_all(run, threshold)
     return {
+        "confidence": f"{la.CONFIDENCE:.0%}".replace("%", " %"),
         "ok": run.ok,
         "error": fmt.first_line(run.error),
         "generator": run.generator,

@@ -191,6 +191,7 @@ def test_the_report_has_the_load_section_charts_and_budgets(tmp_path: Path) -> N
     assert "throughput after/before 4.00x [4.00x to 4.00x] (3 pair(s)): better" in text
     assert "| People loading endpoint: < 500ms (p95) |" in text
     assert "The generator was not the bottleneck" in text
+    assert "with a\n95 % interval (Student's t over the pairs' log ratios" in text
     assert (tmp_path / "charts" / "load_throughput.png").stat().st_size > 0
 
 

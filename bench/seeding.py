@@ -97,14 +97,8 @@ def check_options(project: ProjectConfig, profile: str | None, seed: int, rows: 
             _hook(project)(profile, seed, rows)
         return
     from seed import plan as plans
-    from seed.profiles import SeedInputError
 
-    parsed = plans.read_plan(spec.plan)
-    if profile is not None and profile not in parsed.profiles:
-        known = ", ".join(parsed.profiles) or "none are defined; add a [profiles] table"
-        raise SeedInputError(
-            f"{parsed.where('profiles')}: unknown profile {profile!r}; profiles of the plan: {known}"
-        )
+    plans.check_profile(plans.read_plan(spec.plan), profile)
 
 
 def source_for(project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int]) -> Source:

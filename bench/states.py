@@ -36,9 +36,7 @@ def parse_target(text: str) -> tuple[str, str]:
 
 
 def _migration(loader: MigrationLoader, app: str, prefix: str, where: str) -> str:
-    if app not in loader.migrated_apps:
-        known = ", ".join(sorted(loader.migrated_apps))
-        raise UsageError(f"{where}: unknown app {app!r}; migrated apps: {known}")
+    """The full name of app's migration by prefix; resolve_states has checked the app exists."""
     try:
         return str(loader.get_migration_by_prefix(app, prefix).name)
     except AmbiguityError:

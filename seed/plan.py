@@ -389,17 +389,22 @@ class PlanSource:
         return _build(self.plan, None, self.seed, {**self.counts, **resized})
 
 
+def check_profile(plan: SeedPlan, profile: str | None) -> None:
+    """SeedInputError (one line) for a profile the plan does not define; no Django needed."""
+    if profile is not None and profile not in plan.profiles:
+        known = ", ".join(plan.profiles) or "none are defined; add a [profiles] table"
+        raise SeedInputError(
+            f"{plan.where('profiles')}: unknown profile {profile!r}; profiles of the plan: {known}"
+        )
+
+
 def source(
     plan: SeedPlan, profile: str | None, seed: int, rows: Mapping[str, int] | None = None
 ) -> PlanSource:
     """The plan's rows for a profile (None: the rows as written) and seed, `rows` overriding some models'
     counts (keys: model labels or table names). Django must be set up. SeedInputError (one line) on an
     unknown profile, model or table, a bad seed or count, or a plan the models refuse."""
-    if profile is not None and profile not in plan.profiles:
-        known = ", ".join(plan.profiles) or "none are defined; add a [profiles] table"
-        raise SeedInputError(
-            f"{plan.where('profiles')}: unknown profile {profile!r}; profiles of the plan: {known}"
-        )
+    check_profile(plan, profile)
     factor = plan.profiles[profile] if profile is not None else 1.0
     counts = {m.label: _scaled(m.rows, factor) for m in plan.models}
     return _build(plan, None if rows else profile, seed, {**counts, **(rows or {})})

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from bench import stats
 from bench.errors import UsageError
@@ -378,6 +377,8 @@ def _noise(metric: str, timings: Iterable[stats.Comparison]) -> NoiseFloor | Non
     if logs.size < NOISE_MIN_TIMINGS:
         return None
     centre = float(np.median(logs))
+    from scipy import stats as scipy_stats
+
     sigma = max(float(scipy_stats.median_abs_deviation(logs, scale="normal")), NOISE_MIN_SIGMA)
     return NoiseFloor(
         metric, int(logs.size), math.exp(centre), sigma, math.exp(centre + NOISE_SIGMAS * sigma)

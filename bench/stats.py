@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
-from scipy import stats as scipy_stats
+
+# scipy.stats is imported inside the functions that test: it takes most of a second, and every `bench`
+# command (a `bench seed`, a `bench db status`) would pay it at start.
 
 FASTER: Final = "faster"
 SLOWER: Final = "slower"
@@ -129,6 +131,8 @@ def _ratio_of_medians(baseline: Any, candidate: Any, axis: int = -1) -> Any:
 
 def _bootstrap(data: tuple[Any, ...], statistic: Any, confidence: float) -> tuple[float, float]:
     """Seeded percentile bootstrap interval: BCa divides by zero on constant samples, as timings can be."""
+    from scipy import stats as scipy_stats
+
     result = scipy_stats.bootstrap(
         data,
         statistic,
@@ -185,6 +189,8 @@ def compare(
     ratio = baseline.median / candidate.median if candidate.median > 0 else float("inf")
     if min(base.size, cand.size) < MIN_SAMPLES or not np.isfinite(ratio) or baseline.median <= 0:
         return Comparison(baseline, candidate, ratio, None, None, NOT_ENOUGH, alpha, threshold, confidence)
+
+    from scipy import stats as scipy_stats
 
     p_value = float(scipy_stats.mannwhitneyu(base, cand, alternative="two-sided").pvalue)
     ratio_ci = _bootstrap((base, cand), _ratio_of_medians, confidence)
@@ -281,6 +287,8 @@ def compare_paired(
     if np.all(logs == 0):
         p_value = 1.0
     else:
+        from scipy import stats as scipy_stats
+
         p_value = float(scipy_stats.wilcoxon(logs, alternative="two-sided", zero_method="zsplit").pvalue)
     groups = np.asarray(clusters if clusters is not None else np.zeros(n), dtype=np.int64)
     if np.unique(groups).size > 1:
@@ -302,6 +310,8 @@ def median_interval(logs: Sequence[float], confidence: float = CONFIDENCE) -> tu
     if n < 6:
         return None
     tail = (1 - confidence) / 2
+    from scipy import stats as scipy_stats
+
     low = int(scipy_stats.binom.ppf(tail, n, 0.5))
     high = int(scipy_stats.binom.isf(tail, n, 0.5))
     if low < 1 or high >= n:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from bench.load.results import TIMEOUT, LoadBurst, LoadRun
 
@@ -135,6 +134,8 @@ def log_interval(logs: Sequence[float], confidence: float = CONFIDENCE) -> tuple
     spread = float(values.std(ddof=1)) / math.sqrt(values.size)
     if spread == 0.0:
         return mean, mean
+    from scipy import stats as scipy_stats
+
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2, values.size - 1)) * spread
     return mean - half, mean + half
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from bench.load.analysis import CONFIDENCE, burst_p95, side_load
 from bench.load.results import LoadBurst, LoadRun
@@ -50,6 +49,8 @@ def welch_interval(
     if spread == 0.0:
         return diff, diff
     dof = (va + vb) ** 2 / ((va**2 / (a.size - 1) if va else 0.0) + (vb**2 / (b.size - 1) if vb else 0.0))
+    from scipy import stats as scipy_stats
+
     half = float(scipy_stats.t.ppf(0.5 + confidence / 2, dof)) * spread
     return diff - half, diff + half
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench import server as embedded
 from bench.config import ConfigError, ProjectConfig
@@ -114,6 +116,30 @@ def setup_django(target: Target, project: ProjectConfig) -> None:
             f"{project.path}: settings {project.settings!r}: {type(exc).__name__}: {first_line(exc)}"
         ) from None
     connections["default"].settings_dict.update(django_settings(target.url))
+
+
+REDACTED = "****"
+
+
+def redacted(url: str) -> str:
+    """The URL to show a person: its password (in the URI or as a parameter) replaced by REDACTED.
+    `bench db url` prints it whole, on purpose; everything else shows it this way."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return url  # not a conninfo: nothing we could parse a password out of
+    if "password" not in params:
+        return url
+    if "://" not in url:
+        return make_conninfo(**{**params, "password": REDACTED})
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}:{REDACTED}@{host}"
+    kept = urllib.parse.urlencode([(k, REDACTED if k == "password" else v) for k, v in query], safe="/%*")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=kept))
 
 
 def first_line(exc: BaseException) -> str:

@@ -172,3 +172,26 @@ def test_db_status_of_a_database_not_created_yet_is_healthy(server_url: str) -> 
     )
     with psycopg.connect(server_url) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'not_created_yet'").fetchone() is None
+
+
+def test_db_status_never_prints_the_password() -> None:
+    result = bench("db", "status", env={"DATABASE_URL": "postgresql://x:s3cret@127.0.0.1:1/x"})
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[1] == "url:      postgresql://x:****@127.0.0.1:1/x"
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://me@/bench?host=/tmp/s&password=pw",
+            "postgresql://me@/bench?host=/tmp/s&password=****",
+        ),
+        ("postgresql://me:p%40w@db:5432/x?sslmode=require", "postgresql://me:****@db:5432/x?sslmode=require"),
+        ("dbname=x password=pw", "password=**** dbname=x"),  # as psycopg.conninfo writes it
+        ("postgresql://me@db/x", "postgresql://me@db/x"),
+    ],
+)
+def test_a_password_is_redacted_wherever_the_url_holds_it(url: str, shown: str) -> None:
+    assert db.redacted(url) == shown

@@ -54,7 +54,7 @@ def _status() -> int:
     else:
         print("server:   DATABASE_URL (not managed by the harness)")
         url = configured
-    print(f"url:      {url}")
+    print(f"url:      {db.redacted(url)}")
     name = embedded.database_name(url)
     try:
         owned = embedded.is_owned(url)

@@ -131,7 +131,7 @@ def redacted(url: str) -> str:
     if "password" not in params:
         return url
     if "://" not in url:
-        return make_conninfo(**{**params, "password": REDACTED})
+        return make_conninfo("", **{**params, "password": REDACTED})
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     netloc = parts.netloc

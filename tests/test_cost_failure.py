@@ -45,6 +45,8 @@ def test_a_failed_cost_step_keeps_the_read_measurements_and_fails_the_run(
     run = results.load(project / "results" / results.LATEST)
     assert run.costs is not None
     assert (run.costs.ok, run.costs.error) == (False, ERROR)
+    assert run.costs.database.startswith(f"{DATABASE}_r")
+    assert run.costs.database.endswith("_costs_before")
     assert (run.costs.migrations, run.costs.sizes_before, run.costs.writes) == ((), (), ())
     # The read measurements were taken before the cost step and are all there.
     assert [(s.state, s.status) for s in run.states] == [("before", "ok"), ("after", "ok")]
@@ -52,6 +54,12 @@ def test_a_failed_cost_step_keeps_the_read_measurements_and_fails_the_run(
         (case, side) for case in ("heavy", "typical", "light") for side in ("before", "after")
     }
     assert all(m.ok for m in run.measurements)
+    # The report says so where the cost figures would be.
+    report = bench("report", cwd=project)
+    assert report.returncode == 0, report.stderr
+    text = (project / "report" / "PERFORMANCE_BASELINE_REPORT.md").read_text(encoding="utf-8")
+    assert f"> **The cost step FAILED:** `{ERROR}`." in text
+    assert f"> **The cost step FAILED** (on the copy `{run.costs.database}`): `{ERROR}`." in text
     # collect_costs dropped its copies on the way out.
     with psycopg.connect(server_url) as conn:
         left = conn.execute(

@@ -46,7 +46,10 @@ from bench.load.results import LoadRun
 #       locust in bursts alternating before/after at several concurrency levels; every request's
 #       latency, errors by kind, bytes, server and generator CPU per burst, and the generator against a
 #       trivial app.
-SCHEMA_VERSION = 4
+# 5 - 2026-11-29: a failed cost step is recorded, not lost: optional `Costs.error` (its first error line;
+#     the figure tuples are then empty, `database` the copy's name or ""). A schema 4 file reads as is:
+#     its costs, when present, were measured (`error` None).
+SCHEMA_VERSION = 5
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -341,6 +344,17 @@ class Costs:
     writes: tuple[WriteCost, ...]
     order: CostOrder = "alternating"
     databases: dict[str, str] = field(default_factory=dict)  # state -> the copy its writes went to
+    # The cost step failed: its first error line. The figures above are then empty (not "no cost": not
+    # measured), and `database` is the copy's name, or "" when none was made.
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @classmethod
+    def failed(cls, error: str, database: str = "") -> Costs:
+        return cls(database=database, migrations=(), sizes_before=(), sizes_after=(), writes=(), error=error)
 
 
 @dataclass(frozen=True)
@@ -443,11 +457,13 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3):
-        from bench.upgrade import upgrade_2, upgrade_3
+    if version in (2, 3, 4):
+        from bench.upgrade import upgrade_2, upgrade_3, upgrade_4
 
         try:
-            data = upgrade_3(upgrade_2(data) if version == 2 else data)
+            if version == 2:
+                data = upgrade_2(data)
+            data = upgrade_4(data if version == 4 else upgrade_3(data))
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

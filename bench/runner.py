@@ -18,19 +18,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
+from django.db.utils import InterfaceError, OperationalError
+
 from bench import cache, clones, db, environment, locks, results, sensitivity
 from bench.config import ProjectConfig
-from bench.costs.collect import collect_costs
+from bench.costs.collect import collect_costs, copy_name
 from bench.errors import UsageError
 from bench.load.measure import LoadConfig, failed, measure_load
 from bench.load.measure import check as check_load
 from bench.measured import measure_states
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
-from bench.results import Dataset, Results, ScaleRun
+from bench.results import Costs, Dataset, Results, ScaleRun
 from bench.scales import run_scales, scale_database
 from bench.scenarios import Scenario, load
 from bench.schedule import Rules, record
 from bench.seeding import check_options, source_for
+from bench.sides import ConnectionLost
 from bench.states import State, ensure_schema, resolve_states
 
 if TYPE_CHECKING:
@@ -165,6 +169,35 @@ def _target(config: RunConfig) -> db.Target:
     return target
 
 
+# The server went away: no results file may claim to be complete, so these end the run (bench run reports
+# them) instead of being recorded as the cost step's failure.
+LOST_SERVER = (ConnectionLost, OperationalError, InterfaceError, psycopg.OperationalError)
+
+
+def measure_costs(
+    target: db.Target, states: tuple[State, State], dataset: Dataset, tag: str, *, progress: bool
+) -> Costs:
+    """What the indexes cost; when the step fails (a table it cannot copy, a failed insert, ...), that
+    failure recorded as its result, so the read measurements already taken still reach the results file.
+    collect_costs drops its copies either way."""
+    name = clones.name_for(target, tag, "costs")
+    largest = max(dataset.counts.values(), default=1_000)
+    try:
+        return collect_costs(
+            target,
+            states,
+            name,
+            # Per repetition: every write figure now runs 6 pairs on each changed table.
+            copy_rows=min(20_000, largest),
+            orm_rows=min(200, max(50, largest // 1_000)),
+            progress=progress,
+        )
+    except LOST_SERVER:
+        raise
+    except Exception as exc:  # recorded: the run exits 1 and the report shows the cost step FAILED
+        return Costs.failed(f"{type(exc).__name__}: {db.first_line(exc)}", copy_name(name, states[0].name))
+
+
 def execute(config: RunConfig) -> tuple[Results, Path]:
     from django.db import connection
 
@@ -216,16 +249,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         )  # fmt: skip
         costs = None
         if config.costs and not measured.broken:
-            largest = max(dataset.counts.values(), default=1_000)
-            costs = collect_costs(
-                target,
-                states,
-                clones.name_for(target, tag, "costs"),
-                # Per repetition: every write figure now runs 6 pairs on each changed table.
-                copy_rows=min(20_000, largest),
-                orm_rows=min(200, max(50, largest // 1_000)),
-                progress=config.progress,
-            )
+            costs = measure_costs(target, states, dataset, tag, progress=config.progress)
         scales: tuple[ScaleRun, ...] = ()
         if source is not None:
             scales = run_scales(

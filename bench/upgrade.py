@@ -62,3 +62,9 @@ def upgrade_3(data: dict[str, Any]) -> dict[str, Any]:
             write["first"] = write.get("state") == "before"
     data["schema_version"] = 4
     return data
+
+
+def upgrade_4(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 4 file as schema 5: nothing to change. Schema 4 had no `Costs.error`: a cost step that
+    failed there wrote no file at all, so any costs it holds were measured (`error` stays None)."""
+    return {**data, "schema_version": 5}

@@ -305,15 +305,16 @@ def writes_line(figure: WriteFigure) -> str:
 
 def figures_of(analysis: Analysis) -> list[WriteFigure]:
     costs = analysis.results.costs
-    if costs is None:
+    if costs is None or not costs.ok:
         return []
     return write_figures(costs, alpha=analysis.alpha, threshold=analysis.threshold)
 
 
 def summary_context(analysis: Analysis) -> list[dict[str, Any]]:
-    """The executive summary's "What it costs" block: one entry per migration."""
+    """The executive summary's "What it costs" block: one entry per migration; none when the cost step
+    failed (detail_context carries its error, which the block shows instead)."""
     costs = analysis.results.costs
-    if costs is None:
+    if costs is None or not costs.ok:
         return []
     figures = figures_of(analysis)
     return [
@@ -418,14 +419,18 @@ def _write_row(figure: WriteFigure) -> dict[str, str]:
 
 
 def detail_context(analysis: Analysis) -> dict[str, Any] | None:
-    """The "Cost of the migration" section's tables."""
+    """The "Cost of the migration" section's tables; when the cost step failed, only its error: no
+    table, which would read like "no cost"."""
     costs = analysis.results.costs
     if costs is None:
         return None
+    if not costs.ok:
+        return {"error": costs.error, "database": costs.database}
     figures = figures_of(analysis)
     pairs = sorted({f.pairs for f in figures})
     repetitions = sorted({len(v.runs) for m in migrations(costs) for v in m.variants})
     return {
+        "error": None,
         "database": costs.database,
         "databases": ", ".join(f"`{name}` ({state})" for state, name in costs.databases.items()),
         "single": costs.order == "single",

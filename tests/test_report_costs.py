@@ -344,3 +344,48 @@ def test_a_schema_3_file_reads_its_costs_as_single_measurements(results: Results
     assert all(m.lock_held_s is None and m.direction == "forward" for m in old.costs.migrations)
     figures = {(f.table, f.method): f for f in tradeoff.write_slowdowns(old.costs)}
     assert figures[("tracking", "copy")].time.verdict == stats.NOT_ENOUGH
+
+
+FAILED_COSTS = (
+    "RuntimeError: journal_journalentry has no single-column primary key: its rows cannot be copied"
+)
+
+
+@pytest.fixture(scope="module")
+def rendered_failed_costs(tmp_path_factory: pytest.TempPathFactory) -> str:
+    failed = dataclasses.replace(
+        with_everything(), costs=Costs.failed(FAILED_COSTS, "bench_costs_ab12_before")
+    )
+    output = tmp_path_factory.mktemp("failed_costs")
+    return render.render(failed, output).report.read_text(encoding="utf-8")
+
+
+def test_a_failed_cost_step_is_shown_as_failed_in_both_places_never_as_no_cost(
+    rendered_failed_costs: str,
+) -> None:
+    summary = section(rendered_failed_costs, "### What it costs")
+    assert summary.strip().splitlines()[:2] == [
+        "> [!CAUTION]",
+        f"> **The cost step FAILED:** `{FAILED_COSTS}`. Its figures (migration time and locks, index sizes,",
+    ]
+    detail = section(rendered_failed_costs, "## Cost of the migration")
+    assert f"> **The cost step FAILED** (on the copy `bench_costs_ab12_before`): `{FAILED_COSTS}`." in detail
+    # No migration, size or write table, and no per-migration entry: nothing that reads like "no cost".
+    for absent in (
+        "| Migration | Variant |",
+        "| Table | Relation |",
+        "| Table | Method |",
+        "- **",
+        "![",
+        "not measured in this run.",
+    ):
+        assert absent not in summary + detail, absent
+    # The state-change table is still there: it is the read measurement's, not the cost step's.
+    assert "| State | Database | Status |" in detail
+
+
+def test_a_failed_cost_step_has_no_figures() -> None:
+    analysis = analyze(dataclasses.replace(with_everything(), costs=Costs.failed(FAILED_COSTS)))
+    assert tradeoff.summary_context(analysis) == []
+    assert tradeoff.figures_of(analysis) == []
+    assert tradeoff.detail_context(analysis) == {"error": FAILED_COSTS, "database": ""}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from bench import results
 from bench.errors import UsageError
+from tests.report_fixtures import with_everything
 from tests.sample_results import sample_results
 
 
@@ -63,3 +65,30 @@ def test_a_schema_2_file_is_read_without_pairs_or_database_time() -> None:
     assert before.timing.pair == ()
     assert before.timing.orm_s == ()
     assert [s.database for s in old.states] == ["", ""]
+
+
+def test_a_failed_cost_step_round_trips(tmp_path: Path) -> None:
+    error = "RuntimeError: journal_journalentry is empty: nothing to copy"
+    original = dataclasses.replace(sample_results(), costs=results.Costs.failed(error, "bench_costs_before"))
+    again = results.load(results.save(original, tmp_path))
+    assert again == original
+    assert again.costs is not None
+    assert (again.costs.ok, again.costs.error, again.costs.database) == (False, error, "bench_costs_before")
+    assert (again.costs.migrations, again.costs.sizes_before, again.costs.writes) == ((), (), ())
+
+
+def test_a_schema_4_file_reads_with_its_costs_measured(tmp_path: Path) -> None:
+    """What a schema 4 run wrote: costs without `error` (a failed cost step wrote no file then)."""
+    current = with_everything()
+    assert current.costs is not None
+    assert current.costs.migrations
+    data = json.loads(results.to_json(current))
+    data["schema_version"] = 4
+    del data["costs"]["error"]
+    path = tmp_path / "v4.json"
+    path.write_text(json.dumps(data))
+    old = results.load(path)
+    assert old.schema_version == 5
+    assert old.costs is not None
+    assert (old.costs.ok, old.costs.error) == (True, None)
+    assert old == current

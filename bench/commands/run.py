@@ -10,18 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-import psycopg
-from django.db.utils import InterfaceError, OperationalError
-
 from bench.commands.load import add_load_arguments, load_config
 from bench.db import first_line
 from bench.errors import UsageError
 from bench.options import add_config_argument, positive_int, project_config, seconds, threshold
 from bench.results import Results
-from bench.runner import RunConfig, execute
+from bench.runner import LOST_SERVER, RunConfig, execute
 from bench.schedule import QUICK, Rules
 from bench.seeding import add_seed_arguments, rows_from_args
-from bench.sides import ConnectionLost
 from bench.states import parse_target
 
 NAME = "run"
@@ -205,7 +201,7 @@ def handle(args: argparse.Namespace) -> int:
     )
     try:
         run, path = execute(config)
-    except (ConnectionLost, OperationalError, InterfaceError, psycopg.OperationalError) as exc:
+    except LOST_SERVER as exc:
         # The server went away mid-run: no results file claims to be complete.
         print(f"bench: error: {first_line(exc)}; no results written", file=sys.stderr)
         return 1
@@ -217,7 +213,7 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def report_failures(run: Results) -> list[str]:
-    """One line per failed state change and failed measurement, as the user should read them."""
+    """One line per failed state change, measurement and step, as the user should read them."""
     lines = [f"failed: state {s.state} in {s.database}: {s.error}" for s in run.states if not s.ok]
     for series, measurements in (("", run.measurements), (" (cold)", run.cold)):
         lines += [
@@ -230,6 +226,8 @@ def report_failures(run: Results) -> list[str]:
             for m in scale.measurements
             if not m.ok
         ]
+    if run.costs is not None and not run.costs.ok:
+        lines.append(f"failed: costs: {run.costs.error}")
     if run.load is not None and not run.load.ok:
         lines.append(f"failed: load step: {run.load.error}")
     return lines

@@ -45,20 +45,25 @@ def test_the_states_differ_by_the_indexes_only_one_side_has() -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, results.Results]:
-    project = example_copy(tmp_path_factory.mktemp("index_only"))
+def run_with_states(where: Path, states: str) -> tuple[Path, results.Results]:
+    """`bench run` on a copy of the example whose bench.toml has these states instead of its own."""
+    project = example_copy(where)
     config = project / "bench.toml"
     text = config.read_text(encoding="utf-8")
-    states = '[states.before]\nmigrations = { catalog = "0001" }\n'
-    assert states in text
-    config.write_text(text.replace(states, BEFORE_WITHOUT_THE_INDEX), encoding="utf-8")
+    own = '[states.before]\nmigrations = { catalog = "0001" }\n'
+    assert own in text
+    config.write_text(text.replace(own, states), encoding="utf-8")
     done = bench(
         "run", "--profile", "tiny", "--quick", "--no-cold", "--no-load", "--no-progress",
         "--scenario", "books_by_author", "--database", "example_index_only", cwd=project,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return project, results.load(project / "results" / results.LATEST)
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, results.Results]:
+    return run_with_states(tmp_path_factory.mktemp("index_only"), BEFORE_WITHOUT_THE_INDEX)
 
 
 def test_both_cost_copies_are_in_their_own_state(measured: tuple[Path, results.Results]) -> None:
@@ -126,3 +131,41 @@ def test_the_report_shows_the_index_s_cost(measured: tuple[Path, results.Results
     text = (project / "report" / "PERFORMANCE_BASELINE_REPORT.md").read_text(encoding="utf-8")
     assert "No cost measurements" not in text
     assert f"- **CREATE INDEX {INDEX}** (table `catalog_book`)" in text
+    assert "  - the same with `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY`: " in text
+
+
+AFTER_SWAPS_AN_INDEX = """
+[states.after]
+drop_indexes = ["book_author_published_idx"]
+create_indexes = ["CREATE INDEX author_country_idx ON catalog_author (country)"]
+"""
+
+
+def test_an_index_the_after_state_drops_is_timed_as_a_drop_and_one_it_creates_as_a_build(
+    tmp_path: Path,
+) -> None:
+    _, run = run_with_states(tmp_path, AFTER_SWAPS_AN_INDEX)
+    costs = run.costs
+    assert costs is not None
+    assert costs.ok
+    before = {(s.table, s.relation) for s in costs.sizes_before}
+    after = {(s.table, s.relation) for s in costs.sizes_after}
+    assert before - after == {("catalog_book", INDEX)}
+    assert after - before == {("catalog_author", "author_country_idx")}
+    assert {(w.table, w.state) for w in costs.writes} == {
+        (table, state) for table in ("catalog_author", "catalog_book") for state in ("before", "after")
+    }
+    locks = {(m.migration, m.table, m.variant, m.direction): m.lock for m in costs.migrations}
+    create, drop = "CREATE INDEX author_country_idx", f"DROP INDEX {INDEX}"
+    assert locks == {
+        (create, "catalog_author", "plain", "forward"): "SHARE",
+        (create, "catalog_author", "plain", "backward"): "ACCESS EXCLUSIVE",
+        (create, "catalog_author", "concurrent", "forward"): "SHARE UPDATE EXCLUSIVE",
+        (create, "catalog_author", "concurrent", "backward"): "SHARE UPDATE EXCLUSIVE",
+        (drop, "catalog_book", "plain", "forward"): "ACCESS EXCLUSIVE",  # the drop goes from before to after
+        (drop, "catalog_book", "plain", "backward"): "SHARE",  # its rollback rebuilds the index
+        (drop, "catalog_book", "concurrent", "forward"): "SHARE UPDATE EXCLUSIVE",
+        (drop, "catalog_book", "concurrent", "backward"): "SHARE UPDATE EXCLUSIVE",
+    }
+    assert Counter(m.migration for m in costs.migrations) == {create: 4 * REPETITIONS, drop: 4 * REPETITIONS}
+    assert all(m.invalid_indexes == () for m in costs.migrations)

@@ -310,6 +310,17 @@ def figures_of(analysis: Analysis) -> list[WriteFigure]:
     return write_figures(costs, alpha=analysis.alpha, threshold=analysis.threshold)
 
 
+# How bench.costs.indexes names the costs of an index-only comparison's index; a migration is "app.name".
+INDEX_STATEMENTS = ("CREATE INDEX ", "DROP INDEX ")
+
+
+def concurrent_form(migration: str) -> str:
+    """What the concurrent variant of this change is, in the words the summary uses."""
+    if migration.startswith(INDEX_STATEMENTS):
+        return "`CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY`"
+    return "`AddIndexConcurrently` / `RemoveIndexConcurrently`"
+
+
 def summary_context(analysis: Analysis) -> list[dict[str, Any]]:
     """The executive summary's "What it costs" block: one entry per migration; none when the cost step
     failed (detail_context carries its error, which the block shows instead)."""
@@ -324,6 +335,7 @@ def summary_context(analysis: Analysis) -> list[dict[str, Any]]:
             "plain": _variant(m.plain),
             "rollback": _variant(m.runs(PLAIN, BACKWARD)),
             "concurrent": _variant(m.concurrent),
+            "concurrent_form": concurrent_form(m.migration),
             "concurrent_rollback": _variant(m.runs(CONCURRENT, BACKWARD)),
             "added": signed_size(m.index_bytes_added),
             "index_before": fmt.size(m.index_bytes_before),

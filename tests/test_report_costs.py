@@ -389,3 +389,51 @@ def test_a_failed_cost_step_has_no_figures() -> None:
     assert tradeoff.summary_context(analysis) == []
     assert tradeoff.figures_of(analysis) == []
     assert tradeoff.detail_context(analysis) == {"error": FAILED_COSTS, "database": ""}
+
+
+EMPTY_COSTS = Costs(
+    database="bench_costs_ab12_before",
+    migrations=(),
+    sizes_before=(),
+    sizes_after=(),
+    writes=(),
+    databases={"before": "bench_costs_ab12_before", "after": "bench_costs_ab12_after"},
+)
+
+
+def test_a_cost_step_that_found_nothing_to_measure_says_so_not_that_there_is_no_costs_section() -> None:
+    markdown = render.render_markdown(
+        analyze(dataclasses.replace(with_everything(), costs=EMPTY_COSTS)), [], []
+    )
+    summary = section(markdown, "### What it costs").strip()
+    assert summary.startswith("The cost step ran but found no table whose indexes the change touches:")
+    detail = section(markdown, "## Cost of the migration")
+    assert (
+        "The cost step ran (on the copies `bench_costs_ab12_before` (before), "
+        "`bench_costs_ab12_after` (after)) but found no table whose indexes the change touches:"
+    ) in detail
+    assert "no costs section" not in markdown
+    assert "| Migration | Variant |" not in detail
+
+
+def test_write_figures_without_a_timed_change_point_to_them(results: Results) -> None:
+    assert results.costs is not None
+    writes_only = dataclasses.replace(results.costs, migrations=())
+    markdown = render.render_markdown(analyze(dataclasses.replace(results, costs=writes_only)), [], [])
+    summary = section(markdown, "### What it costs").strip()
+    assert summary.startswith(
+        "The cost step timed no migration or index statement between the states; the relation sizes and the\n"
+        'write figures it measured are under "Cost of the migration".'
+    )
+    assert "no costs section" not in markdown
+    assert "| tracking | copy |" in section(markdown, "## Cost of the migration")
+
+
+def test_an_index_statement_s_concurrent_variant_is_named_as_sql() -> None:
+    assert tradeoff.concurrent_form("CREATE INDEX book_idx") == (
+        "`CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY`"
+    )
+    assert tradeoff.concurrent_form("DROP INDEX book_idx").startswith("`CREATE INDEX CONCURRENTLY`")
+    assert (
+        tradeoff.concurrent_form("catalog.0002_idx") == "`AddIndexConcurrently` / `RemoveIndexConcurrently`"
+    )

@@ -2,7 +2,8 @@
 
 Two template-identical copies, one per state: the write figures alternate between them (A B, B A, ...)
 so each repetition in one state has a partner in the other that ran right beside it, as the read
-timings do. The migrations then run, forward and back, on the "before" copy.
+timings do. The index statements index-only states differ by, then the migrations, run forward and back
+on the "before" copy.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import connection
 from tqdm import tqdm
 
 from bench import clones, db
+from bench.costs.indexes import index_changes, index_costs
 from bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, copy_payload, orm_create_cost
@@ -30,7 +32,8 @@ Method = Callable[..., WriteCost]
 
 
 def changed_tables(after: State) -> list[str]:
-    """Every table whose indexes the migrations from the current state to `after` change, in plan order."""
+    """Every table whose indexes the migrations from the current state to `after` change, in plan order
+    (collect_costs adds the tables of the indexes index-only states differ by)."""
     return list(dict.fromkeys(t for m in forward_plan(after) for t in tables_of(m)))
 
 
@@ -102,25 +105,29 @@ def collect_costs(
 
     made: list[db.Target] = []
     try:
-        step("copying the seeded database")
-        connection.close()
-        made.append(clones.clone(main, copy_name(name, before.name)))
+        # Each copy is made from the seeded database and moved to its own state, as the read copies are:
+        # the same rows page for page, and each really in its state (an index "before" drops is back in
+        # "after" unless "after" drops it too).
+        for state in states:
+            step(f"copying the seeded database ({state.name})")
+            connection.close()
+            made.append(clones.clone(main, copy_name(name, state.name)))
+            db.switch_django(made[-1])
+            move_to(state)
+        copies = {before.name: made[0], after.name: made[1]}
+        indexes = index_changes(states, made[0].url, made[1].url)
         db.switch_django(made[0])
-        move_to(before)
-        tables = changed_tables(after)
+        tables = list(dict.fromkeys([*changed_tables(after), *(c.table for c in indexes)]))
         # Sizes first, on untouched copies: later steps insert rows.
         sizes_before = relation_sizes(tables)
-        connection.close()
-        # The "after" copy is made from the "before" one, so both hold the same rows, page for page.
-        made.append(clones.clone(made[0], copy_name(name, after.name)))
         db.switch_django(made[1])
-        move_to(after)
         sizes_after = relation_sizes(tables)
-        copies = {before.name: made[0], after.name: made[1]}
         rows = {"copy": copy_rows, "orm_create": orm_rows}
         writes = measure_writes(copies, states, tables, rows=rows, repetitions=write_repetitions, step=step)
         db.switch_django(made[0])
-        migrations = migration_costs(made[0].url, after, migration_repetitions, step)
+        # The index statements first: the migrations' measurement leaves the copy where they end.
+        migrations = index_costs(made[0].url, indexes, migration_repetitions, step)
+        migrations += migration_costs(made[0].url, after, migration_repetitions, step)
     finally:
         bar.close()
         db.switch_django(main)

@@ -148,15 +148,31 @@ class _Change:
 
 
 def _measure(url: str, change: _Change, tables: list[str], lock: str, repetition: int) -> MigrationCost:
+    migration = change.migration
+    label = f"{migration.app_label}.{migration.name}"
+    return measure_change(url, label, change.variant, change.direction, change.run, tables, lock, repetition)
+
+
+def measure_change(
+    url: str,
+    label: str,
+    variant: str,
+    direction: Direction,
+    run: Callable[[], None],
+    tables: list[str],
+    lock: str,
+    repetition: int,
+) -> MigrationCost:
+    """One timed run of a schema change (a migration, or an index statement) while a writer inserts into
+    tables[0]: its time, statements, lock held, the writer's stalls and any invalid index left."""
     with SteadyWriter(url, tables[0]) as writer, _timed_statements() as statements:
         started = time.perf_counter()
-        change.run()
+        run()
         seconds = time.perf_counter() - started
     assert writer.report is not None
-    migration = change.migration
     return MigrationCost(
-        migration=f"{migration.app_label}.{migration.name}",
-        variant=change.variant,
+        migration=label,
+        variant=variant,
         table=tables[0],
         lock=lock,
         seconds=seconds,
@@ -164,7 +180,7 @@ def _measure(url: str, change: _Change, tables: list[str], lock: str, repetition
         max_write_stall_s=writer.report.max_s,
         writes_during=writer.report.inserts,
         invalid_indexes=invalid_indexes(tables),
-        direction=change.direction,
+        direction=direction,
         repetition=repetition,
         lock_held_s=statements.lock_held_s(),
         stall_p50_s=writer.report.p50_s,

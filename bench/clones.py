@@ -7,6 +7,7 @@ only the harness ever drops it.
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 
 import psycopg
@@ -68,6 +69,16 @@ def _sessions(server: str, database: str) -> str:
 
 def drop(target: db.Target, name: str) -> None:
     db.drop_owned_database(maintenance_url(target), name)
+
+
+def drop_all(target: db.Target, copies: list[db.Target]) -> None:
+    """Drop every copy, on the way out of a step: one that cannot be dropped is said on stderr (it is the
+    harness's, so the next run may drop it) and does not keep the others, or the step's own error."""
+    for copied in copies:
+        try:
+            drop(target, copied.name)
+        except (psycopg.Error, UsageError) as exc:
+            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
 
 
 def check_ours_or_absent(target: db.Target, name: str) -> None:

@@ -4,16 +4,13 @@ every item paired and interleaved across them. Used for the main dataset and eac
 from __future__ import annotations
 
 import copy
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from django.db import connection
 from tqdm import tqdm
 
 from bench import clones, db
-from bench.errors import UsageError
 from bench.executor import run_all
 from bench.measure import describe, failed
 from bench.results import Measurement, ScheduledItem, StateChange
@@ -66,14 +63,6 @@ def _migrate(
     return changes
 
 
-def _drop(target: db.Target, copies: list[db.Target]) -> None:
-    for copied in copies:
-        try:
-            clones.drop(target, copied.name)
-        except (psycopg.Error, UsageError) as exc:
-            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
-
-
 def _settings(target: db.Target) -> dict[str, Any]:
     db.switch_django(target)
     return copy.deepcopy(connection.settings_dict)
@@ -122,5 +111,5 @@ def measure_states(
     finally:
         db.switch_django(target)
         if not keep:
-            _drop(target, copies)
+            clones.drop_all(target, copies)
     return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

@@ -9,10 +9,8 @@ on the "before" copy.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 
-import psycopg
 from django.db import connection
 from tqdm import tqdm
 
@@ -21,7 +19,6 @@ from bench.costs.indexes import index_changes, index_costs
 from bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from bench.costs.sizes import relation_sizes
 from bench.costs.writes import copy_cost, copy_payload, orm_create_cost
-from bench.errors import UsageError
 from bench.results import Costs, WriteCost
 from bench.states import State, move_to
 
@@ -76,14 +73,6 @@ def measure_writes(
     return writes
 
 
-def _drop(main: db.Target, made: list[db.Target]) -> None:
-    for copied in made:
-        try:
-            clones.drop(main, copied.name)
-        except (psycopg.Error, UsageError) as exc:
-            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
-
-
 def collect_costs(
     main: db.Target,
     states: tuple[State, State],
@@ -131,7 +120,7 @@ def collect_costs(
     finally:
         bar.close()
         db.switch_django(main)
-        _drop(main, made)
+        clones.drop_all(main, made)
     return Costs(
         database=made[0].name,
         migrations=tuple(migrations),

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from django.db import connection
 from tqdm import tqdm
 
@@ -120,14 +118,6 @@ def _copies(target: db.Target, states: dict[str, State], tag: str, made: list[db
         urls[name] = made[-1].url
     db.switch_django(target)
     return urls
-
-
-def _drop(target: db.Target, made: list[db.Target]) -> None:
-    for copied in made:
-        try:
-            clones.drop(target, copied.name)
-        except (psycopg.Error, UsageError) as exc:
-            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
 
 
 def _targets(
@@ -257,7 +247,7 @@ def _measure(
         ]
     finally:
         if not keep:
-            _drop(target, made)
+            clones.drop_all(target, made)
     calibration = tuple(b for b in bursts if b.endpoint == TRIVIAL)
     return LoadRun(
         status="ok",

@@ -274,12 +274,18 @@ class StatementTiming:
     seconds: float
 
 
+# How an index-only comparison's index is named as a MigrationCost.migration: the statement that takes
+# the "before" state to "after", then the index's name ("CREATE INDEX book_author_published_idx").
+CREATE_INDEX, DROP_INDEX = "CREATE INDEX ", "DROP INDEX "
+INDEX_STATEMENTS = (CREATE_INDEX, DROP_INDEX)
+
+
 @dataclass(frozen=True)
 class MigrationCost:
     """One migration applied (or rolled back) on the seeded data while a single-row writer kept inserting:
     one repetition of one variant in one direction."""
 
-    migration: str  # "attendance.0031_add_tracking_performance_indexes"
+    migration: str  # "attendance.0031_add_tracking_performance_indexes", or "CREATE INDEX <name>" (above)
     variant: str  # "plain" (as written) or "concurrent" (CREATE/DROP INDEX CONCURRENTLY)
     table: str
     lock: str  # the strongest lock it takes on table, as LOCK TABLE names it: "SHARE", ...

@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import stats
 from bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
-from bench.results import Costs, MigrationCost, RelationSize, WriteCost
+from bench.results import INDEX_STATEMENTS, Costs, MigrationCost, RelationSize, WriteCost
 from reports import fmt
 from reports import method as methods
 from reports.analysis import Analysis
@@ -308,10 +308,6 @@ def figures_of(analysis: Analysis) -> list[WriteFigure]:
     if costs is None or not costs.ok:
         return []
     return write_figures(costs, alpha=analysis.alpha, threshold=analysis.threshold)
-
-
-# How bench.costs.indexes names the costs of an index-only comparison's index; a migration is "app.name".
-INDEX_STATEMENTS = ("CREATE INDEX ", "DROP INDEX ")
 
 
 def concurrent_form(migration: str) -> str:

@@ -14,7 +14,7 @@ from django.db import connection
 
 from bench.costs.locks import lock_taken
 from bench.costs.migrations import CONCURRENT, PLAIN, measure_change
-from bench.results import Direction, MigrationCost
+from bench.results import CREATE_INDEX, DROP_INDEX, Direction, MigrationCost
 from bench.states import State
 
 # Index name -> (its table, pg_get_indexdef): every index outside the system schemas.
@@ -33,7 +33,7 @@ class IndexChange:
     @property
     def label(self) -> str:
         """What going from before to after does, the name its costs are recorded under."""
-        return f"{'CREATE' if self.added else 'DROP'} INDEX {self.name}"
+        return f"{CREATE_INDEX if self.added else DROP_INDEX}{self.name}"
 
 
 def index_catalog(url: str) -> Catalog:

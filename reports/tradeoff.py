@@ -270,13 +270,18 @@ def _invalid(summary: MigrationSummary) -> str:
     return ", ".join(n for v in summary.variants for n in v.invalid) or "none"
 
 
+def _inverted(value: float, interval: tuple[float, float] | None, form: Callable[[float], str]) -> str:
+    """1 / value with its interval, which inverting turns around: "x [1/high, 1/low]"."""
+    text = form(1.0 / value)
+    if interval is None:
+        return text
+    low, high = interval
+    return f"{text} [{form(1.0 / high)}, {form(1.0 / low)}]"
+
+
 def _wal_factor(comparison: stats.Comparison) -> str:
     """WAL per row after / before, with its interval: "1.88x [1.80x, 1.95x]"."""
-    factor = fmt.factor(1.0 / comparison.ratio)
-    if comparison.ratio_ci is None:
-        return factor
-    low, high = comparison.ratio_ci
-    return f"{factor} [{fmt.factor(1.0 / high)}, {fmt.factor(1.0 / low)}]"
+    return _inverted(comparison.ratio, comparison.ratio_ci, fmt.factor)
 
 
 WAL_WORDS = {stats.FASTER: "less WAL", stats.SLOWER: "more WAL"}
@@ -395,11 +400,7 @@ def _migration_row(runs: MigrationRuns) -> dict[str, str]:
 
 def _rate(summary: stats.Summary) -> str:
     """Rows per second from a seconds-per-row summary: the median and its interval, inverted."""
-    text = fmt.rate(1.0 / summary.median)
-    if summary.median_ci is None:
-        return text
-    low, high = summary.median_ci
-    return f"{text} [{fmt.rate(1.0 / high)}, {fmt.rate(1.0 / low)}]"
+    return _inverted(summary.median, summary.median_ci, fmt.rate)
 
 
 def _bytes(summary: stats.Summary) -> str:

@@ -103,14 +103,19 @@ def test_the_data_is_skewed(seeded: str) -> None:
     assert weekend[0] < 2 / 7  # quieter weekends
 
 
-def test_the_orm_inserts_after_seeding(seeded: str) -> None:
-    with psycopg.connect(seeded) as conn:
+def inserted_tenant(url: str) -> tuple[object, ...] | None:
+    """A tenant inserted as the app would, rolled back: its row (the id the sequence gave it)."""
+    with psycopg.connect(url) as conn:
         row = conn.execute(
             "INSERT INTO tenants_tenant (tenantname, subdomain_prefix, created_at, is_active)"
             " VALUES ('new', 'new-after-seed', now(), true) RETURNING id"
         ).fetchone()
         conn.rollback()
-    assert row == (TINY.tenants + 1,)
+    return row
+
+
+def test_the_orm_inserts_after_seeding(seeded: str) -> None:
+    assert inserted_tenant(seeded) == (TINY.tenants + 1,)
 
 
 def test_a_matching_request_is_reused_and_force_reseeds(seeded: str) -> None:

@@ -12,6 +12,7 @@ from bench import db
 from bench import server as embedded
 from seed import SeedInputError, ensure_seeded
 from seed.plan import SeedPlan, check, read_plan, source
+from tests.test_seed import inserted_tenant
 
 PLAN = """
 [profiles]
@@ -204,13 +205,7 @@ def test_foreign_keys_are_skewed(seeded: str) -> None:
 
 
 def test_the_orm_inserts_after_seeding(seeded: str) -> None:
-    with psycopg.connect(seeded) as conn:
-        row = conn.execute(
-            "INSERT INTO tenants_tenant (tenantname, subdomain_prefix, created_at, is_active)"
-            " VALUES ('new', 'new-after-seed', now(), true) RETURNING id"
-        ).fetchone()
-        conn.rollback()
-    assert row == (6,)
+    assert inserted_tenant(seeded) == (6,)
 
 
 def test_same_seed_same_rows_other_seed_other_rows_and_reuse(seeded: str, plan: SeedPlan) -> None:

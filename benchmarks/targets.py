@@ -40,7 +40,12 @@ def sh(*args: str, cwd: Path = REPO, check: bool = True) -> subprocess.Completed
 def bench(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(cwd)}
     return subprocess.run(
-        [sys.executable, "-m", "bench", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=3600
+        [sys.executable, "-m", "django_index_bench", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
 
 
@@ -118,8 +123,8 @@ def aa_compares(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
 
 def aa_runs(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
     """The same state on both sides: every case the report would call faster or slower is a false alarm."""
-    from bench import results
-    from reports.analysis import analyze
+    from django_index_bench.bench import results
+    from django_index_bench.reports.analysis import analyze
 
     called = []
     for n in range(count):
@@ -195,8 +200,8 @@ def detection(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
 
 def server_rows(seconds: float) -> int:
     """How many generate_series rows take `seconds` on this server, beyond the query's round trip."""
-    from bench import config, db
-    from bench.sensitivity import ServerWork
+    from django_index_bench.bench import config, db
+    from django_index_bench.bench.sensitivity import ServerWork
 
     db.setup_django(db.resolve(None), config.load(REPO / "bench.toml"))
     work = ServerWork()

@@ -9,16 +9,17 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CLAIMS = REPO / "project" / "claims.toml"
 
 
 def bench(
     *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = (), cwd: Path = REPO
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m bench ARGS` in cwd (default: the repository), with env added and the variables in drop
-    removed."""
+    """`python -m django_index_bench ARGS` in cwd (default: the repository), with env added and the
+    variables in drop removed."""
     environment = {k: v for k, v in os.environ.items() if k not in drop}
     return subprocess.run(
-        [sys.executable, "-m", "bench", *args],
+        [sys.executable, "-m", "django_index_bench", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

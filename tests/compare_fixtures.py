@@ -6,8 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bench import results
-from bench.results import Measurement, Results, StateChange, Timing
+from django_index_bench.bench import results
+from django_index_bench.bench.results import Measurement, Results, StateChange, Timing
 from tests.sample_results import plan, sample_results, timing
 
 SAMPLES = 30

@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
 
     operations = [migrations.RunSQL("CREATE INDEX broken_idx ON tracking (no_such_column)")]
 '''
-TRACKING = "bench/scenarios/tracking.py"
+TRACKING = "project/scenarios/tracking.py"
 DEVICE_QUERY = 'return Tracking.objects.filter(deviceid=params["deviceid"])'
 
 

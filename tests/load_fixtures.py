@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from bench.load.results import TIMEOUT, LoadBurst, LoadEndpoint, LoadRun, LoadServer
-from bench.results import Results
+from django_index_bench.bench.load.results import TIMEOUT, LoadBurst, LoadEndpoint, LoadRun, LoadServer
+from django_index_bench.bench.results import Results
 from tests.sample_results import sample_results
 
 ENDPOINT = "helpdesk_load_peoples"

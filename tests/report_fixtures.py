@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from bench.results import (
+from django_index_bench.bench.results import (
     Costs,
     Measurement,
     MigrationCost,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.results import (
+from django_index_bench.bench.results import (
     SCHEMA_VERSION,
     Dataset,
     Environment,

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import server as embedded
-from bench.results import to_json
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.results import to_json
 from tests.cli import REPO, bench, interruptible
 from tests.sample_results import sample_results
 
@@ -50,18 +50,18 @@ def test_more_tenants_than_people_is_refused_before_any_work(tmp_path: Path, ser
     results_dir = tmp_path / "results"
     result = bench(
         "run",
-        "--tenants",
-        "200",
-        "--people",
-        "100",
+        "--rows",
+        "tenants_tenant=200",
+        "--rows",
+        "peoples_people=100",
         "--database",
         "bad_inputs_run",
         "--results-dir",
         str(results_dir),
     )
     assert one_line_error(result) == (
-        "bench: error: every tenant needs a person: --people 100 is fewer than --tenants 200; "
-        "raise --people or lower --tenants"
+        "bench: error: every tenant needs a person: 100 people are fewer than 200 tenants; "
+        "raise --rows peoples_people=N or lower --rows tenants_tenant=N"
     )
     assert not results_dir.exists()
     assert not database_exists(server_url, "bad_inputs_run")
@@ -115,7 +115,7 @@ def test_compare_to_an_output_that_cannot_be_made(results_file: Path, tmp_path: 
     )
 
 
-FORMAT = "see the comment at the top of reports/claims.toml for the format"
+FORMAT = 'see the README\'s "Claims and budgets" for the format'
 
 
 @pytest.mark.parametrize(
@@ -201,7 +201,7 @@ def test_ctrl_c_during_the_copy_is_one_line_exit_130_and_rolls_back(server_url: 
     database = "bench_sigint"
     command = ["seed", "--profile", "small", "--force", "--database", database, "--no-progress"]
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench", *command],
+        [sys.executable, "-m", "django_index_bench", *command],
         cwd=REPO,
         env=dict(os.environ),  # the tests' server: DATABASE_URL and BENCH_PGDATA from conftest
         stdout=subprocess.PIPE,

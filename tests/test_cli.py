@@ -7,9 +7,9 @@ import os
 import psycopg
 import pytest
 
-from bench import server as embedded
-from bench.cli import build_parser, main
-from bench.commands import discover
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.cli import build_parser, main
+from django_index_bench.bench.commands import discover
 from tests.cli import bench, manage
 
 

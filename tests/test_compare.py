@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bench import compare, worktree
-from bench.cli import build_parser, main
-from bench.commands.compare import run_args
-from bench.errors import UsageError
-from bench.options import threshold
+from django_index_bench.bench import compare, worktree
+from django_index_bench.bench.cli import build_parser, main
+from django_index_bench.bench.commands.compare import run_args
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.options import threshold
 from tests.compare_fixtures import (
     INDEX,
     as_schema_2,
@@ -501,8 +501,11 @@ def test_an_output_that_cannot_be_written_is_refused_up_front(
             "bench: error: unknown profile 'huge'; choose one of tiny, small, default, large",
         ),
         (["--seed", "x"], "argument --seed: expected an integer seed, got 'x'"),
-        (["--tenants", "0"], "argument --tenants: expected 1 to 100,000, got '0'"),
-        (["--tenants", "50", "--people", "10"], "bench: error: every tenant needs a person: --people 10"),
+        (["--rows", "tenants_tenant=0"], "argument --rows: expected TABLE=N with N from 1 to 500,000,000"),
+        (
+            ["--rows", "tenants_tenant=50", "--rows", "peoples_people=10"],
+            "bench: error: every tenant needs a person: 10 people are fewer than 50 tenants",
+        ),
     ],
     ids=["threshold", "alpha", "profile", "seed", "count", "counts that contradict"],
 )
@@ -540,7 +543,7 @@ def test_a_repository_without_a_configuration_is_refused_before_any_worktree(
 def test_only_the_run_options_the_user_gave_reach_each_refs_run() -> None:
     """A ref's own `bench run` defaults apply to the rest (an older ref may have other ones)."""
     given = build_parser().parse_args(
-        ["compare", "main", "HEAD", "--seed", "7", "--tracking", "1_000", "--quick"]
+        ["compare", "main", "HEAD", "--seed", "7", "--rows", "tracking=1_000", "--quick"]
     )
-    assert run_args(given) == ["--seed", "7", "--tracking", "1000", "--quick"]
+    assert run_args(given) == ["--seed", "7", "--rows", "tracking=1000", "--quick"]
     assert run_args(build_parser().parse_args(["compare", "main", "HEAD"])) == []

@@ -1,7 +1,9 @@
 """`bench compare REF REF` plumbing, with a stand-in `bench run`: worktrees, databases, the user's tree.
 
-The repository here holds a tiny `bench` package of its own whose `run` writes a canned results file,
-so these tests check the lifecycle (and that each ref's own code runs) in seconds; the real
+The repository here stands for a checkout of this harness from before it was one package: a tiny
+top-level `bench` package whose `run` writes a canned results file, beside the old layout's marks
+(bench/cli.py, seed/load.py, reports/render.py), so these tests check the lifecycle (and that each
+ref's own code runs) in seconds; the real
 measurement end to end is in test_compare_e2e.py.
 """
 
@@ -18,8 +20,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import results
-from bench import server as embedded
+from django_index_bench.bench import harness, results
+from django_index_bench.bench import server as embedded
 from tests.cli import REPO, bench
 from tests.compare_fixtures import base_results
 from tests.git_repos import git, snapshot
@@ -67,6 +69,9 @@ def fake_repo(tmp_path: Path) -> Path:
     (repo / "bench").mkdir(parents=True)
     (repo / "bench" / "__init__.py").write_text("", encoding="utf-8")
     (repo / "bench" / "__main__.py").write_text(FAKE_MAIN, encoding="utf-8")
+    for mark in harness.LEGACY_MARKS:
+        (repo / mark).parent.mkdir(exist_ok=True)
+        (repo / mark).touch()
     (repo / "fixture.json").write_text(results.to_json(base_results()), encoding="utf-8")
     (repo / "queries.txt").write_text("2\n", encoding="utf-8")
     (repo / "README.md").write_text("fake\n", encoding="utf-8")
@@ -122,7 +127,7 @@ def test_an_interrupted_compare_leaves_no_worktree(fake_repo: Path, tmp_path: Pa
     started = tmp_path / "started"
     before = snapshot(fake_repo)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench", "compare", "sleepy", "main", "--repo", str(fake_repo),
+        [sys.executable, "-m", "django_index_bench", "compare", "sleepy", "main", "--repo", str(fake_repo),
          "--output", str(tmp_path / "out")],
         cwd=REPO, env={**os.environ, "FAKE_STARTED": str(started)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import config
-from bench.config import ConfigError, StateSpec
+from django_index_bench.bench import config
+from django_index_bench.bench.config import ConfigError, StateSpec
 from tests.cli import REPO, bench
 from tests.test_bad_inputs import one_line_error
 from tests.test_example_project import example_copy
@@ -24,8 +24,8 @@ def test_the_samples_configuration_is_the_file_at_the_top_of_this_repository() -
     assert project.pythonpath == (REPO,)
     assert project.before == StateSpec(migrations={"attendance": "0030", "journal": "0015"})
     assert project.after == StateSpec()
-    assert project.claims == REPO / "reports" / "claims.toml"
-    assert project.seed.hook == "seed.sample:source"
+    assert project.claims == REPO / "project" / "claims.toml"
+    assert project.seed.hook == "project.seeding.source:source"
 
 
 def test_a_pyproject_table_is_a_configuration(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench import results
+from django_index_bench.bench import results
 from tests.cli import bench
 from tests.test_example_project import INDEX_MIGRATION, example_copy
 

@@ -14,15 +14,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from bench import config, db, results
-from bench import server as embedded
-from bench.costs.collect import WRITE_REPETITIONS, changed_tables, collect_costs
-from bench.costs.migrations import REPETITIONS
-from bench.costs.sizes import relation_sizes
-from bench.costs.writes import copy_cost, orm_create_cost
-from bench.results import Costs
-from bench.states import move_to, resolve_states
-from reports import tradeoff
+from django_index_bench.bench import config, db, results
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.costs.collect import WRITE_REPETITIONS, changed_tables, collect_costs
+from django_index_bench.bench.costs.migrations import REPETITIONS
+from django_index_bench.bench.costs.sizes import relation_sizes
+from django_index_bench.bench.costs.writes import copy_cost, orm_create_cost
+from django_index_bench.bench.results import Costs
+from django_index_bench.bench.states import move_to, resolve_states
+from django_index_bench.reports import tradeoff
 from tests.cli import bench
 from tests.sample_results import sample_results
 

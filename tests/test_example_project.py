@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
+from django_index_bench.bench import results
 from tests.cli import REPO, bench
 from tests.git_repos import git
 

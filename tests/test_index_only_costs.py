@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
-from bench.costs.collect import WRITE_REPETITIONS
-from bench.costs.indexes import IndexChange, concurrently, differences, index_catalog
-from bench.costs.migrations import REPETITIONS
+from django_index_bench.bench import results
+from django_index_bench.bench.costs.collect import WRITE_REPETITIONS
+from django_index_bench.bench.costs.indexes import IndexChange, concurrently, differences, index_catalog
+from django_index_bench.bench.costs.migrations import REPETITIONS
 from tests.cli import bench
 from tests.test_example_project import example_copy
 

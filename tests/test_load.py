@@ -12,19 +12,22 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import psycopg
 import pytest
 
-from bench import cli as bench_cli
-from bench import results
-from bench import server as embedded
-from bench.errors import UsageError
-from bench.load import drive, loopback, server
+from django_index_bench.bench import cli as bench_cli
+from django_index_bench.bench import results
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.load import drive, loopback, server
 from tests.cli import REPO, bench, interruptible
 
 DATABASE = "bench_load_data"
+# What the sample's bench.toml gives every server: its settings, its root, and its root on the path.
+SAMPLE_PROJECT: dict[str, Any] = {"settings": "project.settings", "chdir": REPO, "pythonpath": (REPO,)}
 PAGINATED = "/api/y_helpdesk/?action=loadPeoples&page=1"
 
 
@@ -38,7 +41,9 @@ def seeded(server_url: str) -> str:
 
 @pytest.fixture
 def project_server(seeded: str) -> Iterator[server.Running]:
-    spec = server.ServerSpec("project", server.PROJECT_APP, server.free_port(), 1, database_url=seeded)
+    spec = server.ServerSpec(
+        "project", server.PROJECT_APP, server.free_port(), 1, database_url=seeded, **SAMPLE_PROJECT
+    )
     with server.serving([spec]) as running:
         yield running[0]
 
@@ -60,7 +65,11 @@ def test_the_server_serves_the_project_paginated(project_server: server.Running,
 def test_app() -> Iterator[server.Running]:
     """The test-only URLconf on one worker: its per-process counter makes half-fail/ exactly half."""
     spec = server.ServerSpec(
-        "test-app", server.PROJECT_APP, server.free_port(), 1, settings="tests.load_app.settings"
+        "test-app",
+        server.PROJECT_APP,
+        server.free_port(),
+        1,
+        **{**SAMPLE_PROJECT, "settings": "tests.load_app.settings"},
     )
     with server.serving([spec]) as running:
         yield running[0]
@@ -113,7 +122,7 @@ def test_the_generator_itself_refuses_a_remote_target_before_any_request() -> No
         ],
     }
     done = subprocess.run(
-        [sys.executable, "-m", "bench.load.generator"],
+        [sys.executable, "-m", "django_index_bench.bench.load.generator"],
         input=json.dumps(plan), capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode != 0
@@ -230,7 +239,7 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
     """SIGINT to the whole process group (as a terminal's Ctrl-C) while the generator is driving."""
     run = subprocess.Popen(
         [
-            sys.executable, "-m", "bench", "load", "--profile", "tiny", "--database", DATABASE,
+            sys.executable, "-m", "django_index_bench", "load", "--profile", "tiny", "--database", DATABASE,
             "--levels", "20", "--pairs", "20", "--rounds", "50", "--workers", "1", "--no-progress",
             "--results-dir", str(tmp_path / "results"), "--output", str(tmp_path / "report"),
         ],
@@ -242,7 +251,7 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and run.poll() is None:
             seen.update(_descendants(run.pid))
-            if "bench.load.generator" in " ".join(_descendants(run.pid).values()):
+            if "django_index_bench.bench.load.generator" in " ".join(_descendants(run.pid).values()):
                 break
             time.sleep(0.2)
         assert run.poll() is None, run.communicate()
@@ -258,6 +267,6 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
     assert stderr.strip().splitlines()[-1] == "bench: interrupted"
     commands = " ".join(seen.values())
     assert "gunicorn" in commands
-    assert "bench.load.generator" in commands
+    assert "django_index_bench.bench.load.generator" in commands
     assert [pid for pid in seen if _alive(pid)] == []
     assert list((tmp_path / "results").glob("0*.json")) == []

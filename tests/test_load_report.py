@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bench import compare, config, results
-from bench.compare import Source
-from bench.errors import UsageError
-from bench.load import analysis, gate
-from bench.load.endpoints import Endpoint, select
-from reports import budgets, render
-from reports.analysis import analyze
-from reports.claims import MET, NOT_MEASURABLE, NOT_MET
+from django_index_bench.bench import compare, config, results
+from django_index_bench.bench.compare import Source
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.load import analysis, gate
+from django_index_bench.bench.load.endpoints import Endpoint, select
+from django_index_bench.reports import budgets, render
+from django_index_bench.reports.analysis import analyze
+from django_index_bench.reports.claims import MET, NOT_MEASURABLE, NOT_MET
+from tests.cli import SAMPLE_CLAIMS
 from tests.load_fixtures import ENDPOINT, TIMEOUTS, load_run, with_load
 
 SAMPLE = config.load(Path(__file__).resolve().parent.parent / "bench.toml")
@@ -154,7 +155,7 @@ def test_a_budget_on_smaller_data_than_production_says_so() -> None:
 
 
 def test_the_sample_claims_file_has_the_five_kpis() -> None:
-    found = budgets.load()
+    found = budgets.load(SAMPLE_CLAIMS)
     assert [(b.id, b.statistic, b.limit) for b in found] == [
         ("kpi-tracking-p95", "p95", 0.2),
         ("kpi-journal-p95", "p95", 0.4),
@@ -183,7 +184,7 @@ def test_a_malformed_budget_is_refused(text: str, message: str, tmp_path: Path) 
 
 
 def test_the_report_has_the_load_section_charts_and_budgets(tmp_path: Path) -> None:
-    written = render.render(with_load(), tmp_path)
+    written = render.render(with_load(), tmp_path, claims_path=SAMPLE_CLAIMS)
     text = written.report.read_text()
     assert "## Under load" in text
     assert "![Throughput against concurrency, before and after](charts/load_throughput.png)" in text
@@ -241,7 +242,7 @@ def test_welch_interval_of_known_values() -> None:
 
 
 def test_the_plan_alternates_the_first_side_pair_by_pair() -> None:
-    from bench.load import plan
+    from django_index_bench.bench.load import plan
 
     (helpdesk,) = sample_endpoints()
     bursts = plan.plan((helpdesk,), (1, 10), pairs=3, rounds=3, seed=0)
@@ -259,9 +260,9 @@ def test_the_plan_alternates_the_first_side_pair_by_pair() -> None:
 
 def test_the_ab_preset_is_the_write_ups_ab_command() -> None:
     """`--preset ab`: 100 users sending 10 requests each per burst, as `ab -n 1000 -c 100`."""
-    from bench.cli import build_parser
-    from bench.commands.load import load_config
-    from bench.load import plan
+    from django_index_bench.bench.cli import build_parser
+    from django_index_bench.bench.commands.load import load_config
+    from django_index_bench.bench.load import plan
 
     args = build_parser().parse_args(["load", "--preset", "ab"])
     config = load_config(args, SAMPLE, quick=False, seed=1, progress=False)

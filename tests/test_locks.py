@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import locks, results
-from bench import server as embedded
-from bench.errors import UsageError
-from bench.results import Results
+from django_index_bench.bench import locks, results
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.results import Results
 from tests.cli import REPO, bench
 
 DATABASE = "bench_lockrun"
@@ -89,7 +89,7 @@ def run_args(results_dir: Path, *extra: str) -> list[str]:
 def started(args: list[str]) -> Iterator[subprocess.Popen[str]]:
     """A child `bench ARGS`, killed (by its own pid) if the test ends before it does."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench", *args],
+        [sys.executable, "-m", "django_index_bench", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

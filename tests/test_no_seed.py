@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from bench import results
-from bench import server as embedded
+from django_index_bench.bench import results
+from django_index_bench.bench import server as embedded
 from tests.cli import bench
 from tests.test_bad_inputs import one_line_error
 

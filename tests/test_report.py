@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bench import cli, stats
-from bench.commands import _load
-from bench.results import Results, to_json
-from reports import claims, fmt, render
-from reports.render import REPORT_NAME
+from django_index_bench.bench import cli, stats
+from django_index_bench.bench.commands import _load
+from django_index_bench.bench.results import Results, to_json
+from django_index_bench.reports import claims, fmt, render
+from django_index_bench.reports.render import REPORT_NAME
+from tests.cli import SAMPLE_CLAIMS
 from tests.report_fixtures import every_outcome, with_costs_and_cold
 from tests.sample_results import sample_results
 
@@ -23,7 +24,7 @@ TEMPLATES = Path(render.__file__).with_name("templates")
 def main(argv: list[str]) -> int:
     """bench's real entry point and error handling, with only the report command wired in: the other
     commands' imports have nothing to do with rendering."""
-    from bench.commands import report
+    from django_index_bench.bench.commands import report
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cli, "discover", lambda: [_load(report)])
@@ -38,7 +39,7 @@ def results() -> Results:
 @pytest.fixture(scope="module")
 def rendered(results: Results, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     output = tmp_path_factory.mktemp("report")
-    written = render.render(results, output)
+    written = render.render(results, output, claims_path=SAMPLE_CLAIMS)
     return output, written.report.read_text(encoding="utf-8")
 
 
@@ -152,7 +153,9 @@ def test_missing_and_failed_cases_show_as_such(rendered: tuple[Path, str]) -> No
 
 
 def test_a_scenario_a_claim_needs_but_the_run_lacks_is_not_measurable(tmp_path: Path) -> None:
-    markdown = render.render(sample_results(), tmp_path).report.read_text(encoding="utf-8")
+    markdown = render.render(sample_results(), tmp_path, claims_path=SAMPLE_CLAIMS).report.read_text(
+        encoding="utf-8"
+    )
     line = row(markdown, "| 99.5 % less memory |")
     assert "**not measurable here**" in line
     assert "helpdesk_load_peoples: not in the results" in line
@@ -173,7 +176,7 @@ def test_every_linked_chart_exists_and_is_relative(rendered: tuple[Path, str]) -
 
 
 def test_charts_are_only_drawn_from_data_present(tmp_path: Path) -> None:
-    written = render.render(sample_results(), tmp_path)
+    written = render.render(sample_results(), tmp_path, claims_path=SAMPLE_CLAIMS)
     names = {path.name for path in written.charts}
     assert "response_size.png" not in names
     assert "memory.png" not in names
@@ -200,7 +203,7 @@ def test_the_report_template_holds_no_typed_figures() -> None:
 
 
 def test_the_claims_file_is_valid() -> None:
-    loaded = claims.load()
+    loaded = claims.load(SAMPLE_CLAIMS)
     assert {c.metric for c in loaded} <= set(claims.METRICS)
     assert len({c.id for c in loaded}) == len(loaded)
 
@@ -244,7 +247,7 @@ def test_cli_without_a_results_file_says_how_to_get_one(
 
 def test_costs_and_the_cold_series_are_reported(tmp_path: Path) -> None:
     results = with_costs_and_cold()
-    markdown = render.render(results, tmp_path).report.read_text(encoding="utf-8")
+    markdown = render.render(results, tmp_path, claims_path=SAMPLE_CLAIMS).report.read_text(encoding="utf-8")
     line = row(markdown, "| attendance.0031_add_tracking_performance_indexes | plain | forward |")
     # One repetition: a single measurement, no interval.
     assert f"| {fmt.duration(1.25)} (one measurement) |" in line

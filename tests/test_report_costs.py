@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bench import stats
-from bench.results import Costs, Results, from_dict, to_json
-from reports import fmt, render, scaling, tradeoff, warm_cold
-from reports.analysis import analyze
+from django_index_bench.bench import stats
+from django_index_bench.bench.results import Costs, Results, from_dict, to_json
+from django_index_bench.reports import fmt, render, scaling, tradeoff, warm_cold
+from django_index_bench.reports.analysis import analyze
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bench.results import Results, Sensitivity, SensitivityLevel
-from reports import render
+from django_index_bench.bench.results import Results, Sensitivity, SensitivityLevel
+from django_index_bench.reports import render
 from tests.sample_results import sample_results, timing
 
 BEFORE = (0.010, 0.011, 0.012, 0.010, 0.013)

@@ -12,17 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from bench import results as results_file
-from bench import stats
-from bench.results import Results
-from reports import claims, fmt, render
-from reports.analysis import analyze
+from django_index_bench.bench import results as results_file
+from django_index_bench.bench import stats
+from django_index_bench.bench.results import Results
+from django_index_bench.reports import claims, fmt, render
+from django_index_bench.reports.analysis import analyze
+from tests.cli import SAMPLE_CLAIMS
 from tests.report_fixtures import DRIFT, one_case, rounds, scaled, with_a_slower_control
 from tests.sample_results import sample_results
 
 
 def markdown_of(results: Results, tmp_path: Path, *, threshold: float = 0.10) -> str:
-    return render.render(results, tmp_path, threshold=threshold).report.read_text(encoding="utf-8")
+    return render.render(results, tmp_path, claims_path=SAMPLE_CLAIMS, threshold=threshold).report.read_text(
+        encoding="utf-8"
+    )
 
 
 def section(markdown: str, heading: str) -> str:
@@ -224,7 +227,7 @@ def test_a_schema_2_file_is_reported_as_unpaired_without_database_time(tmp_path:
 
 
 def test_the_journal_claims_keep_their_control_out() -> None:
-    journal = [c for c in claims.load() if c.group == "journal"]
+    journal = [c for c in claims.load(SAMPLE_CLAIMS) if c.group == "journal"]
     assert journal
     assert all(c.controls == ("journal_privacy_scope",) for c in journal)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from bench.options import DEFAULT_THRESHOLD
-from bench.results import Results
-from reports.analysis import analyze
+from django_index_bench.bench.options import DEFAULT_THRESHOLD
+from django_index_bench.bench.results import Results
+from django_index_bench.reports.analysis import analyze
 from tests.sample_results import sample_results, timing
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import results
-from bench.errors import UsageError
+from django_index_bench.bench import results
+from django_index_bench.bench.errors import UsageError
 from tests.report_fixtures import with_everything
 from tests.sample_results import sample_results
 

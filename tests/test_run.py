@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import cli, results
-from bench import server as embedded
-from bench.results import Measurement, Results
+from django_index_bench.bench import cli, results
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.results import Measurement, Results
 from tests.cli import REPO, bench, manage
 
 DATABASE = "bench_run"
@@ -411,7 +411,7 @@ def quick_run(results_dir: Path, cwd: Path, env: dict[str, str]) -> Results:
     """A plain `bench run` from `cwd`, importing this checkout's code."""
     done = subprocess.run(
         [
-            sys.executable, "-m", "bench", "run", "--profile", "tiny", "--seed", "7", "--quick",
+            sys.executable, "-m", "django_index_bench", "run", "--profile", "tiny", "--seed", "7", "--quick",
             "--no-costs", "--no-cold", "--no-load", "--no-progress", "--config", str(REPO / "bench.toml"),
             "--database", DATABASE, "--results-dir", str(results_dir),
         ],

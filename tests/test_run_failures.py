@@ -21,9 +21,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import results
-from bench import server as embedded
-from bench.results import Measurement, Results
+from django_index_bench.bench import results
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.results import Measurement, Results
 from tests.cli import REPO
 from tests.git_repos import failure_branches, git, project_copy
 
@@ -52,8 +52,9 @@ def run_in(checkout: Path, results_dir: Path) -> subprocess.CompletedProcess[str
     """`bench run` as a user runs it in the checkout (its code first on the path), on the tests' server."""
     return subprocess.run(
         [
-            sys.executable, "-m", "bench", "run", "--profile", "tiny", "--quick", "--no-costs", "--no-cold",
-            "--no-load", "--no-progress", "--database", DATABASE, "--results-dir", str(results_dir),
+            sys.executable, "-m", "django_index_bench", "run", "--profile", "tiny", "--quick",
+            "--no-costs", "--no-cold", "--no-load", "--no-progress", "--database", DATABASE,
+            "--results-dir", str(results_dir),
         ],
         cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)},
         capture_output=True, text=True, check=False, timeout=TIMEOUT,
@@ -184,8 +185,9 @@ def test_a_server_killed_mid_run_ends_it_with_one_line_and_no_results(tmp_path: 
     with own_server(pgdata) as server_url:
         run = subprocess.Popen(
             [
-                sys.executable, "-m", "bench", "run", "--profile", "tiny", "--no-costs", "--no-cold",
-                "--no-load", "--seconds", "5", "--no-progress", "--results-dir", str(results_dir),
+                sys.executable, "-m", "django_index_bench", "run", "--profile", "tiny",
+                "--no-costs", "--no-cold", "--no-load", "--seconds", "5", "--no-progress",
+                "--results-dir", str(results_dir),
             ],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -223,6 +225,6 @@ def test_a_server_killed_mid_run_ends_it_with_one_line_and_no_results(tmp_path: 
 
 def db_command(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bench", "db", action],
+        [sys.executable, "-m", "django_index_bench", "db", action],
         cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=TIMEOUT,
     )  # fmt: skip

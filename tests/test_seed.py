@@ -5,8 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from bench import server as embedded
-from seed import PROFILES, SeedInputError, request_for
+from django_index_bench.bench import server as embedded
+from django_index_bench.seed import SeedInputError
+from project.seeding.profiles import PROFILES, request_for
 from tests.cli import bench
 
 TABLES = ("tenants_tenant", "peoples_people", "tracking", "journal_journalentry")
@@ -128,13 +129,17 @@ def test_a_matching_request_is_reused_and_force_reseeds(seeded: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--tracking", "0"], "expected 1 to"),
-        (["--tracking", "-5"], "expected 1 to"),
-        (["--people", "many"], "expected a whole number"),
-        (["--journal", "99999999999"], "expected 1 to"),
+        (["--rows", "tracking=0"], "expected TABLE=N with N from 1 to"),
+        (["--rows", "tracking=-5"], "expected TABLE=N with N from 1 to"),
+        (["--rows", "peoples_people=many"], "expected TABLE=N"),
+        (["--rows", "journal_journalentry=99999999999"], "expected TABLE=N with N from 1 to"),
+        (
+            ["--rows", "peoples_people=20000000"],
+            "the people count must be a whole number from 1 to 10,000,000",
+        ),
         (["--profile", "huge"], "unknown profile 'huge'; choose one of tiny, small, default, large"),
         (["--seed", "1.5"], "expected an integer seed"),
-        (["--tenants", "500", "--people", "10"], "every tenant needs a person"),
+        (["--rows", "tenants_tenant=500", "--rows", "peoples_people=10"], "every tenant needs a person"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(

@@ -8,10 +8,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from bench import db
-from bench import server as embedded
-from seed import SeedInputError, ensure_seeded
-from seed.plan import SeedPlan, check, read_plan, source
+from django_index_bench.bench import db
+from django_index_bench.bench import server as embedded
+from django_index_bench.seed import SeedInputError, ensure_seeded
+from django_index_bench.seed.plan import SeedPlan, check, read_plan, source
 from tests.test_seed import inserted_tenant
 
 PLAN = """
@@ -351,8 +351,8 @@ def test_an_unknown_profile_lists_the_plans_profiles(plan: SeedPlan) -> None:
 
 def test_numeric_uuid_time_and_date_columns_load_exactly(database_url: str) -> None:
     """The encoders the sample never needed, COPYed into real columns and read back."""
-    from seed.binary import HEADER, TRAILER
-    from seed.distributions import Column, Drawn, ResolvedModel, draw_model, parse_moment
+    from django_index_bench.seed.binary import HEADER, TRAILER
+    from django_index_bench.seed.distributions import Column, Drawn, ResolvedModel, draw_model, parse_moment
 
     money = [-12.5, 0.0, 3.14, 99999999.99]
     columns = (
@@ -434,7 +434,7 @@ def test_a_plan_of_row_counts_alone_draws_every_column(tmp_path: Path) -> None:
 
 
 def test_the_sample_source_takes_counts_by_table() -> None:
-    from seed import sample
+    from project.seeding import source as sample
 
     tiny = sample.source("tiny", 3, {"tracking": 10})
     assert tiny.counts == {

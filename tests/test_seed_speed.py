@@ -8,11 +8,13 @@ import numpy as np
 import psycopg
 import pytest
 
-from bench import server as embedded
-from seed import SampleSource, generate, request_for
-from seed.binary import Fixed
-from seed.generate import ChunkedTable
-from seed.load import ensure_seeded, recover
+from django_index_bench.bench import server as embedded
+from django_index_bench.seed.binary import Fixed
+from django_index_bench.seed.load import ensure_seeded, recover
+from project.seeding import generate
+from project.seeding.generate import ChunkedTable
+from project.seeding.profiles import request_for
+from project.seeding.source import SampleSource
 from tests.cli import bench
 from tests.test_seed import checksums, seed_cli
 

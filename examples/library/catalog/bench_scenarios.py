@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from bench.scenarios import Case, MigrationScenario, ranked_by_count, register, spread
 from catalog.models import Book
+from django_index_bench.bench.scenarios import Case, MigrationScenario, ranked_by_count, register, spread
 
 PAGE = 20
 

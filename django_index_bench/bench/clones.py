@@ -1,0 +1,93 @@
+"""Copies of the seeded database (CREATE DATABASE ... TEMPLATE): one per state of a run, one for costs.
+
+Every copy is named after the run, so two runs never share one, and carries the harness's mark, so
+only the harness ever drops it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+
+import psycopg
+
+from django_index_bench.bench import db
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.errors import UsageError
+
+MAX_NAME = 63  # PostgreSQL truncates longer identifiers, which would merge two names into one
+# How long a copy waits for its template to have no other session.
+TEMPLATE_WAIT_S = 15.0
+
+
+def run_tag() -> str:
+    """A short random tag: the part of a run's database names that no other run has."""
+    return "r" + secrets.token_hex(4)
+
+
+def name_for(target: db.Target, tag: str, purpose: str) -> str:
+    suffix = f"_{tag}_{purpose}"
+    return target.name[: MAX_NAME - len(suffix)] + suffix
+
+
+def maintenance_url(target: db.Target) -> str:
+    return embedded.with_database(target.url, "postgres")
+
+
+def clone(target: db.Target, name: str) -> db.Target:
+    """A harness-owned copy of target named `name` (an older copy of ours by that name is replaced)."""
+    server = maintenance_url(target)
+    db.drop_owned_database(server, name)
+    # The template must have no other connection (close Django's first); autovacuum may hold it briefly.
+    # Bounded by time, not attempts: each CREATE DATABASE already waits up to 5 s before it gives up.
+    deadline = time.monotonic() + TEMPLATE_WAIT_S
+    while True:
+        try:
+            embedded.create_owned_database(server, name, template=target.name)
+            break
+        except psycopg.errors.ObjectInUse:
+            if time.monotonic() > deadline:
+                raise UsageError(
+                    f"cannot copy database {target.name!r}: other sessions are connected to it "
+                    f"({_sessions(server, target.name)}); close them and run again"
+                ) from None
+            time.sleep(0.25)
+    return db.Target(embedded.with_database(target.url, name), embedded=target.embedded)
+
+
+def _sessions(server: str, database: str) -> str:
+    """Who is connected to `database`, as pg_stat_activity knows them."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid, coalesce(nullif(application_name, ''), backend_type) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid() ORDER BY pid",
+            (database,),
+        ).fetchall()
+    return ", ".join(f"pid {pid}: {who}" for pid, who in rows) or "they have just left"
+
+
+def drop(target: db.Target, name: str) -> None:
+    db.drop_owned_database(maintenance_url(target), name)
+
+
+def drop_all(target: db.Target, copies: list[db.Target]) -> None:
+    """Drop every copy, on the way out of a step: one that cannot be dropped is said on stderr (it is the
+    harness's, so the next run may drop it) and does not keep the others, or the step's own error."""
+    for copied in copies:
+        try:
+            drop(target, copied.name)
+        except (psycopg.Error, UsageError) as exc:
+            print(f"bench: could not drop database {copied.name}: {db.first_line(exc)}", file=sys.stderr)
+
+
+def check_ours_or_absent(target: db.Target, name: str) -> None:
+    """Refuse up front a helper database another program made: it would be seeded over later."""
+    url = embedded.with_database(target.url, name)
+    with psycopg.connect(maintenance_url(target), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if exists and not embedded.is_owned(url):
+        raise UsageError(
+            f"refusing to use database {name!r}: it exists and the harness did not create it; "
+            "drop or rename it, or use another --database"
+        )

@@ -1,0 +1,278 @@
+"""`bench compare BASE HEAD`: measure two git refs (or read two results files) and gate regressions.
+
+Exit status: 0 no regression, 1 a regression (a measurement or state that failed or is missing in
+HEAD, a deterministic metric that got worse, or a timing significant and beyond --threshold), 2 bad
+input. Every option is checked before any worktree is made: a typo must not cost a measuring run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from django_index_bench.bench import compare, compare_refs, harness, results, worktree
+from django_index_bench.bench.config import ProjectConfig
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.load import gate as load_gate
+from django_index_bench.bench.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_THRESHOLD,
+    add_config_argument,
+    alpha,
+    seconds,
+    threshold,
+    writable_dir,
+)
+from django_index_bench.bench.results import Results
+from django_index_bench.bench.seeding import add_seed_arguments, check_options, rows_from_args
+from django_index_bench.seed.inputs import DEFAULT_SEED
+
+NAME = "compare"
+HELP = "Compare two git refs (measured now) or two results files, and exit 1 on a regression."
+DEFAULT_OUTPUT = Path("comparison")
+JSON_NAME = "comparison.json"
+Inputs = tuple[compare.Source, compare.Source, Results, Results]
+
+
+def _seed_dests() -> tuple[str, ...]:
+    """The options add_seed_arguments defines (profile, seed, counts), read off a scratch parser so
+    the list is never written out twice."""
+    probe = argparse.ArgumentParser(add_help=False)
+    add_seed_arguments(probe)
+    return tuple(vars(probe.parse_args([])))
+
+
+# Passed through to `bench run` in each ref, and only when the user gave them: a ref's `bench run`
+# applies its own defaults otherwise.
+SEED_DESTS = _seed_dests()
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """The seed options default to None here (only what the user gives is passed on): say so rather
+    than print "(default: None)"."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.help and action.dest in SEED_DESTS:
+            return action.help.replace("%(default)s", "that of each ref's `bench run`")
+        return action.help
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = _HelpFormatter
+    parser.add_argument(
+        "base",
+        metavar="BASE",
+        help="a git ref of the repository, or a results .json file; alone, a ref whose merge base with "
+        "HEAD is compared against HEAD (`bench compare main` in a feature branch)",
+    )
+    parser.add_argument(
+        "head",
+        metavar="HEAD",
+        nargs="?",
+        default=None,
+        help="a git ref of the repository, or a results .json file (default: HEAD, against the merge "
+        "base of BASE and HEAD)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=threshold,
+        default=DEFAULT_THRESHOLD,
+        metavar="PCT",
+        help="a timing change smaller than this is no change; also the tolerance on shared buffers "
+        f"(default: {DEFAULT_THRESHOLD:.0%}%)",  # %% for argparse,
+    )
+    parser.add_argument(
+        "--alpha",
+        type=alpha,
+        default=DEFAULT_ALPHA,
+        help="significance level over all timed comparisons, Bonferroni-corrected (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="DIR",
+        help="where COMPARISON.md, comparison.json, its chart and both results files go "
+        "(default: %(default)s)",
+    )
+    _add_run_arguments(parser)
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    add_seed_arguments(parser)  # the same types and checks as `bench run`; both refs get the same data
+    parser.set_defaults(**dict.fromkeys(SEED_DESTS))
+    runs = parser.add_argument_group("when BASE and HEAD are git refs")
+    add_config_argument(runs)  # type: ignore[arg-type]
+    runs.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the git repository to benchmark (default: the one containing the current directory)",
+    )
+    runs.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="measure only this scenario (repeatable)",
+    )
+    timing = runs.add_mutually_exclusive_group()
+    timing.add_argument(
+        "--seconds",
+        type=seconds,
+        default=None,
+        help="time budget of one item (a scenario's case and side, both refs paired), once it has its "
+        "minimum of pairs (default: that of bench run)",
+    )
+    timing.add_argument(
+        "--quick", action="store_true", help="a few rounds only (for tests; timings say little)"
+    )
+    runs.add_argument(
+        "--keep-databases",
+        action="store_true",
+        help="keep the seeded databases and their copies per state (bench_cmp_<tag>_*) afterwards",
+    )
+
+
+def _is_results_file(arg: str) -> bool:
+    return arg.endswith(".json") or Path(arg).is_file()
+
+
+def run_args(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for dest in SEED_DESTS:
+        value = getattr(args, dest)
+        if dest == "rows":
+            out += [arg for table, rows in value or () for arg in ("--rows", f"{table}={rows}")]
+        elif value is not None:
+            out += [f"--{dest}", str(value)]
+    for name in args.scenario:
+        out += ["--scenario", name]
+    if args.quick:
+        out.append("--quick")
+    if args.seconds is not None:
+        out += ["--seconds", str(args.seconds)]
+    return out
+
+
+def _check_seed_request(args: argparse.Namespace, repo: Path) -> ProjectConfig | None:
+    """The project's configuration in this checkout, and the seed options checked against its seeder:
+    they may each be fine and still contradict (a profile the plan lacks, counts the seeder refuses).
+    None for a repository with a harness of its own from before configuration (this project's older
+    commits): its refs' commands need none."""
+    from django_index_bench.bench import config
+
+    cwd = Path.cwd().resolve()
+    start = cwd if cwd.is_relative_to(repo) else repo
+    legacy = harness.legacy(harness.in_tree(repo))
+    if args.config is None and config.find(start) is None and legacy:
+        return None
+    project = config.load(args.config, start=start)
+    rows = rows_from_args(argparse.Namespace(**{**vars(args), "rows": args.rows or []}))
+    check_options(project, args.profile, DEFAULT_SEED if args.seed is None else args.seed, rows)
+    return project
+
+
+def _refuse_directories(*args: str) -> None:
+    for arg in args:
+        if arg.endswith(".json") and Path(arg).is_dir():
+            raise UsageError(f"{arg} is a directory, not a results file")
+
+
+def _from_files(args: argparse.Namespace) -> Inputs:
+    if run_args(args) or args.repo is not None or args.keep_databases or args.config is not None:
+        raise UsageError("--repo, --config and the run options only apply when BASE and HEAD are git refs")
+    base_path, head_path = Path(args.base), Path(args.head)
+    base, head = compare.load_pair(base_path, head_path)
+    writable_dir(args.output)
+    base_source = compare.Source(args.base, base.environment.git_commit, base.run_id, str(base_path))
+    head_source = compare.Source(args.head, head.environment.git_commit, head.run_id, str(head_path))
+    return base_source, head_source, base, head
+
+
+def _from_refs(args: argparse.Namespace) -> Inputs:
+    repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
+    for ref in (args.base, args.head):
+        worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
+    project = _check_seed_request(args, repo)
+    setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
+    writable_dir(args.output)
+    measured_base, measured_head = compare_refs.measure_refs(
+        repo, args.base, args.head, run_args(args), args.output, setup, keep_databases=args.keep_databases
+    )
+    base, head = measured_base.results, measured_head.results
+    base_source = compare.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
+    head_source = compare.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
+    return base_source, head_source, base, head
+
+
+def _merge_base(args: argparse.Namespace) -> None:
+    """One ref: compare where the branch left it (their merge base) with HEAD, as a pull request does."""
+    if _is_results_file(args.base):
+        raise UsageError("compare two results files, or give one git ref to compare its merge base with HEAD")
+    repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
+    worktree.resolve_ref(repo, args.base)
+    done = worktree.git(repo, "merge-base", "--end-of-options", args.base, "HEAD", check=False)
+    if done.returncode != 0:
+        raise UsageError(f"{args.base} and HEAD have no common ancestor in {repo}")
+    base = done.stdout.strip()
+    print(f"comparing the merge base of {args.base} and HEAD ({base[:7]}) with HEAD")
+    args.base, args.head = base, "HEAD"
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.head is None:
+        _merge_base(args)
+    _refuse_directories(args.base, args.head)
+    files = [_is_results_file(a) for a in (args.base, args.head)]
+    if any(files) and not all(files):
+        raise UsageError("compare two git refs or two results files, not one of each")
+    base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args)
+    outcome = compare.compare(
+        base,
+        head,
+        base_source=base_source,
+        head_source=head_source,
+        threshold=args.threshold,
+        alpha=args.alpha,
+    )
+    # Imported here: matplotlib is slow to import and only rendering needs it.
+    from django_index_bench.reports import comparison as rendering
+
+    written = rendering.render(outcome, args.output)
+    results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome))
+    _print_summary(outcome)
+    if base.load is None or head.load is None:
+        # Said, not implied: a gate that is silent about what it did not check passes it.
+        missing = " and ".join(role for role, run in (("BASE", base), ("HEAD", head)) if run.load is None)
+        print(
+            f"load: not compared ({missing} has no load results; ref comparisons measure single calls "
+            "only: compare two `bench run` results files for the load gate)"
+        )
+    print(f"comparison: {written.markdown}")
+    print(f"json: {args.output / JSON_NAME}")
+    return compare.exit_status(outcome)
+
+
+def _print_summary(outcome: compare.RefComparison) -> None:
+    for failure in outcome.failed_in("head"):
+        print(f"REGRESSION head state {failure.state} ({failure.database}) failed: {failure.error}")
+    for row in outcome.with_verdict(compare.REGRESSION):
+        for finding in row.of(compare.REGRESSION):
+            print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
+    for line in load_gate.lines(outcome.load):
+        print(line)
+    if not outcome.interleaved:
+        print(
+            f"timings not interleaved: {outcome.pairing}. Weaker: {compare.UNPAIRED_WEAKNESS}; "
+            "a timing counts only beyond this comparison's run-to-run noise"
+        )
+    counts = {
+        v: len(outcome.with_verdict(v)) for v in (compare.REGRESSION, compare.IMPROVEMENT, compare.UNCHANGED)
+    }
+    print(
+        f"{counts[compare.REGRESSION]} regressed, {counts[compare.IMPROVEMENT]} improved, "
+        f"{counts[compare.UNCHANGED]} unchanged (threshold {outcome.threshold:.0%}, "
+        f"{'paired' if outcome.interleaved else 'unpaired'} timings)"
+    )

@@ -1,0 +1,79 @@
+"""`bench db start|stop|status|url`: the database the harness works on."""
+
+from __future__ import annotations
+
+import argparse
+
+import psycopg
+
+from django_index_bench.bench import db
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.db import first_line
+from django_index_bench.bench.errors import UsageError
+
+NAME = "db"
+HELP = "Start, stop or inspect the harness's PostgreSQL (embedded unless DATABASE_URL is set)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        choices=["start", "stop", "status", "url"],
+        help="start: start the embedded server and create the harness database; stop: stop it; "
+        "status: say what is running and which database is used, exit status 1 when it cannot be "
+        "reached (a health check); url: print the database URL "
+        '(starting the embedded server when needed), e.g. for psql "$(bench db url)"',
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    action: str = args.action
+    if action == "status":
+        return _status()
+    if action == "stop":
+        if db.configured_url():
+            raise UsageError("DATABASE_URL is set: the harness only stops the embedded server it started")
+        stopped = embedded.stop()
+        print(f"stopped the embedded PostgreSQL in {embedded.data_dir()}" if stopped else "not running")
+        return 0
+    target = db.resolve()
+    print(target.url)
+    return 0
+
+
+def _status() -> int:
+    configured = db.configured_url()
+    if configured is None:
+        server = embedded.status()
+        print(f"server:   embedded PostgreSQL, data directory {server.data_dir}")
+        if not server.running:
+            print("status:   stopped (bench db start, or any command that needs it, starts it)")
+            return 1
+        print(f"status:   running, pid {server.pid}")
+        url = server.url or ""
+    else:
+        print("server:   DATABASE_URL (not managed by the harness)")
+        url = configured
+    print(f"url:      {db.redacted(url)}")
+    name = embedded.database_name(url)
+    try:
+        owned = embedded.is_owned(url)
+    except psycopg.Error as exc:
+        if _missing(url, name):
+            print(
+                f"database: {name}, not created yet (bench db start, or any command that needs it, makes it)"
+            )
+            return 0
+        print(f"database: unreachable ({first_line(exc)})")
+        return 1
+    print(f"database: {name}, " + ("owned by the harness" if owned else "NOT owned by the harness"))
+    return 0
+
+
+def _missing(url: str, name: str) -> bool:
+    """Is the server up and only the database not there yet? (Asked of its maintenance database.)"""
+    try:
+        with psycopg.connect(embedded.with_database(url, "postgres"), autocommit=True) as conn:
+            return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None
+    except psycopg.Error:
+        return False

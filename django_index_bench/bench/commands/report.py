@@ -1,0 +1,73 @@
+"""`bench report [RESULTS.json] [--output DIR]`: the performance baseline report, from a results file only."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from django_index_bench.bench import config, results
+from django_index_bench.bench.options import DEFAULT_THRESHOLD, add_config_argument, threshold, writable_dir
+
+NAME = "report"
+HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
+
+DEFAULT_RESULTS = Path("results") / results.LATEST
+DEFAULT_OUTPUT = Path("report")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results_file",
+        metavar="RESULTS.json",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help="the results file `bench run` wrote (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="where the report and charts/ go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=threshold,
+        default=DEFAULT_THRESHOLD,
+        metavar="PERCENT",
+        help="a change of the median smaller than this is no change, whatever its p-value: the run-to-run "
+        f"noise of the machine (default: {DEFAULT_THRESHOLD * 100:.0f}%%)",
+    )
+    parser.add_argument(
+        "--claims",
+        metavar="CLAIMS.toml",
+        type=Path,
+        default=None,
+        help="the claims to check (default: `claims` of the project's configuration, if any)",
+    )
+    add_config_argument(parser)
+
+
+def handle(args: argparse.Namespace) -> int:
+    # Imported here: matplotlib is slow to import and only this command needs it.
+    from django_index_bench.reports import claims, render
+
+    output: Path = args.output
+    loaded = results.load(args.results_file)
+    claims_path = args.claims or _configured_claims(args)
+    if claims_path is not None:
+        claims.load(claims_path)  # a bad claims file is refused before anything is written
+    writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
+    written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
+    print(f"report: {written.report}")
+    print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
+    return 0
+
+
+def _configured_claims(args: argparse.Namespace) -> Path | None:
+    """The report reads only results; the configuration just says where the claims are. Without one
+    (a results file rendered outside its project), nothing is judged."""
+    if args.config is None and config.find(Path.cwd().resolve()) is None:
+        return None
+    return config.load(args.config).claims

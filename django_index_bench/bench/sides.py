@@ -1,0 +1,169 @@
+"""Sides: what runs one call of an item's code path and returns its timings.
+
+In `bench run` both sides live in this process, each on its own Django connection to its own database
+(two template-identical copies, one per migration state), so a pair's two rounds differ only in the
+state. Django's `connection` follows `connections["default"]`, which `DatabaseSide.active` points at
+the side's wrapper: ORM code, raw cursors and EXPLAIN all go to the side's database without a router.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+import psycopg
+from django.db import connections
+from django.db.utils import InterfaceError, OperationalError, load_backend
+
+from django_index_bench.bench import cache
+from django_index_bench.bench.db import first_line
+from django_index_bench.bench.measure import facts
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from django_index_bench.bench.results import Measurement
+    from django_index_bench.bench.scenarios import Scenario
+    from django_index_bench.bench.schedule import Item, SideSpec
+
+
+class ConnectionLost(Exception):
+    """The database server went away mid-run: nothing after this can be measured."""
+
+
+class Round(NamedTuple):
+    total_s: float
+    db_s: float
+    worker: int
+
+
+class Sides(Protocol):
+    """The executor's view of the two sides, in one process or in worker processes alike."""
+
+    def facts(self, item: Item, side: SideSpec) -> Measurement: ...
+
+    def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
+        """Untimed rounds, on every process that will time the side."""
+
+    def round(self, item: Item, side: SideSpec) -> Round: ...
+
+
+class DbClock:
+    """A Django execute wrapper summing the time spent inside the driver's execute: the round trip, the
+    server's work and the transfer of the result. Turning rows into Python objects is left to the ORM."""
+
+    __slots__ = ("ns",)
+
+    def __init__(self) -> None:
+        self.ns = 0
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter_ns()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.ns += time.perf_counter_ns() - started
+
+
+def _wrapper(settings_dict: dict[str, Any]) -> BaseDatabaseWrapper:
+    backend = load_backend(settings_dict["ENGINE"])
+    wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(copy.deepcopy(settings_dict), "default")
+    return wrapper
+
+
+class DatabaseSide:
+    """One side's own connection, to the database its state lives in."""
+
+    def __init__(self, settings_dict: dict[str, Any]) -> None:
+        self.wrapper = _wrapper(settings_dict)
+        self.clock = DbClock()
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        previous = connections["default"]
+        connections["default"] = self.wrapper
+        try:
+            with self.wrapper.execute_wrapper(self.clock):
+                yield
+        finally:
+            connections["default"] = previous
+
+    def close(self) -> None:
+        self.wrapper.close()
+
+
+class LocalSides:
+    """Both sides in this process. One connection per side name and state, so the two code paths of a
+    variant scenario are as separate as the two states of a migration scenario."""
+
+    def __init__(self, scenarios: dict[str, Scenario], databases: dict[str, dict[str, Any]]) -> None:
+        self.scenarios = scenarios
+        self.databases = databases  # state name -> Django settings dict of its database
+        self.open: dict[tuple[str, str], DatabaseSide] = {}
+
+    def _side(self, side: SideSpec) -> DatabaseSide:
+        key = (side.name, side.state)
+        if key not in self.open:
+            self.open[key] = DatabaseSide(self.databases[side.state])
+        return self.open[key]
+
+    def _scenario(self, name: str) -> Scenario:
+        if name not in self.scenarios:
+            raise LookupError(f"this code has no scenario {name!r}")
+        return self.scenarios[name]
+
+    def facts(self, item: Item, side: SideSpec) -> Measurement:
+        evict = cache.evict_all if item.cache == "cold" else None
+        scenario = self._scenario(item.scenario)
+        with self._guard(side), self._side(side).active():
+            return facts(scenario, item.case, side.name, side.state, cold=evict)
+
+    def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
+        for _ in range(rounds):
+            self.round(item, side)
+
+    def round(self, item: Item, side: SideSpec) -> Round:
+        scenario, params, database = self._scenario(item.scenario), item.case.params, self._side(side)
+        with self._guard(side), database.active():
+            if item.cache == "cold":
+                cache.evict_all()
+            database.clock.ns = 0
+            started = time.perf_counter_ns()
+            scenario.execute(side.name, params)
+            total = time.perf_counter_ns() - started
+        return Round(total / 1e9, database.clock.ns / 1e9, 0)
+
+    @contextlib.contextmanager
+    def _guard(self, side: SideSpec) -> Iterator[None]:
+        """A database error that comes from a dead server ends the run; any other is the item's."""
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            if not self._reachable(side):
+                raise ConnectionLost(
+                    f"lost the connection to the database server: {first_line(exc)}"
+                ) from exc
+            raise
+
+    def _reachable(self, side: SideSpec) -> bool:
+        settings = self.databases[side.state]
+        try:
+            with psycopg.connect(
+                dbname=settings["NAME"],
+                user=settings.get("USER") or None,
+                password=settings.get("PASSWORD") or None,
+                host=settings.get("HOST") or None,
+                port=settings.get("PORT") or None,
+                **{**settings.get("OPTIONS", {}), "connect_timeout": 5},
+            ):
+                return True
+        except psycopg.Error:
+            return False
+
+    def close(self) -> None:
+        for side in self.open.values():
+            side.close()
+        self.open.clear()

@@ -1,0 +1,102 @@
+"""Git plumbing for `bench compare`: resolve refs and check each out into a throwaway worktree.
+
+The user's working tree, index and current branch are never touched: every ref is checked out with
+`git worktree add --detach` into a temporary directory, and removed again however the run ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from django_index_bench.bench.errors import UsageError
+
+GIT_TIMEOUT = 120
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=GIT_TIMEOUT
+        )
+    except FileNotFoundError:
+        raise UsageError("git is not installed (bench compare needs it)") from None
+    if check and done.returncode != 0:
+        message = (done.stderr.strip() or done.stdout.strip() or "failed").splitlines()[-1]
+        raise UsageError(f"git {' '.join(args)}: {message}")
+    return done
+
+
+def toplevel(path: Path) -> Path:
+    """The top of the git repository containing path."""
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a directory")
+    done = git(path, "rev-parse", "--show-toplevel", check=False)
+    if done.returncode != 0:
+        raise UsageError(f"{path} is not inside a git repository")
+    return Path(done.stdout.strip()).resolve()
+
+
+def resolve_ref(repo: Path, ref: str) -> str:
+    """The full commit id a ref names; a one-line error for anything else."""
+    if ref.startswith("-"):
+        raise UsageError(f"{ref!r} is not a git ref")
+    done = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    if done.returncode != 0:
+        raise UsageError(f"unknown git ref {ref!r} in {repo}")
+    return done.stdout.strip()
+
+
+def same_paths(repo: Path, base: str, head: str, *pathspecs: str) -> bool:
+    """Are these paths identical in both commits?"""
+    done = git(repo, "diff", "--quiet", base, head, "--", *pathspecs, check=False)
+    if done.returncode not in (0, 1):
+        raise UsageError(f"git diff {base[:7]} {head[:7]} failed: {done.stderr.strip()}")
+    return done.returncode == 0
+
+
+def only_added(repo: Path, base: str, head: str, *pathspecs: str) -> bool:
+    """Does head only add files under these paths (nothing modified, deleted or renamed)?"""
+    done = git(repo, "diff", "--name-only", "--diff-filter=MDRT", base, head, "--", *pathspecs)
+    return done.stdout.strip() == ""
+
+
+def worktrees(repo: Path) -> list[Path]:
+    done = git(repo, "worktree", "list", "--porcelain")
+    return [
+        Path(line[len("worktree ") :]) for line in done.stdout.splitlines() if line.startswith("worktree ")
+    ]
+
+
+@contextlib.contextmanager
+def checkout(repo: Path, commit: str, where: Path) -> Iterator[Path]:
+    """A detached worktree of commit at where, removed (and pruned) when the block ends, however."""
+    git(repo, "worktree", "add", "--detach", "--quiet", str(where), commit)
+    try:
+        yield where
+    finally:
+        # --force: the run leaves files (bytecode, results) behind; they are ours to throw away.
+        git(repo, "worktree", "remove", "--force", str(where), check=False)
+        git(repo, "worktree", "prune", check=False)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (a CI job cancelled) into KeyboardInterrupt, so `finally` blocks clean up."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,225 @@
+"""Pair every scenario's baseline and candidate measurements and compare them, once, for the whole report.
+
+Expected pairs come from each ScenarioInfo's cases, so a measurement the runner never wrote shows up
+as "missing" instead of silently vanishing. Measurements of a scenario with no ScenarioInfo are kept
+too (as their own scenario), for the same reason.
+
+Each case is compared twice, on the same rounds: end to end (`total_s`, what the app's caller waits)
+and database time (`db_s`, inside the driver's execute). An index can make the database part much
+faster and the whole call hardly at all; the report has to be able to say both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from django_index_bench.bench import stats
+from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from django_index_bench.bench.results import (
+    Cache,
+    Measurement,
+    Results,
+    ScenarioInfo,
+    ScheduledItem,
+    Timing,
+    pairs,
+)
+from django_index_bench.reports import fmt
+
+OK = "ok"
+FAILED = "failed"
+MISSING = "missing"
+
+Values = Callable[[Timing], tuple[float, ...]]
+
+
+def total(timing: Timing) -> tuple[float, ...]:
+    return timing.total_s
+
+
+def database(timing: Timing) -> tuple[float, ...]:
+    return timing.db_s
+
+
+def _summary(timing: Timing | None, values: Values) -> stats.Summary | None:
+    # Empty values are normal: a schema 2 file, read as schema 3, recorded no database time.
+    return stats.summarize(values(timing)) if timing is not None and values(timing) else None
+
+
+@dataclass(frozen=True)
+class Side:
+    name: str
+    measurement: Measurement | None
+    summary: stats.Summary | None  # end to end, over all of this side's rounds
+    db_summary: stats.Summary | None  # database time, same rounds
+
+    @property
+    def status(self) -> str:
+        if self.measurement is None:
+            return MISSING
+        return OK if self.measurement.ok else FAILED
+
+    @property
+    def error(self) -> str | None:
+        return self.measurement.error if self.measurement is not None else None
+
+    @property
+    def timing(self) -> Timing | None:
+        m = self.measurement
+        return m.timing if m is not None and m.ok and m.timing is not None and m.timing.rounds else None
+
+    @property
+    def orm_median(self) -> float | None:
+        """Median of (end to end - database) per round: the time Django and Python took; None without
+        database time (schema 2)."""
+        timing = self.timing
+        return float(np.median(timing.orm_s)) if timing is not None and timing.orm_s else None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    scenario: ScenarioInfo
+    case: str
+    baseline: Side
+    candidate: Side
+    comparison: stats.Comparison | None  # end to end; None unless both sides have timings
+    db_comparison: stats.Comparison | None  # database time; also None if a round spent no time there
+    schedule: ScheduledItem | None = None  # the scheduled item it came from: its pairs, why it stopped
+
+    @property
+    def status(self) -> str:
+        """ "ok" when both sides were measured; else the worse of the two: failed beats missing."""
+        statuses = {self.baseline.status, self.candidate.status}
+        if statuses == {OK}:
+            return OK
+        return FAILED if FAILED in statuses else MISSING
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario.name} / {self.case}"
+
+    @property
+    def errors(self) -> list[str]:
+        """Each side's error, first line only (a traceback's last line is in the detail section)."""
+        return [
+            f"{side.name}: {fmt.first_line(side.error)}"
+            for side in (self.baseline, self.candidate)
+            if side.error
+        ]
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    info: ScenarioInfo
+    cases: tuple[CaseResult, ...]
+    known: bool  # False when measurements named a scenario the results do not describe
+
+
+@dataclass(frozen=True)
+class Analysis:
+    results: Results
+    scenarios: tuple[ScenarioResult, ...]
+    alpha: float
+    threshold: float = 0.0
+
+    def all_cases(self) -> list[CaseResult]:
+        return [case for scenario in self.scenarios for case in scenario.cases]
+
+    def scenario(self, name: str) -> ScenarioResult | None:
+        return next((s for s in self.scenarios if s.info.name == name), None)
+
+    def group(self, group: str) -> list[ScenarioResult]:
+        return [s for s in self.scenarios if s.info.group == group]
+
+
+def compare_timings(
+    baseline: Timing, candidate: Timing, values: Values, *, alpha: float, threshold: float
+) -> stats.Comparison | None:
+    """Paired when the sides share pairs (the rule), Mann-Whitney only when they share none.
+
+    None when a ratio cannot be taken: a round that spent no time in the database has no log ratio.
+    """
+    base_all, cand_all = values(baseline), values(candidate)
+    if len(base_all) != baseline.rounds or len(cand_all) != candidate.rounds:
+        return None  # this series was not recorded (database time in a schema 2 file)
+    base_rounds, cand_rounds, clusters = pairs(baseline, candidate)
+    if base_rounds:
+        base = [base_all[i] for i in base_rounds]
+        cand = [cand_all[j] for j in cand_rounds]
+        if min(base) <= 0 or min(cand) <= 0:
+            return None
+        return stats.compare_paired(base, cand, clusters=clusters, alpha=alpha, threshold=threshold)
+    if not base_all or not cand_all or min(base_all) <= 0 or min(cand_all) <= 0:
+        return None
+    return stats.compare(base_all, cand_all, alpha=alpha, threshold=threshold)
+
+
+def _side(name: str, measurement: Measurement | None) -> Side:
+    timing = measurement.timing if measurement is not None and measurement.ok else None
+    return Side(name, measurement, _summary(timing, total), _summary(timing, database))
+
+
+@dataclass(frozen=True)
+class _Options:
+    alpha: float
+    threshold: float
+    cache: Cache
+
+
+def _item(results: Results, scenario: str, case: str, cache: Cache) -> ScheduledItem | None:
+    return next(
+        (i for i in results.schedule.items if (i.scenario, i.case, i.cache) == (scenario, case, cache)),
+        None,
+    )
+
+
+def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) -> CaseResult:
+    alpha, threshold = options.alpha, options.threshold
+    baseline = _side(info.baseline, results.find(info.name, case, info.baseline))
+    candidate = _side(info.candidate, results.find(info.name, case, info.candidate))
+    before, after = baseline.timing, candidate.timing
+    comparison = db_comparison = None
+    if before is not None and after is not None:
+        comparison = compare_timings(before, after, total, alpha=alpha, threshold=threshold)
+        db_comparison = compare_timings(before, after, database, alpha=alpha, threshold=threshold)
+    item = _item(results, info.name, case, options.cache)
+    return CaseResult(info, case, baseline, candidate, comparison, db_comparison, item)
+
+
+def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:
+    sides = list(dict.fromkeys(m.side for m in measurements))
+    return ScenarioInfo(
+        name=name,
+        title=name,
+        group="unknown",
+        kind="unknown",
+        baseline=sides[0],
+        candidate=sides[1] if len(sides) > 1 else "(none)",
+        description="measured, but not described in the results file's scenarios",
+        cases=tuple(dict.fromkeys(m.case for m in measurements)),
+    )
+
+
+def analyze(
+    results: Results,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    threshold: float = DEFAULT_THRESHOLD,
+    cache: Cache = "warm",
+) -> Analysis:
+    """`cache` says which series `results.measurements` holds, to find each case's scheduled item."""
+    options = _Options(alpha, threshold, cache)
+    scenarios = [
+        ScenarioResult(info, tuple(_case(info, case, results, options) for case in info.cases), True)
+        for info in results.scenarios
+    ]
+    described = {info.name for info in results.scenarios}
+    for name in dict.fromkeys(m.scenario for m in results.measurements):
+        if name not in described:
+            info = _orphan_info(name, results.measurements_of(name))
+            cases = tuple(_case(info, case, results, options) for case in info.cases)
+            scenarios.append(ScenarioResult(info, cases, False))
+    return Analysis(results, tuple(scenarios), alpha, threshold)

@@ -1,0 +1,204 @@
+"""The report's methodology, written from what the run recorded (`Results.schedule`, the timings and
+the comparisons actually made), so it can never describe a method the run did not use.
+
+Every sentence with a figure in it is built here; the template only lists them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from django_index_bench.bench import stats
+from django_index_bench.bench.results import Results, Schedule, StopReason, pairs
+from django_index_bench.reports import fmt
+from django_index_bench.reports.analysis import Analysis
+
+TESTS = {
+    "paired": "Wilcoxon signed-rank on paired log ratios",
+    "independent": "Mann-Whitney U",
+}
+STOPS: dict[StopReason, str] = {
+    "precision": "its interval reached the precision",
+    "budget": "its time budget ran out",
+    "max_pairs": "it reached the most pairs allowed",
+    "failed": "it failed",
+}
+
+
+def test_name(method: str) -> str:
+    return TESTS.get(method, method)
+
+
+def _comparisons(*analyses: Analysis | None) -> list[stats.Comparison]:
+    return [
+        comparison
+        for analysis in analyses
+        if analysis is not None
+        for case in analysis.all_cases()
+        for comparison in (case.comparison, case.db_comparison)
+        if comparison is not None
+    ]
+
+
+BLOCKS = (
+    "This results file predates paired measurement (schema 2): one database was moved between the "
+    "states, the sides were measured in alternating blocks, and neither pairs nor database time were "
+    "recorded. Its cases are compared as independent samples."
+)
+
+
+def _where(results: Results) -> str:
+    """Which database or process each side ran in, as recorded."""
+    schedule = results.schedule
+    if schedule.sides == "blocks":
+        return BLOCKS
+    if schedule.sides == "workers":
+        text = (
+            f"Each side ran in {schedule.workers} worker process(es) of its own; each pair is one baseline "
+            "round and one candidate round run back to back, the pairs spread over the workers"
+        )
+        if schedule.partner:
+            text += f", and this run's pairs pair with run `{schedule.partner}`'s"
+        return text + "."
+    databases = ", ".join(f"state `{s.state}` on database `{s.database}`" for s in results.states)
+    return (
+        "Both sides ran in this one process, each on the database of its migration state"
+        + (f" ({databases})" if databases else "")
+        + ": copies of one template database, so the data is the same, each migrated to its state and "
+        "ANALYZEd. Each pair is one baseline round and one candidate round, back to back, over warmed "
+        "connections."
+    )
+
+
+def _order(analysis: Analysis, schedule: Schedule) -> str:
+    """The recorded order of the pairs: which side went first, counted from the timings."""
+    if schedule.order == "none":
+        return "No pairs, so no order within them: the file predates paired measurement."
+    first = total = 0
+    for case in analysis.all_cases():
+        before, after = case.baseline.timing, case.candidate.timing
+        if before is None or after is None:
+            continue
+        rounds, _, _ = pairs(before, after)
+        first += sum(before.first[i] for i in rounds)
+        total += len(rounds)
+    text = (
+        "Which side ran first alternated from pair to pair (A B, B A, ...), so each side ran first in "
+        f"half the pairs and followed each side equally often; the first pair's order came from seed "
+        f"{schedule.order_seed}"
+    )
+    if total:
+        text += f"; the baseline ran first in {fmt.count(first)} of {fmt.count(total)} pairs"
+    return text + "."
+
+
+def _stopping(schedule: Schedule) -> str:
+    if schedule.sides == "blocks":
+        return "Not recorded: the file predates the schedule."
+    return (
+        f"{schedule.warmup_rounds} untimed warmup round(s) per side before the first pair. Each item ran "
+        f"at least {fmt.count(schedule.min_pairs)} and at most {fmt.count(schedule.max_pairs)} pairs: it "
+        f"stopped once the {fmt.percent(stats.CONFIDENCE, 0)} interval of its median paired ratio was "
+        f"within {fmt.percent(schedule.precision)} of it, or when its budget of "
+        f"{fmt.duration(schedule.seconds)} ran out. Timer `{schedule.timer}`, resolution "
+        f"{fmt.duration(schedule.timer_resolution_s)}."
+    )
+
+
+def _items(results: Results) -> str:
+    items = results.schedule.items
+    if not items:
+        return "The schedule records no items."
+    pairs = [i.pairs for i in items]
+    stops = Counter(i.stop for i in items)
+    why = "; ".join(f"{n} because {STOPS[stop]}" for stop, n in sorted(stops.items()))
+    caches = ", ".join(sorted({i.cache for i in items}))
+    return (
+        f"{len(items)} item(s) ({caches} cache) ran {fmt.count(min(pairs))} to {fmt.count(max(pairs))} "
+        f"pairs each (median {fmt.count(int(np.median(pairs)))}). Stopped: {why}. Each case's pairs and "
+        "stop are in the per-scenario detail."
+    )
+
+
+def _rounds(results: Results) -> str:
+    timings = [m.timing for m in (*results.measurements, *results.cold) if m.timing is not None]
+    rounds = sorted({t.rounds for t in timings})
+    if not rounds:
+        return "No timed rounds were recorded."
+    span = fmt.count(rounds[0]) if len(rounds) == 1 else f"{fmt.count(rounds[0])} to {fmt.count(rounds[-1])}"
+    return f"Timed rounds per measured side, as recorded: {span}."
+
+
+def _tests(comparisons: list[stats.Comparison], schedule: Schedule) -> list[str]:
+    """One sentence per test the report used, with what it assumes."""
+    methods = Counter(c.method for c in comparisons)
+    out = []
+    if methods["paired"]:
+        clusters = (
+            f"; with {schedule.workers} worker processes per side it resamples whole workers first, so a "
+            "difference between processes is not taken for an effect"
+            if schedule.workers > 1
+            else ""
+        )
+        out.append(
+            f"{TESTS['paired']} (two-sided), for {methods['paired']} comparison(s): the change is the median "
+            "over pairs of baseline round / candidate round. The test assumes the pairs are independent of "
+            "one another and the differences of log times symmetric around their median. The interval is "
+            f"a seeded percentile bootstrap of the median paired ratio{clusters}."
+        )
+    if methods["independent"]:
+        out.append(
+            f"{TESTS['independent']} (two-sided), for {methods['independent']} comparison(s) whose sides "
+            "share no pairs: the change is the ratio of the two sides' medians. The test assumes every "
+            "round independent of every other; the interval is a seeded bootstrap of the ratio of medians."
+        )
+    return out
+
+
+def legend(comparisons: list[stats.Comparison]) -> str:
+    """The summary table's key, from the methods the comparisons used."""
+    used = sorted({c.method for c in comparisons})
+    change = {
+        "paired": "the median over pairs of baseline round / candidate round",
+        "independent": "baseline median / candidate median (sides without pairs)",
+    }
+    if not used:
+        return "No case was compared."
+    confidence = fmt.percent(stats.CONFIDENCE, 0)
+    return (
+        f"Change = {'; or '.join(change[m] for m in used)}. CI = bootstrap {confidence} interval of it; "
+        f"p = two-sided {' or '.join(TESTS[m] for m in used)}."
+    )
+
+
+def aa_command(results: Results) -> str:
+    """The A/A run of this configuration: `bench run` with the before state at the after state's
+    migrations, so both sides run the same schema."""
+    after = next((s for s in results.states if s.state == "after"), None)
+    targets = sorted(after.targets.items()) if after else []
+    flags = "".join(f" --before {app}={migration.split('_', 1)[0]}" for app, migration in targets)
+    return f"bench run{flags}"
+
+
+def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:
+    results = analysis.results
+    comparisons = _comparisons(analysis, cold)
+    return {
+        "where": _where(results),
+        "order": _order(analysis, results.schedule),
+        "stopping": _stopping(results.schedule),
+        "pairs": _items(results),
+        "rounds": _rounds(results),
+        "tests": _tests(comparisons, results.schedule),
+        "legend": legend(comparisons),
+        "confidence": fmt.percent(stats.CONFIDENCE, 0),
+        "alpha": f"{analysis.alpha:g}",
+        "threshold": fmt.percent(analysis.threshold, 0),
+        "plan_modes": sorted({p.plan_mode for m in results.measurements for p in m.plans}),
+        "settings": sorted(results.environment.postgres_settings.items()),
+        "cold": bool(results.cold),
+        "aa_command": aa_command(results),
+    }

@@ -1,0 +1,346 @@
+"""Draw a resolved seed plan's columns with numpy, as binary COPY columns (seed/binary.py).
+
+Pure numpy: no Django here. seed/plan_models.py turns a plan and the models into ResolvedModel values
+(every field's kind and parameters settled, defaults included); this module draws them. Every field has
+its own random stream, keyed by the seed, the model and the field, so changing one field's spec leaves
+every other column as it was. Text comes from a pool of distinct Faker values (Faker is slow per row;
+indexing a pool with numpy is not).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from faker import Faker
+
+from django_index_bench.seed import binary
+from django_index_bench.seed.binary import Fixed, TableData, Text
+
+Array = npt.NDArray[Any]
+DAY_US, HOUR_US = 86_400_000_000, 3_600_000_000
+UNIX_DAY_OF_PG_EPOCH = 10_957  # 2000-01-01
+UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+# numpy big-endian types of the binary wire format, by the plan's wire names ("numeric" is built apart).
+WIRES = {
+    "int2": ">i2",
+    "int4": ">i4",
+    "int8": ">i8",
+    "float4": ">f4",
+    "float8": ">f8",
+    "bool": "?",
+    "date": ">i4",
+    "timestamptz": ">i8",
+    "timestamp": ">i8",
+    "time": ">i8",
+    "uuid": "V16",
+}
+INTEGER_WIRES = ("int2", "int4", "int8")
+FLOAT_WIRES = ("float4", "float8")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One field, settled: how its column is drawn. `params` are the kind's, defaults filled in."""
+
+    field: str  # the model field's name: names its random stream and its place in messages
+    column: str  # the database column
+    wire: str  # a key of WIRES, "numeric" or "text"
+    kind: str  # sequence, fk, faker, template, choices, range, true, time, clock, uuid, value
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    null: float = 0.0  # share of NULLs
+    unique: bool = False  # drawn distinct
+    parent: str | None = None  # fk: the parent model's label
+    target: str | None = None  # fk: the parent's column it references
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    label: str
+    table: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class PlanTable(TableData):
+    """A drawn table, in the form seed/load.py's COPY loop takes (seed.source.Table); a chunk is encoded
+    from the columns' own slices (see _local)."""
+
+    def render(self, lo: int, hi: int) -> bytes:
+        return binary.encode([_local(c, lo, hi) for c in self.columns], 0, hi - lo)
+
+
+def _local(column: Fixed | Text, lo: int, hi: int) -> Fixed | Text:
+    """Rows [lo, hi) of a column; a text column keeps only the values they use, because encode()
+    encodes a whole vocabulary per chunk and a unique column's vocabulary has one value per row."""
+    if isinstance(column, Fixed):
+        return Fixed(
+            column.name,
+            column.wire,
+            column.values[lo:hi],
+            None if column.null is None else column.null[lo:hi],
+        )
+    index = column.index[lo:hi]
+    if len(column.vocabulary) <= 4 * (hi - lo):
+        return Text(column.name, column.vocabulary, index)
+    used, local = np.unique(index, return_inverse=True)
+    words = [column.vocabulary[i] for i in used.tolist() if i >= 0]
+    if used.size and used[0] < 0:  # NULLs: -1 sorts first; keep them -1
+        local = local - 1
+    return Text(column.name, words, local)
+
+
+def stream(seed: int, label: str, name: str, part: int = 0) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(label.encode()), zlib.crc32(name.encode()), part])
+
+
+def _p(weights: Sequence[float] | Array) -> Array:
+    array: Array = np.asarray(weights, dtype=float)
+    share: Array = array / array.sum()
+    return share
+
+
+def moments(rng: np.random.Generator, n: int, params: dict[str, Any], *, daily: bool = True) -> Array:
+    """n instants (unix microseconds) in [start, end): the day's weight grows linearly from 1 to `growth`
+    and follows the weekly rhythm; the hour follows the daily one."""
+    start, end = int(params["start"]), int(params["end"])
+    day0 = start - start % DAY_US
+    days = max(1, math.ceil((end - day0) / DAY_US))
+    weekday = (np.arange(days) + day0 // DAY_US + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    day = rng.choice(
+        days, size=n, p=_p(np.asarray(params["weekly"])[weekday] * np.linspace(1.0, params["growth"], days))
+    )
+    values = day0 + day * DAY_US
+    if daily:
+        hour = rng.choice(24, size=n, p=_p(params["daily"]))
+        values = values + hour * HOUR_US + rng.integers(0, HOUR_US, size=n)
+    result: Array = np.clip(values, start, end - 1)
+    return result
+
+
+def faker_pool(locale: str, key: str, params: dict[str, Any], size: int, max_length: int | None) -> list[str]:
+    """Up to `size` distinct Faker values, the same for the same key (seed, model, field)."""
+    fake = Faker(locale)
+    fake.seed_instance(key)
+    make = getattr(fake, params["faker"])
+    args = params.get("args", {})
+    seen: dict[str, None] = {}
+    for _ in range(size * 3):
+        text = str(make(**args)).replace("\x00", "")
+        seen.setdefault(text[:max_length] if max_length else text, None)
+        if len(seen) >= size:
+            break
+    return list(seen)
+
+
+def numeric(units: Array, scale: int, digits: int) -> Array:
+    """PostgreSQL's binary numeric of integers `units` / 10**scale, every value with the same number of
+    base-10000 digits (leading zeros are allowed on the wire; the server normalises them)."""
+    frac = math.ceil(scale / 4)
+    magnitude = np.abs(units).astype(np.int64) * 10 ** (4 * frac - scale)
+    groups = max(frac + 1, math.ceil((digits - scale) / 4) + frac)
+    record = np.empty(
+        len(units), dtype=[("n", ">i2"), ("w", ">i2"), ("s", ">u2"), ("d", ">i2"), ("g", ">i2", groups)]
+    )
+    record["n"] = groups
+    record["w"] = groups - frac - 1
+    record["s"] = np.where(units < 0, 0x4000, 0)
+    record["d"] = scale
+    for k in range(groups):
+        record["g"][:, k] = (magnitude // 10 ** (4 * (groups - 1 - k))) % 10_000
+    return np.frombuffer(record.tobytes(), dtype=f"V{record.dtype.itemsize}")
+
+
+def _values(column: Column, wire: str, values: Sequence[Any], index: Array) -> Fixed | Text:
+    """Rows picking from `values` by index, in the column's wire type."""
+    if wire == "text":
+        return Text(column.column, [str(v) for v in values], index)
+    if wire == "numeric":
+        scale = int(column.params["scale"])
+        units = np.asarray([round(float(v) * 10**scale) for v in values], dtype=np.int64)
+        return Fixed(column.column, "", numeric(units[index], scale, int(column.params["digits"])))
+    if wire in ("date", "timestamptz", "timestamp", "time"):
+        return Fixed(column.column, WIRES[wire], np.asarray(values, dtype=np.int64)[index])
+    return Fixed(column.column, WIRES[wire], np.asarray(values)[index].astype(WIRES[wire]))
+
+
+@dataclass
+class Drawn:
+    """The models drawn so far, for foreign keys to pick their parents' rows from."""
+
+    seed: int
+    locale: str
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)
+    picks: dict[tuple[str, str], Array] = dataclasses.field(default_factory=dict)  # fk: parent row per row
+    columns: dict[tuple[str, str], Fixed | Text] = dataclasses.field(default_factory=dict)
+
+
+def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
+    columns: dict[str, Fixed | Text] = {}
+    # A key copied via another (fk `via`) is drawn after the one it follows.
+    for column in sorted(model.columns, key=lambda c: "via" in c.params):
+        rng = stream(drawn.seed, model.label, column.field)
+        if column.null >= 1.0:
+            values: Fixed | Text = _all_null(column, n)
+        else:
+            values = _draw(column, model.label, n, rng, drawn)
+            if column.null > 0:
+                values = _with_nulls(
+                    values, stream(drawn.seed, model.label, column.field, 1).random(n) < column.null
+                )
+        values = _fix_numeric(values)
+        drawn.columns[(model.label, column.column)] = values
+        columns[column.column] = values
+    drawn.rows[model.label] = n
+    return PlanTable(model.table, tuple(columns[c.column] for c in model.columns), n)
+
+
+def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
+    # Fixed.wire is a numpy type; a numeric column's width is known only once drawn.
+    if isinstance(values, Fixed) and values.wire == "":
+        return Fixed(values.name, values.values.dtype.str, values.values, values.null)
+    return values
+
+
+def _all_null(column: Column, n: int) -> Fixed | Text:
+    if column.wire == "text":
+        return Text(column.column, (), np.full(n, -1))
+    wire = WIRES.get(column.wire, "V1")
+    return Fixed(column.column, wire, np.zeros(n, dtype=wire), np.ones(n, dtype=bool))
+
+
+def _with_nulls(values: Fixed | Text, mask: Array) -> Fixed | Text:
+    if isinstance(values, Text):
+        return Text(values.name, values.vocabulary, np.where(mask, -1, values.index))
+    null = mask if values.null is None else (mask | values.null)
+    return Fixed(values.name, values.wire, values.values, null)
+
+
+def _take(parent: Fixed | Text, name: str, index: Array) -> Fixed | Text:
+    if isinstance(parent, Text):
+        return Text(name, parent.vocabulary, parent.index[index])
+    return Fixed(name, parent.wire, parent.values[index], None if parent.null is None else parent.null[index])
+
+
+def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: Drawn) -> Fixed | Text:
+    p, wire = column.params, column.wire
+    if column.kind == "sequence":
+        return Fixed(column.column, WIRES[wire], np.arange(1, n + 1))
+    if column.kind == "fk":
+        assert column.parent is not None
+        assert column.target is not None
+        if "via" in p:
+            index = drawn.picks[(label, p["via"])]
+            return _take(drawn.columns[(p["via_model"], p["via_column"])], column.column, index)
+        size = drawn.rows[column.parent]
+        if column.unique:
+            index = rng.choice(size, size=n, replace=False)
+        elif p["skew"] == 0:
+            index = rng.integers(0, size, size=n)
+        else:
+            # Zipf-like: the parent of rank r gets weight 1 / r**skew; ranks are shuffled over the parents.
+            rank = rng.permutation(size) + 1.0
+            index = rng.choice(size, size=n, p=_p(rank ** -float(p["skew"])))
+        drawn.picks[(label, column.field)] = index
+        return _take(drawn.columns[(column.parent, column.target)], column.column, index)
+    if column.kind == "faker":
+        return _faker(column, label, n, rng, drawn)
+    if column.kind == "template":
+        return Text(column.column, [p["template"].format(n=i) for i in range(1, n + 1)], np.arange(n))
+    if column.kind == "choices":
+        values = [v for v, _ in p["choices"]]
+        if column.unique:
+            index = rng.permutation(len(values))[:n]
+        else:
+            index = rng.choice(len(values), size=n, p=_p([w for _, w in p["choices"]]))
+        return _values(column, wire, values, index)
+    if column.kind == "value":
+        return _values(column, wire, [p["value"]], np.zeros(n, dtype=np.int64))
+    if column.kind == "true":
+        flags = rng.permutation(2)[:n] == 1 if column.unique else rng.random(n) < p["true"]
+        return Fixed(column.column, "?", flags)
+    if column.kind == "range":
+        return _range(column, n, rng)
+    if column.kind == "time":
+        us = moments(rng, n, p, daily=wire != "date")
+        if p.get("sorted"):
+            us = np.sort(us)
+        if wire == "date":
+            return Fixed(column.column, ">i4", us // DAY_US - UNIX_DAY_OF_PG_EPOCH)
+        return Fixed(column.column, ">i8", binary.timestamps(us))
+    if column.kind == "clock":
+        return Fixed(column.column, ">i8", rng.integers(0, DAY_US, size=n))
+    if column.kind == "uuid":
+        raw = np.frombuffer(rng.bytes(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+        raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+        raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+        return Fixed(column.column, "V16", raw.view("V16").reshape(n))
+    raise AssertionError(f"unknown kind {column.kind}")
+
+
+def _range(column: Column, n: int, rng: np.random.Generator) -> Fixed:
+    p, wire = column.params, column.wire
+    if wire in INTEGER_WIRES or wire == "numeric":
+        scale = int(p.get("scale", 0)) if wire == "numeric" else 0
+        lo, hi = round(float(p["min"]) * 10**scale), round(float(p["max"]) * 10**scale)
+        if column.unique:
+            units = rng.choice(hi - lo + 1, size=n, replace=False) + lo
+        else:
+            units = rng.integers(lo, hi + 1, size=n)
+        if p.get("sorted"):
+            units = np.sort(units)
+        if wire == "numeric":
+            return Fixed(column.column, "", numeric(units, scale, int(p["digits"])))
+        return Fixed(column.column, WIRES[wire], units)
+    values = rng.uniform(float(p["min"]), float(p["max"]), size=n)
+    if p.get("round") is not None:
+        values = np.round(values, int(p["round"]))
+    if p.get("sorted"):
+        values = np.sort(values)
+    return Fixed(column.column, WIRES[wire], values)
+
+
+def _faker(column: Column, label: str, n: int, rng: np.random.Generator, drawn: Drawn) -> Text:
+    p = column.params
+    limit = p.get("max_length")
+    key = f"{drawn.seed}:{label}:{column.field}"
+    if not column.unique:
+        # No more distinct values than rows: a tiny table need not wait for a thousand Faker calls.
+        pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
+        return Text(column.column, pool, rng.integers(0, len(pool), size=n))
+    pool = faker_pool(drawn.locale, key, p, min(n, int(p["pool"])), limit)
+    if n <= len(pool):
+        return Text(column.column, pool, rng.permutation(len(pool))[:n])
+    # More rows than distinct values: a row number after each value makes every one distinct.
+    picks = rng.integers(0, len(pool), size=n).tolist()
+    width = len(str(n)) + 1
+    room = None if limit is None else limit - width
+    words = [f"{pool[k][:room]}-{i}" for i, k in enumerate(picks, start=1)]
+    return Text(column.column, words, np.arange(n))
+
+
+def parse_moment(value: object) -> int | None:
+    """Unix microseconds of an ISO date or datetime (naive means UTC), a TOML date or datetime; else None."""
+    if isinstance(value, str):
+        try:
+            value = (
+                dt.datetime.fromisoformat(value)
+                if ("T" in value or " " in value)
+                else dt.date.fromisoformat(value)
+            )
+        except ValueError:
+            return None
+    if isinstance(value, dt.datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return (moment - UNIX_EPOCH) // dt.timedelta(microseconds=1)
+    if isinstance(value, dt.date):
+        return (value - UNIX_EPOCH.date()).days * DAY_US
+    return None

@@ -1,0 +1,430 @@
+"""Seed any Django models from a declarative plan: a TOML file of models, row counts and distributions.
+
+    locale = "en_US"                # Faker's locale for text (optional)
+
+    [profiles]                      # scale factors on every model's rows (rounded, at least 1 row)
+    tiny = 0.001
+    small = 0.1
+    default = 1.0
+
+    [models."catalog.Author"]       # app_label.ModelName
+    rows = 5_000
+    fields.name = { faker = "name" }
+
+    [models."catalog.Book"]
+    rows = 1_000_000
+    fields.author = { skew = 1.1 }
+    fields.genre = { choices = { fiction = 6, history = 3, poetry = 1 } }
+    fields.published = { start = 2024-01-01, end = 2026-01-01, growth = 2.0, daily = "office" }
+    fields.added = { start = 2024-01-01, end = 2026-01-01, weekly = "workweek", sorted = true }
+    fields.subtitle = { faker = "sentence", args = { nb_words = 4 }, null = 0.3 }
+    fields.in_print = { true = 0.8 }
+    fields.isbn = { faker = "isbn13" }
+    fields.code = { template = "B{n:07d}" }
+    fields.pages = { min = 40, max = 900 }
+
+Use: `plan = read_plan(path)` (TOML and shapes only), `check(plan)` (against the models; Django set
+up), `source(plan, profile, seed)` (a seed.source.Source), then `seed.load.ensure_seeded(url, source)`.
+A profile multiplies every `rows`; no profile means the rows as written.
+
+Models are loaded parents first (ordered by their foreign keys), with the same binary COPY as the
+sample's seeder; other tables whose foreign keys point into planned tables are emptied too. Fields
+are named as on the model (`author` or `author_id`). A field spec is a TOML inline table (one line)
+with one kind of distribution, plus the modifiers `null` and `sorted`:
+
+- `faker = "provider"`: text from Faker's provider (`args` = its keyword arguments). A pool of distinct
+  values (`pool`, default 1000, never more than the rows) is drawn once, deterministically for the
+  seed, then sampled uniformly with numpy (Faker per row would be ~100 times slower).
+- `template = "P{n:06d}"`: text from a Python format string of the row number n (1, 2, ...).
+- `choices = { a = 6, b = 3 }` (weights) or `choices = ["a", "b"]` (uniform): for text, integer, float or
+  boolean fields; a field with Django choices accepts only those values.
+- `skew = 1.1`: a foreign key; the parent of rank r (ranks shuffled over the parents) gets weight
+  1 / r**skew, so 0 is uniform and 1 or more gives a few parents most children.
+- `via = "author.publisher"`: a foreign key copied from the row's parent, here the publisher of the
+  row's author (`author` a foreign key of this model, `publisher` one of Author's to the same model), so
+  denormalised keys agree as an app keeps them.
+- `start`, `end` (dates or ISO datetimes, naive = UTC; end excluded), `growth` (the rate at the end
+  over the rate at the start, linear; default 1), `weekly` (7 weights from Monday, or "flat",
+  "workweek"), `daily` (24 weights from midnight, or "flat", "office", "evening"): dates and datetimes.
+- `true = 0.8`: a boolean's share of true.
+- `min`, `max` (inclusive), `round` (decimals, floats only): integers, floats and decimals, uniform.
+- `value = x`: the same value in every row.
+- `null = 0.3`: the share of NULLs (only on nullable fields; `null = 1` leaves the column empty, the
+  one way to keep a foreign key to a model outside the plan).
+- `sorted = true`: for dates, datetimes and numbers, the values ascending by row (rows then lie in the
+  table in that order, as an app that inserts over time leaves them).
+
+Omitted fields get a default by type: auto ids 1..n; foreign keys mildly skewed (0.5) over the parent's
+rows; Django choices uniform; text from a Faker provider suggested by the field (email, name, url,
+slug, paragraph for TextField, words or sentences else), cut to max_length; integers 0..100 (small) or
+0..10,000; floats and decimals 0..1,000; booleans half true; dates and datetimes over 2025-10-01 to
+2026-10-01, flat; UUIDs random; times of day uniform. Nullable fields are not null unless `null` says
+so, except a nullable foreign key to the model itself, which is left NULL. A field of another type (JSON,
+binary, intervals, ...) is left to the database: it must be nullable or have a db_default.
+
+Unique fields, unique_together and UniqueConstraint(fields=...) are respected: auto ids, templates of n
+and UUIDs are distinct by construction; Faker text past its pool of distinct values gets "-<row>"
+appended; integer ranges, choices, foreign keys (one-to-one) and booleans are drawn without
+replacement when they have enough values, and refused otherwise. In a unique set of several fields one
+field that can be distinct is made so (an omitted one first). Any mistake is one line naming the file,
+the key and what is expected.
+
+The same plan, seed and counts give byte-identical tables; each field has its own random stream, so
+changing one field's spec leaves the other columns as they were. Faker and numpy versions are part of
+the identity (their draws may change between versions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faker
+import numpy as np
+
+from django_index_bench.seed.distributions import Drawn, ResolvedModel, draw_model, parse_moment
+from django_index_bench.seed.inputs import MAX_SEED, SeedInputError
+from django_index_bench.seed.source import Table, digest
+
+# Bump whenever the same plan, seed and counts would produce different rows.
+PLAN_VERSION = "1"
+MAX_ROWS = 500_000_000
+KINDS: dict[str, tuple[str, ...]] = {
+    "faker": ("faker", "pool", "args"),
+    "template": ("template",),
+    "choices": ("choices",),
+    "fk": ("skew", "via"),
+    "time": ("start", "end", "growth", "weekly", "daily"),
+    "true": ("true",),
+    "range": ("min", "max", "round"),
+    "value": ("value",),
+}
+MODIFIERS = ("null", "sorted")
+WEEKLY: dict[str, list[float]] = {"flat": [1.0] * 7, "workweek": [1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3]}
+DAILY: dict[str, list[float]] = {
+    "flat": [1.0] * 24,
+    "office": [1, 1, 1, 1, 2, 4, 10, 18, 22, 20, 18, 16, 14, 16, 18, 18, 16, 12, 8, 5, 3, 2, 1, 1],
+    "evening": [2, 1, 1, 1, 1, 2, 4, 8, 9, 6, 5, 5, 7, 6, 5, 5, 6, 9, 12, 14, 13, 10, 6, 3],
+}
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    label: str  # as written in the plan
+    rows: int
+    fields: dict[str, dict[str, Any]]  # field name -> normalised spec ("kind" set when one was given)
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    path: Path
+    profiles: dict[str, float]
+    models: tuple[ModelPlan, ...]
+    locale: str = "en_US"
+
+    def where(self, *keys: str) -> str:
+        return f"{self.path}: {'.'.join(keys)}" if keys else str(self.path)
+
+
+def model_key(label: str) -> str:
+    return f'models."{label}"'
+
+
+class _Shape:
+    """Shape checks of one file: every failure one line naming the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, expected: str) -> SeedInputError:
+        return SeedInputError(f"{self.path}: {key}: {expected}")
+
+    def number(self, key: str, value: object, lo: float, hi: float, *, whole: bool = False) -> float:
+        kinds = (int,) if whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not lo <= value <= hi:
+            what = "a whole number" if whole else "a number"
+            raise self.fail(key, f"expected {what} from {lo:,} to {hi:,}, got {value!r}")
+        return float(value)
+
+    def weights(
+        self, key: str, value: object, size: int, named: Mapping[str, Sequence[float]]
+    ) -> list[float]:
+        if isinstance(value, str) and value in named:
+            return [float(w) for w in named[value]]
+        if (
+            isinstance(value, list)
+            and len(value) == size
+            and all(isinstance(w, int | float) and not isinstance(w, bool) and w >= 0 for w in value)
+            and sum(value) > 0
+        ):
+            return [float(w) for w in value]
+        raise self.fail(
+            key, f"expected {size} weights (not all 0) or one of {', '.join(named)}, got {value!r}"
+        )
+
+
+def read_plan(path: Path) -> SeedPlan:
+    """Parse and shape-check a plan file; no Django needed. SeedInputError (one line) on any mistake."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SeedInputError(
+            f"{path}: cannot read the seed plan ({exc.strerror or exc}); check the path"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SeedInputError(f"{path}: not valid TOML: {exc}") from None
+    shape = _Shape(path)
+    unknown = sorted(set(data) - {"profiles", "models", "locale"})
+    if unknown:
+        raise shape.fail(unknown[0], "unknown key; expected profiles, models, locale")
+    locale = data.get("locale", "en_US")
+    if not isinstance(locale, str):
+        raise shape.fail("locale", f'expected a Faker locale such as "en_US", got {locale!r}')
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise shape.fail("profiles", "expected a table of profile = scale factor")
+    factors = {name: shape.number(f"profiles.{name}", v, 1e-9, 1e6) for name, v in profiles.items()}
+    models = data.get("models")
+    if not isinstance(models, dict) or not models:
+        raise shape.fail("models", 'expected at least one [models."app_label.ModelName"] table')
+    plans = tuple(_model(shape, label, spec) for label, spec in models.items())
+    return SeedPlan(path=path, profiles=factors, models=plans, locale=locale)
+
+
+def _model(shape: _Shape, label: str, spec: object) -> ModelPlan:
+    key = model_key(label)
+    if not isinstance(spec, dict):
+        raise shape.fail(key, "expected a table with rows and fields")
+    unknown = sorted(set(spec) - {"rows", "fields"})
+    if unknown:
+        raise shape.fail(f"{key}.{unknown[0]}", "unknown key; expected rows, fields")
+    if "rows" not in spec:
+        raise shape.fail(f"{key}.rows", "missing; expected the number of rows, e.g. rows = 10_000")
+    rows = int(shape.number(f"{key}.rows", spec["rows"], 1, MAX_ROWS, whole=True))
+    fields = spec.get("fields", {})
+    if not isinstance(fields, dict):
+        raise shape.fail(f"{key}.fields", "expected a table of field = { ... }")
+    return ModelPlan(
+        label, rows, {name: _field(shape, f"{key}.fields.{name}", v) for name, v in fields.items()}
+    )
+
+
+def _field(shape: _Shape, key: str, spec: object) -> dict[str, Any]:
+    expected = "; ".join(f"{kind}: {', '.join(keys)}" for kind, keys in KINDS.items())
+    if not isinstance(spec, dict):
+        raise shape.fail(key, f'expected a table such as {{ faker = "name" }}, got {spec!r}')
+    known = {k for keys in KINDS.values() for k in keys} | set(MODIFIERS)
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise shape.fail(
+            f"{key}.{unknown[0]}", f"unknown key; expected one kind of ({expected}) and null, sorted"
+        )
+    kinds = [kind for kind, keys in KINDS.items() if set(keys) & set(spec)]
+    if len(kinds) > 1:
+        raise shape.fail(key, f"mixes {' and '.join(kinds)}; give one kind of ({expected})")
+    out: dict[str, Any] = {}
+    if "null" in spec:
+        out["null"] = shape.number(f"{key}.null", spec["null"], 0, 1)
+    if "sorted" in spec:
+        if not isinstance(spec["sorted"], bool):
+            raise shape.fail(f"{key}.sorted", f"expected true or false, got {spec['sorted']!r}")
+        out["sorted"] = spec["sorted"]
+    if kinds:
+        out["kind"] = kinds[0]
+        out.update(_kind(shape, key, kinds[0], spec))
+    return out
+
+
+def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if kind == "faker":
+        if "faker" not in spec or not isinstance(spec["faker"], str) or not spec["faker"].isidentifier():
+            raise shape.fail(
+                f"{key}.faker", f'expected a Faker provider name such as "name", got {spec.get("faker")!r}'
+            )
+        out["faker"] = spec["faker"]
+        out["pool"] = int(shape.number(f"{key}.pool", spec.get("pool", 1000), 1, 1_000_000, whole=True))
+        if not isinstance(spec.get("args", {}), dict):
+            raise shape.fail(f"{key}.args", "expected a table of the provider's keyword arguments")
+        out["args"] = spec.get("args", {})
+    elif kind == "template":
+        template = spec["template"]
+        try:
+            ok = isinstance(template, str) and isinstance(template.format(n=1), str)
+        except (KeyError, IndexError, ValueError):
+            ok = False
+        if not ok:
+            raise shape.fail(
+                f"{key}.template",
+                f'expected a format string of the row number such as "P{{n:06d}}", got {template!r}',
+            )
+        out["template"] = template
+    elif kind == "choices":
+        out["choices"] = _choices(shape, f"{key}.choices", spec["choices"])
+    elif kind == "fk":
+        if "skew" in spec and "via" in spec:
+            raise shape.fail(key, "give skew or via, not both")
+        if "skew" in spec:
+            out["skew"] = shape.number(f"{key}.skew", spec["skew"], 0, 10)
+        else:
+            via = spec["via"]
+            if not isinstance(via, str) or len(via.split(".")) != 2 or not all(via.split(".")):
+                raise shape.fail(
+                    f"{key}.via", f'expected field.field such as "author.publisher", got {via!r}'
+                )
+            out["via"] = via
+    elif kind == "time":
+        for end in ("start", "end"):
+            if end in spec:
+                moment = parse_moment(spec[end])
+                if moment is None:
+                    raise shape.fail(
+                        f"{key}.{end}",
+                        f"expected a date or ISO datetime such as 2025-01-31, got {spec[end]!r}",
+                    )
+                out[end] = moment
+        if "start" in out and "end" in out and out["end"] <= out["start"]:
+            raise shape.fail(f"{key}.end", "expected a moment after start")
+        if "growth" in spec:
+            out["growth"] = shape.number(f"{key}.growth", spec["growth"], 0.001, 1000)
+        if "weekly" in spec:
+            out["weekly"] = shape.weights(f"{key}.weekly", spec["weekly"], 7, WEEKLY)
+        if "daily" in spec:
+            out["daily"] = shape.weights(f"{key}.daily", spec["daily"], 24, DAILY)
+    elif kind == "true":
+        out["true"] = shape.number(f"{key}.true", spec["true"], 0, 1)
+    elif kind == "range":
+        for end in ("min", "max"):
+            if end not in spec:
+                raise shape.fail(f"{key}.{end}", "missing; a range needs both min and max")
+            out[end] = spec[end]
+            shape.number(f"{key}.{end}", spec[end], -1e300, 1e300)
+        if out["min"] > out["max"]:
+            raise shape.fail(f"{key}.max", f"expected at least min ({out['min']}), got {out['max']}")
+        if "round" in spec:
+            out["round"] = int(shape.number(f"{key}.round", spec["round"], 0, 15, whole=True))
+    elif kind == "value":
+        value = spec["value"]
+        if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
+            raise shape.fail(
+                f"{key}.value", f"expected a string, number, boolean, date or datetime, got {value!r}"
+            )
+        out["value"] = value
+    return out
+
+
+def _choices(shape: _Shape, key: str, value: object) -> list[tuple[Any, float]]:
+    if isinstance(value, dict) and value:
+        return [(name, shape.number(f"{key}.{name}", w, 0, 1e12)) for name, w in value.items()]
+    if isinstance(value, list) and value and all(isinstance(v, str | int | float | bool) for v in value):
+        if len(set(map(repr, value))) < len(value):
+            raise shape.fail(key, "expected distinct values")
+        return [(v, 1.0) for v in value]
+    raise shape.fail(key, f"expected a table of value = weight or a list of values, got {value!r}")
+
+
+def check(plan: SeedPlan) -> None:
+    """Check the plan against the models (Django must be set up); SeedInputError (one line) on a mistake.
+
+    Unique constraints are checked at the largest row count any profile gives.
+    """
+    from django_index_bench.seed.plan_models import resolve
+
+    factors = [1.0, *plan.profiles.values()]
+    resolve(plan, {m.label: max(_scaled(m.rows, f) for f in factors) for m in plan.models})
+
+
+def _scaled(rows: int, factor: float) -> int:
+    return max(1, round(rows * factor))
+
+
+@dataclass(frozen=True)
+class PlanSource:
+    """A Source (seed/source.py) drawing a checked plan's models."""
+
+    plan: SeedPlan
+    models: tuple[ResolvedModel, ...]  # parents first
+    rows: tuple[int, ...]  # per model
+    seed: int
+    profile: str | None
+    version: str = field(default=f"plan-{PLAN_VERSION}")
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(m.table for m in self.models)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(zip(self.tables, self.rows, strict=True))
+
+    @property
+    def dataset_counts(self) -> dict[str, int]:
+        return self.counts
+
+    def identity(self) -> dict[str, object]:
+        return {
+            "seeder": "plan",
+            "version": self.version,
+            "seed": self.seed,
+            "counts": self.counts,
+            "plan": digest([dataclasses.asdict(m) for m in self.models]),
+            "locale": self.plan.locale,
+            "faker": faker.VERSION,
+            "numpy": np.__version__,
+        }
+
+    def fingerprint(self) -> str:
+        return digest(self.identity())
+
+    def draw(self) -> list[Table]:
+        drawn = Drawn(self.seed, self.plan.locale)
+        return [draw_model(m, n, drawn) for m, n in zip(self.models, self.rows, strict=True)]
+
+    def with_counts(self, counts: Mapping[str, int]) -> PlanSource:
+        """The same plan and seed with some tables (by table name or model label) resized; no profile."""
+        tables = {m.label.lower(): m.table for m in self.models} | {m.table: m.table for m in self.models}
+        resized = {tables.get(k if k in tables else k.lower(), k): n for k, n in counts.items()}
+        return _build(self.plan, None, self.seed, {**self.counts, **resized})
+
+
+def check_profile(plan: SeedPlan, profile: str | None) -> None:
+    """SeedInputError (one line) for a profile the plan does not define; no Django needed."""
+    if profile is not None and profile not in plan.profiles:
+        known = ", ".join(plan.profiles) or "none are defined; add a [profiles] table"
+        raise SeedInputError(
+            f"{plan.where('profiles')}: unknown profile {profile!r}; profiles of the plan: {known}"
+        )
+
+
+def source(
+    plan: SeedPlan, profile: str | None, seed: int, rows: Mapping[str, int] | None = None
+) -> PlanSource:
+    """The plan's rows for a profile (None: the rows as written) and seed, `rows` overriding some models'
+    counts (keys: model labels or table names). Django must be set up. SeedInputError (one line) on an
+    unknown profile, model or table, a bad seed or count, or a plan the models refuse."""
+    check_profile(plan, profile)
+    factor = plan.profiles[profile] if profile is not None else 1.0
+    counts = {m.label: _scaled(m.rows, factor) for m in plan.models}
+    return _build(plan, None if rows else profile, seed, {**counts, **(rows or {})})
+
+
+def _build(plan: SeedPlan, profile: str | None, seed: int, counts: Mapping[str, int]) -> PlanSource:
+    from django_index_bench.seed.plan_models import resolve
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise SeedInputError(f"the seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    for name, n in counts.items():
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ROWS:
+            raise SeedInputError(f"rows of {name} must be a whole number from 1 to {MAX_ROWS:,}, got {n!r}")
+    settled = resolve(plan, counts)
+    return PlanSource(
+        plan=plan,
+        models=tuple(m for m, _ in settled),
+        rows=tuple(n for _, n in settled),
+        seed=seed,
+        profile=profile,
+    )

@@ -1,0 +1,470 @@
+"""A seed plan checked against the Django models: every field's kind settled, defaults by type filled,
+unique constraints made to hold, models ordered parents first. Needs Django set up; draws nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connection, models
+from django.db.models.fields import NOT_PROVIDED
+
+from django_index_bench.seed.binary import PG_EPOCH_US
+from django_index_bench.seed.distributions import (
+    DAY_US,
+    FLOAT_WIRES,
+    INTEGER_WIRES,
+    UNIX_DAY_OF_PG_EPOCH,
+    Column,
+    ResolvedModel,
+    parse_moment,
+)
+from django_index_bench.seed.inputs import SeedInputError
+from django_index_bench.seed.plan import DAILY, WEEKLY, ModelPlan, SeedPlan, model_key
+from django_index_bench.seed.plan_unique import uniques
+
+DEFAULT_SKEW = 0.5
+DEFAULT_POOL = 1000
+# A fixed calendar, not "now": the same plan and seed must give the same rows next year too.
+DEFAULT_START, DEFAULT_END = parse_moment("2025-10-01"), parse_moment("2026-10-01")
+WIRE_BOUNDS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
+# The Faker provider an omitted text field gets: by the field's class, else by a word in its name.
+BY_CLASS = {"EmailField": "email", "URLField": "url", "SlugField": "slug", "TextField": "paragraph"}
+BY_NAME = (
+    ("email", "email"), ("first_name", "first_name"), ("last_name", "last_name"), ("name", "name"),
+    ("phone", "phone_number"), ("mobile", "phone_number"), ("city", "city"), ("country", "country"),
+    ("address", "street_address"), ("company", "company"), ("title", "sentence"), ("url", "url"),
+    ("slug", "slug"), ("description", "paragraph"),
+)  # fmt: skip
+# The drawing kinds each wire type accepts (besides value, and fk for foreign keys).
+ACCEPTS = {
+    "faker": ("text",),
+    "template": ("text",),
+    "choices": ("text", "bool", "numeric", *INTEGER_WIRES, *FLOAT_WIRES),
+    "time": ("date", "timestamptz", "timestamp"),
+    "true": ("bool",),
+    "range": ("numeric", *INTEGER_WIRES, *FLOAT_WIRES),
+}
+
+if TYPE_CHECKING:
+    Field = models.Field[Any, Any]
+
+
+WIRE_OF_TYPE = {
+    "smallint": "int2",
+    "smallserial": "int2",
+    "integer": "int4",
+    "serial": "int4",
+    "bigint": "int8",
+    "bigserial": "int8",
+    "double precision": "float8",
+    "real": "float4",
+    "boolean": "bool",
+    "timestamp with time zone": "timestamptz",
+    "timestamp": "timestamp",
+    "timestamp without time zone": "timestamp",
+    "time": "time",
+    "time without time zone": "time",
+    "date": "date",
+    "uuid": "uuid",
+    "varchar": "text",
+    "character varying": "text",
+    "text": "text",
+    "char": "text",
+    "character": "text",
+    "citext": "text",
+    "numeric": "numeric",
+}
+
+
+def wire_of(field: Field) -> str | None:
+    """The binary COPY type the field's column takes, from its database type; None: not supported."""
+    db_type = (field.db_type(connection) or "").lower()
+    return WIRE_OF_TYPE.get(re.sub(r"\(.*?\)", "", db_type).strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    plan: SeedPlan
+    planned: dict[str, int]  # canonical label -> rows
+
+    def fail(self, key: str, expected: str) -> SeedInputError:
+        return SeedInputError(f"{self.plan.path}: {key}: {expected}")
+
+
+def resolve(plan: SeedPlan, counts: Mapping[str, int]) -> tuple[tuple[ResolvedModel, int], ...]:
+    """Each planned model settled, with its rows from `counts` (keyed by the plan's label, the model's
+    label or its table; missing: the plan's rows), parents first. SeedInputError (one line) otherwise."""
+    found = [(mp, _model(plan, mp.label)) for mp in plan.models]
+    seen: dict[str, str] = {}
+    for mp, model in found:
+        if model._meta.label in seen:
+            raise SeedInputError(
+                f"{plan.path}: {model_key(mp.label)}: planned twice (also as {seen[model._meta.label]})"
+            )
+        seen[model._meta.label] = mp.label
+    keys = {k for mp, m in found for k in (mp.label, m._meta.label, m._meta.db_table)}
+    unknown = sorted(set(counts) - keys)
+    if unknown:
+        planned = ", ".join(f"{m._meta.label} ({m._meta.db_table})" for _, m in found)
+        raise SeedInputError(
+            f"{plan.path}: no planned model or table {', '.join(unknown)}; planned: {planned}"
+        )
+    rows = {m._meta.label: _rows(counts, mp, m) for mp, m in found}
+    context = _Context(plan, rows)
+    resolved = [_resolve_model(context, mp, model) for mp, model in found]
+    return tuple((m, rows[m.label]) for m in _parents_first(plan, resolved))
+
+
+def _rows(counts: Mapping[str, int], mp: ModelPlan, model: type[models.Model]) -> int:
+    for key in (model._meta.db_table, model._meta.label, mp.label):
+        if key in counts:
+            return counts[key]
+    return mp.rows
+
+
+def _model(plan: SeedPlan, label: str) -> type[models.Model]:
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        known = sorted(m._meta.label for m in apps.get_models())
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        raise SeedInputError(
+            f"{plan.path}: {model_key(label)}: unknown model; expected app_label.ModelName of an installed "
+            f"app, one of: {shown}"
+        ) from None
+
+
+def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) -> ResolvedModel:
+    key = model_key(mp.label)
+    concrete = model._meta.concrete_model
+    if model._meta.proxy and concrete is not None:
+        raise context.fail(key, f"a proxy model; plan its concrete model {concrete._meta.label}")
+    fields: list[Field] = list(model._meta.local_concrete_fields)
+    names = {f.name: f for f in fields} | {f.attname: f for f in fields}
+    for name in mp.fields:
+        if name not in names:
+            raise context.fail(
+                f"{key}.fields.{name}",
+                f"unknown field; fields of {model._meta.label}: {', '.join(f.name for f in fields)}",
+            )
+    specs = {names[name].name: spec for name, spec in mp.fields.items()}
+    label = model._meta.label
+    columns: dict[str, Column] = {}
+    for field in fields:
+        column = _column(context, f"{key}.fields.{field.name}", label, field, specs.get(field.name, {}))
+        if column is not None:
+            columns[field.name] = column
+    for name, column in columns.items():
+        follows = columns.get(column.params.get("via", ""))
+        if "via" in column.params and (follows is None or follows.null >= 1 or "via" in follows.params):
+            raise context.fail(
+                f"{key}.fields.{name}.via", f"{column.params['via']} must be drawn, not NULL or via"
+            )
+    columns = uniques(context.fail, key, model, columns, specs, context.planned)
+    return ResolvedModel(label, model._meta.db_table, tuple(columns.values()))
+
+
+def _column(context: _Context, key: str, label: str, field: Field, spec: dict[str, Any]) -> Column | None:
+    null = float(spec.get("null", 0.0))
+    if null > 0 and not field.null:
+        raise context.fail(f"{key}.null", "the field is not nullable (null=False); leave null out")
+    kind = spec.get("kind")
+    wire = wire_of(field)
+    base = Column(field.name, str(field.column), wire or "", "value", null=null)
+    if field.is_relation and (field.many_to_one or field.one_to_one):
+        return _foreign_key(context, key, label, field, spec, base)
+    if wire is None:
+        if (field.null or field.db_default is not NOT_PROVIDED) and kind is None:
+            return None  # left to the database: NULL or its db_default
+        raise context.fail(
+            key,
+            f"no generator for {type(field).__name__} (database type {field.db_type(connection)}); "
+            "leave it out of the plan, and make it nullable or give it a db_default",
+        )
+    if null >= 1:
+        return base
+    if spec.get("sorted") and kind not in (None, "time", "range"):
+        raise context.fail(f"{key}.sorted", "only dates, datetimes and number ranges can be sorted")
+    if kind is None:
+        kind, params = _default(field, wire)
+        params["sorted"] = spec.get("sorted", False)
+    else:
+        params = _explicit(context, key, field, wire, kind, spec)
+    if wire == "numeric":
+        params |= dict(zip(("digits", "scale"), _numeric(field), strict=True))
+    return dataclasses.replace(base, kind=kind, params=params)
+
+
+def _foreign_key(
+    context: _Context, key: str, label: str, field: Field, spec: dict[str, Any], base: Column
+) -> Column | None:
+    kind = spec.get("kind")
+    if kind not in (None, "fk"):
+        raise context.fail(key, f"a foreign key takes skew and null, not {kind}")
+    if spec.get("sorted"):
+        raise context.fail(f"{key}.sorted", "only dates, datetimes and number ranges can be sorted")
+    assert field.related_model is not None
+    assert not isinstance(field.related_model, str)
+    parent = field.related_model._meta.label
+    if base.null >= 1:
+        return base
+    if parent == label:
+        if field.null and kind is None:
+            return dataclasses.replace(base, null=1.0)  # a tree's links: left NULL
+        raise context.fail(key, "a foreign key to its own model can only be left NULL (null = 1)")
+    if parent not in context.planned:
+        raise context.fail(
+            key,
+            f'foreign key to {parent}, which the plan does not seed; add [models."{parent}"]'
+            + (", or null = 1" if field.null else ""),
+        )
+    target = field.target_field.column  # type: ignore[attr-defined]
+    if "via" in spec:
+        params = _via(context, f"{key}.via", field, spec["via"])
+    else:
+        params = {"skew": float(spec.get("skew", DEFAULT_SKEW))}
+    return dataclasses.replace(base, kind="fk", params=params, parent=parent, target=target)
+
+
+def _via(context: _Context, key: str, field: Field, via: str) -> dict[str, Any]:
+    """A foreign key copied from the row's parent: `first` of this model, then `second` of its parent."""
+    first_name, second_name = via.split(".")
+    model = field.model
+    first = _relation(model, first_name)
+    if first is None or first is field or first.related_model is None or isinstance(first.related_model, str):
+        others = [f.name for f in model._meta.local_concrete_fields if f.is_relation and f is not field]
+        raise context.fail(
+            key,
+            f"{first_name} is not another foreign key of {model._meta.label}; "
+            f"they are: {', '.join(others) or 'none'}",
+        )
+    middle = first.related_model
+    if middle._meta.label not in context.planned or middle._meta.label == model._meta.label:
+        raise context.fail(key, f"{first_name} must point to another planned model")
+    second = _relation(middle, second_name)
+    if (
+        second is None
+        or second.related_model is not field.related_model
+        or second.target_field.column != field.target_field.column  # type: ignore[attr-defined]
+    ):
+        raise context.fail(
+            key,
+            f"{second_name} is not a foreign key of {middle._meta.label} to "
+            f"{field.related_model._meta.label}",  # type: ignore[union-attr]
+        )
+    return {"via": first.name, "via_model": middle._meta.label, "via_column": second.column}
+
+
+def _relation(model: type[models.Model], name: str) -> Field | None:
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if isinstance(found, models.Field) and found.concrete and (found.many_to_one or found.one_to_one):
+        return found
+    return None
+
+
+def _default(field: Field, wire: str) -> tuple[str, dict[str, Any]]:
+    if field.primary_key and isinstance(
+        field, models.AutoField | models.BigAutoField | models.SmallAutoField
+    ):
+        return "sequence", {}
+    if field.choices:
+        return "choices", {"choices": [(v, 1.0) for v, _ in field.flatchoices]}
+    if wire == "text":
+        return "faker", {
+            "faker": _provider(field),
+            "pool": DEFAULT_POOL,
+            "args": {},
+            "max_length": field.max_length,
+        }
+    if wire in INTEGER_WIRES:
+        return "range", {"min": 0, "max": 100 if wire == "int2" else 10_000}
+    if wire in FLOAT_WIRES:
+        return "range", {"min": 0.0, "max": 1000.0, "round": 2}
+    if wire == "numeric":
+        digits, scale = _numeric(field)
+        return "range", {
+            "min": 0,
+            "max": min(1000.0, 10 ** (digits - scale) - 10**-scale),
+            "digits": digits,
+            "scale": scale,
+        }
+    if wire == "bool":
+        return "true", {"true": 0.5}
+    if wire in ("date", "timestamptz", "timestamp"):
+        return "time", _time({})
+    if wire == "time":
+        return "clock", {}
+    return "uuid", {}
+
+
+def _provider(field: Field) -> str:
+    by_class = BY_CLASS.get(type(field).__name__)
+    if by_class:
+        return by_class
+    for word, provider in BY_NAME:
+        if word in field.name.lower():
+            return provider
+    return "word" if (field.max_length or 100) < 30 else "sentence"
+
+
+def _numeric(field: Field) -> tuple[int, int]:
+    digits = min(int(getattr(field, "max_digits", None) or 18), 18)
+    return digits, int(getattr(field, "decimal_places", None) or 0)
+
+
+def _time(spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "start": spec.get("start", DEFAULT_START),
+        "end": spec.get("end", DEFAULT_END),
+        "growth": spec.get("growth", 1.0),
+        "weekly": spec.get("weekly", WEEKLY["flat"]),
+        "daily": spec.get("daily", DAILY["flat"]),
+        "sorted": spec.get("sorted", False),
+    }
+
+
+def _explicit(
+    context: _Context, key: str, field: Field, wire: str, kind: str, spec: dict[str, Any]
+) -> dict[str, Any]:
+    type_name = type(field).__name__
+    if kind == "fk":
+        raise context.fail(f"{key}.skew", f"skew is for foreign keys; {field.name} is a {type_name}")
+    if kind != "value" and wire not in ACCEPTS[kind]:
+        fits = ", ".join(k for k, wires in ACCEPTS.items() if wire in wires) or "value"
+        raise context.fail(key, f"{kind} does not fit a {type_name}; it takes {fits}, value or null")
+    allowed = [v for v, _ in field.flatchoices] if field.choices else None
+    if allowed is not None and kind not in ("choices", "value"):
+        raise context.fail(key, f"the field has choices; give choices (some of {_show(allowed)}) or value")
+    params = {k: v for k, v in spec.items() if k not in ("kind", "null")}
+    if kind == "faker":
+        _check_provider(context, key, context.plan.locale, spec)
+        params["max_length"] = field.max_length
+    elif kind == "template":
+        longest = spec["template"].format(n=context.planned[field.model._meta.label])
+        _fits(context, f"{key}.template", field, longest)
+    elif kind == "choices":
+        params["choices"] = [
+            (_convert(context, f"{key}.choices", field, wire, v, allowed), w) for v, w in spec["choices"]
+        ]
+    elif kind == "value":
+        params["value"] = _convert(context, f"{key}.value", field, wire, spec["value"], allowed)
+    elif kind == "time":
+        params = _time(spec)
+        if params["end"] <= params["start"]:
+            side = "end" if "end" in spec else "start"
+            raise context.fail(
+                f"{key}.{side}",
+                "expected start before end (the default range is 2025-10-01 to 2026-10-01: give both)",
+            )
+    elif kind == "range":
+        params = _range(context, key, field, wire, spec)
+    return params
+
+
+def _range(context: _Context, key: str, field: Field, wire: str, spec: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {k: spec[k] for k in ("min", "max", "round", "sorted") if k in spec}
+    if "round" in spec and wire not in FLOAT_WIRES:
+        raise context.fail(f"{key}.round", "round is for floats; integers and decimals are exact")
+    if wire in INTEGER_WIRES:
+        bound = WIRE_BOUNDS[wire]
+        for end in ("min", "max"):
+            value = spec[end]
+            if not isinstance(value, int) or not -bound - 1 <= value <= bound:
+                raise context.fail(
+                    f"{key}.{end}", f"expected a whole number from {-bound - 1:,} to {bound:,}, got {value!r}"
+                )
+    if wire == "numeric":
+        digits, scale = _numeric(field)
+        limit = 10 ** (digits - scale)
+        for end in ("min", "max"):
+            if not -limit < spec[end] < limit:
+                raise context.fail(
+                    f"{key}.{end}",
+                    f"expected a number of at most {digits - scale} integer digits, got {spec[end]!r}",
+                )
+        params |= {"digits": digits, "scale": scale}
+    return params
+
+
+def _check_provider(context: _Context, key: str, locale: str, spec: dict[str, Any]) -> None:
+    from faker import Faker
+
+    try:
+        fake = Faker(locale)
+    except AttributeError:
+        raise context.fail("locale", f"unknown Faker locale {locale!r}; e.g. en_US, de_DE, fr_FR") from None
+    make = getattr(fake, spec["faker"], None)
+    if not callable(make):
+        raise context.fail(
+            f"{key}.faker", f"unknown Faker provider {spec['faker']!r}; e.g. name, email, sentence, company"
+        )
+    try:
+        make(**spec.get("args", {}))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise context.fail(f"{key}.args", f"Faker's {spec['faker']} refused them: {exc}") from None
+
+
+def _fits(context: _Context, key: str, field: Field, text: str) -> None:
+    if field.max_length is not None and len(text) > field.max_length:
+        raise context.fail(key, f"{text!r} is longer than the field's max_length {field.max_length}")
+
+
+def _show(values: list[Any]) -> str:
+    shown = ", ".join(map(str, values[:10]))
+    return shown + (", ..." if len(values) > 10 else "")
+
+
+def _convert(
+    context: _Context, key: str, field: Field, wire: str, value: object, allowed: list[Any] | None
+) -> Any:
+    """A plan's value as the column stores it; the field's own to_python decides what it accepts."""
+    try:
+        python = field.to_python(value)
+    except ValidationError:
+        raise context.fail(key, f"{value!r} is not a valid value of a {type(field).__name__}") from None
+    if allowed is not None and python not in allowed:
+        raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
+    if wire == "text":
+        _fits(context, key, field, str(python))
+        return str(python)
+    if wire in ("date", "timestamptz", "timestamp"):
+        moment = parse_moment(python)
+        if moment is None:
+            raise context.fail(key, f"expected a date or datetime, got {value!r}")
+        return moment // DAY_US - UNIX_DAY_OF_PG_EPOCH if wire == "date" else moment - PG_EPOCH_US
+    if wire in ("uuid", "time"):
+        raise context.fail(key, f"a {type(field).__name__} takes no value in a plan; leave it out")
+    if wire == "bool" and not isinstance(python, bool):
+        raise context.fail(key, f"expected true or false, got {value!r}")
+    if wire in INTEGER_WIRES and (not isinstance(python, int) or abs(python) > WIRE_BOUNDS[wire]):
+        raise context.fail(key, f"expected a whole number that fits {wire}, got {value!r}")
+    return float(python) if wire in FLOAT_WIRES or wire == "numeric" else python
+
+
+def _parents_first(plan: SeedPlan, resolved: list[ResolvedModel]) -> list[ResolvedModel]:
+    waiting = {
+        m.label: {c.parent for c in m.columns if c.parent and c.null < 1 and c.parent != m.label}
+        for m in resolved
+    }
+    ordered: list[ResolvedModel] = []
+    while waiting:
+        ready = [
+            m for m in resolved if m.label in waiting and not waiting[m.label] - {o.label for o in ordered}
+        ]
+        if not ready:
+            cycle = " -> ".join(sorted(waiting))
+            raise SeedInputError(
+                f"{plan.path}: models: foreign keys form a cycle among {cycle}; give one of them null = 1"
+            )
+        for model in ready:
+            ordered.append(model)
+            del waiting[model.label]
+    return ordered

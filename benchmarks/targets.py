@@ -164,7 +164,7 @@ def detection(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
     db_ms = median_ms(base, DB_SCENARIO, "db_s")
     wait_s = SLOWDOWN * orm_ms / 1e3
     branch(
-        repo, "slow-orm", "bench/scenarios/__init__.py",
+        repo, "slow-orm", "django_index_bench/bench/scenarios/__init__.py",
         "        return Outcome(rows=len(list(self.queryset(params))))",
         "        rows = len(list(self.queryset(params)))\n"
         f"        if self.name == {ORM_SCENARIO[0]!r}:\n"
@@ -174,7 +174,7 @@ def detection(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
     )  # fmt: skip
     rows = server_rows(SLOWDOWN * db_ms / 1e3)
     branch(
-        repo, "slow-db", "bench/scenarios/__init__.py",
+        repo, "slow-db", "django_index_bench/bench/scenarios/__init__.py",
         "        return Outcome(rows=len(list(self.queryset(params))))",
         f"        if self.name == {DB_SCENARIO[0]!r}:\n"
         "            from django.db import connection\n\n"
@@ -200,8 +200,9 @@ def detection(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
 
 def server_rows(seconds: float) -> int:
     """How many generate_series rows take `seconds` on this server, beyond the query's round trip."""
-    from django_index_bench.bench import config, db
-    from django_index_bench.bench.sensitivity import ServerWork
+    from django_index_bench.bench import config
+    from django_index_bench.bench.pg import db
+    from django_index_bench.bench.steps.sensitivity import ServerWork
 
     db.setup_django(db.resolve(None), config.load(REPO / "bench.toml"))
     work = ServerWork()

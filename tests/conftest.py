@@ -23,7 +23,7 @@ _state: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from django_index_bench.bench import server as embedded
+    from django_index_bench.bench.pg import server as embedded
 
     # DATABASE_URL from the caller's shell must not leak in: tests own their server.
     os.environ.pop("DATABASE_URL", None)
@@ -41,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from django_index_bench.bench import server as embedded
+    from django_index_bench.bench.pg import server as embedded
 
     if "root" in _state:
         from django.db import connections

@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import to_json
 from tests.cli import REPO, bench, interruptible
 from tests.sample_results import sample_results

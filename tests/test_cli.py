@@ -7,9 +7,9 @@ import os
 import psycopg
 import pytest
 
-from django_index_bench.bench import server as embedded
 from django_index_bench.bench.cli import build_parser, main
 from django_index_bench.bench.commands import discover
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import bench, manage
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from django_index_bench.bench import compare, worktree
 from django_index_bench.bench.cli import build_parser, main
 from django_index_bench.bench.commands.compare import run_args
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate import verdicts as compare
 from django_index_bench.bench.options import threshold
 from tests.compare_fixtures import (
     INDEX,

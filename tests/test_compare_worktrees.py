@@ -20,8 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from django_index_bench.bench import harness, results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench import results
+from django_index_bench.bench.gate import harness
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import REPO, bench
 from tests.compare_fixtures import base_results
 from tests.git_repos import git, snapshot

@@ -14,14 +14,15 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from django_index_bench.bench import config, db, results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench import config, results
 from django_index_bench.bench.costs.collect import WRITE_REPETITIONS, changed_tables, collect_costs
 from django_index_bench.bench.costs.migrations import REPETITIONS
 from django_index_bench.bench.costs.sizes import relation_sizes
 from django_index_bench.bench.costs.writes import copy_cost, orm_create_cost
+from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Costs
-from django_index_bench.bench.states import move_to, resolve_states
+from django_index_bench.bench.steps.states import move_to, resolve_states
 from django_index_bench.reports import tradeoff
 from tests.cli import bench
 from tests.sample_results import sample_results

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from django_index_bench.bench import stats
-from django_index_bench.bench.executor import ItemResult, run_item
 from django_index_bench.bench.results import Measurement
+from django_index_bench.bench.rounds import stats
+from django_index_bench.bench.rounds.executor import ItemResult, run_item
+from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
+from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
-from django_index_bench.bench.schedule import Item, Rules, SideSpec
-from django_index_bench.bench.sides import LocalSides
 from project.apps.peoples.models import People
 from tests.factories import make_people, make_tenant
 

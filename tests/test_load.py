@@ -20,9 +20,10 @@ import pytest
 
 from django_index_bench.bench import cli as bench_cli
 from django_index_bench.bench import results
-from django_index_bench.bench import server as embedded
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load import drive, loopback, server
+from django_index_bench.bench.load import drive, loopback
+from django_index_bench.bench.load import gunicorn as server
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import REPO, bench, interruptible
 
 DATABASE = "bench_load_data"

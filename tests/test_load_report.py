@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from django_index_bench.bench import compare, config, results
-from django_index_bench.bench.compare import Source
+from django_index_bench.bench import config, results
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.gate import verdicts as compare
+from django_index_bench.bench.gate.verdicts import Source
 from django_index_bench.bench.load import analysis, gate
 from django_index_bench.bench.load.endpoints import Endpoint, select
 from django_index_bench.reports import budgets, render
@@ -242,7 +243,7 @@ def test_welch_interval_of_known_values() -> None:
 
 
 def test_the_plan_alternates_the_first_side_pair_by_pair() -> None:
-    from django_index_bench.bench.load import plan
+    from django_index_bench.bench.load import bursts as plan
 
     (helpdesk,) = sample_endpoints()
     bursts = plan.plan((helpdesk,), (1, 10), pairs=3, rounds=3, seed=0)
@@ -262,7 +263,7 @@ def test_the_ab_preset_is_the_write_ups_ab_command() -> None:
     """`--preset ab`: 100 users sending 10 requests each per burst, as `ab -n 1000 -c 100`."""
     from django_index_bench.bench.cli import build_parser
     from django_index_bench.bench.commands.load import load_config
-    from django_index_bench.bench.load import plan
+    from django_index_bench.bench.load import bursts as plan
 
     args = build_parser().parse_args(["load", "--preset", "ab"])
     config = load_config(args, SAMPLE, quick=False, seed=1, progress=False)

@@ -15,9 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from django_index_bench.bench import locks, results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench import results
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.pg import run_lock as locks
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Results
 from tests.cli import REPO, bench
 

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 
 from django_index_bench.bench import results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import bench
 from tests.test_bad_inputs import one_line_error
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django_index_bench.bench.plans import PLAN_MODE, explain, shape, summarize
+from django_index_bench.bench.rounds.explain import PLAN_MODE, explain, shape, summarize
 from project.apps.attendance.models import Tracking
 
 if TYPE_CHECKING:

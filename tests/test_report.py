@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from django_index_bench.bench import cli, stats
+from django_index_bench.bench import cli
 from django_index_bench.bench.commands import _load
 from django_index_bench.bench.results import Results, to_json
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import claims, fmt, render
 from django_index_bench.reports.render import REPORT_NAME
 from tests.cli import SAMPLE_CLAIMS

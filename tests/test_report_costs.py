@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.results import Costs, Results, from_dict, to_json
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt, render, scaling, tradeoff, warm_cold
 from django_index_bench.reports.analysis import analyze
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything

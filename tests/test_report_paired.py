@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from django_index_bench.bench import results as results_file
-from django_index_bench.bench import stats
 from django_index_bench.bench.results import Results
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import claims, fmt, render
 from django_index_bench.reports.analysis import analyze
 from tests.cli import SAMPLE_CLAIMS

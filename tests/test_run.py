@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from django_index_bench.bench import cli, results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Measurement, Results
 from tests.cli import REPO, bench, manage
 

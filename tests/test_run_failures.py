@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from django_index_bench.bench import results
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Measurement, Results
 from tests.cli import REPO
 from tests.git_repos import failure_branches, git, project_copy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.seed import SeedInputError
 from project.seeding.profiles import PROFILES, request_for
 from tests.cli import bench

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from django_index_bench.bench import db
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.seed import SeedInputError, ensure_seeded
 from django_index_bench.seed.plan import SeedPlan, check, read_plan, source
 from tests.test_seed import inserted_tenant

@@ -8,9 +8,9 @@ import numpy as np
 import psycopg
 import pytest
 
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.seed.binary import Fixed
-from django_index_bench.seed.load import ensure_seeded, recover
+from django_index_bench.seed.copying import ensure_seeded, recover
 from project.seeding import generate
 from project.seeding.generate import ChunkedTable
 from project.seeding.profiles import request_for

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from django_index_bench.bench import db
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import bench
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from django_index_bench.bench.config import StateSpec
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.states import parse_target, resolve_states
+from django_index_bench.bench.steps.states import parse_target, resolve_states
 
 SAMPLE_BEFORE = StateSpec(migrations={"attendance": "0030", "journal": "0015"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from django_index_bench.bench import stats
+from django_index_bench.bench.rounds import stats
 
 
 def noisy(center: float, n: int = 40, *, seed: int = 1) -> list[float]:

@@ -11,8 +11,8 @@ import psycopg
 
 from django_index_bench.bench import __version__
 from django_index_bench.bench.commands import discover
-from django_index_bench.bench.db import first_line
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.pg.db import first_line
 from django_index_bench.seed import SeedInputError
 
 

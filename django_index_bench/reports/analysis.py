@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import (
     Cache,
@@ -27,6 +26,7 @@ from django_index_bench.bench.results import (
     Timing,
     pairs,
 )
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 
 OK = "ok"

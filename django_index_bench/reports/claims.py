@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import OK, Analysis, CaseResult
 

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django_index_bench.bench import compare, stats
-from django_index_bench.bench.compare import RefComparison, Row
+from django_index_bench.bench.gate import verdicts as compare
+from django_index_bench.bench.gate.verdicts import RefComparison, Row
 from django_index_bench.bench.load import gate as load_gate
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import detectable, fmt
 
 MARKDOWN_NAME = "COMPARISON.md"

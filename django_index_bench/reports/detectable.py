@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.results import DETECTED_SHARE, Sensitivity, SensitivityKind
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.results import Results, Schedule, StopReason, pairs
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import Analysis
 

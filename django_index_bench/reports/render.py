@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Measurement, Plan, Results, ScheduledItem
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import (
     budgets,
     charts,
@@ -24,12 +24,12 @@ from django_index_bench.reports import (
     cost_charts,
     detectable,
     fmt,
+    load_section,
     method,
     scaling,
     tradeoff,
     warm_cold,
 )
-from django_index_bench.reports import load as load_section
 from django_index_bench.reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"

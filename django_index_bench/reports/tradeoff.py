@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import INDEX_STATEMENTS, Costs, MigrationCost, RelationSize, WriteCost
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 from django_index_bench.reports import method as methods
 from django_index_bench.reports.analysis import Analysis

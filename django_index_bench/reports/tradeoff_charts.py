@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from django_index_bench.bench import stats
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt, tradeoff
 from django_index_bench.reports.analysis import Analysis
 from django_index_bench.reports.charts import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.results import Measurement, Results
+from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 
 

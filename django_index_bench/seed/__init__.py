@@ -7,8 +7,8 @@ seed/ knows nothing about benchmarks and never decides whether a database may be
 
 from __future__ import annotations
 
+from django_index_bench.seed.copying import SeedOutcome, TableLoad, ensure_seeded, fingerprint
 from django_index_bench.seed.inputs import SeedInputError
-from django_index_bench.seed.load import SeedOutcome, TableLoad, ensure_seeded, fingerprint
 from django_index_bench.seed.source import Source
 
 __all__ = ["SeedInputError", "SeedOutcome", "Source", "TableLoad", "ensure_seeded", "fingerprint"]

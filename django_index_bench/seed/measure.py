@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from django_index_bench.seed.binary import HEADER, TRAILER
-from django_index_bench.seed.load import SeedOutcome, ensure_seeded
+from django_index_bench.seed.copying import SeedOutcome, ensure_seeded
 from django_index_bench.seed.rebuild import Mode
 from django_index_bench.seed.source import Source
 

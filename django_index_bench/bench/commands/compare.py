@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from django_index_bench.bench import compare, compare_refs, harness, results, worktree
+from django_index_bench.bench import results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate import harness
+from django_index_bench.bench.gate import refs as compare_refs
+from django_index_bench.bench.gate import verdicts as compare
 from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.options import (
     DEFAULT_ALPHA,

@@ -6,10 +6,10 @@ import argparse
 
 import psycopg
 
-from django_index_bench.bench import db
-from django_index_bench.bench import server as embedded
-from django_index_bench.bench.db import first_line
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import server as embedded
+from django_index_bench.bench.pg.db import first_line
 
 NAME = "db"
 HELP = "Start, stop or inspect the harness's PostgreSQL (embedded unless DATABASE_URL is set)."

@@ -11,14 +11,14 @@ from pathlib import Path
 
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load import plan
+from django_index_bench.bench.load import bursts as plan
 from django_index_bench.bench.load.endpoints import select
 from django_index_bench.bench.load.execute import LoadCommand, execute
+from django_index_bench.bench.load.gunicorn import default_workers
 from django_index_bench.bench.load.measure import LoadConfig
-from django_index_bench.bench.load.server import default_workers
 from django_index_bench.bench.options import add_config_argument, project_config, seconds
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, rows_from_args
-from django_index_bench.bench.states import parse_target
+from django_index_bench.bench.steps.states import parse_target
 
 NAME = "load"
 HELP = (
@@ -155,7 +155,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from django_index_bench.bench.options import writable_dir
-    from django_index_bench.reports import load as load_report
+    from django_index_bench.reports import load_section as load_report
 
     project = project_config(args)
     check_args(project, args)

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 from django_index_bench.bench.commands.load import add_load_arguments, load_config
-from django_index_bench.bench.db import first_line
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
@@ -20,11 +19,12 @@ from django_index_bench.bench.options import (
     seconds,
     threshold,
 )
+from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.results import Results
-from django_index_bench.bench.runner import LOST_SERVER, RunConfig, execute
-from django_index_bench.bench.schedule import QUICK, Rules
+from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
-from django_index_bench.bench.states import parse_target
+from django_index_bench.bench.steps.run import LOST_SERVER, RunConfig, execute
+from django_index_bench.bench.steps.states import parse_target
 
 NAME = "run"
 HELP = "Seed, measure every scenario before and after the migrations, and write a results file."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from django_index_bench.bench import clones, db, locks
 from django_index_bench.bench.options import add_config_argument, project_config
-from django_index_bench.bench.runner import prepare
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
-from django_index_bench.bench.states import ensure_schema, resolve_states
+from django_index_bench.bench.steps.run import prepare
+from django_index_bench.bench.steps.states import ensure_schema, resolve_states
 from django_index_bench.seed.source import Source
 
 NAME = "seed"

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from django_index_bench.bench import clones, db, locks, results
+from django_index_bench.bench import results
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     DEFAULT_ALPHA,
@@ -23,10 +23,12 @@ from django_index_bench.bench.options import (
     threshold,
     writable_dir,
 )
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import Sensitivity, SensitivityKind
-from django_index_bench.bench.schedule import Rules
+from django_index_bench.bench.rounds.schedule import Rules
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
-from django_index_bench.bench.sensitivity import SLOWDOWNS
+from django_index_bench.bench.steps.sensitivity import SLOWDOWNS
 
 NAME = "sensitivity"
 HELP = "Measure the false-alarm rate and the smallest slowdown this machine detects, per scenario class."
@@ -72,11 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from django_index_bench.bench import sensitivity
-    from django_index_bench.bench.measured import draw
-    from django_index_bench.bench.runner import prepare, select
     from django_index_bench.bench.scenarios import load
-    from django_index_bench.bench.states import resolve_states
+    from django_index_bench.bench.steps import sensitivity
+    from django_index_bench.bench.steps.run import prepare, select
+    from django_index_bench.bench.steps.states import resolve_states
+    from django_index_bench.bench.steps.timed import draw
 
     output: Path = args.output
     if output.is_dir():

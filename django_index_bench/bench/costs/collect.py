@@ -14,13 +14,13 @@ from collections.abc import Callable
 from django.db import connection
 from tqdm import tqdm
 
-from django_index_bench.bench import clones, db
 from django_index_bench.bench.costs.indexes import index_changes, index_costs
 from django_index_bench.bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from django_index_bench.bench.costs.sizes import relation_sizes
 from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost
+from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import Costs, WriteCost
-from django_index_bench.bench.states import State, move_to
+from django_index_bench.bench.steps.states import State, move_to
 
 # Pairs per write figure. Wilcoxon's signed-rank test, two-sided and exact, cannot go below p = 0.0625
 # with 5 pairs, so 5 could never call a change at alpha 0.05; with 6 the smallest p is 0.031.

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import psycopg
 from django.db import connection
 
-from django_index_bench.bench.costs.locks import lock_taken
+from django_index_bench.bench.costs.lock_watch import lock_taken
 from django_index_bench.bench.costs.migrations import CONCURRENT, PLAIN, measure_change
 from django_index_bench.bench.results import CREATE_INDEX, DROP_INDEX, Direction, MigrationCost
-from django_index_bench.bench.states import State
+from django_index_bench.bench.steps.states import State
 
 # Index name -> (its table, pg_get_indexdef): every index outside the system schemas.
 Catalog = dict[str, tuple[str, str]]

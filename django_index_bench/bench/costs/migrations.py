@@ -19,10 +19,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-from django_index_bench.bench.costs.locks import lock_taken
+from django_index_bench.bench.costs.lock_watch import lock_taken
 from django_index_bench.bench.costs.writer import SteadyWriter
 from django_index_bench.bench.results import Direction, MigrationCost, StatementTiming
-from django_index_bench.bench.states import State
+from django_index_bench.bench.steps.states import State
 
 PLAIN = "plain"
 CONCURRENT = "concurrent"

@@ -8,14 +8,16 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from django_index_bench.bench import clones, db, environment, locks, results
+from django_index_bench.bench import environment, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.load.measure import LoadConfig, check, measure_load
 from django_index_bench.bench.options import writable_dir
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import Results
-from django_index_bench.bench.schedule import QUICK, record
+from django_index_bench.bench.rounds.schedule import QUICK, record
 from django_index_bench.bench.seeding import source_for
-from django_index_bench.bench.states import resolve_states
+from django_index_bench.bench.steps.states import resolve_states
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class LoadCommand:
 def execute(config: LoadCommand) -> tuple[Results, Path]:
     from django.db import connection
 
-    from django_index_bench.bench.runner import prepare, run_id, seeded
+    from django_index_bench.bench.steps.run import prepare, run_id, seeded
 
     check(config.load)
     writable_dir(config.results_dir, option="--results-dir")

@@ -18,13 +18,15 @@ from pathlib import Path
 from django.db import connection
 from tqdm import tqdm
 
-from django_index_bench.bench import clones, db
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load import drive, plan, server
+from django_index_bench.bench.load import bursts as plan
+from django_index_bench.bench.load import drive
+from django_index_bench.bench.load import gunicorn as server
 from django_index_bench.bench.load.endpoints import Endpoint
 from django_index_bench.bench.load.loopback import check_url
 from django_index_bench.bench.load.results import LoadBurst, LoadRun, LoadServer
-from django_index_bench.bench.states import State, reach
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.steps.states import State, reach
 
 TRIVIAL = "(trivial)"
 
@@ -162,7 +164,7 @@ def _server_record(spec: server.ServerSpec, side: str, state: str, database: str
         database=database,
         address=f"{spec.host}:{spec.port}",
         app=spec.project_app or spec.app,
-        settings=spec.settings,
+        settings=spec.settings or "-",
         worker_class=server.WORKER_CLASS,
         workers=spec.workers,
         threads=1,

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 
-from django_index_bench.bench.db import django_settings
+from django_index_bench.bench.pg.db import django_settings
 
 WSGIApp = Callable[..., Any]
 

@@ -1,6 +1,6 @@
 """A worker process for `bench compare`: one ref's own code, answering one request at a time.
 
-`python -m django_index_bench.bench.worker --state before=URL --state after=URL --worker N [seed
+`python -m django_index_bench.bench.gate.worker --state before=URL --state after=URL --worker N [seed
 options]`, started by the compare process in the ref's checkout, so this ref's scenarios, models and
 migrations are the ones imported. Requests and answers are JSON lines on the worker's original stdout and
 stdin; anything the code under test prints goes to stderr instead, so it cannot corrupt the protocol.
@@ -24,7 +24,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     from django_index_bench.bench.options import add_config_argument
     from django_index_bench.bench.seeding import add_seed_arguments
 
-    parser = argparse.ArgumentParser(prog="python -m django_index_bench.bench.worker")
+    parser = argparse.ArgumentParser(prog="python -m django_index_bench.bench.gate.worker")
     parser.add_argument("--state", action="append", default=[], metavar="NAME=URL", required=True)
     parser.add_argument("--worker", type=int, default=0)
     add_config_argument(parser)
@@ -33,8 +33,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _item(data: dict[str, Any]) -> Any:
+    from django_index_bench.bench.rounds.schedule import Item, SideSpec
     from django_index_bench.bench.scenarios import Case
-    from django_index_bench.bench.schedule import Item, SideSpec
 
     case = Case(data["case"]["name"], data["case"]["params"])
     base, cand = (SideSpec(**side) for side in (data["baseline"], data["candidate"]))
@@ -43,10 +43,10 @@ def _item(data: dict[str, Any]) -> Any:
 
 class Worker:
     def __init__(self, args: argparse.Namespace) -> None:
-        from django_index_bench.bench import db
         from django_index_bench.bench.options import project_config
+        from django_index_bench.bench.pg import db
+        from django_index_bench.bench.rounds.sides import LocalSides
         from django_index_bench.bench.scenarios import load
-        from django_index_bench.bench.sides import LocalSides
 
         self.args = args
         self.project = project_config(args)
@@ -63,13 +63,13 @@ class Worker:
 
         from django.db import connection
 
-        from django_index_bench.bench import db
+        from django_index_bench.bench.pg import db
 
         db.switch_django(db.Target(url, embedded=False))
         return copy.deepcopy(connection.settings_dict)
 
     def _use(self, state: str) -> None:
-        from django_index_bench.bench import db
+        from django_index_bench.bench.pg import db
 
         db.switch_django(db.Target(self.urls[state], embedded=False))
 
@@ -80,13 +80,13 @@ class Worker:
         return {"protocol": PROTOCOL, "worker": self.args.worker, "commit": commit}
 
     def _states(self) -> dict[str, Any]:
-        from django_index_bench.bench.states import resolve_states
+        from django_index_bench.bench.steps.states import resolve_states
 
         return {s.name: s for s in resolve_states(self.project.before, self.project.after)}
 
     def reach(self, state: str, targets: dict[str, str]) -> dict[str, Any]:
         """The state as this ref's configuration defines it (`targets` is what the caller was told)."""
-        from django_index_bench.bench.states import reach
+        from django_index_bench.bench.steps.states import reach
 
         self._use(state)
         return dataclasses.asdict(reach(self._states()[state]))
@@ -95,7 +95,7 @@ class Worker:
         return {name: state.targets for name, state in self._states().items()}
 
     def cases(self, state: str) -> dict[str, Any]:
-        from django_index_bench.bench.measured import draw
+        from django_index_bench.bench.steps.timed import draw
 
         self._use(state)
         cases, failures = draw(self.scenarios, None)
@@ -107,8 +107,8 @@ class Worker:
         }
 
     def dataset(self, state: str) -> dict[str, Any]:
-        from django_index_bench.bench.runner import seeded
         from django_index_bench.bench.seeding import source_from_args
+        from django_index_bench.bench.steps.run import seeded
         from django_index_bench.seed import ensure_seeded
 
         outcome = ensure_seeded(self.urls[state], source_from_args(self.project, self.args), progress=False)
@@ -135,7 +135,7 @@ class Worker:
 
     @staticmethod
     def _local(side: dict[str, Any]) -> Any:
-        from django_index_bench.bench.schedule import SideSpec
+        from django_index_bench.bench.rounds.schedule import SideSpec
 
         return SideSpec(side["name"], side["state"])
 
@@ -154,7 +154,7 @@ def serve(worker: Worker, requests: IO[str], answers: IO[str]) -> None:
         try:
             answer: dict[str, Any] = {"ok": handlers[op](**request)}
         except Exception as exc:
-            from django_index_bench.bench.measure import describe
+            from django_index_bench.bench.rounds.facts import describe
 
             answer = {"error": describe(exc), "lost": _lost(exc)}
         answers.write(json.dumps(answer) + "\n")
@@ -162,7 +162,7 @@ def serve(worker: Worker, requests: IO[str], answers: IO[str]) -> None:
 
 
 def _lost(exc: BaseException) -> bool:
-    from django_index_bench.bench.sides import ConnectionLost
+    from django_index_bench.bench.rounds.sides import ConnectionLost
 
     return isinstance(exc, ConnectionLost)
 

@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 from django.db import connection
 
-from django_index_bench.bench import clones, db, stats
-from django_index_bench.bench.executor import run_item
+from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import Measurement, Sensitivity, SensitivityKind, SensitivityLevel
+from django_index_bench.bench.rounds import stats
+from django_index_bench.bench.rounds.executor import run_item
+from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
+from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
-from django_index_bench.bench.schedule import Item, Rules, SideSpec
-from django_index_bench.bench.sides import LocalSides
-from django_index_bench.bench.states import MigrationFailed, State, reach
+from django_index_bench.bench.steps.states import MigrationFailed, State, reach
 
 BASELINE, CANDIDATE = "a", "b"
 ONE, TWO = "one", "two"  # two copies of the data, in the same state

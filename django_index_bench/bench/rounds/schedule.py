@@ -22,7 +22,7 @@ Sides = Literal["databases", "workers"]
 
 if TYPE_CHECKING:
     from django_index_bench.bench.scenarios import Case, Scenario
-    from django_index_bench.bench.states import State
+    from django_index_bench.bench.steps.states import State
 
 
 @dataclass(frozen=True)

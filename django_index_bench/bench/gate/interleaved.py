@@ -20,9 +20,9 @@ from pathlib import Path
 import dacite
 from tqdm import tqdm
 
-from django_index_bench.bench import clones, results, worktree
-from django_index_bench.bench import server as embedded
-from django_index_bench.bench.compare_refs import (
+from django_index_bench.bench import results
+from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate.refs import (
     Log,
     Measured,
     Ref,
@@ -35,7 +35,9 @@ from django_index_bench.bench.compare_refs import (
     seed_database,
     server_url,
 )
-from django_index_bench.bench.executor import ItemResult, run_all
+from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started
+from django_index_bench.bench.pg import clones
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import (
     Dataset,
     Environment,
@@ -45,10 +47,10 @@ from django_index_bench.bench.results import (
     Schedule,
     StateChange,
 )
-from django_index_bench.bench.runner import run_id
+from django_index_bench.bench.rounds.executor import ItemResult, run_all
+from django_index_bench.bench.rounds.schedule import QUICK, Item, Rules, SideSpec, record, states_of
 from django_index_bench.bench.scenarios import Case
-from django_index_bench.bench.schedule import QUICK, Item, Rules, SideSpec, record, states_of
-from django_index_bench.bench.worker_sides import DACITE, RefSides, WorkerProcess, started
+from django_index_bench.bench.steps.run import run_id
 
 WORKERS = 4
 SEED_FLAGS = ("--profile", "--seed", "--rows")

@@ -12,9 +12,9 @@ import time
 
 import psycopg
 
-from django_index_bench.bench import db
-from django_index_bench.bench import server as embedded
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import server as embedded
 
 MAX_NAME = 63  # PostgreSQL truncates longer identifiers, which would merge two names into one
 # How long a copy waits for its template to have no other session.

@@ -18,16 +18,16 @@ import psycopg
 from django.db import connections
 from django.db.utils import InterfaceError, OperationalError, load_backend
 
-from django_index_bench.bench import cache
-from django_index_bench.bench.db import first_line
-from django_index_bench.bench.measure import facts
+from django_index_bench.bench.pg import cache
+from django_index_bench.bench.pg.db import first_line
+from django_index_bench.bench.rounds.facts import facts
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     from django_index_bench.bench.results import Measurement
+    from django_index_bench.bench.rounds.schedule import Item, SideSpec
     from django_index_bench.bench.scenarios import Scenario
-    from django_index_bench.bench.schedule import Item, SideSpec
 
 
 class ConnectionLost(Exception):

@@ -10,14 +10,14 @@ from typing import Any
 from django.db import connection
 from tqdm import tqdm
 
-from django_index_bench.bench import clones, db
-from django_index_bench.bench.executor import run_all
-from django_index_bench.bench.measure import describe, failed
+from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import Measurement, ScheduledItem, StateChange
+from django_index_bench.bench.rounds.executor import run_all
+from django_index_bench.bench.rounds.facts import describe, failed
+from django_index_bench.bench.rounds.schedule import Item, Rules, plan_items
+from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Scenario
-from django_index_bench.bench.schedule import Item, Rules, plan_items
-from django_index_bench.bench.sides import LocalSides
-from django_index_bench.bench.states import State, reach
+from django_index_bench.bench.steps.states import State, reach
 
 # The case a scenario's measurements carry when its cases could not even be drawn.
 NO_CASES = "(cases)"

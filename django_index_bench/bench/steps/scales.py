@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django_index_bench.bench import clones, db, locks
-from django_index_bench.bench.measured import measure_states
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import ScaleRun
+from django_index_bench.bench.steps.timed import measure_states
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django_index_bench.bench.config import ScaleSpec
+    from django_index_bench.bench.rounds.schedule import Rules
     from django_index_bench.bench.scenarios import Scenario
-    from django_index_bench.bench.schedule import Rules
-    from django_index_bench.bench.states import State
+    from django_index_bench.bench.steps.states import State
     from django_index_bench.seed import SeedOutcome
     from django_index_bench.seed.source import Source
 

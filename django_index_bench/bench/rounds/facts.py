@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_index_bench.bench.plans import explain
 from django_index_bench.bench.results import Measurement
+from django_index_bench.bench.rounds.explain import explain
 
 if TYPE_CHECKING:
     from django_index_bench.bench.scenarios import Case, Outcome, Scenario

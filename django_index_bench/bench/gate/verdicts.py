@@ -37,10 +37,10 @@ from typing import Any, Final
 
 import numpy as np
 
-from django_index_bench.bench import stats
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.results import Measurement, Results, Timing, pairs
+from django_index_bench.bench.rounds import stats
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
 COMPARISON_VERSION: Final = 2

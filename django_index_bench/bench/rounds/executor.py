@@ -19,11 +19,11 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django_index_bench.bench import stats
-from django_index_bench.bench.measure import describe, failed
 from django_index_bench.bench.results import Measurement, ScheduledItem, StopReason, Timing
-from django_index_bench.bench.schedule import TIMER, Item, Rules, SideSpec
-from django_index_bench.bench.sides import ConnectionLost, Round, Sides
+from django_index_bench.bench.rounds import stats
+from django_index_bench.bench.rounds.facts import describe, failed
+from django_index_bench.bench.rounds.schedule import TIMER, Item, Rules, SideSpec
+from django_index_bench.bench.rounds.sides import ConnectionLost, Round, Sides
 
 
 @dataclass(frozen=True)

@@ -32,4 +32,4 @@ def module(has: Has) -> str:
 
 def worker_module(has: Has) -> str:
     """What `python -m` runs for a worker process in this checkout."""
-    return "bench.worker" if legacy(has) else f"{PACKAGE}.bench.worker"
+    return "bench.worker" if legacy(has) else f"{PACKAGE}.bench.gate.worker"

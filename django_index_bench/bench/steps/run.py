@@ -21,21 +21,24 @@ from typing import TYPE_CHECKING
 import psycopg
 from django.db.utils import InterfaceError, OperationalError
 
-from django_index_bench.bench import cache, clones, db, environment, locks, results, sensitivity
+from django_index_bench.bench import environment, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.costs.collect import collect_costs, copy_name
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
 from django_index_bench.bench.load.measure import check as check_load
-from django_index_bench.bench.measured import measure_states
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
+from django_index_bench.bench.pg import cache, clones, db
+from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
-from django_index_bench.bench.scales import run_scales, scale_database
+from django_index_bench.bench.rounds.schedule import Rules, record
+from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
-from django_index_bench.bench.schedule import Rules, record
 from django_index_bench.bench.seeding import check_options, source_for
-from django_index_bench.bench.sides import ConnectionLost
-from django_index_bench.bench.states import State, ensure_schema, resolve_states
+from django_index_bench.bench.steps import sensitivity
+from django_index_bench.bench.steps.scales import run_scales, scale_database
+from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states
+from django_index_bench.bench.steps.timed import measure_states
 
 if TYPE_CHECKING:
     from django_index_bench.seed import SeedOutcome
@@ -80,7 +83,7 @@ def prepare(target: db.Target, source: Source, before: State, *, force: bool, pr
     from django.db import connection
 
     from django_index_bench.seed import ensure_seeded
-    from django_index_bench.seed.load import recover
+    from django_index_bench.seed.copying import recover
 
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)

@@ -12,9 +12,9 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from django_index_bench.bench import server as embedded
 from django_index_bench.bench.config import ConfigError, ProjectConfig
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.pg import server as embedded
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,13 @@ from pathlib import Path
 import psycopg
 
 from django_index_bench import seed as seed_package
-from django_index_bench.bench import clones, db, harness, results, worktree
-from django_index_bench.bench import server as embedded
+from django_index_bench.bench import results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate import harness
+from django_index_bench.bench.pg import clones, db
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Results
 
 MIGRATION_PATHS = (":(glob)**/migrations/**",)
@@ -245,7 +248,7 @@ def measure_refs(
     head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
     old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
     if not old:
-        from django_index_bench.bench.interleave import measure_interleaved
+        from django_index_bench.bench.gate.interleaved import measure_interleaved
 
         return measure_interleaved(
             repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log

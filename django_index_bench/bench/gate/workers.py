@@ -23,10 +23,10 @@ from typing import Any
 
 import dacite
 
-from django_index_bench.bench import harness
+from django_index_bench.bench.gate import harness
 from django_index_bench.bench.results import Measurement
-from django_index_bench.bench.schedule import Item, SideSpec
-from django_index_bench.bench.sides import ConnectionLost, Round
+from django_index_bench.bench.rounds.schedule import Item, SideSpec
+from django_index_bench.bench.rounds.sides import ConnectionLost, Round
 
 DACITE = dacite.Config(cast=[tuple], strict=True)
 START_TIMEOUT = 120

@@ -64,6 +64,9 @@ class IndexBench:
     def states(self) -> tuple[str, ...]:
         return tuple(self.session.states)
 
+    def __repr__(self) -> str:
+        return f"IndexBench(profile={self.session.profile!r}, states={self.states!r})"
+
     def observe(self, target: Call | QuerySet[Any], state: str = "after") -> Observed:
         """The queries a callable sends (or a queryset's) in `state`, with their plans."""
         from django_index_bench.bench.rounds.calls import observe

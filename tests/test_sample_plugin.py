@@ -58,8 +58,7 @@ def test_a_branch_that_drops_the_index_fails_the_check(index_bench: IndexBench) 
         observed.assert_uses_index(PERSON_INDEX)
     message = str(failure.value)
     assert message.startswith(
-        "no plan uses index 'tracking_people_date_idx' in state 'after_without_person_index': 1 queries\n"
-        "  1. "
+        "no plan uses index 'tracking_people_date_idx' in state 'after_without_person_index': 1 query\n  1. "
     )
     assert observed.plans[0].shape in message
     assert 'FROM "tracking"' in message

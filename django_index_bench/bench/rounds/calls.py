@@ -92,20 +92,24 @@ class Observed:
         return sum(plan.shared_blocks for plan in self.plans)
 
     def describe(self) -> str:
-        lines = [f"in state {self.state!r}: {self.query_count} queries"]
+        count = self.query_count
+        lines = [f"in state {self.state!r}: {count} {'query' if count == 1 else 'queries'}"]
         for number, plan in enumerate(self.plans, 1):
             lines += [f"  {number}. {plan.shape}", f"     SQL: {_short(plan.sql)}"]
         return "\n".join(lines)
 
     def assert_uses_index(self, name: str) -> None:
+        __tracebackhide__ = True  # pytest shows the test's line, not this one
         if name not in self.index_names:
             raise AssertionError(f"no plan uses index {name!r} {self.describe()}")
 
     def assert_no_sort(self) -> None:
+        __tracebackhide__ = True  # pytest shows the test's line, not this one
         if self.has_sort:
             raise AssertionError(f"a plan sorts {self.describe()}")
 
     def assert_query_count(self, expected: int) -> None:
+        __tracebackhide__ = True  # pytest shows the test's line, not this one
         if self.query_count != expected:
             raise AssertionError(f"expected {expected} queries, got {self.query_count} {self.describe()}")
 

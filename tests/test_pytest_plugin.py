@@ -1,0 +1,91 @@
+"""The pytest plugin as a team meets it: its own suite, run by pytest in a child process, with the
+options on the command line. Inert when the suite asks for none of its fixtures; otherwise a failing
+check reads as what went wrong, and a paired timing lands in --benchmark-json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.cli import REPO
+
+TEAM_SUITE = """
+import datetime as dt
+
+from django_index_bench.bench.rounds.schedule import QUICK
+
+WINDOW = (dt.datetime(2026, 9, 1, tzinfo=dt.UTC), dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+
+
+def person_range():
+    from project.apps.attendance.models import Tracking
+
+    return Tracking.objects.filter(people_id=1, receiveddate__range=WINDOW).order_by("receiveddate")
+
+
+def test_person_range_uses_the_index(index_bench):
+    index_bench.observe(person_range()).assert_uses_index("tracking_people_date_idx")
+
+
+def test_person_range_on_a_branch_without_the_index(index_bench):
+    branch = index_bench.derive("after", "branch", drop_indexes=["tracking_people_date_idx"])
+    index_bench.observe(person_range(), state=branch).assert_uses_index("tracking_people_date_idx")
+
+
+def test_person_range_timed(index_bench_pair):
+    index_bench_pair(person_range(), rules=QUICK)
+"""
+
+
+def _pytest(folder: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={**base, **env},
+        check=False,
+        timeout=600,
+    )
+
+
+def test_a_suite_that_asks_for_nothing_starts_no_server(tmp_path: Path) -> None:
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+    pgdata = tmp_path / "pgdata"
+    done = _pytest(tmp_path, "-q", "test_plain.py", env={"BENCH_PGDATA": str(pgdata)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    assert not pgdata.exists()
+
+
+def test_a_teams_suite_fails_readably_and_reports_its_timing(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / "test_team.py").write_text(TEAM_SUITE)
+    report = tmp_path / "benchmarks.json"
+    done = _pytest(
+        tmp_path,
+        "-q",
+        "test_team.py",
+        f"--index-bench-config={REPO / 'bench.toml'}",
+        "--index-bench-profile=tiny",
+        "--index-bench-database=bench_plugin",
+        f"--benchmark-json={report}",
+        env={"DATABASE_URL": server_url},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed, 2 passed" in done.stdout
+    assert (
+        "AssertionError: no plan uses index 'tracking_people_date_idx' in state 'branch': 1 query"
+        in done.stdout
+    )
+    benchmarks = json.loads(report.read_text())["benchmarks"]
+    assert [b["name"] for b in benchmarks] == ["test_person_range_timed"]
+    (timed,) = benchmarks
+    assert timed["extra_info"]["baseline_state"] == "before"
+    assert timed["extra_info"]["candidate_state"] == "after"
+    assert (
+        timed["stats"]["rounds"] == timed["extra_info"]["comparison"]["pairs"] == len(timed["stats"]["data"])
+    )

@@ -14,6 +14,7 @@ are dropped when the session ends.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -131,7 +132,7 @@ def index_bench(request: pytest.FixtureRequest) -> Iterator[IndexBench]:
                 seed_value(seed) if seed else DEFAULT_SEED,
                 _option(request.config, "database") or DEFAULT_DATABASE,
             )
-    except (UsageError, SeedInputError, ValueError) as exc:
+    except (UsageError, SeedInputError, argparse.ArgumentTypeError) as exc:
         pytest.fail(f"django-index-bench: {exc}", pytrace=False)
     try:
         yield IndexBench(session, access)

@@ -70,6 +70,10 @@ def test_the_export_keeps_rounds_database_time_and_the_comparison(tmp_path: Path
         "tracking_person_range[heavy-after]",
     )
     assert after["stats"]["data"] == [0.002, 0.0021, 0.0019, 0.002, 0.0022]
+    # What github-action-benchmark's pytest tool reads: fullname, ops, stddev, mean, rounds.
+    assert after["fullname"] == "bench::tracking_person_range[heavy-after]"
+    assert after["stats"]["mean"] == pytest.approx(0.00204)
+    assert after["stats"]["ops"] == pytest.approx(1 / 0.00204)
     assert (after["stats"]["rounds"], after["stats"]["iterations"]) == (5, 1)
     assert before["extra_info"]["query_count"] == 1
     assert before["extra_info"]["shared_blocks"] == 1000

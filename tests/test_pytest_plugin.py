@@ -9,8 +9,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.cli import REPO
+from tests.factories import make_tenant
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from django_index_bench.pytest_plugin import IndexBench
 
 TEAM_SUITE = """
 import datetime as dt
@@ -89,3 +96,18 @@ def test_a_teams_suite_fails_readably_and_reports_its_timing(tmp_path: Path, ser
     assert (
         timed["stats"]["rounds"] == timed["extra_info"]["comparison"]["pairs"] == len(timed["stats"]["data"])
     )
+
+
+def test_a_state_made_inside_a_tests_transaction_leaves_it_alone(
+    index_bench: IndexBench, db: BaseDatabaseWrapper
+) -> None:
+    from project.apps.tenants.models import Tenant
+
+    make_tenant(0)
+    assert index_bench.derive("before", "before_again") == "before_again"
+    # The suite's connection: still its own database, still inside the test's transaction.
+    assert db.settings_dict["NAME"] == "bench_test"
+    assert db.in_atomic_block
+    assert Tenant.objects.count() == 1
+    assert index_bench.states[:2] == ("before", "after")
+    assert index_bench.states[-1] == "before_again"

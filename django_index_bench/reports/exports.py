@@ -114,7 +114,8 @@ def pytest_benchmark_json(results: Results) -> dict[str, Any]:
                 {
                     "group": group,
                     "name": name,
-                    "fullname": f"{results.command}::{name}",
+                    # Stable across runs and their options: history tools key on it.
+                    "fullname": f"bench::{name}",
                     "params": {"case": case.case, "side": side.name},
                     "param": f"{case.case}-{side.name}",
                     "extra_info": _extra(case, side, measurement, candidate),

@@ -6,7 +6,6 @@ connections of their own (rounds/sides.py), so Django's default database is left
 from __future__ import annotations
 
 import contextlib
-import copy
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +16,7 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import StateChange
+from django_index_bench.bench.rounds.sides import new_wrapper
 from django_index_bench.bench.seeding import check_options, source_for
 from django_index_bench.bench.steps.run import prepare
 from django_index_bench.bench.steps.states import State, reach, resolve_states
@@ -40,22 +40,26 @@ class SessionStates:
 
 @contextlib.contextmanager
 def _django_on(target: db.Target, project: ProjectConfig) -> Iterator[None]:
-    """Django's default database pointed at target for the block, then back where the suite had it;
-    Django is set up with the project's settings first when the suite has not done it."""
+    """Django's default database is target for the block (migrate, ANALYZE and the copies' settings
+    go through it), on a connection of its own: the suite's connection, and any transaction a test
+    holds on it, is put back untouched. Django is set up with the project's settings first when the
+    suite has not done it."""
     from django.apps import apps
 
     if not apps.ready:
         db.setup_django(target, project)
     from django.db import connections
 
-    saved = copy.deepcopy(connections["default"].settings_dict)
+    suites = connections["default"]
     saved_url = os.environ.get("DATABASE_URL")
+    own = new_wrapper(suites.settings_dict)
+    connections["default"] = own
     db.switch_django(target)
     try:
         yield
     finally:
-        connections["default"].close()
-        connections["default"].settings_dict.update(saved)
+        own.close()
+        connections["default"] = suites
         if saved_url is None:
             os.environ.pop("DATABASE_URL", None)
         else:

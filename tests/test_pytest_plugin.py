@@ -1,6 +1,6 @@
-"""The pytest plugin as a team meets it: its own suite, run by pytest in a child process, with the
-options on the command line. Inert when the suite asks for none of its fixtures; otherwise a failing
-check reads as what went wrong, and a paired timing lands in --benchmark-json."""
+"""The pytest plugin as a team meets it: its own pytest-django suite, configured in its pytest.ini and
+run by pytest in a child process. Inert when the suite asks for none of its fixtures; otherwise a
+failing check reads as what went wrong, and a paired timing lands in --benchmark-json."""
 
 from __future__ import annotations
 
@@ -19,17 +19,28 @@ if TYPE_CHECKING:
 
     from django_index_bench.pytest_plugin import IndexBench
 
+TEAM_INI = f"""
+[pytest]
+DJANGO_SETTINGS_MODULE = project.settings
+pythonpath = {REPO}
+index_bench_config = {REPO / "bench.toml"}
+index_bench_profile = tiny
+index_bench_database = bench_plugin
+"""
+
 TEAM_SUITE = """
 import datetime as dt
 
+import pytest
+
 from django_index_bench.bench.rounds.schedule import QUICK
+from project.apps.attendance.models import Tracking
+from project.apps.tenants.models import Tenant
 
 WINDOW = (dt.datetime(2026, 9, 1, tzinfo=dt.UTC), dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
 
 
 def person_range():
-    from project.apps.attendance.models import Tracking
-
     return Tracking.objects.filter(people_id=1, receiveddate__range=WINDOW).order_by("receiveddate")
 
 
@@ -44,6 +55,13 @@ def test_person_range_on_a_branch_without_the_index(index_bench):
 
 def test_person_range_timed(index_bench_pair):
     index_bench_pair(person_range(), rules=QUICK)
+
+
+@pytest.mark.django_db
+def test_a_unit_test_beside_them(index_bench):
+    Tenant.objects.create(tenantname="t", subdomain_prefix="t", created_at="2026-01-01T00:00:00Z")
+    index_bench.observe(Tenant.objects.filter(pk=1)).assert_query_count(1)
+    assert Tenant.objects.count() == 1  # pytest-django's test database, not the plugin's states
 """
 
 
@@ -70,20 +88,12 @@ def test_a_suite_that_asks_for_nothing_starts_no_server(tmp_path: Path) -> None:
 
 
 def test_a_teams_suite_fails_readably_and_reports_its_timing(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / "pytest.ini").write_text(TEAM_INI)
     (tmp_path / "test_team.py").write_text(TEAM_SUITE)
     report = tmp_path / "benchmarks.json"
-    done = _pytest(
-        tmp_path,
-        "-q",
-        "test_team.py",
-        f"--index-bench-config={REPO / 'bench.toml'}",
-        "--index-bench-profile=tiny",
-        "--index-bench-database=bench_plugin",
-        f"--benchmark-json={report}",
-        env={"DATABASE_URL": server_url},
-    )
+    done = _pytest(tmp_path, "-q", f"--benchmark-json={report}", env={"DATABASE_URL": server_url})
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 2 passed" in done.stdout
+    assert "1 failed, 3 passed" in done.stdout
     assert (
         "AssertionError: no plan uses index 'tracking_people_date_idx' in state 'branch': 1 query"
         in done.stdout

@@ -7,9 +7,9 @@ asks seeds the harness database at the profile (`--index-bench-profile`, ini `in
 small by default; reused when it already holds those rows) and makes one copy per state; the copies
 are dropped when the session ends.
 
-    def test_person_range_uses_the_new_index(index_bench):
-        observed = index_bench.observe(Tracking.objects.filter(people_id=1), state="after")
-        observed.assert_uses_index("tracking_people_date_idx")
+    def test_orders_by_customer_use_the_new_index(index_bench):
+        observed = index_bench.observe(Order.objects.filter(customer_id=7), state="after")
+        observed.assert_uses_index("order_customer_created_idx")
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,6 @@ class IndexBench:
 
     session: SessionStates
     access: Access  # opens the database to the harness's own connections (pytest-django blocks them)
-    derived: list[str] = field(default_factory=list)
 
     @property
     def states(self) -> tuple[str, ...]:

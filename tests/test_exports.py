@@ -4,6 +4,7 @@ compare`, and as Bencher Metric Format, checked against BMF's documented shape. 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 
 from django_index_bench.bench import results
+from django_index_bench.reports import exports
 from tests.cli import bench
 from tests.compare_fixtures import base_results, head_results, write
+from tests.report_fixtures import with_costs_and_cold
 from tests.sample_results import sample_results
 
 # BMF (bencher.dev/docs/reference/bencher-metric-format): benchmark name -> measure slug -> a metric
@@ -29,11 +32,18 @@ def _results_file(tmp_path: Path) -> Path:
 
 
 def _compare(*files: Path) -> subprocess.CompletedProcess[str]:
-    """The real pytest-benchmark compare CLI, as a CI job runs it."""
+    """The real pytest-benchmark compare CLI, as a CI job runs it. It loads pytest's plugins, and
+    pytest-django would set up the settings our conftest names: a CI job's shell names none."""
     # The console script pytest-benchmark installs beside this interpreter.
     command = [str(Path(sys.executable).parent / "pytest-benchmark"), "compare", "--columns=median,rounds"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(
-        [*command, "--sort=name", *map(str, files)], capture_output=True, text=True, check=False, timeout=120
+        [*command, "--sort=name", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
     )
 
 
@@ -161,3 +171,18 @@ def test_compare_exports_both_sides_for_pytest_benchmark_compare(tmp_path: Path)
     exported = json.loads((output / "base.pytest-benchmark.json").read_text())["benchmarks"]
     listed = [row[0] for row in _rows(table.stdout)]
     assert sorted(listed) == sorted(b["name"] for b in exported for _ in range(2))
+
+
+def test_the_cold_series_is_exported_in_groups_of_its_own() -> None:
+    found = with_costs_and_cold()
+    cold = [
+        (b["group"], b["name"])
+        for b in exports.pytest_benchmark_json(found)["benchmarks"]
+        if b["group"].endswith("(cold)")
+    ]
+    assert cold == [
+        ("tracking_person_range[heavy] (cold)", "tracking_person_range[heavy-before] (cold)"),
+        ("tracking_person_range[heavy] (cold)", "tracking_person_range[heavy-after] (cold)"),
+    ]
+    bmf = exports.bencher_metric_format(found)
+    assert [name for name in bmf if name.endswith("(cold)")] == [name for _, name in cold]

@@ -121,3 +121,23 @@ def test_a_state_made_inside_a_tests_transaction_leaves_it_alone(
     assert Tenant.objects.count() == 1
     assert index_bench.states[:2] == ("before", "after")
     assert index_bench.states[-1] == "before_again"
+
+
+def test_a_profile_the_seeder_lacks_is_one_line_before_any_database_work(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text(TEAM_INI)
+    (tmp_path / "test_team.py").write_text(TEAM_SUITE)
+    pgdata = tmp_path / "pgdata"
+    done = _pytest(
+        tmp_path,
+        "-q",
+        "--index-bench-profile=huge",
+        "-k",
+        "uses_the_index",
+        env={"BENCH_PGDATA": str(pgdata)},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        "django-index-bench: unknown profile 'huge'; choose one of tiny, small, default, large" in done.stdout
+    )
+    assert "Traceback" not in done.stdout
+    assert not pgdata.exists()

@@ -141,3 +141,20 @@ def test_a_profile_the_seeder_lacks_is_one_line_before_any_database_work(tmp_pat
     )
     assert "Traceback" not in done.stdout
     assert not pgdata.exists()
+
+
+def test_autosave_and_compare_work_on_a_paired_timing(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / "pytest.ini").write_text(TEAM_INI)
+    (tmp_path / "test_team.py").write_text(TEAM_SUITE)
+    env = {"DATABASE_URL": server_url}
+    first = _pytest(tmp_path, "-q", "-k", "timed", "--benchmark-autosave", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = _pytest(tmp_path, "-q", "-k", "timed", "--benchmark-compare", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Comparing against benchmarks from: " in second.stdout + second.stderr
+    rows = [line.split()[:2] for line in second.stdout.splitlines() if line.startswith("test_person_range")]
+    # The table sorts by the fastest round: either run may come first.
+    assert sorted(rows) == [
+        ["test_person_range_timed", "(0001_unversi)"],
+        ["test_person_range_timed", "(NOW)"],
+    ]

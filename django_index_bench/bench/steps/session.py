@@ -118,13 +118,16 @@ def derive(
         create_indexes=(*origin.create_indexes, *create_indexes),
     )
     purpose = f"s{len(session.copies)}"
-    with _django_on(session.target, session.project):
-        copied = clones.clone(session.target, clones.name_for(session.target, session.tag, purpose))
+    target = session.target
+    with _django_on(target, session.project):
+        # Held while copying: another session or `bench seed` may be re-seeding the template.
+        with locks.hold(clones.maintenance_url(target), target.name, purpose="pytest"):
+            copied = clones.clone(target, clones.name_for(target, session.tag, purpose))
         try:
             db.switch_django(copied)
             _keep(session, state, reach(state), copied)
         except BaseException:
-            clones.drop_all(session.target, [copied])
+            clones.drop_all(target, [copied])
             raise
     session.copies.append(copied)
     return name

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tests.cli import REPO
 from tests.factories import make_tenant
+from tests.test_example_project import example_copy
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -158,3 +159,27 @@ def test_autosave_and_compare_work_on_a_paired_timing(tmp_path: Path, server_url
         ["test_person_range_timed", "(0001_unversi)"],
         ["test_person_range_timed", "(NOW)"],
     ]
+
+
+LIBRARY_SUITE = """
+def test_an_authors_books_use_the_new_index(index_bench):
+    from catalog.models import Book
+
+    latest = Book.objects.filter(author_id=1).order_by("-published")[:20]
+    after = index_bench.observe(latest, state="after")
+    after.assert_uses_index("book_author_published_idx")
+    after.assert_no_sort()
+    assert "book_author_published_idx" not in index_bench.observe(latest, state="before").index_names
+"""
+
+
+def test_a_plain_pytest_suite_of_another_project(tmp_path: Path, server_url: str) -> None:
+    """examples/library: seeded from its seed plan; no pytest-django, so the plugin sets Django up."""
+    project = example_copy(tmp_path)
+    (project / "pytest.ini").write_text(
+        "[pytest]\nindex_bench_profile = tiny\nindex_bench_database = plugin_lib\n"
+    )
+    (project / "test_indexes.py").write_text(LIBRARY_SUITE)
+    done = _pytest(project, "-q", "-p", "no:django", env={"DATABASE_URL": server_url})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout

@@ -165,6 +165,9 @@ def index_bench_pair(index_bench: IndexBench, benchmark: Any) -> Pair:
 
         for state in (baseline, candidate):
             index_bench._known(state)
+        if benchmark.disabled:
+            # --benchmark-disable: one pair only, as pytest-benchmark runs a disabled benchmark once.
+            rules = Rules(seconds=0.0, min_pairs=1, max_pairs=1, warmup_rounds=0, check_every=1)
         base_call = as_call(call)
         cand_call = as_call(candidate_call) if candidate_call is not None else base_call
         with index_bench.access():

@@ -183,3 +183,21 @@ def test_a_plain_pytest_suite_of_another_project(tmp_path: Path, server_url: str
     done = _pytest(project, "-q", "-p", "no:django", env={"DATABASE_URL": server_url})
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_benchmark_disable_times_one_pair(tmp_path: Path, server_url: str) -> None:
+    (tmp_path / "pytest.ini").write_text(TEAM_INI)
+    (tmp_path / "test_team.py").write_text(
+        TEAM_SUITE
+        + """
+
+def test_one_pair(index_bench_pair):
+    paired = index_bench_pair(person_range())
+    assert paired.total.n == 1
+    assert paired.verdict == "not enough samples"
+"""
+    )
+    done = _pytest(tmp_path, "-q", "-k", "one_pair", "--benchmark-disable", env={"DATABASE_URL": server_url})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+    assert "benchmark: 1 tests" not in done.stdout

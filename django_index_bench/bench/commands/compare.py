@@ -99,6 +99,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where COMPARISON.md, comparison.json, its chart and both results files go "
         "(default: %(default)s)",
     )
+    parser.add_argument(
+        "--export",
+        action="store_true",
+        help="also write each side as pytest-benchmark JSON and Bencher Metric Format in --output "
+        "(base.pytest-benchmark.json, base.bmf.json, head.*), for tools that keep benchmark history",
+    )
     _add_run_arguments(parser)
 
 
@@ -247,6 +253,12 @@ def handle(args: argparse.Namespace) -> int:
     written = rendering.render(outcome, args.output)
     results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome))
     _print_summary(outcome)
+    if args.export:
+        from django_index_bench.reports import exports
+
+        for role, measured in (("base", base), ("head", head)):
+            for path in exports.write_both(measured, args.output, role):
+                print(f"export: {path}")
     if base.load is None or head.load is None:
         # Said, not implied: a gate that is silent about what it did not check passes it.
         missing = " and ".join(role for role, run in (("BASE", base), ("HEAD", head)) if run.load is None)

@@ -50,7 +50,7 @@ def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, li
     return cases, failures
 
 
-def _migrate(
+def migrate_copies(
     target: db.Target, states: tuple[State, State], tag: str, copies: list[db.Target]
 ) -> list[StateChange]:
     """A copy per state, each moved there; `copies` lists what was created, even when this raises."""
@@ -63,7 +63,7 @@ def _migrate(
     return changes
 
 
-def _settings(target: db.Target) -> dict[str, Any]:
+def settings_of(target: db.Target) -> dict[str, Any]:
     db.switch_django(target)
     return copy.deepcopy(connection.settings_dict)
 
@@ -87,11 +87,11 @@ def measure_states(
     connection.close()
     copies: list[db.Target] = []
     try:
-        changes = _migrate(target, states, tag, copies)
+        changes = migrate_copies(target, states, tag, copies)
         broken = {c.state: c.error or "failed" for c in changes if not c.ok}
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
-        databases = {state.name: _settings(copied) for state, copied in zip(states, copies, strict=True)}
+        databases = {state.name: settings_of(copied) for state, copied in zip(states, copies, strict=True)}
         db.switch_django(target)
         sides = LocalSides(scenarios, databases)
         warm, cold_series, scheduled = list(failures), list[Measurement](), list[ScheduledItem]()

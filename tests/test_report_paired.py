@@ -188,6 +188,7 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     assert "independent of one another and the differences of log times symmetric" in method
     assert "alternate in blocks" not in method
     assert "resamples whole workers" not in method
+    assert "the interval of the median paired ratio is from order statistics of the pairs' ratios" in method
 
     schedule = dataclasses.replace(
         results.schedule, min_pairs=30, precision=0.05, sides="workers", workers=3, order_seed=7
@@ -200,7 +201,8 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     assert "within 5.0 % of it" in changed
     assert "the first pair's order came from seed 7" in changed
     assert "Each side ran in 3 worker process(es) of its own" in changed
-    assert "with 3 worker processes per side it resamples whole workers first" in changed
+    assert "with 3 worker processes per side, pairs of one process are not independent" in changed
+    assert "bootstrap of the median paired ratio that resamples whole workers first" in changed
     assert "at least 5 and" not in changed
     assert "within 2.0 %" not in changed
 

@@ -113,7 +113,7 @@ def _latency(analysis: Analysis, directory: Path) -> Chart | None:
             else None
         ),
     )
-    ax.set_xlabel("median end-to-end latency, ms (log scale); error bars: bootstrap CI of the median")
+    ax.set_xlabel("median end-to-end latency, ms (log scale); error bars: order-statistic CI of the median")
     ax.set_title("Latency before and after, per scenario and case")
     save(figure, directory, "latency.png")
     return Chart("latency.png", "Median latency, before and after", "Shorter is faster. Log scale.")

@@ -214,7 +214,9 @@ def test_cli_renders_a_results_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     source.write_text(to_json(every_outcome()), encoding="utf-8")
     output = tmp_path / "out"
     assert main(["report", str(source), "--output", str(output)]) == 0
-    assert f"report: {output / REPORT_NAME}" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"report: {output / REPORT_NAME}"
+    assert re.fullmatch(r"step report: +\d+\.\d s", out[-1])
     assert (output / REPORT_NAME).is_file()
 
 

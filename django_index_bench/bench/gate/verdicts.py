@@ -39,11 +39,13 @@ import numpy as np
 
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load import gate as load_gate
-from django_index_bench.bench.results import Measurement, Results, Timing, pairs
+from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, pairs
 from django_index_bench.bench.rounds import stats
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
-COMPARISON_VERSION: Final = 2
+# 3: `steps`, where the command's time went: each step (seed, copies, warm, verdicts, report, ...) with
+#    its seconds; empty when the caller timed none.
+COMPARISON_VERSION: Final = 3
 REGRESSION: Final = "regression"
 IMPROVEMENT: Final = "improvement"
 UNCHANGED: Final = "unchanged"
@@ -565,13 +567,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def to_json(comparison: RefComparison) -> str:
+def to_json(comparison: RefComparison, steps: tuple[StepTime, ...] = ()) -> str:
     data = dataclasses.asdict(comparison)
     for row, raw in zip(comparison.rows, data["rows"], strict=True):
         raw["verdict"] = row.verdict
     data["interleaved"] = comparison.interleaved
     data["regressed"] = comparison.regressed
     data["counts"] = {v: len(comparison.with_verdict(v)) for v in (REGRESSION, IMPROVEMENT, UNCHANGED)}
+    data["steps"] = [dataclasses.asdict(step) for step in steps]
     return json.dumps(_finite(data), indent=1, allow_nan=False) + "\n"
 
 

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 from django_index_bench.reports.charts import Chart
 
@@ -42,8 +43,10 @@ def draw(drawers: Sequence[Drawer]) -> list[Chart]:
     else:
         _pending[:] = drawers
         try:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                drawn = pool.map(_draw_one, range(len(drawers)), chunksize=1)
+            # An executor, not a Pool: a child that dies (killed, out of memory) raises BrokenProcessPool
+            # here instead of leaving its chart waited for forever.
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+                drawn = list(pool.map(_draw_one, range(len(drawers))))
         finally:
             _pending.clear()
     return [chart for chart in drawn if chart is not None]

@@ -70,7 +70,7 @@ def test_summary_figures_are_the_statistics_of_the_samples(
     before = samples_of(results, "tracking_person_range", "heavy", "before")
     after = samples_of(results, "tracking_person_range", "heavy", "after")
     # The fixture's rounds pair by position, all in one worker process.
-    comparison = stats.compare_paired(before, after, clusters=[0] * len(before))
+    comparison = stats.compare_paired(before, after, workers=[(0, 0)] * len(before))
     assert comparison.verdict == stats.FASTER
     line = row(markdown, "`tracking_person_range` | heavy |", "pairs |")
     assert fmt.duration(comparison.baseline.median) in line

@@ -126,9 +126,9 @@ class Timing:
         return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
 
 
-def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[int]]:
+def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """The round indexes of each side for the pairs both sides have, in pair order, and each pair's
-    cluster: one id per (baseline worker, candidate worker), so whole processes can be resampled.
+    (baseline worker, candidate worker), so whole processes can be resampled.
     Pairs are matched by their index, never by position: the files need not list them alike."""
     candidate_round = {pair: j for j, pair in reversed(list(enumerate(candidate.pair)))}
     base_rounds, cand_rounds, workers = [], [], []
@@ -141,8 +141,7 @@ def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], li
         base_rounds.append(i)
         cand_rounds.append(j)
         workers.append((baseline.worker[i], candidate.worker[j]))
-    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
-    return base_rounds, cand_rounds, [ids[w] for w in workers]
+    return base_rounds, cand_rounds, workers
 
 
 @dataclass(frozen=True)

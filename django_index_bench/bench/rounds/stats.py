@@ -30,7 +30,7 @@ NOT_ENOUGH: Final = "not enough samples"
 MIN_SAMPLES: Final = 3
 CONFIDENCE: Final = 0.95
 RESAMPLES: Final = 9999
-CLUSTER_RESAMPLES: Final = 1999  # each resample draws every pair again: memory grows with the pairs
+WORKER_RESAMPLES: Final = 1999  # each resample weighs every pair: memory grows with the pairs
 SEED: Final = 20261129
 
 
@@ -216,27 +216,30 @@ def _verdict(
     return NO_CHANGE
 
 
-def _cluster_bootstrap(
+def _workers_bootstrap(
     logs: np.ndarray[Any, np.dtype[np.float64]],
-    clusters: np.ndarray[Any, np.dtype[np.int64]],
+    workers: np.ndarray[Any, np.dtype[np.int64]],
     confidence: float,
 ) -> tuple[float, float]:
-    """Percentile interval of the median log ratio, resampling clusters (worker processes) and then
-    pairs within them, so the spread between processes widens the interval (scipy's bootstrap has no
-    clusters). Vectorised: clusters are padded to one length with NaN, which the median skips."""
+    """Percentile interval of the median log ratio when pairs come from worker processes: each side's
+    processes are resampled whole and independently, and a pair counts as often as its baseline worker
+    times its candidate worker was drawn (a pigeonhole bootstrap, Owen 2007). A slow process on either
+    side then moves whole rows or columns of pairs together, as it did when measured, so the spread
+    between processes widens the interval instead of reading as an effect. Vectorised: one weighted
+    median per resample over the sorted log ratios. The rare resample whose drawn processes share no
+    pair has no median and is left out."""
     rng = _rng()
-    groups = [logs[clusters == c] for c in np.unique(clusters)]
-    sizes = np.array([g.size for g in groups])
-    padded = np.full((len(groups), sizes.max()), np.nan)
-    for row, group in enumerate(groups):
-        padded[row, : group.size] = group
-    resamples = CLUSTER_RESAMPLES
-    chosen = rng.integers(0, len(groups), size=(resamples, len(groups)))
-    # Within each chosen cluster, positions drawn uniformly below its own size; beyond it: NaN padding.
-    position = (rng.random((resamples, len(groups), sizes.max())) * sizes[chosen][..., None]).astype(np.int64)
-    values = padded[chosen[..., None], position]
-    values[np.arange(sizes.max()) >= sizes[chosen][..., None]] = np.nan
-    medians = np.nanmedian(values.reshape(resamples, -1), axis=1)
+    base = np.unique(workers[:, 0], return_inverse=True)[1]
+    cand = np.unique(workers[:, 1], return_inverse=True)[1]
+    n_base, n_cand = int(base.max()) + 1, int(cand.max()) + 1
+    drawn_base = rng.multinomial(n_base, np.full(n_base, 1 / n_base), size=WORKER_RESAMPLES)
+    drawn_cand = rng.multinomial(n_cand, np.full(n_cand, 1 / n_cand), size=WORKER_RESAMPLES)
+    order = np.argsort(logs, kind="stable")
+    weights = (drawn_base[:, base] * drawn_cand[:, cand])[:, order]
+    cumulative = np.cumsum(weights, axis=1)
+    total = cumulative[:, -1:]
+    kept = total[:, 0] > 0
+    medians = logs[order][np.argmax(cumulative[kept] * 2 >= total[kept], axis=1)]
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(medians, [tail, 100 - tail])
     return float(low), float(high)
@@ -258,7 +261,7 @@ def compare_paired(
     baseline_samples: Sequence[float],
     candidate_samples: Sequence[float],
     *,
-    clusters: Sequence[int] | None = None,
+    workers: Sequence[tuple[int, int]] | None = None,
     alpha: float = 0.05,
     threshold: float = 0.0,
     confidence: float = CONFIDENCE,
@@ -268,10 +271,10 @@ def compare_paired(
     Drift and load spikes hit both rounds of a pair, so each pair's ratio is one observation of the
     effect. Wilcoxon's signed-rank test (two-sided) asks whether the log ratios are centred on 0; it
     assumes the pairs are independent and their differences symmetric. The interval of the median ratio
-    is the order-statistic one (median_interval): it assumes only independent pairs. With `clusters`
-    (the worker processes of each pair) pairs of one process are not independent, so it is a seeded
-    bootstrap that resamples whole processes first, so a difference between processes is not mistaken
-    for an effect.
+    is the order-statistic one (median_interval): it assumes only independent pairs. With `workers`
+    (each pair's baseline and candidate worker process) from more than one process, pairs of one
+    process are not independent, so it is a seeded bootstrap that resamples whole processes of both
+    sides (_workers_bootstrap), so a difference between processes is not mistaken for an effect.
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must be between 0 and 1")
@@ -292,10 +295,12 @@ def compare_paired(
         from scipy import stats as scipy_stats
 
         p_value = float(scipy_stats.wilcoxon(logs, alternative="two-sided", zero_method="zsplit").pvalue)
-    groups = np.asarray(clusters if clusters is not None else np.zeros(n), dtype=np.int64)
+    processes = np.asarray(workers if workers is not None else np.zeros((n, 2)), dtype=np.int64)
+    if processes.shape != (n, 2):
+        raise ValueError("workers need one (baseline, candidate) worker per pair")
     interval = (
-        _cluster_bootstrap(logs, groups, confidence)
-        if np.unique(groups).size > 1
+        _workers_bootstrap(logs, processes, confidence)
+        if np.unique(processes, axis=0).shape[0] > 1
         else median_interval(logs, confidence)
     )
     ratio_ci = None if interval is None else (float(np.exp(interval[0])), float(np.exp(interval[1])))

@@ -68,3 +68,8 @@ def upgrade_4(data: dict[str, Any]) -> dict[str, Any]:
     """A schema 4 file as schema 5: nothing to change. Schema 4 had no `Costs.error`: a cost step that
     failed there wrote no file at all, so any costs it holds were measured (`error` stays None)."""
     return {**data, "schema_version": 5}
+
+
+def upgrade_5(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 5 file as schema 6: it did not time its steps, so it has none (`steps` empty)."""
+    return {**data, "steps": [], "schema_version": 6}

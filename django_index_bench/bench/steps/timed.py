@@ -4,6 +4,7 @@ every item paired and interleaved across them. Used for the main dataset and eac
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from django_index_bench.bench.rounds.schedule import Item, Rules, plan_items
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Scenario
 from django_index_bench.bench.steps.states import State, reach
+from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 # The case a scenario's measurements carry when its cases could not even be drawn.
 NO_CASES = "(cases)"
@@ -81,13 +83,19 @@ def measure_states(
     progress: bool,
     label: str,
     only_case: str | None = None,
+    clock: Stopwatch | None = None,
 ) -> Measured:
-    db.switch_django(target)
-    cases, failures = draw(scenarios, only_case)
-    connection.close()
+    """`clock` gets the seconds of "copies" (cloning, migrating, dropping) and of each cache series's
+    items ("warm", "cold"; drawing the cases counts as warm)."""
+    watch = clock if clock is not None else Stopwatch()
+    with watch.step("warm"):
+        db.switch_django(target)
+        cases, failures = draw(scenarios, only_case)
+        connection.close()
     copies: list[db.Target] = []
     try:
-        changes = migrate_copies(target, states, tag, copies)
+        with watch.step("copies"):
+            changes = migrate_copies(target, states, tag, copies)
         broken = {c.state: c.error or "failed" for c in changes if not c.ok}
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
@@ -101,7 +109,10 @@ def measure_states(
                 bar.set_postfix_str(item.label)
 
             try:
+                last = time.perf_counter()
                 for result in run_all(items, sides, rules, seed, broken, show):
+                    watch.add(result.scheduled.cache, time.perf_counter() - last)
+                    last = time.perf_counter()
                     series = cold_series if result.scheduled.cache == "cold" else warm
                     series += [result.baseline, result.candidate]
                     scheduled.append(result.scheduled)
@@ -109,7 +120,8 @@ def measure_states(
             finally:
                 sides.close()
     finally:
-        db.switch_django(target)
-        if not keep:
-            clones.drop_all(target, copies)
+        with watch.step("copies"):
+            db.switch_django(target)
+            if not keep:
+                clones.drop_all(target, copies)
     return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

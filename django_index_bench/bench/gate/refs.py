@@ -169,6 +169,8 @@ def measure(
         "--database", ref.database, "--results-dir", str(results_dir),
     ]  # fmt: skip
     log(f"measuring {ref.role} {ref.name} ({ref.short}) in {tree}")
+    # Created (and recorded as the harness's) here: an older ref's harness would only comment-mark it.
+    embedded.create_owned_database(server_url(), ref.database)
     done = subprocess.run(command, cwd=tree, env=child_env(tree), check=False, timeout=RUN_TIMEOUT)
     latest = results_dir / results.LATEST
     # Exit 1 means some measurement failed but the file was written: those failures are compared too.
@@ -190,6 +192,7 @@ def seed_database(
 ) -> None:
     """Fill database `name` with the ref's own seeder (`bench seed` in its checkout)."""
     log(f"seeding {name} with {ref.role} {ref.name} ({ref.short})")
+    embedded.create_owned_database(server_url(), name)  # recorded by this harness, whatever the ref's does
     command = [
         sys.executable, "-m", harness.module(harness.in_tree(tree)), "seed", *seed_args,
         *config_args(tree, setup.config),

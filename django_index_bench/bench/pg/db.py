@@ -168,5 +168,6 @@ def drop_owned_database(server_url: str, name: str) -> None:
             return
     if not embedded.is_owned(url):
         raise UsageError(f"refusing to drop database {name!r}: the harness did not create it")
-    with psycopg.connect(server_url, autocommit=True) as conn:
+    with embedded.registry(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        embedded.forget(conn, name)

@@ -1,14 +1,21 @@
 """The PostgreSQL server the harness starts by itself, and the marker on the databases it owns.
 
 Everything that can destroy data (migrating backwards, truncating, re-seeding) is only allowed on a
-database that carries OWNER_MARK, which only this module writes, on databases it created itself.
+database the harness created itself. That is recorded where only its creation path writes: a row in
+REGISTRY, a table in the server's maintenance database, keyed by the database's oid and name. The
+COMMENT ON DATABASE with OWNER_MARK is still written, for people and for older harness versions, but
+is not proof: any SQL running in a database can write a comment on it. The databases an older version
+marked are adopted once, when the registry is first created on a server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -22,6 +29,10 @@ from django_index_bench.bench.errors import UsageError
 OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
 DEFAULT_DATABASE = "bench"
 SUPERUSER = "postgres"
+MAINTENANCE = "postgres"
+REGISTRY = "public.django_index_bench_databases"
+# Serialises creating the registry between two commands starting at once (any fixed 64-bit key).
+_REGISTRY_LOCK = 0x62656E63685F7267
 
 
 @dataclass(frozen=True)
@@ -190,25 +201,100 @@ def database_name(url: str) -> str:
     return str(name or "")
 
 
-def create_owned_database(server_url: str, name: str, *, template: str | None = None) -> bool:
-    """Create and mark database `name` unless it exists; True when it was created now."""
-    with psycopg.connect(server_url, autocommit=True) as conn:
+@contextlib.contextmanager
+def registry(server_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the maintenance database of server_url's server, with REGISTRY there. Created
+    on first use, when the databases an older harness marked with OWNER_MARK are adopted into it."""
+    with psycopg.connect(with_database(server_url, MAINTENANCE), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (REGISTRY,)).fetchone() == (None,):
+            try:
+                _create_registry(conn)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise UsageError(
+                    f"cannot create {REGISTRY} in database {MAINTENANCE!r}, where the harness records "
+                    f"the databases it creates ({' '.join(str(exc).split())}); grant this user CREATE "
+                    "on that schema, or run the command once as a user who has it"
+                ) from None
+        yield conn
+
+
+def _create_registry(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_REGISTRY_LOCK,))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (oid oid PRIMARY KEY, datname name NOT NULL,"
+                " transient boolean NOT NULL DEFAULT false, run_tag text, owner_pid integer,"
+                " owner_host text, created_at timestamptz NOT NULL DEFAULT now())"
+            ).format(sql.SQL(REGISTRY))
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (oid, datname) SELECT oid, datname FROM pg_database"
+                " WHERE shobj_description(oid, 'pg_database') = %s ON CONFLICT DO NOTHING"
+            ).format(sql.SQL(REGISTRY)),
+            (OWNER_MARK,),
+        )
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who made a transient database (a run's copy, compare's databases): the next command reaps it
+    once that process is gone."""
+
+    run_tag: str
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
+
+
+def create_owned_database(
+    server_url: str, name: str, *, template: str | None = None, owner: Owner | None = None
+) -> bool:
+    """Create, record and mark database `name` unless it exists; True when it was created now. With an
+    owner it is transient: leftover once the owner's process is gone."""
+    with registry(server_url) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        forget(conn, name)  # rows of databases dropped behind the harness's back: their oids are free
         conn.execute(create)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (oid, datname, transient, run_tag, owner_pid, owner_host)"
+                " SELECT oid, datname, %s, %s, %s, %s FROM pg_database WHERE datname = %s"
+            ).format(sql.SQL(REGISTRY)),
+            (owner is not None, owner and owner.run_tag, owner and owner.pid, owner and owner.host, name),
+        )
         conn.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(OWNER_MARK))
         )
         return True
 
 
+def forget(conn: psycopg.Connection[Any], name: str) -> None:
+    """Drop database `name`'s row from the registry (it has just been dropped), and any row whose
+    database is gone."""
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE datname = %s OR oid NOT IN (SELECT oid FROM pg_database)").format(
+            sql.SQL(REGISTRY)
+        ),
+        (name,),
+    )
+
+
 def is_owned(url: str) -> bool:
-    """Does the database at url carry the harness's marker?"""
+    """Did the harness create the database at url? Asked of the registry, not of the database's comment.
+    Connects to the database itself first, so a missing one raises psycopg.Error."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+            "SELECT oid, datname FROM pg_database WHERE datname = current_database()"
         ).fetchone()
-    return row is not None and row[0] == OWNER_MARK
+    if row is None:
+        return False
+    with registry(url) as conn:
+        found = conn.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE oid = %s AND datname = %s").format(sql.SQL(REGISTRY)), row
+        ).fetchone()
+    return found is not None

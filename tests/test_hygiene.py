@@ -7,7 +7,12 @@ and asserts exit status, one line, no traceback and nothing created or changed.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
@@ -15,7 +20,9 @@ import pytest
 from psycopg import sql
 
 from django_index_bench.bench.pg import server as embedded
-from tests.cli import bench
+from django_index_bench.bench.results import to_json
+from tests.cli import REPO, bench
+from tests.sample_results import sample_results
 from tests.test_bad_inputs import database_exists, one_line_error
 from tests.test_example_project import example_copy
 
@@ -162,3 +169,88 @@ def test_databases_an_older_harness_marked_are_adopted_when_the_registry_is_made
     assert embedded.is_owned(embedded.with_database(server_url, name)) is True
     db.drop_owned_database(server_url, name)
     assert not database_exists(server_url, name)
+
+
+SECRET = "s3cr3t-pw"
+
+
+def test_a_worker_gets_its_urls_by_environment_and_ps_shows_no_password(
+    tmp_path: Path, database_url: str
+) -> None:
+    from django_index_bench.bench.gate.refs import child_env
+    from django_index_bench.bench.gate.workers import STATES_ENV, WorkerProcess, state_passing
+
+    tree = example_copy(tmp_path)
+    # The tests' server trusts local connections: libpq never sends this password, but carries it.
+    url = f"{database_url}?password={SECRET}"
+    args, env = state_passing(tree, {"before": url, "after": url})
+    assert args == []
+    assert json.loads(env[STATES_ENV]) == {"before": url, "after": url}
+    worker = WorkerProcess(tree, {**child_env(tree), **env}, [*args, "--config", str(tree / "bench.toml")], 0)
+    try:
+        assert worker.call("hello")["worker"] == 0
+        cmdline = Path(f"/proc/{worker.process.pid}/cmdline").read_bytes().decode()
+        assert SECRET not in cmdline
+        assert "--state" not in cmdline
+    finally:
+        worker.close()
+    assert worker.process.returncode == 0
+
+
+def test_an_older_worker_gets_urls_without_passwords_on_argv(tmp_path: Path) -> None:
+    from django_index_bench.bench.gate.harness import LEGACY_MARKS
+    from django_index_bench.bench.gate.workers import state_passing
+
+    for mark in (*LEGACY_MARKS, "bench/worker.py"):
+        (tmp_path / mark).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / mark).write_text("# a worker from before the environment\n", encoding="utf-8")
+    urls = {
+        "before": f"postgresql://postgres:{SECRET}@db.example:5432/bench_before?sslmode=require",
+        "after": f"host=db.example password={SECRET} dbname=bench_after",
+    }
+    args, env = state_passing(tmp_path, urls)
+    assert args == [
+        "--state=before=postgresql://postgres@db.example:5432/bench_before?sslmode=require",
+        "--state=after=dbname=bench_after host=db.example",
+    ]
+    assert env == {"PGPASSWORD": SECRET}
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://postgres:{SECRET}@[::1/bench", "postgresql://postgres:****@[::1/bench"),
+        (f"host=localhost password='{SECRET} dbname=x", "host=localhost password=****"),
+    ],
+    ids=["uri-that-does-not-parse", "unterminated-key-value"],
+)
+def test_a_malformed_url_never_shows_its_password(url: str, shown: str, tmp_path: Path) -> None:
+    status = bench("db", "status", env={"DATABASE_URL": url}, cwd=tmp_path)
+    assert SECRET not in status.stdout + status.stderr
+    assert f"url:      {shown}" in status.stdout
+    seeded = bench("seed", "--profile", "tiny", "--database", "hygiene_never", env={"DATABASE_URL": url})
+    line = one_line_error(seeded)
+    assert SECRET not in line
+    assert line.startswith("bench: error: not a PostgreSQL connection URL (")
+
+
+def _at_umask_000(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "django_index_bench", *args],
+        cwd=REPO, capture_output=True, text=True, check=False, timeout=600, preexec_fn=lambda: os.umask(0),
+    )  # fmt: skip
+
+
+def test_report_and_compare_files_are_0644_whatever_the_umask(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    base.write_text(to_json(sample_results()), encoding="utf-8")
+    head = tmp_path / "head.json"
+    head.write_text(to_json(replace(sample_results(), run_id="20261129T010000Z-def5678")), encoding="utf-8")
+    report = _at_umask_000("report", str(base), "--output", str(tmp_path / "report"))
+    assert report.returncode == 0, report.stderr
+    compared = _at_umask_000("compare", str(base), str(head), "--output", str(tmp_path / "compare"))
+    assert compared.returncode in (0, 1), compared.stderr  # 1: its verdict, not a failure
+    files = [p for p in (tmp_path / "report").rglob("*") if p.is_file()]
+    files += [p for p in (tmp_path / "compare").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".md", ".png", ".json"}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: "0o644" for p in files}

@@ -118,7 +118,7 @@ def setup_django(target: Target, project: ProjectConfig) -> None:
     connections["default"].settings_dict.update(django_settings(target.url))
 
 
-REDACTED = "****"
+REDACTED = embedded.REDACTED
 
 
 def redacted(url: str) -> str:
@@ -127,7 +127,7 @@ def redacted(url: str) -> str:
     try:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        return url  # not a conninfo: nothing we could parse a password out of
+        return embedded.scrub(url)  # libpq cannot read it: redact whatever looks like a password
     if "password" not in params:
         return url
     if "://" not in url:
@@ -143,8 +143,9 @@ def redacted(url: str) -> str:
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an error, as shown to a person: never with a password it quoted."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return embedded.scrub(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def switch_django(target: Target) -> None:

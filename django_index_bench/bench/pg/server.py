@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import warnings
 from collections.abc import Iterator
@@ -153,12 +154,26 @@ def status(pgdata: Path | None = None) -> ServerStatus:
     return ServerStatus(pgdata, running=True, pid=pid, url=socket_url(socket_dir, port, DEFAULT_DATABASE))
 
 
+REDACTED = "****"
+# A password in a URI (scheme://user:PASSWORD@, up to the last @ of the line: over-redacting is fine) or as
+# a key=value parameter (quoted, perhaps unterminated, or bare): found in text that may not parse at all.
+_URI_PASSWORD = re.compile(r"(\w+://[^:/?#@\s]*:)[^\n]*@")
+_PARAM_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&'\"]*)", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """text with every password that looks like one of a connection string replaced by REDACTED; for
+    strings libpq cannot read (and error messages quoting them), where nothing can be parsed out."""
+    text = _URI_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    return _PARAM_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+
+
 def conninfo(url: str) -> dict[str, Any]:
     """libpq's reading of a connection URL or key=value string; UsageError when libpq cannot read it."""
     try:
         return conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        detail = " ".join(str(exc).split())  # not the URL itself: it may hold a password
+        detail = scrub(" ".join(str(exc).split()))  # libpq quotes the URL, password and all
         raise UsageError(
             f"not a PostgreSQL connection URL ({detail}); write it like "
             "postgresql://user@host:5432/name or postgresql://user@/name?host=/socket/dir"
@@ -184,6 +199,23 @@ def with_database(url: str, database: str) -> str:
     if any(key == "dbname" for key, _ in pairs):
         query = urlencode([(key, value) for key, value in pairs if key != "dbname"], safe="/")
     return f"{parts.scheme}://{parts.netloc}/{quote(database, safe='')}" + (f"?{query}" if query else "")
+
+
+def without_password(url: str) -> str:
+    """The same connection without its password (libpq then reads PGPASSWORD or ~/.pgpass)."""
+    if "password" not in conninfo(url):
+        return url
+    if not _is_uri(url):
+        return make_conninfo("", **{k: v for k, v in conninfo(url).items() if k != "password"})
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"], safe="/"
+    )
+    return parts._replace(netloc=netloc, query=query).geturl()
 
 
 def _libpq_default(keyword: str) -> str | None:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -254,3 +255,100 @@ def test_report_and_compare_files_are_0644_whatever_the_umask(tmp_path: Path) ->
     files += [p for p in (tmp_path / "compare").rglob("*") if p.is_file()]
     assert {p.suffix for p in files} >= {".md", ".png", ".json"}
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in files} == {p.name: "0o644" for p in files}
+
+
+CLAIM = '[[claim]]\nid = "c"\nsource = "s"\nquote = "q"\nclaimed = "x"\nscenarios = ["a"]\n'
+BUDGET = '[[budget]]\nid = "b"\nsource = "s"\nquote = "q"\ngroup = "tracking"\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            CLAIM + 'metric = "latency"\nreduction = [nan, inf]\n',
+            "claim 'c': reduction must be [low, high] in percent, got [nan, inf]",
+        ),
+        (
+            CLAIM + 'metric = "latency"\nreduction = [nan, 90]\n',
+            "claim 'c': reduction must be [low, high] in percent, got [nan, 90]",
+        ),
+        (
+            CLAIM + 'metric = "latency"\nreduction = [100, 50]\n',
+            "claim 'c': reduction must be [low, high] with 0 <= low <= high <= 100 (percent), got [100, 50]",
+        ),
+        (
+            CLAIM + 'metric = "latency"\nreduction = [-50, 500]\n',
+            "claim 'c': reduction must be [low, high] with 0 <= low <= high <= 100 (percent), got [-50, 500]",
+        ),
+        (
+            CLAIM + 'metric = "latency"\nat_most = 5\n',
+            "claim 'c': a latency claim is judged on its reduction; "
+            "at_most is for ('queries', 'response_bytes', 'peak_memory_bytes')",
+        ),
+        (
+            CLAIM + 'metric = "queries"\nat_most = nan\n',
+            "claim 'c': at_most must be a finite number of at least 0, got nan",
+        ),
+        (
+            BUDGET + 'statistic = "p95"\nlimit = inf\n',
+            "budget 'b': limit must be a finite number of at least 0, got inf",
+        ),
+        (
+            BUDGET + 'statistic = "p95"\nlimit = nan\n',
+            "budget 'b': limit must be a finite number of at least 0, got nan",
+        ),
+        (
+            BUDGET + 'statistic = "p95"\nlimit = 1\nproduction = { tenants = -20 }\n',
+            "budget 'b': production must be a table of row counts, like {people = 5000}",
+        ),
+    ],
+    ids=["nan-inf", "nan-low", "reversed", "out-of-range", "latency-at-most", "nan-at-most", "inf-limit",
+         "nan-limit", "negative-rows"],
+)  # fmt: skip
+def test_every_number_of_a_claims_file_is_checked(content: str, expected: str, tmp_path: Path) -> None:
+    results_file = tmp_path / "results.json"
+    results_file.write_text(to_json(sample_results()), encoding="utf-8")
+    claims = tmp_path / "claims.toml"
+    claims.write_text(content, encoding="utf-8")
+    output = tmp_path / "report"
+    result = bench("report", str(results_file), "--claims", str(claims), "--output", str(output))
+    assert one_line_error(result) == f"bench: error: {claims}: {expected}"
+    assert not output.exists()
+
+
+def _edited(edit: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(to_json(sample_results()))
+    timing = data["measurements"][0]["timing"]
+    if edit == "nan":
+        timing["total_s"][0] = float("nan")
+    elif edit == "inf":
+        timing["db_s"][1] = float("inf")
+    elif edit == "negative":
+        timing["total_s"][2] = -1.0
+    elif edit == "string":
+        data["measurements"] = "abc"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ("nan", "measurements[0].timing.total_s[0] is nan; expected a finite number, not negative"),
+        ("inf", "measurements[0].timing.db_s[1] is inf; expected a finite number, not negative"),
+        ("negative", "measurements[0].timing.total_s[2] is -1.0; expected a finite number, not negative"),
+        ("string", "measurements must be a list, got str"),
+    ],
+)
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_every_number_of_a_results_file_is_checked(
+    edit: str, expected: str, command: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_edited(edit)), encoding="utf-8")
+    good = tmp_path / "good.json"
+    good.write_text(to_json(replace(sample_results(), run_id="20261129T010000Z-def5678")), encoding="utf-8")
+    files = [str(bad)] if command == "report" else [str(good), str(bad)]
+    output = tmp_path / "out"
+    result = bench(command, *files, "--output", str(output))
+    assert one_line_error(result) == f"bench: error: {bad}: {expected}"
+    assert not output.exists()

@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ from psycopg import sql
 
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import to_json
+from django_index_bench.bench.scenarios import Case
 from tests.cli import REPO, bench
+from tests.git_repos import git
 from tests.sample_results import sample_results
 from tests.test_bad_inputs import database_exists, one_line_error
 from tests.test_example_project import example_copy
@@ -352,3 +354,104 @@ def test_every_number_of_a_results_file_is_checked(
     result = bench(command, *files, "--output", str(output))
     assert one_line_error(result) == f"bench: error: {bad}: {expected}"
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("seed", "--profile", ""), "argument --profile: expected a name, got an empty one"),
+        (("seed", "--database", ""), "argument --database: expected a database name, got an empty one"),
+        (
+            ("seed", "--database", "d" * 64),
+            "argument --database: expected a database name of at most 63 bytes (PostgreSQL would cut it "
+            "short), got 64",
+        ),
+        (("run", "--database", "é" * 32), "argument --database: expected a database name of at most 63"),
+        (("load", "--rounds", "0"), "argument --rounds: expected a whole number of at least 1, got '0'"),
+        (("load", "--pairs", "0"), "argument --pairs: expected a whole number of at least 1, got '0'"),
+    ],
+    ids=["empty-profile", "empty-database", "long-database", "long-multibyte", "rounds-0", "pairs-0"],
+)
+def test_an_empty_or_impossible_option_is_refused(
+    args: tuple[str, ...], expected: str, tmp_path: Path, server_url: str
+) -> None:
+    project = example_copy(tmp_path)
+    done = bench(*args, cwd=project)
+    line = one_line_error(done)
+    assert expected in line
+    assert not database_exists(server_url, "d" * 63)
+    assert not (project / "results").exists()
+
+
+def test_a_long_database_name_in_database_url_is_refused_before_creating_anything(
+    tmp_path: Path, server_url: str
+) -> None:
+    project = example_copy(tmp_path)
+    url = embedded.with_database(server_url, "u" * 70)
+    done = bench("seed", "--profile", "tiny", env={"DATABASE_URL": url}, cwd=project)
+    assert one_line_error(done) == f"bench: error: database name {'u' * 70!r}: expected 1 to 63 bytes, got 70"
+    assert not database_exists(server_url, "u" * 63)
+
+
+def test_one_app_given_twice_in_before_is_refused(tmp_path: Path, server_url: str) -> None:
+    project = example_copy(tmp_path)
+    done = bench(
+        "run", "--profile", "tiny", "--quick", "--database", "hygiene_twice",
+        "--before", "catalog=0001", "--before", "catalog=0002", cwd=project,
+    )  # fmt: skip
+    assert one_line_error(done) == (
+        "bench: error: --before catalog= is given twice (0001 and 0002); give it once"
+    )
+    assert not database_exists(server_url, "hygiene_twice")
+
+
+def test_an_ambiguous_git_ref_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    (repo / "a.txt").write_text("a\n", encoding="utf-8")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "one")
+    git(repo, "tag", "release")
+    (repo / "a.txt").write_text("b\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "-am", "two")
+    git(repo, "branch", "release")
+    output = tmp_path / "out"
+    done = bench("compare", "release", "main", "--repo", str(repo), "--output", str(output))
+    assert one_line_error(done) == (
+        f"bench: error: git ref 'release' is ambiguous in {repo}: refs/tags/release and "
+        "refs/heads/release; name one in full, e.g. refs/tags/release"
+    )
+    assert not output.exists()
+
+
+def test_a_data_directory_that_cannot_be_created(tmp_path: Path) -> None:
+    pgdata = Path("/proc/hygiene/pgdata")
+    done = bench("db", "start", env={"BENCH_PGDATA": str(pgdata)}, drop=("DATABASE_URL",), cwd=tmp_path)
+    assert one_line_error(done) == (
+        f"bench: error: cannot create data directory {pgdata} (No such file or directory); set "
+        "BENCH_PGDATA to a directory you can write to"
+    )
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    """A scenario as draw() sees it: the cases the data gave, and its sides."""
+
+    cases: tuple[str, ...]
+    sides: tuple[str, str] = ("before", "after")
+
+    def draw_cases(self) -> list[Case]:
+        return [Case(name, {}) for name in self.cases]
+
+
+def test_a_case_no_scenario_draws_is_a_failure_not_an_empty_pass() -> None:
+    from django_index_bench.bench.steps.timed import draw
+
+    scenarios: Any = {"books": _Drawn(("heavy", "typical", "light"))}
+    cases, failures = draw(scenarios, "nosuchcase")
+    assert cases == {"books": []}
+    error = "no case named 'nosuchcase' (its cases: heavy, typical, light)"
+    assert [(m.scenario, m.case, m.side, m.status, m.error) for m in failures] == [
+        ("books", "nosuchcase", side, "failed", error) for side in ("before", "after")
+    ]

@@ -45,10 +45,26 @@ def resolve_ref(repo: Path, ref: str) -> str:
     """The full commit id a ref names; a one-line error for anything else."""
     if ref.startswith("-"):
         raise UsageError(f"{ref!r} is not a git ref")
+    named = _full_names(repo, ref)
+    if len(named) > 1:
+        raise UsageError(
+            f"git ref {ref!r} is ambiguous in {repo}: {' and '.join(named)}; "
+            f"name one in full, e.g. {named[0]}"
+        )
     done = git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
     if done.returncode != 0:
         raise UsageError(f"unknown git ref {ref!r} in {repo}")
     return done.stdout.strip()
+
+
+def _full_names(repo: Path, ref: str) -> list[str]:
+    """The refs a short name could mean, by git's own rules (gitrevisions: refs/NAME, refs/tags/NAME,
+    refs/heads/NAME, refs/remotes/NAME, refs/remotes/NAME/HEAD); git takes the first and only warns."""
+    candidates = [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"]
+    candidates.append(f"refs/remotes/{ref}/HEAD")
+    done = git(repo, "for-each-ref", "--format=%(refname)", *candidates, check=False)
+    found = set(done.stdout.split())
+    return [c for c in candidates if c in found]
 
 
 def same_paths(repo: Path, base: str, head: str, *pathspecs: str) -> bool:

@@ -16,6 +16,8 @@ from django_index_bench.bench.config import ConfigError, ProjectConfig
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.pg import server as embedded
 
+MAX_NAME_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1
+
 
 @dataclass(frozen=True)
 class Target:
@@ -41,6 +43,10 @@ def resolve(database: str | None = None, *, create: bool = True) -> Target:
     embedded_server = url is None
     server = embedded.start() if url is None else embedded.with_database(url, "postgres")
     name = database or (embedded.DEFAULT_DATABASE if url is None else embedded.database_name(url))
+    if not name or len(name.encode()) > MAX_NAME_BYTES:
+        # PostgreSQL would cut a longer name short: another database than the one named, or none at all.
+        size = len(name.encode())
+        raise UsageError(f"database name {name!r}: expected 1 to {MAX_NAME_BYTES} bytes, got {size}")
     try:
         if create:
             embedded.create_owned_database(server, name)

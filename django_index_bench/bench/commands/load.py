@@ -77,7 +77,7 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         help="ab: the write-up's `ab -n 1000 -c 100`, 100 users sending 10 requests each per burst",
     )  # fmt: skip
     group.add_argument(
-        "--pairs", type=positive_int, default=None,
+        "--pairs", type=whole, default=None,
         help=f"burst pairs per endpoint and level (default: {plan.DEFAULT_PAIRS}; "
         f"--quick: {plan.QUICK_PAIRS})",
     )  # fmt: skip
@@ -95,7 +95,7 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         help="a request unanswered after this long is a timeout error (default: %(default)s)",
     )  # fmt: skip
     group.add_argument(
-        "--workers", type=positive_int, default=default_workers(),
+        "--workers", type=whole, default=default_workers(),
         help="gunicorn sync workers per server (default: one per CPU, %(default)s here)",
     )  # fmt: skip
     group.add_argument(

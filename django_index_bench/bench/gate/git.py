@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.errors import Terminated, UsageError
 
 GIT_TIMEOUT = 120
 
@@ -105,7 +105,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM (a CI job cancelled) into KeyboardInterrupt, so `finally` blocks clean up."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one cleanup, not cut short by a second SIGTERM
+        raise Terminated
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)

@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -183,6 +184,9 @@ def _lost(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Ctrl-C reaches the whole process group: the compare process stops its workers (they end at the end
+    # of their stdin), so a worker ignores it rather than print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol keeps the original stdout; fd 1 (print, logging) goes to stderr from here on.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -454,3 +456,100 @@ def test_a_case_no_scenario_draws_is_a_failure_not_an_empty_pass() -> None:
     assert [(m.scenario, m.case, m.side, m.status, m.error) for m in failures] == [
         ("books", "nosuchcase", side, "failed", error) for side in ("before", "after")
     ]
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def test_a_copy_whose_owner_died_is_listed_then_reaped_by_the_next_command(
+    server_url: str, database_url: str
+) -> None:
+    name = "hygiene_leftover_rdead_before"
+    owner = embedded.Owner(run_tag="rdead", pid=_dead_pid())
+    assert embedded.create_owned_database(server_url, name, owner=owner)
+    status = bench("db", "status", env={"DATABASE_URL": database_url})
+    assert status.returncode == 0, status.stderr
+    assert (
+        f"leftover: {name} (run rdead, pid {owner.pid} on {owner.host}, no longer running; "
+        "the next command drops it)"
+    ) in status.stdout.splitlines()
+    following = bench("db", "url", env={"DATABASE_URL": database_url})
+    assert following.returncode == 0, following.stderr
+    assert following.stderr.splitlines() == [
+        f"bench: dropped database {name}, left by run rdead (pid {owner.pid}, no longer running)"
+    ]
+    assert not database_exists(server_url, name)
+
+
+def test_a_copy_whose_owner_runs_is_in_use_and_left_alone(server_url: str, database_url: str) -> None:
+    from django_index_bench.bench.pg import db
+
+    name = "hygiene_in_use_ralive_before"
+    owner = embedded.Owner(run_tag="ralive")  # this process: alive
+    assert embedded.create_owned_database(server_url, name, owner=owner)
+    try:
+        status = bench("db", "status", env={"DATABASE_URL": database_url})
+        assert f"in use:   {name} (run ralive, pid {owner.pid} on {owner.host})" in status.stdout.splitlines()
+        assert bench("db", "url", env={"DATABASE_URL": database_url}).stderr == ""
+        assert database_exists(server_url, name)
+    finally:
+        db.drop_owned_database(server_url, name)
+
+
+def test_kill_9_mid_run_leaves_copies_the_next_command_drops(tmp_path: Path, server_url: str) -> None:
+    project = example_copy(tmp_path)
+    database = "hygiene_killed"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "django_index_bench", "run", "--profile", "tiny", "--database", database,
+         "--no-progress", "--no-costs"],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        copies: list[str] = []
+        deadline = time.monotonic() + 300
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            while time.monotonic() < deadline and run.poll() is None and len(copies) < 2:
+                rows = conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (f"{database}\\_r%",)
+                ).fetchall()
+                copies = [str(r[0]) for r in rows]
+                time.sleep(0.05)
+        assert len(copies) == 2, "the run ended before both copies existed"
+        os.killpg(run.pid, signal.SIGKILL)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    status = bench("db", "status", env={"DATABASE_URL": embedded.with_database(server_url, database)})
+    for copy in copies:
+        assert any(line.startswith(f"leftover: {copy} (run r") for line in status.stdout.splitlines())
+    following = bench("db", "url", env={"DATABASE_URL": embedded.with_database(server_url, database)})
+    assert following.returncode == 0, following.stderr
+    assert sorted(following.stderr.splitlines()) == sorted(
+        f"bench: dropped database {copy}, left by run {copy.split('_')[2]} (pid {run.pid}, no longer running)"
+        for copy in copies
+    )
+    assert not any(database_exists(server_url, copy) for copy in copies)
+
+
+def test_a_worker_sits_out_the_terminals_ctrl_c(tmp_path: Path, database_url: str) -> None:
+    """Ctrl-C reaches compare's whole process group; its workers leave stopping to compare (which closes
+    them) instead of each dying with a KeyboardInterrupt traceback."""
+    from django_index_bench.bench.gate.refs import child_env
+    from django_index_bench.bench.gate.workers import WorkerProcess, state_passing
+
+    tree = example_copy(tmp_path)
+    args, env = state_passing(tree, {"before": database_url, "after": database_url})
+    worker = WorkerProcess(tree, {**child_env(tree), **env}, [*args, "--config", str(tree / "bench.toml")], 1)
+    try:
+        assert worker.call("hello")["worker"] == 1
+        os.kill(worker.process.pid, signal.SIGINT)
+        time.sleep(0.5)
+        assert worker.call("hello")["worker"] == 1
+    finally:
+        worker.close()
+    assert worker.process.returncode == 0

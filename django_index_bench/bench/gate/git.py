@@ -7,8 +7,12 @@ The user's working tree, index and current branch are never touched: every ref i
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -86,6 +90,35 @@ def worktrees(repo: Path) -> list[Path]:
     return [
         Path(line[len("worktree ") :]) for line in done.stdout.splitlines() if line.startswith("worktree ")
     ]
+
+
+SCRATCH_PREFIX = "bench-compare-"
+
+
+def scratch_prefix() -> str:
+    """The prefix of compare's temporary directory: with the owner's pid, so the next compare can tell
+    one whose owner was killed (-9, a runner stopped) from one a running compare still uses."""
+    return f"{SCRATCH_PREFIX}{os.getpid()}-"
+
+
+def reap_scratch(repo: Path) -> list[Path]:
+    """Remove the temporary directories (and their worktrees of repo) of compares that are gone, saying
+    so on stderr; then prune the worktrees git still lists but whose directories are gone."""
+    import psutil
+
+    removed = []
+    for folder in sorted(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*")):
+        pid = folder.name[len(SCRATCH_PREFIX) :].partition("-")[0]
+        if not pid.isdigit() or psutil.pid_exists(int(pid)) or not folder.is_dir():
+            continue
+        for tree in worktrees(repo):
+            if tree.resolve().is_relative_to(folder.resolve()):
+                git(repo, "worktree", "remove", "--force", str(tree), check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"bench: removed {folder}, left by compare pid {pid} (no longer running)", file=sys.stderr)
+        removed.append(folder)
+    git(repo, "worktree", "prune", check=False)
+    return removed
 
 
 @contextlib.contextmanager

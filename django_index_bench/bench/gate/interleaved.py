@@ -166,7 +166,9 @@ def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
     try:
         yield created
     finally:
-        if not keep:
+        if keep:
+            embedded.keep(server, created)
+        else:
             drop_all(server, created, log)
 
 
@@ -188,7 +190,7 @@ def measure_interleaved(
     refs = {"base": base, "head": head}
     with (
         worktree.sigterm_as_interrupt(),
-        tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp,
+        tempfile.TemporaryDirectory(prefix=worktree.scratch_prefix()) as tmp,
         _databases(server, keep_databases, log) as created,
         worktree.checkout(repo, base.commit, Path(tmp) / "base") as base_tree,
         worktree.checkout(repo, head.commit, Path(tmp) / "head") as head_tree,

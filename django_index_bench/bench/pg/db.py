@@ -48,6 +48,7 @@ def resolve(database: str | None = None, *, create: bool = True) -> Target:
         size = len(name.encode())
         raise UsageError(f"database name {name!r}: expected 1 to {MAX_NAME_BYTES} bytes, got {size}")
     try:
+        reap(server)
         if create:
             embedded.create_owned_database(server, name)
         elif not _exists(server, name):
@@ -165,6 +166,27 @@ def switch_django(target: Target) -> None:
     connection.close()
     connection.settings_dict.update(django_settings(target.url))
     os.environ["DATABASE_URL"] = target.url
+
+
+def reap(server_url: str) -> list[embedded.Leftover]:
+    """Drop the transient databases whose owner process is gone (a run killed with -9, a CI runner
+    stopped), saying so on stderr; the ones it cannot drop stay listed by `bench db status`."""
+    reaped = []
+    for left in embedded.transient(server_url):
+        if not left.gone:
+            continue
+        try:
+            drop_owned_database(server_url, left.name)
+        except (psycopg.Error, UsageError) as exc:
+            print(f"bench: could not drop leftover database {left.name}: {first_line(exc)}", file=sys.stderr)
+            continue
+        print(
+            f"bench: dropped database {left.name}, left by run {left.run_tag or '?'} "
+            f"(pid {left.pid}, no longer running)",
+            file=sys.stderr,
+        )
+        reaped.append(left)
+    return reaped
 
 
 def drop_owned_database(server_url: str, name: str) -> None:

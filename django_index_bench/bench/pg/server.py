@@ -314,6 +314,56 @@ def create_owned_database(
         return True
 
 
+def keep(server_url: str, names: list[str]) -> None:
+    """The user asked to keep these transient databases (--keep-databases): never leftovers, never reaped."""
+    with registry(server_url) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET transient = false WHERE datname = ANY(%s)").format(sql.SQL(REGISTRY)),
+            (names,),
+        )
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A transient database (a run's copy, compare's databases) and whether the process that made it is
+    still running: when it is not (killed, the machine restarted), nothing else will ever drop it."""
+
+    name: str
+    run_tag: str
+    pid: int
+    host: str
+    gone: bool
+
+
+def transient(server_url: str) -> list[Leftover]:
+    """Every transient database on the server, oldest first."""
+    with registry(server_url) as conn:
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT r.datname, coalesce(r.run_tag, ''), coalesce(r.owner_pid, 0),"
+                " coalesce(r.owner_host, ''), extract(epoch FROM r.created_at)"
+                " FROM {} r JOIN pg_database d ON d.oid = r.oid AND d.datname = r.datname"
+                " WHERE r.transient ORDER BY r.created_at, r.datname"
+            ).format(sql.SQL(REGISTRY))
+        ).fetchall()
+    return [
+        Leftover(str(n), str(t), int(p), str(h), _gone(int(p), str(h), float(at))) for n, t, p, h, at in rows
+    ]
+
+
+def _gone(pid: int, host: str, created: float) -> bool:
+    """Has the owner process ended? Only known on its own host; a pid reused since (a process started
+    after the database was made) is not the owner."""
+    import psutil
+
+    if host != socket.gethostname():
+        return False
+    try:
+        return bool(psutil.Process(pid).create_time() > created + 1)
+    except psutil.Error:
+        return True
+
+
 def forget(conn: psycopg.Connection[Any], name: str) -> None:
     """Drop database `name`'s row from the registry (it has just been dropped), and any row whose
     database is gone."""

@@ -61,7 +61,7 @@ def _migrate(
     """A copy per state, each moved there; `copies` lists what was created, even when this raises."""
     changes = []
     for state in states:
-        copies.append(clones.clone(target, clones.name_for(target, tag, state.name)))
+        copies.append(clones.clone(target, clones.name_for(target, tag, state.name), tag))
         db.switch_django(copies[-1])
         changes.append(reach(state))
         connection.close()
@@ -115,6 +115,8 @@ def measure_states(
                 sides.close()
     finally:
         db.switch_django(target)
-        if not keep:
+        if keep:
+            clones.keep(target, copies)
+        else:
             clones.drop_all(target, copies)
     return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

@@ -298,3 +298,23 @@ def test_sigterm_midway_stops_every_server_and_drops_the_copies(
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DATABASE}\\_r%",)
         ).fetchall()
     assert copies == []
+
+
+def test_kill_9_of_bench_load_takes_its_servers_and_generator_with_it(seeded: str, tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup: the kernel's parent-death signal stops gunicorn and the generator."""
+    run, _, seen = _interrupted_midway(tmp_path, lambda pid: os.kill(pid, signal.SIGKILL))
+    assert run.returncode == -signal.SIGKILL
+    assert "gunicorn" in " ".join(seen.values())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
+        time.sleep(0.2)
+    assert [cmd for pid, cmd in seen.items() if _alive(pid)] == []
+    # Its copies are left: the next command drops them (and says so), so no later test sees them.
+    following = bench("db", "url", env={"DATABASE_URL": seeded})
+    assert following.returncode == 0, following.stderr
+    assert "left by run r" in following.stderr
+    with psycopg.connect(embedded.with_database(seeded, "postgres"), autocommit=True) as conn:
+        copies = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DATABASE}\\_r%",)
+        ).fetchall()
+    assert copies == []

@@ -7,6 +7,7 @@ kept, so a report can be re-rendered (or a comparison re-run) later without touc
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -498,10 +499,16 @@ def _check_fields(cls: type, data: Any, source: str, path: str) -> None:
     checked against the dataclasses' types before it reads them: finite, and not negative unless SIGNED."""
     if not isinstance(data, dict):
         raise UsageError(f"{source}: {path or 'the file'} must be an object, got {_kind(data)}")
+    for name, kind in _hints(cls):
+        if name in data:
+            _check_value(kind, data[name], source, f"{path}.{name}".lstrip("."), name)
+
+
+@functools.cache
+def _hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, resolved type) of a dataclass: resolved once, not once per object of the file."""
     hints = typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        if f.name in data:
-            _check_value(hints[f.name], data[f.name], source, f"{path}.{f.name}".lstrip("."), f.name)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
 
 
 def _check_value(kind: Any, value: Any, source: str, path: str, name: str) -> None:

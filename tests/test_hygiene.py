@@ -553,3 +553,28 @@ def test_a_worker_sits_out_the_terminals_ctrl_c(tmp_path: Path, database_url: st
     finally:
         worker.close()
     assert worker.process.returncode == 0
+
+
+def test_sigterm_during_the_copy_is_one_line_exit_143_and_rolls_back(server_url: str) -> None:
+    from tests.test_bad_inputs import _copying
+
+    database = "bench_sigterm"
+    command = ["seed", "--profile", "small", "--force", "--database", database, "--no-progress"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "django_index_bench", *command],
+        cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert _copying(server_url, database, child, time.monotonic() + 300), child.communicate()
+        child.send_signal(signal.SIGTERM)  # `kill PID`: bench alone, not its encoder processes
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+    assert err == "bench: terminated; cleaned up\n"
+    assert child.returncode == 143
+    assert out == ""
+    with psycopg.connect(embedded.with_database(server_url, database)) as conn:
+        assert conn.execute("SELECT count(*) FROM tracking").fetchone() == (0,)

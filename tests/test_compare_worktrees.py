@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,6 +141,42 @@ def test_an_interrupted_compare_leaves_no_worktree(fake_repo: Path, tmp_path: Pa
     assert len(git(fake_repo, "worktree", "list").splitlines()) == 2
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == 143, err
+    assert err.splitlines()[-1] == "bench: terminated; cleaned up"
     assert snapshot(fake_repo) == before
     assert cmp_databases(server_url) == []
+
+
+def test_what_a_killed_compare_left_the_next_compare_removes_and_says(
+    fake_repo: Path, tmp_path: Path, server_url: str
+) -> None:
+    started = tmp_path / "started"
+    before = snapshot(fake_repo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "django_index_bench", "compare", "sleepy", "main", "--repo", str(fake_repo),
+         "--output", str(tmp_path / "out")],
+        cwd=REPO, env={**os.environ, "FAKE_STARTED": str(started)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert started.exists(), process.communicate(timeout=30)
+    os.killpg(process.pid, signal.SIGKILL)  # no finally block runs: everything is left behind
+    process.communicate(timeout=60)
+    scratch = list(Path(tempfile.gettempdir()).glob(f"bench-compare-{process.pid}-*"))
+    assert len(scratch) == 1
+    left = cmp_databases(server_url)
+    assert len(left) == 1
+    assert len(git(fake_repo, "worktree", "list").splitlines()) == 2
+    done = compare_refs(fake_repo, tmp_path / "out2", "main", "unrelated", "--repo", str(fake_repo))
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert f"bench: removed {scratch[0]}, left by compare pid {process.pid} (no longer running)" in lines
+    assert (
+        f"bench: dropped database {left[0]}, left by run compare (pid {process.pid}, no longer running)"
+        in lines
+    )
+    assert not scratch[0].exists()
+    assert cmp_databases(server_url) == []
+    assert snapshot(fake_repo) == before

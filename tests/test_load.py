@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +236,11 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
-    """SIGINT to the whole process group (as a terminal's Ctrl-C) while the generator is driving."""
+def _interrupted_midway(
+    tmp_path: Path, deliver: Callable[[int], None]
+) -> tuple[subprocess.Popen[str], str, dict[int, str]]:
+    """`bench load` started, `deliver(pid)` once the generator is midway through a burst; (the process,
+    its stderr, every descendant it had)."""
     run = subprocess.Popen(
         [
             sys.executable, "-m", "django_index_bench", "load", "--profile", "tiny", "--database", DATABASE,
@@ -258,12 +261,18 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
         assert run.poll() is None, run.communicate()
         time.sleep(1.0)  # midway through a burst
         seen.update(_descendants(run.pid))
-        os.killpg(run.pid, signal.SIGINT)
+        deliver(run.pid)
         _, stderr = run.communicate(timeout=120)
     finally:
         if run.poll() is None:
             os.killpg(run.pid, signal.SIGKILL)
             run.wait()
+    return run, stderr, seen
+
+
+def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
+    """SIGINT to the whole process group (as a terminal's Ctrl-C) while the generator is driving."""
+    run, stderr, seen = _interrupted_midway(tmp_path, lambda pid: os.killpg(pid, signal.SIGINT))
     assert run.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "bench: interrupted"
     commands = " ".join(seen.values())
@@ -271,3 +280,41 @@ def test_ctrl_c_midway_leaves_no_process(seeded: str, tmp_path: Path) -> None:
     assert "django_index_bench.bench.load.generator" in commands
     assert [pid for pid in seen if _alive(pid)] == []
     assert list((tmp_path / "results").glob("0*.json")) == []
+
+
+def test_sigterm_midway_stops_every_server_and_drops_the_copies(
+    seeded: str, server_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM to bench alone (a CI job cancelled, `kill PID`): its gunicorns, generator and load copies go
+    too, and it says so in one line."""
+    run, stderr, seen = _interrupted_midway(tmp_path, lambda pid: os.kill(pid, signal.SIGTERM))
+    assert run.returncode == 143, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines() == ["bench: terminated; cleaned up"]
+    assert "gunicorn" in " ".join(seen.values())
+    assert [pid for pid in seen if _alive(pid)] == []
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        copies = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DATABASE}\\_r%",)
+        ).fetchall()
+    assert copies == []
+
+
+def test_kill_9_of_bench_load_takes_its_servers_and_generator_with_it(seeded: str, tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup: the kernel's parent-death signal stops gunicorn and the generator."""
+    run, _, seen = _interrupted_midway(tmp_path, lambda pid: os.kill(pid, signal.SIGKILL))
+    assert run.returncode == -signal.SIGKILL
+    assert "gunicorn" in " ".join(seen.values())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
+        time.sleep(0.2)
+    assert [cmd for pid, cmd in seen.items() if _alive(pid)] == []
+    # Its copies are left: the next command drops them (and says so), so no later test sees them.
+    following = bench("db", "url", env={"DATABASE_URL": seeded})
+    assert following.returncode == 0, following.stderr
+    assert "left by run r" in following.stderr
+    with psycopg.connect(embedded.with_database(seeded, "postgres"), autocommit=True) as conn:
+        copies = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DATABASE}\\_r%",)
+        ).fetchall()
+    assert copies == []

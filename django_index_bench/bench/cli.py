@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import NoReturn
 
 import psycopg
 
 from django_index_bench.bench import __version__
 from django_index_bench.bench.commands import discover
-from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.errors import Terminated, UsageError
 from django_index_bench.bench.pg.db import first_line
 from django_index_bench.seed import SeedInputError
 
@@ -41,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    with contextlib.suppress(ValueError):  # ValueError: not the main thread (main() called by a test)
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         status: int = args.handle(args)
     except (UsageError, SeedInputError) as exc:
@@ -50,10 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except psycopg.OperationalError as exc:
         print(f"bench: error: database unreachable: {first_line(exc)}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("bench: terminated; cleaned up", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130
     return status
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Ignored from here on: cleaning up must not be cut short by a second SIGTERM (CI sends several).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
 
 
 def run() -> None:

@@ -255,11 +255,54 @@ def _state(reader: _Reader) -> StateSpec:
     for app, target in migrations.items():
         if not isinstance(target, str) or not target.strip():
             reader.fail(f"migrations.{app}", f"expected a migration name or prefix, got {target!r}")
-    return StateSpec(
-        migrations=dict(migrations),
-        drop_indexes=reader.texts("drop_indexes"),
-        create_indexes=reader.texts("create_indexes"),
-    )
+    drop_indexes = reader.texts("drop_indexes")
+    for i, name in enumerate(drop_indexes):
+        why = index_name_problem(name)
+        if why:
+            reader.fail(f"drop_indexes[{i}]", f"{why}, got {name!r}")
+    create_indexes = reader.texts("create_indexes")
+    for i, statement in enumerate(create_indexes):
+        why = create_index_problem(statement)
+        if why:
+            reader.fail(f"create_indexes[{i}]", why)
+    for key, values in (("drop_indexes", drop_indexes), ("create_indexes", create_indexes)):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            reader.fail(key, f"{repeated[0]!r} is given twice")
+    return StateSpec(migrations=dict(migrations), drop_indexes=drop_indexes, create_indexes=create_indexes)
+
+
+# PostgreSQL's NAMEDATALEN - 1: a longer name is silently truncated, so it would name another object.
+MAX_NAME_BYTES = 63
+
+
+def index_name_problem(name: str) -> str | None:
+    """Why `name` cannot be an index name the harness drops, or None. It is quoted as an identifier
+    anyway; a quote, semicolon or control character is refused so that SQL pasted here is an error
+    before any work rather than an index nobody has, found after the seeding."""
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"expected an index name of at most {MAX_NAME_BYTES} bytes"
+    if any(c in name for c in '";') or not name.isprintable() or name != name.strip():
+        return "expected an index name (no quotes, semicolons, control characters or outer spaces)"
+    return None
+
+
+def create_index_problem(statement: str) -> str | None:
+    """Why `statement` is not exactly one CREATE [UNIQUE] INDEX statement, read by PostgreSQL's own
+    parser (pglast), or None. Nothing else runs from configuration: not a second statement after a
+    semicolon, not a SELECT."""
+    import pglast
+    from pglast import ast
+
+    try:
+        parsed = pglast.parse_sql(statement)
+    except pglast.parser.ParseError as exc:
+        return f"expected one CREATE [UNIQUE] INDEX statement, but PostgreSQL cannot parse it ({exc})"
+    if len(parsed) == 1 and isinstance(parsed[0].stmt, ast.IndexStmt):
+        return None
+    kinds = [type(raw.stmt).__name__ for raw in parsed]
+    got = f"a {kinds[0]}" if len(kinds) == 1 else f"{len(kinds)} statements ({', '.join(kinds)})"
+    return f"expected exactly one CREATE [UNIQUE] INDEX statement, got {got}"
 
 
 def _scales(reader: _Reader) -> ScaleSpec:

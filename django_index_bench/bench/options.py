@@ -93,6 +93,39 @@ def positive_int(text: str) -> int:
     return value
 
 
+# PostgreSQL's NAMEDATALEN - 1: a longer name is silently truncated into another database's name.
+MAX_NAME_BYTES = 63
+
+
+def database_name(text: str) -> str:
+    """argparse type of --database: a name PostgreSQL keeps as given (not empty, at most 63 bytes)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a database name, got an empty one")
+    if "\0" in text or len(text.encode()) > MAX_NAME_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"expected a database name of at most {MAX_NAME_BYTES} bytes "
+            f"(PostgreSQL would cut it short), got {len(text.encode())}"
+        )
+    return text
+
+
+def nonempty(text: str) -> str:
+    """argparse type of a name (a profile, a scenario): not empty, which would mean the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a name, got an empty one")
+    return text
+
+
+def targets(pairs: list[tuple[str, str]], option: str = "--before") -> dict[str, str]:
+    """APP=MIGRATION options as a mapping; an app given twice is refused (the last would silently win)."""
+    found: dict[str, str] = {}
+    for app, migration in pairs:
+        if app in found and found[app] != migration:
+            raise UsageError(f"{option} {app}= is given twice ({found[app]} and {migration}); give it once")
+        found[app] = migration
+    return found
+
+
 def writable_dir(path: Path, *, option: str = "--output") -> None:
     """Fail before any work when `path` cannot be made a directory and written to (UsageError).
 

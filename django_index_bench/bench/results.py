@@ -7,9 +7,13 @@ kept, so a report can be re-rendered (or a comparison re-run) later without touc
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import math
 import os
 import tempfile
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -493,10 +497,66 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
             f"{source} has schema version {version!r}; this bench reads versions 2 to {SCHEMA_VERSION}: "
             "re-run `bench run` to produce a current one"
         )
+    _check_fields(Results, data, source, "")
     try:
         return dacite.from_dict(Results, data, config=dacite.Config(cast=[tuple], strict=True))
     except dacite.DaciteError as exc:
         raise UsageError(f"{source} is not a valid results file: {exc}") from None
+
+
+# Numbers that may be negative: random seeds. Every other number in the file is a time, a count, a size,
+# a fraction or an index, so a negative one is not a measurement.
+SIGNED = frozenset({"seed", "order_seed"})
+
+
+def _check_fields(cls: type, data: Any, source: str, path: str) -> None:
+    """The shape dacite would read loosely (it casts a string to a tuple of its letters) and every number,
+    checked against the dataclasses' types before it reads them: finite, and not negative unless SIGNED."""
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: {path or 'the file'} must be an object, got {_kind(data)}")
+    for name, kind in _hints(cls):
+        if name in data:
+            _check_value(kind, data[name], source, f"{path}.{name}".lstrip("."), name)
+
+
+@functools.cache
+def _hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, resolved type) of a dataclass: resolved once, not once per object of the file."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
+def _check_value(kind: Any, value: Any, source: str, path: str, name: str) -> None:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            _check_value(rest[0], value, source, path, name)
+    elif origin is tuple:
+        if not isinstance(value, list):
+            raise UsageError(f"{source}: {path} must be a list, got {_kind(value)}")
+        for i, item in enumerate(value):
+            _check_value(args[0], item, source, f"{path}[{i}]", name)
+    elif origin is dict and isinstance(value, dict):
+        for key, item in value.items():
+            _check_value(args[1], item, source, f"{path}.{key}", name)
+    elif dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        _check_fields(kind, value, source, path)
+    elif kind in (int, float) and _bad_number(value, signed=name in SIGNED):
+        expected = "a finite number" if name in SIGNED else "a finite number, not negative"
+        raise UsageError(f"{source}: {path} is {value!r}; expected {expected}")
+
+
+def _bad_number(value: Any, *, signed: bool) -> bool:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False  # not a number at all: dacite says so, naming the type it expected
+    return not math.isfinite(value) or (value < 0 and not signed)
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _depth(text: str) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 
 from django_index_bench.bench.config import ConfigError, ProjectConfig, SeedSpec
+from django_index_bench.bench.options import nonempty
 from django_index_bench.bench.options import seed as seed_value
 from django_index_bench.seed.inputs import DEFAULT_PROFILE, DEFAULT_SEED
 
@@ -40,6 +41,7 @@ def add_seed_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data", "what to seed (the same seed and counts give identical tables)")
     group.add_argument(
         "--profile",
+        type=nonempty,
         default=None,
         help="a profile of the project's seeder: a seed plan names its own in [profiles], a seed hook "
         f"knows its own (default: {DEFAULT_PROFILE})",

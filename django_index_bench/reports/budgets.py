@@ -9,6 +9,7 @@ says so: a limit met on 1,000 people may not hold on 5,000.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -71,8 +72,8 @@ def _budget(entry: dict[str, Any], source: str) -> Budget:
         if not isinstance(entry.get(key), str):
             raise UsageError(f"{where}: {key} must be a string; {FORMAT}")
     limit = entry.get("limit")
-    if not isinstance(limit, int | float) or isinstance(limit, bool) or limit < 0:
-        raise UsageError(f"{where}: limit must be a number of at least 0, got {limit!r}")
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or not 0 <= limit < math.inf:
+        raise UsageError(f"{where}: limit must be a finite number of at least 0, got {limit!r}")
     if entry["statistic"] not in STATISTICS:
         raise UsageError(
             f"{where}: unknown statistic {entry['statistic']!r}; choose one of {', '.join(STATISTICS)}"
@@ -85,7 +86,8 @@ def _budget(entry: dict[str, Any], source: str) -> Budget:
         raise UsageError(f"{where}: users must be a whole number of at least 1, for an endpoint budget")
     production = entry.get("production")
     if production is not None and not (
-        isinstance(production, dict) and all(isinstance(v, int) for v in production.values())
+        isinstance(production, dict)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in production.values())
     ):
         raise UsageError(f"{where}: production must be a table of row counts, like {{people = 5000}}")
     scenarios = entry.get("scenarios", [])

@@ -60,6 +60,7 @@ def log_x(ax: Axes) -> None:
 
 def save(figure: Figure, directory: Path, filename: str) -> None:
     figure.savefig(directory / filename, format="png", metadata={"Software": None})
+    (directory / filename).chmod(0o644)  # readable by all whatever the umask, like the markdown
 
 
 def _paired_bars(

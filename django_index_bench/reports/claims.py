@@ -9,6 +9,7 @@ that got faster must not help it."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -105,7 +106,8 @@ def _names(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite number: NaN compares false with everything, so a NaN bound would judge any claim met."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _claim(entry: dict[str, Any], source: str) -> Claim:
@@ -118,9 +120,13 @@ def _claim(entry: dict[str, Any], source: str) -> Claim:
         isinstance(reduction, list) and len(reduction) == 2 and all(map(_number, reduction))
     ):
         raise UsageError(f"{where}: reduction must be [low, high] in percent, got {_kind(reduction)}")
+    if reduction is not None and not 0 <= reduction[0] <= reduction[1] <= 100:
+        raise UsageError(
+            f"{where}: reduction must be [low, high] with 0 <= low <= high <= 100 (percent), got {reduction}"
+        )
     at_most = entry.get("at_most")
-    if at_most is not None and not _number(at_most):
-        raise UsageError(f"{where}: at_most must be a number, got {_kind(at_most)}")
+    if at_most is not None and not (_number(at_most) and at_most >= 0):
+        raise UsageError(f"{where}: at_most must be a finite number of at least 0, got {at_most!r}")
     claim = Claim(
         id=_text(entry, "id", where),
         source=_text(entry, "source", where),
@@ -136,6 +142,8 @@ def _claim(entry: dict[str, Any], source: str) -> Claim:
     )
     if claim.metric not in METRICS:
         raise UsageError(f"{where}: unknown metric {claim.metric!r}; choose one of {', '.join(METRICS)}")
+    if claim.metric == "latency" and claim.at_most is not None:
+        raise UsageError(f"{where}: a latency claim is judged on its reduction; at_most is for {METRICS[1:]}")
     if (claim.group is None) == (not claim.scenarios):
         raise UsageError(f"{where}: needs a group or scenarios, exactly one of them")
     if claim.unmeasurable is None and claim.reduction is None and claim.at_most is None:

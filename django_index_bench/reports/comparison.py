@@ -13,6 +13,7 @@ from typing import Any
 from django_index_bench.bench.gate import verdicts as compare
 from django_index_bench.bench.gate.verdicts import RefComparison, Row
 from django_index_bench.bench.load import gate as load_gate
+from django_index_bench.bench.results import write_atomic
 from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import detectable, fmt
 
@@ -148,6 +149,7 @@ def chart(comparison: RefComparison, path: Path) -> Path | None:
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
+        path.chmod(0o644)  # readable by all whatever the umask, like the markdown beside it
     finally:
         plt.close(fig)
     return path
@@ -239,5 +241,5 @@ def render(comparison: RefComparison, output: Path) -> Written:
     drawn = chart(comparison, output / CHARTS_DIR / CHART_NAME)
     relative = f"{CHARTS_DIR}/{CHART_NAME}" if drawn else None
     markdown = output / MARKDOWN_NAME
-    markdown.write_text(render_markdown(comparison, relative), encoding="utf-8")
+    write_atomic(markdown, render_markdown(comparison, relative))  # 0644 whatever the umask
     return Written(markdown, drawn)

@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from django_index_bench.bench.load import analysis as la
 from django_index_bench.bench.load.results import LoadRun
 from django_index_bench.bench.options import DEFAULT_THRESHOLD
-from django_index_bench.bench.results import Results
+from django_index_bench.bench.results import Results, write_atomic
 from django_index_bench.reports import drawing, fmt
 from django_index_bench.reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, save
 
@@ -326,5 +326,5 @@ def render_load(results: Results, output: Path, *, claims_path: Path | None = No
         budgets=[b for b in budgets.context(verdicts) if b["about"].startswith("endpoint")],
     )
     report = output / LOAD_REPORT
-    report.write_text(text, encoding="utf-8")
+    write_atomic(report, text)  # 0644 whatever the umask, like the results file
     return Written(report, tuple(chart_dir / c.filename for c in written))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django_index_bench.bench.options import DEFAULT_THRESHOLD
-from django_index_bench.bench.results import Measurement, Plan, Results, ScheduledItem
+from django_index_bench.bench.results import Measurement, Plan, Results, ScheduledItem, write_atomic
 from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import (
     budgets,
@@ -428,5 +428,5 @@ def render(
         analysis, written_charts, verdicts, shown, budgets.judge_all(budget_list, analysis)
     )
     report = output / REPORT_NAME
-    report.write_text(text, encoding="utf-8")
+    write_atomic(report, text)  # 0644 whatever the umask, like the results file
     return Written(report, tuple(chart_dir / c.filename for c in written_charts))

@@ -112,6 +112,9 @@ def _ignore_interrupt() -> None:
     the pool and rolling the load back), so a worker neither stops mid-chunk nor prints a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # Forked with the parent's SIGTERM handler (bench's cleanup); the pool ends its workers with SIGTERM,
+    # which must simply end them.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _pool(processes: int) -> multiprocessing.pool.Pool:

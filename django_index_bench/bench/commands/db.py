@@ -67,7 +67,19 @@ def _status() -> int:
         print(f"database: unreachable ({first_line(exc)})")
         return 1
     print(f"database: {name}, " + ("owned by the harness" if owned else "NOT owned by the harness"))
+    _transient(embedded.with_database(url, embedded.MAINTENANCE))
     return 0
+
+
+def _transient(server: str) -> None:
+    """The copies and compare databases on the server: a run's own while it runs, leftovers once it is
+    gone (the next command that uses the server drops them)."""
+    for left in embedded.transient(server):
+        owner = f"run {left.run_tag or '?'}, pid {left.pid} on {left.host or '?'}"
+        if left.gone:
+            print(f"leftover: {left.name} ({owner}, no longer running; the next command drops it)")
+        else:
+            print(f"in use:   {left.name} ({owner})")
 
 
 def _missing(url: str, name: str) -> bool:

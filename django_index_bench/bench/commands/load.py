@@ -16,7 +16,14 @@ from django_index_bench.bench.load.endpoints import select
 from django_index_bench.bench.load.execute import LoadCommand, execute
 from django_index_bench.bench.load.gunicorn import default_workers
 from django_index_bench.bench.load.measure import LoadConfig
-from django_index_bench.bench.options import add_config_argument, project_config, seconds
+from django_index_bench.bench.options import (
+    add_config_argument,
+    database_name,
+    positive_int,
+    project_config,
+    seconds,
+    targets,
+)
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, rows_from_args
 from django_index_bench.bench.steps.states import parse_target
 
@@ -75,7 +82,7 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         f"--quick: {plan.QUICK_PAIRS})",
     )  # fmt: skip
     group.add_argument(
-        "--rounds", type=whole, default=None,
+        "--rounds", type=positive_int, default=None,
         help=f"requests per user per burst (default: {plan.DEFAULT_ROUNDS}, at least "
         f"{plan.MIN_REQUESTS} requests per burst)",
     )  # fmt: skip
@@ -103,7 +110,7 @@ def load_config(
     preset = PRESETS.get(args.preset) if args.preset else None
     chosen_levels = args.levels or ((preset[0],) if preset else None)
     chosen_levels = chosen_levels or (plan.QUICK_LEVELS if quick else plan.DEFAULT_LEVELS)
-    rounds = args.rounds or (preset[1] if preset else plan.DEFAULT_ROUNDS)
+    rounds = args.rounds if args.rounds is not None else (preset[1] if preset else plan.DEFAULT_ROUNDS)
     return LoadConfig(
         endpoints=select(project, tuple(args.endpoint)),
         levels=tuple(chosen_levels),
@@ -128,7 +135,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_load_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="fewer levels and pairs: checks that all runs")
     parser.add_argument(
-        "--database", metavar="NAME",
+        "--database", type=database_name, metavar="NAME",
         help="the harness database to seed and copy (default: bench, or the one named in DATABASE_URL)",
     )  # fmt: skip
     parser.add_argument(
@@ -173,7 +180,7 @@ def handle(args: argparse.Namespace) -> int:
             results_dir=args.results_dir,
             command="bench " + " ".join(sys.argv[1:]),
             database=args.database,
-            before=dict(args.before),
+            before=targets(args.before),
             allow_foreign=args.allow_foreign_database,
             force_seed=args.force_seed,
             wait=not args.no_wait,

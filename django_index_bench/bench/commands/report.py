@@ -52,13 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     # Imported here: matplotlib is slow to import and only this command needs it.
-    from django_index_bench.reports import claims, render
+    from django_index_bench.reports import budgets, claims, render
 
     output: Path = args.output
     loaded = results.load(args.results_file)
     claims_path = args.claims or _configured_claims(args)
     if claims_path is not None:
         claims.load(claims_path)  # a bad claims file is refused before anything is written
+        budgets.load(claims_path)  # and so are its budgets
     writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
     watch = stopwatch.Stopwatch()
     with watch.step("report"):

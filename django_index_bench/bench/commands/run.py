@@ -14,9 +14,11 @@ from django_index_bench.bench.commands.load import add_load_arguments, load_conf
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
+    database_name,
     positive_int,
     project_config,
     seconds,
+    targets,
     threshold,
 )
 from django_index_bench.bench.pg.db import first_line
@@ -73,6 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_seed_arguments(parser)
     parser.add_argument(
         "--database",
+        type=database_name,
         metavar="NAME",
         help="the harness database to use on the server (created and marked when missing; default: bench, "
         "or the one named in DATABASE_URL)",
@@ -192,7 +195,7 @@ def handle(args: argparse.Namespace) -> int:
         command="bench " + " ".join(sys.argv[1:]),
         database=args.database,
         scenarios=tuple(args.scenario),
-        before=dict(args.before),
+        before=targets(args.before),
         rules=rules,
         cold=not args.no_cold,
         costs=not args.no_costs,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from django_index_bench.bench.options import add_config_argument, project_config
+from django_index_bench.bench.options import add_config_argument, database_name, project_config
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
@@ -28,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "scratch copies with keys and indexes rebuilt one at a time and in parallel, phase by phase; "
         "nothing is kept",
     )
-    parser.add_argument("--database", metavar="NAME", help="the harness database (default: bench)")
+    parser.add_argument(
+        "--database", type=database_name, metavar="NAME", help="the harness database (default: bench)"
+    )
     parser.add_argument(
         "--allow-foreign-database",
         action="store_true",

@@ -17,6 +17,7 @@ from django_index_bench.bench.options import (
     DEFAULT_ALPHA,
     DEFAULT_THRESHOLD,
     add_config_argument,
+    database_name,
     positive_int,
     project_config,
     seconds,
@@ -49,7 +50,9 @@ def _slowdowns(text: str) -> tuple[float, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
-    parser.add_argument("--database", metavar="NAME", help="the harness database (default: bench)")
+    parser.add_argument(
+        "--database", type=database_name, metavar="NAME", help="the harness database (default: bench)"
+    )
     parser.add_argument(
         "--slowdowns", type=_slowdowns, default=SLOWDOWNS, metavar="PCTS",
         help="injected slowdowns, as percentages of the median (default: 2,5,10,20)",

@@ -15,7 +15,7 @@ from django.db import connection
 from django_index_bench.bench.costs.lock_watch import lock_taken
 from django_index_bench.bench.costs.migrations import CONCURRENT, PLAIN, measure_change
 from django_index_bench.bench.results import CREATE_INDEX, DROP_INDEX, Direction, MigrationCost
-from django_index_bench.bench.steps.states import State
+from django_index_bench.bench.steps.states import State, drop_index
 
 # Index name -> (its table, pg_get_indexdef): every index outside the system schemas.
 Catalog = dict[str, tuple[str, str]]
@@ -102,8 +102,8 @@ class _Statement:
     creates: bool  # whether it creates the index (else it drops it)
 
 
-def _drop(change: IndexChange) -> str:
-    return f"DROP INDEX {connection.ops.quote_name(change.name)}"
+def _drop(change: IndexChange, *, concurrent: bool = False) -> str:
+    return drop_index(change.name, concurrently=concurrent)
 
 
 def _pairs(change: IndexChange) -> list[tuple[_Statement, _Statement]]:
@@ -112,7 +112,7 @@ def _pairs(change: IndexChange) -> list[tuple[_Statement, _Statement]]:
     found: list[tuple[_Statement, _Statement]] = []
     for variant, create, remove in (
         (PLAIN, change.definition, drop),
-        (CONCURRENT, concurrently(change.definition), drop.replace("DROP INDEX", "DROP INDEX CONCURRENTLY")),
+        (CONCURRENT, concurrently(change.definition), _drop(change, concurrent=True)),
     ):
         build = (create, True)
         down = (remove, False)

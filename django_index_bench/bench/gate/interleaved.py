@@ -36,7 +36,7 @@ from django_index_bench.bench.gate.refs import (
     seed_database,
     server_url,
 )
-from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started
+from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started, state_passing
 from django_index_bench.bench.pg import clones
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import (
@@ -168,7 +168,9 @@ def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
     try:
         yield created
     finally:
-        if not keep:
+        if keep:
+            embedded.keep(server, created)
+        else:
             drop_all(server, created, log)
 
 
@@ -194,7 +196,7 @@ def measure_interleaved(
     refs = {"base": base, "head": head}
     with (
         worktree.sigterm_as_interrupt(),
-        tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp,
+        tempfile.TemporaryDirectory(prefix=worktree.scratch_prefix()) as tmp,
         _databases(server, keep_databases, log) as created,
         worktree.checkout(repo, base.commit, Path(tmp) / "base") as base_tree,
         worktree.checkout(repo, head.commit, Path(tmp) / "head") as head_tree,
@@ -217,21 +219,16 @@ def measure_interleaved(
                     created.append(f"{seeded[role]}_{state}")
                     copy_database(server, seeded[role], created[-1])
         trees = {"base": base_tree, "head": head_tree}
-        args = {
-            role: [
-                *(
-                    f"--state={state}={embedded.with_database(server, f'{seeded[role]}_{state}')}"
-                    for state in STATES
-                ),
-                *opts.seed_args,
-                *config_args(trees[role], setup.config),
-            ]
-            for role in refs
-        }
+        args, envs = {}, {}
+        for role in refs:
+            urls = {state: embedded.with_database(server, f"{seeded[role]}_{state}") for state in STATES}
+            passing, extra_env = state_passing(trees[role], urls)
+            args[role] = [*passing, *opts.seed_args, *config_args(trees[role], setup.config)]
+            envs[role] = {**child_env(trees[role]), **extra_env}
         log(f"starting {WORKERS} worker processes per ref")
         with (
-            started(base_tree, child_env(base_tree), args["base"], WORKERS) as base_pool,
-            started(head_tree, child_env(head_tree), args["head"], WORKERS) as head_pool,
+            started(base_tree, envs["base"], args["base"], WORKERS) as base_pool,
+            started(head_tree, envs["head"], args["head"], WORKERS) as head_pool,
         ):
             pools = {"base": base_pool, "head": head_pool}
             return _measure(refs, pools, opts, out, started_at, log, watch)

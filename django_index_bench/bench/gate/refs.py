@@ -104,9 +104,16 @@ def _stderr(line: str) -> None:
     print(f"bench compare: {line}", file=sys.stderr, flush=True)
 
 
+# The run tag compare's databases are recorded under (bench_cmp_<tag>_... in the interleaved path).
+COMPARE_TAG = "compare"
+
+
 def server_url() -> str:
+    """The server compare works on; databases an earlier compare left (killed) are dropped first."""
     configured = db.configured_url()
-    return embedded.with_database(configured, "postgres") if configured else embedded.start()
+    server = embedded.with_database(configured, "postgres") if configured else embedded.start()
+    db.reap(server)
+    return server
 
 
 def seeder_paths(repo: Path, project: ProjectConfig) -> tuple[str, ...]:
@@ -170,6 +177,8 @@ def measure(
         "--database", ref.database, "--results-dir", str(results_dir),
     ]  # fmt: skip
     log(f"measuring {ref.role} {ref.name} ({ref.short}) in {tree}")
+    # Created (and recorded as the harness's) here: an older ref's harness would only comment-mark it.
+    embedded.create_owned_database(server_url(), ref.database, owner=embedded.Owner(COMPARE_TAG))
     done = subprocess.run(command, cwd=tree, env=child_env(tree), check=False, timeout=RUN_TIMEOUT)
     latest = results_dir / results.LATEST
     # Exit 1 means some measurement failed but the file was written: those failures are compared too.
@@ -191,6 +200,8 @@ def seed_database(
 ) -> None:
     """Fill database `name` with the ref's own seeder (`bench seed` in its checkout)."""
     log(f"seeding {name} with {ref.role} {ref.name} ({ref.short})")
+    # Created (and recorded as this process's) here, whatever the ref's own harness would do.
+    embedded.create_owned_database(server_url(), name, owner=embedded.Owner(COMPARE_TAG))
     command = [
         sys.executable, "-m", harness.module(harness.in_tree(tree)), "seed", *seed_args,
         *config_args(tree, setup.config),
@@ -215,7 +226,7 @@ def drop_all(server: str, names: Sequence[str], log: Log) -> None:
 
 def copy_database(server: str, template: str, name: str) -> None:
     target = db.Target(embedded.with_database(server, template), embedded=False)
-    clones.clone(target, name)
+    clones.clone(target, name, COMPARE_TAG)
 
 
 def can_clone(repo: Path, base: Ref, head: Ref, seeder: Sequence[str]) -> bool:
@@ -250,6 +261,7 @@ def measure_refs(
     other runs each ref's own `bench run`, timed as a whole by the caller)."""
     base = Ref("base", base_name, worktree.resolve_ref(repo, base_name))
     head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
+    worktree.reap_scratch(repo)  # what a killed compare left: its checkouts and temporary directory
     old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
     if not old:
         from django_index_bench.bench.gate.interleaved import measure_interleaved
@@ -279,7 +291,10 @@ def measure_sequentially(
 ) -> tuple[Measured, Measured]:
     server = server_url()
     created: list[str] = []
-    with worktree.sigterm_as_interrupt(), tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
+    with (
+        worktree.sigterm_as_interrupt(),
+        tempfile.TemporaryDirectory(prefix=worktree.scratch_prefix()) as tmp,
+    ):
         try:
             with worktree.checkout(repo, base.commit, Path(tmp) / "base") as tree:
                 created.append(base.database)
@@ -287,11 +302,14 @@ def measure_sequentially(
             created.append(head.database)
             if can_clone(repo, base, head, setup.seeder):
                 db.drop_owned_database(server, head.database)
-                embedded.create_owned_database(server, head.database, template=base.database)
+                owner = embedded.Owner(COMPARE_TAG)
+                embedded.create_owned_database(server, head.database, template=base.database, owner=owner)
                 log(f"seeder unchanged: {head.database} cloned from {base.database}")
             with worktree.checkout(repo, head.commit, Path(tmp) / "head") as tree:
                 measured_head = measure(head, tree, run_args, Path(tmp), out, setup, log)
         finally:
-            if not keep_databases:
+            if keep_databases:
+                embedded.keep(server, created)
+            else:
                 drop_all(server, created, log)
     return measured_base, measured_head

@@ -1,8 +1,9 @@
 """A worker process for `bench compare`: one ref's own code, answering one request at a time.
 
-`python -m django_index_bench.bench.gate.worker --state before=URL --state after=URL --worker N [seed
-options]`, started by the compare process in the ref's checkout, so this ref's scenarios, models and
-migrations are the ones imported. Requests and answers are JSON lines on the worker's original stdout and
+`python -m django_index_bench.bench.gate.worker --worker N [seed options]`, with the state databases'
+URLs in the environment (BENCH_WORKER_STATES, JSON; never on argv, where `ps` shows them), started by
+the compare process in the ref's checkout, so this ref's scenarios, models and migrations are the ones
+imported. Requests and answers are JSON lines on the worker's original stdout and
 stdin; anything the code under test prints goes to stderr instead, so it cannot corrupt the protocol.
 Timings are taken in here, around the call alone: the pipe's round trip is never timed.
 """
@@ -13,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -25,7 +27,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     from django_index_bench.bench.seeding import add_seed_arguments
 
     parser = argparse.ArgumentParser(prog="python -m django_index_bench.bench.gate.worker")
-    parser.add_argument("--state", action="append", default=[], metavar="NAME=URL", required=True)
+    # Only for callers from before STATES_ENV: a URL on argv is readable by every user through `ps`.
+    parser.add_argument("--state", action="append", default=[], metavar="NAME=URL")
     parser.add_argument("--worker", type=int, default=0)
     add_config_argument(parser)
     add_seed_arguments(parser)
@@ -41,6 +44,19 @@ def _item(data: dict[str, Any]) -> Any:
     return Item(data["scenario"], case, data["cache"], base, cand)
 
 
+STATES_ENV = "BENCH_WORKER_STATES"  # bench.gate.workers sets it: {"before": URL, "after": URL}
+
+
+def _state_urls(flags: Sequence[str]) -> dict[str, str]:
+    """The state databases' URLs: from STATES_ENV (taken out of the environment, so the code under test
+    and its children never see it), else from --state flags."""
+    passed = os.environ.pop(STATES_ENV, None)
+    urls: dict[str, str] = json.loads(passed) if passed else dict(t.split("=", 1) for t in flags)
+    if not urls:
+        raise SystemExit(f"worker: no databases: set {STATES_ENV} or pass --state NAME=URL")
+    return urls
+
+
 class Worker:
     def __init__(self, args: argparse.Namespace) -> None:
         from django_index_bench.bench.options import project_config
@@ -50,7 +66,7 @@ class Worker:
 
         self.args = args
         self.project = project_config(args)
-        self.urls = dict(text.split("=", 1) for text in args.state)
+        self.urls = _state_urls(args.state)
         first = next(iter(self.urls.values()))
         db.setup_django(db.Target(first, embedded=False), self.project)
         self.scenarios = load(self.project.scenarios)
@@ -168,6 +184,9 @@ def _lost(exc: BaseException) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Ctrl-C reaches the whole process group: the compare process stops its workers (they end at the end
+    # of their stdin), so a worker ignores it rather than print a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol keeps the original stdout; fd 1 (print, logging) goes to stderr from here on.
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

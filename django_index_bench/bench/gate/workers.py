@@ -24,12 +24,38 @@ from typing import Any
 import dacite
 
 from django_index_bench.bench.gate import harness
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Measurement
 from django_index_bench.bench.rounds.schedule import Item, SideSpec
 from django_index_bench.bench.rounds.sides import ConnectionLost, Round
 
 DACITE = dacite.Config(cast=[tuple], strict=True)
 START_TIMEOUT = 120
+# How a worker learns its databases' URLs: the environment, which other users cannot read, unlike argv.
+STATES_ENV = "BENCH_WORKER_STATES"
+
+
+def speaks_env(tree: Path) -> bool:
+    """Does the worker that runs in this checkout read STATES_ENV? Its own copy of the harness (a checkout
+    of the harness's repository) says so in its source; otherwise it is this installed one, which does."""
+    module = harness.worker_module(harness.in_tree(tree))
+    source = tree / (module.replace(".", "/") + ".py")
+    return not source.is_file() or STATES_ENV in source.read_text(encoding="utf-8", errors="replace")
+
+
+def state_passing(tree: Path, urls: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """(arguments, environment) that give the checkout's workers the URLs of their state databases.
+    A worker from before STATES_ENV reads only --state=NAME=URL: it gets each URL without its password,
+    and the password as libpq's PGPASSWORD, so `ps` never shows it either way."""
+    if speaks_env(tree):
+        return [], {STATES_ENV: json.dumps(urls)}
+    args, env = [], {}
+    for name, url in urls.items():
+        password = embedded.conninfo(url).get("password")
+        if password:
+            env["PGPASSWORD"] = str(password)
+        args.append(f"--state={name}={embedded.without_password(url)}")
+    return args, env
 
 
 class WorkerError(Exception):
@@ -74,6 +100,10 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from django_index_bench.bench.children import die_with_parent
 from django_index_bench.bench.load.loopback import check_url
 from django_index_bench.bench.load.results import BurstStop, LoadBurst
 
@@ -96,6 +97,7 @@ def _process(plan: dict[str, Any], limit_s: float) -> Iterator[tuple[subprocess.
     with errors.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "django_index_bench.bench.load.generator"],
+            preexec_fn=die_with_parent,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from django_index_bench.bench.children import die_with_parent
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load.loopback import check_host
 
@@ -134,7 +135,13 @@ def start(spec: ServerSpec) -> Running:
     handle, name = tempfile.mkstemp(prefix=f"bench-gunicorn-{spec.name}-", suffix=".log")
     with os.fdopen(handle, "wb") as log:
         process = subprocess.Popen(
-            command(spec), env=env, cwd=spec.chdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            command(spec),
+            env=env,
+            cwd=spec.chdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=die_with_parent,  # no gunicorn outlives bench, even one killed with -9
         )
     return Running(spec, process, Path(name))
 

@@ -111,7 +111,7 @@ def _copies(target: db.Target, states: dict[str, State], tag: str, made: list[db
     """A copy of the seeded data per state, moved there; `made` lists the copies even when this raises."""
     urls: dict[str, str] = {}
     for name, state in states.items():
-        made.append(clones.clone(target, clones.name_for(target, tag, f"load_{name}")))
+        made.append(clones.clone(target, clones.name_for(target, tag, f"load_{name}"), tag))
         db.switch_django(made[-1])
         change = reach(state)
         connection.close()
@@ -248,7 +248,9 @@ def _measure(
             for spec, (name, side) in zip(specs, keys, strict=False)
         ]
     finally:
-        if not keep:
+        if keep:
+            clones.keep(target, made)
+        else:
             clones.drop_all(target, made)
     calibration = tuple(b for b in bursts if b.endpoint == TRIVIAL)
     return LoadRun(

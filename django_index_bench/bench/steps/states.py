@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.migration import Migration
 from django.db.migrations.recorder import MigrationRecorder
+from psycopg import sql
 
 from django_index_bench.bench.config import StateSpec
 from django_index_bench.bench.errors import UsageError
@@ -124,9 +125,16 @@ def _failed_step(plan: list[tuple[Migration, bool]]) -> str:
     return "(none: every step was recorded)"
 
 
+def drop_index(name: str, *, concurrently: bool = False) -> str:
+    """DROP INDEX of a name from configuration or the catalog: an identifier, quoted by psycopg, so a name
+    holding `"` or `;` is an index nobody has, never more SQL."""
+    verb = sql.SQL("DROP INDEX CONCURRENTLY {}" if concurrently else "DROP INDEX {}")
+    return verb.format(sql.Identifier(name)).as_string(None)
+
+
 def _index_steps(state: State) -> list[str]:
-    quote = connection.ops.quote_name
-    return [f"DROP INDEX {quote(name)}" for name in state.drop_indexes] + list(state.create_indexes)
+    # create_indexes entries were parsed as exactly one CREATE INDEX each when the config was read.
+    return [drop_index(name) for name in state.drop_indexes] + list(state.create_indexes)
 
 
 def _failed(state: State, database: str, steps: tuple[str, ...], started: float, error: str) -> StateChange:

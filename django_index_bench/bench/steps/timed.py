@@ -49,6 +49,11 @@ def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, li
             failures += [failed(name, case, side, "-", error) for side in scenario.sides]
             continue
         cases[name] = [c for c in drawn if only is None or c.name == only]
+        if drawn and not cases[name]:
+            # A case nobody draws ([scales] case misspelt) measures nothing: that is a failure, not a pass.
+            known = ", ".join(c.name for c in drawn)
+            error = f"no case named {only!r} (its cases: {known})"
+            failures += [failed(name, Case(str(only), {}), side, "-", error) for side in scenario.sides]
     return cases, failures
 
 
@@ -58,7 +63,7 @@ def migrate_copies(
     """A copy per state, each moved there; `copies` lists what was created, even when this raises."""
     changes = []
     for state in states:
-        copies.append(clones.clone(target, clones.name_for(target, tag, state.name)))
+        copies.append(clones.clone(target, clones.name_for(target, tag, state.name), tag))
         db.switch_django(copies[-1])
         changes.append(reach(state))
         connection.close()
@@ -122,6 +127,8 @@ def measure_states(
     finally:
         with watch.step("copies"):
             db.switch_django(target)
-            if not keep:
+            if keep:
+                clones.keep(target, copies)
+            else:
                 clones.drop_all(target, copies)
     return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

@@ -129,7 +129,9 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
             if m.timing and m.scenario == "tracking_person_range"
         )
     )
-    assert f"reads: 1 of 1 `tracking` cases significantly faster ({fmt.ratio(speedup.ratio)})" in block
+    assert (
+        f"reads: 1 of 1 cases reading `tracking` significantly faster ({fmt.ratio(speedup.ratio)})" in block
+    )
 
 
 def test_a_write_figure_whose_interval_includes_no_change_says_so(

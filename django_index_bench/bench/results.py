@@ -49,7 +49,13 @@ from django_index_bench.bench.load.results import LoadRun
 # 5 - 2026-11-29: a failed cost step is recorded, not lost: optional `Costs.error` (its first error line;
 #     the figure tuples are then empty, `database` the copy's name or ""). A schema 4 file reads as is:
 #     its costs, when present, were measured (`error` None).
-SCHEMA_VERSION = 5
+# 6 - 2026-12-04: reads tied to their tables; the physical state of a moved copy. `Plan.relations`: the
+#     tables and views the plan reads (its nodes' "Relation Name"), which the report uses to tie read
+#     cases to a migration's table. A state change records how it settled the copy (`maintenance`:
+#     "VACUUM (ANALYZE)" from now, "ANALYZE" before) and the tables whose storage the move rewrote
+#     (`rewritten`: relfilenode changed). A schema 5 file reads with its relations taken from each plan's
+#     raw JSON, `maintenance` "ANALYZE" and no rewritten tables recorded.
+SCHEMA_VERSION = 6
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -58,6 +64,7 @@ MAX_JSON_DEPTH = 64
 Status = Literal["ok", "failed"]
 Cache = Literal["warm", "cold"]
 Direction = Literal["forward", "backward"]
+Maintenance = Literal["ANALYZE", "VACUUM (ANALYZE)"]
 # How a file's cost repetitions ran: before and after alternating (A B, B A, ...), or one measurement
 # of each (a schema 3 file).
 CostOrder = Literal["alternating", "single"]
@@ -88,6 +95,7 @@ class Plan:
     workers_launched: int
     jit: bool
     raw: Any = None  # the whole JSON plan, as PostgreSQL returned it
+    relations: tuple[str, ...] = ()  # the tables/views its nodes read, sorted, each once
 
     @property
     def shared_blocks(self) -> int:
@@ -167,6 +175,11 @@ class Measurement:
     def shared_blocks(self) -> int | None:
         return sum(p.shared_blocks for p in self.plans) if self.plans else None
 
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """The tables its captured SQL read, as its plans name them."""
+        return tuple(sorted({r for p in self.plans for r in p.relations}))
+
 
 @dataclass(frozen=True)
 class ScenarioInfo:
@@ -189,9 +202,13 @@ class StateChange:
     targets: dict[str, str]  # app label -> migration name
     migrations: tuple[str, ...]  # "app.0031_name" applied (or "-app.0031_name" unapplied), in order
     migrate_seconds: float
-    analyze_seconds: float
+    analyze_seconds: float  # of `maintenance`
     status: Status = "ok"
     error: str | None = None  # the failed migration and the database's error
+    # What settled the copy after its migrations: VACUUM too, so a table a migration rewrote has its
+    # visibility map back (without it an index-only scan turns into a heap or sequential scan).
+    maintenance: Maintenance = "ANALYZE"
+    rewritten: tuple[str, ...] = ()  # tables whose storage the move rewrote (a new relfilenode)
 
     @property
     def ok(self) -> bool:
@@ -463,13 +480,17 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4
+    if version in (2, 3, 4, 5):
+        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5
 
         try:
             if version == 2:
                 data = upgrade_2(data)
-            data = upgrade_4(data if version == 4 else upgrade_3(data))
+            if version in (2, 3):
+                data = upgrade_3(data)
+            if version in (2, 3, 4):
+                data = upgrade_4(data)
+            data = upgrade_5(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -67,10 +67,18 @@ def _where(results: Results) -> str:
     return (
         "Both sides ran in this one process, each on the database of its migration state"
         + (f" ({databases})" if databases else "")
-        + ": copies of one template database, so the data is the same, each migrated to its state and "
-        "ANALYZEd. Each pair is one baseline round and one candidate round, back to back, over warmed "
-        "connections."
+        + ": copies of one template database, so the data is the same, each migrated to its state, then "
+        + _settled(results)
+        + ". Each pair is one baseline round and one candidate round, back to back, over warmed connections."
     )
+
+
+def _settled(results: Results) -> str:
+    """What each copy got after its migrations, as the results record it."""
+    kinds = list(dict.fromkeys(s.maintenance for s in results.states)) or ["ANALYZE"]
+    if kinds == ["VACUUM (ANALYZE)"]:
+        return "vacuumed and analyzed (VACUUM (ANALYZE): statistics and the visibility map as they are now)"
+    return " or ".join(kinds) + "d"
 
 
 def _order(analysis: Analysis, schedule: Schedule) -> str:

@@ -210,22 +210,14 @@ def index_sizes(costs: Costs) -> list[IndexSize]:
     ]
 
 
-def group_of(analysis: Analysis, table: str) -> str | None:
-    """The scenario group that reads this table: a group named as the table, or as its prefix before "_"."""
-    groups = dict.fromkeys(s.info.group for s in analysis.scenarios)
-    return next((g for g in groups if table == g or table.startswith(f"{g}_")), None)
-
-
 def read_speedup(analysis: Analysis, table: str) -> str:
-    """The read side of the trade-off for the scenarios on this table, in the report's own terms."""
-    group = group_of(analysis, table)
-    cases = [c for s in analysis.group(group) for c in s.cases] if group else []
-    compared = [c.comparison for c in cases if c.comparison is not None]
+    """The read side of the trade-off for the cases whose SQL reads this table, in the report's terms."""
+    compared = [c.comparison for c in analysis.reading(table) if c.comparison is not None]
     if not compared:
         return "no read measurements of this table"
     faster = sorted(c.ratio for c in compared if c.significant and c.ratio > 1)
     slower = [c for c in compared if c.significant and c.ratio < 1]
-    text = f"{len(faster)} of {len(compared)} `{group}` cases significantly faster"
+    text = f"{len(faster)} of {len(compared)} cases reading `{table}` significantly faster"
     if faster:
         low, high = fmt.ratio(faster[0]), fmt.ratio(faster[-1])
         text += f" ({low})" if low == high else f" ({low} to {high})"

@@ -66,8 +66,7 @@ def _unique_legend(ax: Axes) -> None:
 
 def _reads(ax: Axes, analysis: Analysis, table: str) -> bool:
     """Each case's speedup (before / after), end to end and in database time, with its interval."""
-    group = tradeoff.group_of(analysis, table)
-    cases = [c for s in analysis.group(group) for c in s.cases if c.comparison is not None] if group else []
+    cases = [c for c in analysis.reading(table) if c.comparison is not None]
     if not cases:
         ax.set_axis_off()
         ax.set_title("What it buys: no read measurements of this table", fontsize="medium")
@@ -148,8 +147,7 @@ def filename(migration: str) -> str:
 
 def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: Path, section: str) -> Chart:
     figures = [f for f in tradeoff.figures_of(analysis) if f.table == summary.table]
-    group = tradeoff.group_of(analysis, summary.table)
-    cases = len([c for s in analysis.group(group) for c in s.cases]) if group else 0
+    cases = len(analysis.reading(summary.table))
     top, bottom = max(cases, 2 * len(figures), 2), max(len(summary.variants), 2)
     figure = Figure(figsize=(WIDTH_IN, max(5.0, ROW * (top + bottom) + 2.5)), dpi=DPI, layout="constrained")
     (reads, writes), (locks, sizes) = figure.subplots(2, 2, height_ratios=[top, bottom])

@@ -16,7 +16,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from django_index_bench.bench.config import StateSpec
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.results import StateChange
+from django_index_bench.bench.results import Maintenance, StateChange
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def others(state: State) -> dict[str, str]:
 
 
 def move_to(state: State) -> StateChange:
-    """Migrate each app to its target, then ANALYZE, timing both; a migration that fails raises."""
+    """Migrate each app to its target, then VACUUM (ANALYZE), timing both; a migration that fails raises."""
     change = reach(state)
     if not change.ok:
         raise MigrationFailed(change.error or "a migration failed")
@@ -144,7 +144,7 @@ def _failed(state: State, database: str, steps: tuple[str, ...], started: float,
 
 def reach(state: State) -> StateChange:
     """Move the current database to `state`: the rest of the project to its latest migrations, the
-    named apps to their targets (Django's migrate), then the state's index changes, then ANALYZE.
+    named apps to their targets (Django's migrate), then the state's index changes, then VACUUM (ANALYZE).
     A failure is recorded in the StateChange (status "failed", the step and the error), not raised."""
     executor = MigrationExecutor(connection)
     targets = [*others(state).items(), *state.targets.items()]
@@ -152,6 +152,7 @@ def reach(state: State) -> StateChange:
     sql_steps = _index_steps(state)
     steps = (*(_step(m, backwards) for m, backwards in plan), *sql_steps)
     database = str(connection.settings_dict["NAME"])
+    storage = _storage()
     started = time.perf_counter()
     try:
         for app, migration in targets:
@@ -166,9 +167,13 @@ def reach(state: State) -> StateChange:
         except DatabaseError as exc:
             return _failed(state, database, steps, started, f"{statement} failed: {_error_text(exc)}")
     migrated = time.perf_counter()
-    # Fresh statistics after every move: the planner must see the indexes and the data as they are now.
+    rewritten = _rewritten(storage)
+    # After every move, the physical state a production table has once autovacuum has passed: fresh
+    # statistics, and the visibility map back on tables a migration rewrote (an empty one turns an
+    # index-only scan into heap fetches or a sequential scan). Seeded tables are all-visible and frozen,
+    # so VACUUM skips their pages: cheap on the tables no migration touched.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute(MAINTENANCE)
     analyzed = time.perf_counter()
     settle()
     return StateChange(
@@ -178,6 +183,29 @@ def reach(state: State) -> StateChange:
         migrations=steps,
         migrate_seconds=migrated - started,
         analyze_seconds=analyzed - migrated,
+        maintenance=MAINTENANCE,
+        rewritten=rewritten,
+    )
+
+
+MAINTENANCE: Maintenance = "VACUUM (ANALYZE)"
+
+
+def _storage() -> dict[int, tuple[str, int]]:
+    """Each table of the current schema: oid -> (name, relfilenode); a rewrite gives it a new file."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT oid::bigint, relname::text, relfilenode::bigint FROM pg_class"
+            " WHERE relkind IN ('r', 'm') AND relnamespace = current_schema()::regnamespace"
+        )
+        return {int(oid): (str(name), int(node)) for oid, name, node in cursor.fetchall()}
+
+
+def _rewritten(before: dict[int, tuple[str, int]]) -> tuple[str, ...]:
+    """The tables (by their name now) whose storage changed since `before` was taken."""
+    now = _storage()
+    return tuple(
+        sorted(now[oid][0] for oid, (_, node) in before.items() if oid in now and now[oid][1] != node)
     )
 
 
@@ -193,6 +221,20 @@ def settle() -> None:
             cursor.execute("CHECKPOINT")
     except DatabaseError:
         pass  # CHECKPOINT needs superuser or pg_checkpoint; without it the run is only noisier
+
+
+def schema_state(state: State) -> dict[str, str]:
+    """Every migrated app's migration at `state` (its index-only steps are applied to copies only)."""
+    return {**others(state), **state.targets}
+
+
+def steps_to(state: State) -> list[str]:
+    """The migrations the database is away from `state` ("-app.name": one to unapply); [] when it is
+    there. Asked of the current database's django_migrations."""
+    executor = MigrationExecutor(connection)
+    return [
+        _step(m, backwards) for m, backwards in executor.migration_plan(list(schema_state(state).items()))
+    ]
 
 
 def ensure_schema(before: State) -> bool:

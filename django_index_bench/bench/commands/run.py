@@ -83,6 +83,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
     parser.add_argument(
+        "--no-reseed",
+        action="store_true",
+        help="never seed again: when the database holds other data than asked for (another seed, plan, "
+        "row counts or schema state), refuse in one line instead of replacing it",
+    )
+    parser.add_argument(
         "--no-seed",
         action="store_true",
         help="measure the database as it is (e.g. a copy of real data in DATABASE_URL): it is copied per "
@@ -199,6 +205,7 @@ def handle(args: argparse.Namespace) -> int:
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
         no_seed=args.no_seed,
+        reseed=not args.no_reseed,
         wait=not args.no_wait,
         keep_databases=args.keep_databases,
         sensitivity_trials=args.sensitivity,

@@ -170,3 +170,11 @@ def drop_owned_database(server_url: str, name: str) -> None:
         raise UsageError(f"refusing to drop database {name!r}: the harness did not create it")
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def reset(target: Target) -> None:
+    """Start the harness's database over: dropped and created empty, with the harness's mark. Only a
+    database the harness created; nobody may be connected (close Django's connection first)."""
+    server = embedded.with_database(target.url, "postgres")
+    drop_owned_database(server, target.name)
+    embedded.create_owned_database(server, target.name)

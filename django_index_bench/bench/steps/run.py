@@ -30,6 +30,7 @@ from django_index_bench.bench.load.measure import check as check_load
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
 from django_index_bench.bench.pg import cache, clones, db
 from django_index_bench.bench.pg import run_lock as locks
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
@@ -37,7 +38,7 @@ from django_index_bench.bench.scenarios import Scenario, load
 from django_index_bench.bench.seeding import check_options, source_for
 from django_index_bench.bench.steps import sensitivity
 from django_index_bench.bench.steps.scales import run_scales, scale_database
-from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states
+from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
 from django_index_bench.bench.steps.timed import measure_states
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class RunConfig:
     allow_foreign: bool = False
     force_seed: bool = False
     no_seed: bool = False  # measure the database as it is (copies of it), never seeding or migrating it
+    reseed: bool = True  # False: data other than asked for (seed, plan, counts, state) is refused
     wait: bool = True  # for another run holding the database; False: refuse
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
@@ -77,8 +79,12 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
     return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
 
 
-def prepare(target: db.Target, source: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
-    """The schema (created at `before` when missing) and the seeded data, on Django's database.
+def prepare(
+    target: db.Target, source: Source, before: State, *, force: bool, progress: bool, reseed: bool = True
+) -> SeedOutcome:
+    """The schema at `before` and the data seeded there, on Django's database. A database at another
+    state starts over (re-created, or migrated when the harness did not create it), so the rows are
+    loaded at `before`, as production reached it; reseed=False refuses that in one line instead.
     The caller holds the database's lock."""
     from django.db import connection
 
@@ -87,9 +93,34 @@ def prepare(target: db.Target, source: Source, before: State, *, force: bool, pr
 
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)
-    ensure_schema(before)
+    if not ensure_schema(before) and (away := steps_to(before)):
+        if not reseed:
+            raise UsageError(
+                f"--no-reseed: database {target.name!r} is not at the before state ({len(away)} migration "
+                f"step(s) away, first {away[0]}); run without --no-reseed to seed it at that state, or "
+                "start over with `bench db reset`"
+            )
+        _start_over(target, before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(target.url, source, force=force, progress=progress)
+    return ensure_seeded(
+        target.url, source, force=force, progress=progress, state=schema_state(before), reseed=reseed
+    )
+
+
+def _start_over(target: db.Target, before: State) -> None:
+    """The database emptied and its schema made at `before`: its rows were loaded at another state."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.close()
+    if embedded.is_owned(target.url):
+        db.reset(target)
+        ensure_schema(before)
+        return
+    # Not ours (--allow-foreign-database: it may be migrated and wiped): migrated, and re-seeded because
+    # its marker names the other state.
+    for app, migration in schema_state(before).items():
+        call_command("migrate", app, migration, verbosity=0, interactive=False)
 
 
 def as_is(target: db.Target, tables: Sequence[str]) -> Dataset:
@@ -148,6 +179,8 @@ def _check_up_front(config: RunConfig, target: db.Target) -> None:
         raise UsageError(
             "--no-seed measures the data as it is: it cannot be combined with --scales or --force-seed"
         )
+    if config.force_seed and not config.reseed:
+        raise UsageError("--force-seed re-seeds and --no-reseed never does: choose one")
     if config.load is not None:
         check_load(config.load)
     for rows in config.scales:
@@ -242,8 +275,13 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         if source is None:
             dataset = as_is(target, model_tables())
         else:
-            outcome = prepare(target, source, states[0], force=config.force_seed, progress=config.progress)
+            outcome = prepare(
+                target, source, states[0], force=config.force_seed, progress=config.progress,
+                reseed=config.reseed,
+            )  # fmt: skip
             dataset = seeded(outcome, time.perf_counter() - seed_started)
+            if cold:  # a database that started over lost the extension with everything else
+                cache.enable()
         connection.close()
         measured = measure_states(
             target, states, scenarios, config.rules,

@@ -290,3 +290,26 @@ def test_a_plan_change_on_a_table_the_move_rewrote_is_said_in_the_verdict() -> N
     case = analyze(base).scenario("tracking_person_range")
     assert case is not None
     assert "rewrote" not in render.verdict(case.cases[0])
+
+
+@pytest.mark.parametrize(
+    ("reduction", "words"),
+    [
+        (0.25, "25.0 % faster"),
+        (0.5, "2.00x faster"),
+        (1 - 1 / 659, "659.00x faster"),
+        (-0.5, "50.0 % slower"),
+        (-1.0, "2.00x slower"),
+        (-29.23, "30.23x slower"),
+    ],
+)
+def test_a_change_of_2x_or_more_reads_as_a_factor(reduction: float, words: str) -> None:
+    assert fmt.saving(reduction) == words
+
+
+def test_the_findings_give_a_big_speedup_as_a_factor(rendered: tuple[Path, str]) -> None:
+    """tracking_person_range is about 10x faster: the summary says so, never "9x.x % faster"."""
+    _, markdown = rendered
+    (line,) = [r for r in markdown.splitlines() if r.startswith("- `tracking_person_range`")]
+    assert re.search(r"significant end-to-end changes: \d+\.\d\dx faster\.$", line), line
+    assert "% faster" not in line

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from django_index_bench.bench import results
 from django_index_bench.bench.pg import server as embedded
-from django_index_bench.reports import tradeoff, tradeoff_charts
+from django_index_bench.reports import method, tradeoff, tradeoff_charts
 from django_index_bench.reports.analysis import analyze
 from tests.cli import bench
 from tests.test_example_project import example_copy
@@ -120,6 +120,26 @@ def test_reads_are_tied_to_the_table_their_plans_read(measured: tuple[Path, resu
     assert "no read measurements" not in text
 
 
+def test_an_a_a_run_puts_both_sides_at_the_after_state(measured: tuple[Path, results.Results]) -> None:
+    """The report's advice is `bench run --aa`; it runs the configuration's after state twice, on the
+    data seeded at the before state (reused, not seeded again)."""
+    project, run = measured
+    assert method.aa_command(run) == "bench run --aa --profile tiny"
+    done = bench(
+        "run", "--aa", "--profile", "tiny", "--quick", "--no-cold", "--no-costs", "--no-progress",
+        "--scenario", "books_in_genre", "--database", DATABASE, "--results-dir", "aa", cwd=project,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    aa = results.load(project / "aa" / results.LATEST)
+    assert aa.dataset.reused
+    assert [(s.state, s.targets) for s in aa.states] == [
+        ("before", {"catalog": "0003_cluster_books"}),
+        ("after", {"catalog": "0003_cluster_books"}),
+    ]
+    indexes = {m.side: {i for p in m.plans for i in p.index_names} for m in aa.measurements}
+    assert indexes["before"] == indexes["after"]
+
+
 def test_seed_data_follows_the_before_state(measured: tuple[Path, results.Results], server_url: str) -> None:
     project, _ = measured
     url = embedded.with_database(server_url, DATABASE)
@@ -132,9 +152,9 @@ def test_seed_data_follows_the_before_state(measured: tuple[Path, results.Result
     code, out, err = seed(project, "--no-reseed")
     assert code == 2
     assert err.splitlines() == [
-        f"bench: error: --no-reseed: database '{DATABASE}' is not at the before state (1 migration step(s) "
-        "away, first catalog.0002_book_author_published_idx); run without --no-reseed to seed it at that "
-        "state, or start over with `bench db reset`"
+        "bench: error: --no-reseed: the database does not hold the data asked for (it was seeded at "
+        "another schema state); run without --no-reseed to seed it again, or start over with "
+        "`bench db reset`"
     ]
     assert applied(url) == {"0001_initial"}  # nothing destroyed
 

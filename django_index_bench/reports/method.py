@@ -183,12 +183,10 @@ def legend(comparisons: list[stats.Comparison]) -> str:
 
 
 def aa_command(results: Results) -> str:
-    """The A/A run of this configuration: `bench run` with the before state at the after state's
-    migrations, so both sides run the same schema."""
-    after = next((s for s in results.states if s.state == "after"), None)
-    targets = sorted(after.targets.items()) if after else []
-    flags = "".join(f" --before {app}={migration.split('_', 1)[0]}" for app, migration in targets)
-    return f"bench run{flags}"
+    """The A/A run of this configuration: both sides at its own after state (migrations and index
+    steps alike, which a --before of migrations could not give an index-only state), same data."""
+    profile = results.dataset.profile
+    return "bench run --aa" + (f" --profile {profile}" if profile and results.dataset.seeded else "")
 
 
 def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:

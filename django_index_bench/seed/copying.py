@@ -37,7 +37,7 @@ MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
-__all__ = ["ReseedRefused", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "recover"]
+__all__ = ["ReseedRefused", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "holds", "recover"]
 
 
 class ReseedRefused(SeedInputError):
@@ -294,6 +294,18 @@ def recover(url: str) -> bool:
     return True
 
 
+def _as_stored(state: Mapping[str, str] | None) -> object:
+    return json.loads(json.dumps(dict(sorted(state.items())))) if state is not None else None
+
+
+def holds(url: str, source: Source, state: Mapping[str, str] | None = None) -> bool:
+    """Does the database hold exactly the source's rows, loaded at `state`? (ensure_seeded would reuse.)"""
+    identity = json.loads(json.dumps(source.identity()))
+    with psycopg.connect(url) as conn:
+        wanted = {"identity": identity, "layout": layout(conn, source.tables), "state": _as_stored(state)}
+        return _marker(conn) == wanted and _counts_match(conn, source)
+
+
 def ensure_seeded(
     url: str,
     source: Source,
@@ -315,7 +327,7 @@ def ensure_seeded(
     started = time.perf_counter()
     name = source.fingerprint()
     identity = json.loads(json.dumps(source.identity()))  # as jsonb gives it back
-    recorded = json.loads(json.dumps(dict(sorted(state.items())))) if state is not None else None
+    recorded = _as_stored(state)
     recover(url)
     with psycopg.connect(url) as conn:
         current = _marker(conn)

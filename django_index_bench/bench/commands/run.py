@@ -115,7 +115,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_target,
         default=[],
         metavar="APP=MIGRATION",
-        help="the 'before' state of an app (repeatable; default: the configuration's states.before)",
+        help="the 'before' state of an app (repeatable; default: the configuration's states.before); "
+        "it replaces the whole configured before state, index-only steps (drop_indexes, create_indexes) "
+        "included: the before side is exactly these migrations",
+    )
+    parser.add_argument(
+        "--aa",
+        action="store_true",
+        help="an A/A run: both sides at the configuration's after state (its migrations and index steps), "
+        "the data seeded as usual; what 'no change' looks like on this machine",
     )
     parser.add_argument(
         "--scales",
@@ -206,6 +214,7 @@ def handle(args: argparse.Namespace) -> int:
         force_seed=args.force_seed,
         no_seed=args.no_seed,
         reseed=not args.no_reseed,
+        aa=args.aa,
         wait=not args.no_wait,
         keep_databases=args.keep_databases,
         sensitivity_trials=args.sensitivity,

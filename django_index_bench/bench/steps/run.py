@@ -9,6 +9,7 @@ One advisory lock on the seeded database keeps a second run (or seed) from chang
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import sys
@@ -65,6 +66,7 @@ class RunConfig:
     force_seed: bool = False
     no_seed: bool = False  # measure the database as it is (copies of it), never seeding or migrating it
     reseed: bool = True  # False: data other than asked for (seed, plan, counts, state) is refused
+    aa: bool = False  # A/A: both sides at the after state, to see what no change looks like
     wait: bool = True  # for another run holding the database; False: refuse
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
@@ -82,29 +84,25 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
 def prepare(
     target: db.Target, source: Source, before: State, *, force: bool, progress: bool, reseed: bool = True
 ) -> SeedOutcome:
-    """The schema at `before` and the data seeded there, on Django's database. A database at another
-    state starts over (re-created, or migrated when the harness did not create it), so the rows are
-    loaded at `before`, as production reached it; reseed=False refuses that in one line instead.
-    The caller holds the database's lock."""
+    """The schema at `before` and the data seeded there, on Django's database. Rows are always loaded
+    at `before`, as production reached it: a database that must be seeded again while it is at another
+    state starts over first (re-created, or migrated when the harness did not create it). Data seeded at
+    `before` is reused even if the database moved since: each copy migrates to its state anyway.
+    reseed=False: data other than asked for is refused in one line. The caller holds the lock."""
     from django.db import connection
 
     from django_index_bench.seed import ensure_seeded
-    from django_index_bench.seed.copying import recover
+    from django_index_bench.seed.copying import holds, recover
 
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)
-    if not ensure_schema(before) and (away := steps_to(before)):
-        if not reseed:
-            raise UsageError(
-                f"--no-reseed: database {target.name!r} is not at the before state ({len(away)} migration "
-                f"step(s) away, first {away[0]}); run without --no-reseed to seed it at that state, or "
-                "start over with `bench db reset`"
-            )
-        _start_over(target, before)
+    state = schema_state(before)
+    if not ensure_schema(before) and steps_to(before) and reseed:
+        connection.close()
+        if force or not holds(target.url, source, state):
+            _start_over(target, before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(
-        target.url, source, force=force, progress=progress, state=schema_state(before), reseed=reseed
-    )
+    return ensure_seeded(target.url, source, force=force, progress=progress, state=state, reseed=reseed)
 
 
 def _start_over(target: db.Target, before: State) -> None:
@@ -179,8 +177,6 @@ def _check_up_front(config: RunConfig, target: db.Target) -> None:
         raise UsageError(
             "--no-seed measures the data as it is: it cannot be combined with --scales or --force-seed"
         )
-    if config.force_seed and not config.reseed:
-        raise UsageError("--force-seed re-seeds and --no-reseed never does: choose one")
     if config.load is not None:
         check_load(config.load)
     for rows in config.scales:
@@ -239,6 +235,10 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
 
     started_at = dt.datetime.now(dt.UTC)
     project = config.project
+    if config.aa and config.before:
+        raise UsageError("--aa puts both sides at the after state; it cannot be combined with --before")
+    if config.force_seed and not config.reseed:
+        raise UsageError("--force-seed re-seeds and --no-reseed never does: choose one")
     if not config.no_seed:  # a contradiction in the seed options is refused before anything is made
         check_options(project, config.profile, config.seed, config.rows)
     target = _target(config)
@@ -247,6 +247,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     states = resolve_states(
         project.before, project.after, config.before or None, where=f"{project.path}: states"
     )
+    seed_state = states[0]  # the rows are loaded where the before state is, even for an A/A run
+    if config.aa:
+        states = (dataclasses.replace(states[1], name="before"), states[1])
     source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
     _check_up_front(config, target)
     if source is not None and config.scales:
@@ -276,7 +279,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             dataset = as_is(target, model_tables())
         else:
             outcome = prepare(
-                target, source, states[0], force=config.force_seed, progress=config.progress,
+                target, source, seed_state, force=config.force_seed, progress=config.progress,
                 reseed=config.reseed,
             )  # fmt: skip
             dataset = seeded(outcome, time.perf_counter() - seed_started)
@@ -295,7 +298,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         if source is not None:
             scales = run_scales(
                 target, source, project.scales, config.scales, states, scenarios, config.rules,
-                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress),
+                lambda t, s: prepare(t, s, seed_state, force=False, progress=config.progress),
                 seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
             )  # fmt: skip
         found = None

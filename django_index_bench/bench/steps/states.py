@@ -59,7 +59,8 @@ def resolve_states(
 ) -> tuple[State, State]:
     """Full migration names for both states. Every app either state names gets a target in both: the
     given migration (by unique prefix), else its latest. `override` (--before) replaces the before
-    state's migrations. Apps neither names stay at their latest migration."""
+    state's migrations and drops its index steps: the before side is exactly what it names. Apps
+    neither names stay at their latest migration."""
     loader = _loader(where)
     wanted_before = dict(override) if override else dict(before.migrations)
     where_before = "--before" if override else f"{where}.before.migrations"
@@ -78,7 +79,11 @@ def resolve_states(
             app: _migration(loader, app, wanted[app], label) if app in wanted else _leaf(loader, app)
             for app in apps
         }
-        states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
+        if name == "before" and override:
+            # --before names the before state whole: the configured index steps are not silently kept.
+            states.append(State(name, targets))
+        else:
+            states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
     return states[0], states[1]
 
 

@@ -439,3 +439,38 @@ def test_an_index_statement_s_concurrent_variant_is_named_as_sql() -> None:
     assert (
         tradeoff.concurrent_form("catalog.0002_idx") == "`AddIndexConcurrently` / `RemoveIndexConcurrently`"
     )
+
+
+def test_the_trade_off_chart_title_fits_even_for_long_names(results: Results) -> None:
+    """A real app's migration and table names (as long as an audit log's) stay inside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from django_index_bench.reports import tradeoff_charts
+
+    assert results.costs is not None
+    summary = dataclasses.replace(
+        tradeoff.migrations(results.costs)[0],
+        migration="auditlog.0018_logentry_timestamp_idx_and_remote_port_backfill",
+        table="auditlog_logentry",
+    )
+    figure = tradeoff_charts.figure_of(analyze(results), summary)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    title = figure.get_suptitle()
+    assert title.replace("\n", " ") == (
+        "auditlog.0018_logentry_timestamp_idx_and_remote_port_backfill on auditlog_logentry: "
+        "what it buys and what it costs"
+    )
+    assert "\n" in title
+    for text in [t for t in figure.texts if t.get_text() == title] + [ax.title for ax in figure.axes]:
+        box = text.get_window_extent(canvas.get_renderer())
+        assert box.x0 >= 0, text.get_text()
+        assert box.x1 <= figure.bbox.width, text.get_text()
+
+
+def test_a_long_name_is_broken_after_an_underscore() -> None:
+    from django_index_bench.reports.charts import fitted
+
+    assert fitted("app.0001_a_very_long_migration_name on t: x", 2.0, 12.0) == (
+        "app.0001_a_very_\nlong_migration_name\non t: x"
+    )

@@ -132,7 +132,7 @@ def short(value: float) -> str:
 
 
 def change(comparison: stats.Comparison) -> str:
-    """"1.40x faster (28.6 % faster)"; from 2x on the factor alone: "8.00x faster"."""
+    """ "1.40x faster (28.6 % faster)"; from 2x on the factor alone: "8.00x faster"."""
     if _is_factor(comparison.ratio):
         return ratio(comparison.ratio)
     return f"{ratio(comparison.ratio)} ({saving(comparison.reduction)})"

@@ -15,7 +15,7 @@ import pytest
 
 from django_index_bench.bench.results import Costs, Results, from_dict, to_json
 from django_index_bench.bench.rounds import stats
-from django_index_bench.reports import fmt, render, scaling, tradeoff, warm_cold
+from django_index_bench.reports import fmt, order_stats, render, scaling, tradeoff, warm_cold
 from django_index_bench.reports.analysis import analyze
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
@@ -49,15 +49,20 @@ def test_what_it_costs_shows_every_variant_and_direction_with_its_spread(
     block = section(rendered[1], "### What it costs")
     assert results.costs is not None
     tracking = block.split("journal.0016_optimize_entry_indexes", 1)[0]
-    # Plain forward: 1.25 s, 1.30 s, 1.35 s; its longest stalls 1.20 s, 1.248 s, 1.296 s.
+    # Plain forward: 1.25 s, 1.30 s, 1.35 s; its longest stalls 1.20 s, 1.248 s, 1.296 s. Min to max of 3
+    # holds the median 75 % of the time, and says so.
     assert (
-        "migration as written: 1.30 s [1.25 s, 1.35 s] (1.25 s to 1.35 s) under SHARE (blocks writers, held"
-        in (tracking)
+        "migration as written: 1.30 s [1.25 s, 1.35 s: 75 %] (1.25 s to 1.35 s) under SHARE "
+        "(blocks writers, held" in (tracking)
     )
-    assert "longest write stall 1.25 s [1.20 s, 1.30 s] (1.20 s to 1.30 s)" in tracking
-    assert "its rollback: 52.0 ms [50.0 ms, 54.0 ms] (50.0 ms to 54.0 ms) under ACCESS EXCLUSIVE" in tracking
+    assert "longest write stall 1.25 s [1.20 s, 1.30 s: 75 %] (1.20 s to 1.30 s)" in tracking
     assert (
-        "`RemoveIndexConcurrently`: 2.60 s [2.50 s, 2.70 s] (2.50 s to 2.70 s) under SHARE UPDATE" in tracking
+        "its rollback: 52.0 ms [50.0 ms, 54.0 ms: 75 %] (50.0 ms to 54.0 ms) under ACCESS EXCLUSIVE"
+        in tracking
+    )
+    assert (
+        "`RemoveIndexConcurrently`: 2.60 s [2.50 s, 2.70 s: 75 %] (2.50 s to 2.70 s) under SHARE UPDATE"
+        in tracking
     )
     assert "(writers go on, held" in tracking
     assert tracking.count("; n = 3") == 4
@@ -77,12 +82,13 @@ def test_the_migration_table_has_a_row_per_variant_and_direction(
         if r.startswith("| attendance.0031_add_tracking_performance_indexes | plain | backward |")
     )
     assert (
-        "| tracking | ACCESS EXCLUSIVE | yes | 3 | 52.0 ms [50.0 ms, 54.0 ms] (50.0 ms to 54.0 ms) |" in row
+        "| tracking | ACCESS EXCLUSIVE | yes | 3 | 52.0 ms [50.0 ms, 54.0 ms: 75 %] (50.0 ms to 54.0 ms) |"
+        in row
     )
     # The writer's gaps: median 0.4 ms every time; p99 1.0, 1.5 and 2.0 ms.
     assert (
-        "| 400 µs [400 µs, 400 µs] (400 µs to 400 µs) | 1.50 ms [1.00 ms, 2.00 ms] (1.00 ms to 2.00 ms) |"
-        in row
+        "| 400 µs [400 µs, 400 µs: 75 %] (400 µs to 400 µs) "
+        "| 1.50 ms [1.00 ms, 2.00 ms: 75 %] (1.00 ms to 2.00 ms) |" in row
     )
     assert row.endswith("| 4 | none |")
     assert len([r for r in text.splitlines() if r.startswith("| attendance.0031")]) == 4
@@ -472,3 +478,26 @@ def test_a_long_name_is_broken_after_an_underscore() -> None:
     assert fitted("app.0001_a_very_long_migration_name on t: x", 2.0, 12.0) == (
         "app.0001_a_very_\nlong_migration_name\non t: x"
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "confidence"),
+    [(3, 1, 0.75), (5, 1, 0.9375), (6, 1, 0.96875), (9, 2, 0.9609375), (12, 3, 0.9614257812)],
+)
+def test_the_median_interval_of_n_repetitions_has_its_exact_binomial_confidence(
+    n: int, k: int, confidence: float
+) -> None:
+    assert order_stats.rank(n) == k
+    assert order_stats.coverage(n, k) == pytest.approx(confidence)
+    found = order_stats.median_interval([float(v) for v in range(n, 0, -1)])
+    assert found is not None
+    assert (found.low, found.high) == (k, n + 1 - k)
+    assert found.confidence == pytest.approx(confidence)
+
+
+def test_the_cost_section_states_what_its_intervals_cover(rendered: tuple[Path, str]) -> None:
+    assert order_stats.repetitions_for() == 6
+    note = "3 repetitions: min to max, which holds the median 75.0 % of the time; 6 would reach 95 %"
+    assert f"({note})" in section(rendered[1], "## Cost of the migration")
+    assert f"({note})" in rendered[1].split("### What it costs", 1)[1]
+    assert "CI of the median" not in rendered[1]

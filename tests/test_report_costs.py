@@ -501,3 +501,10 @@ def test_the_cost_section_states_what_its_intervals_cover(rendered: tuple[Path, 
     assert f"({note})" in section(rendered[1], "## Cost of the migration")
     assert f"({note})" in rendered[1].split("### What it costs", 1)[1]
     assert "CI of the median" not in rendered[1]
+
+
+def test_a_scale_point_is_sized_by_the_table_its_plans_read() -> None:
+    counts = {"catalog_author": 25, "catalog_book": 5_000, "audit_log": 90_000}
+    assert scaling.rows_for(("catalog_author", "catalog_book"), "front_page", counts) == 5_000
+    assert scaling.rows_for((), "catalog_author", counts) == 25  # an older file: by group name
+    assert scaling.rows_for((), "front_page", counts) == 90_000  # else the largest table

@@ -115,8 +115,8 @@ def _start_over(target: db.Target, before: State) -> None:
         db.reset(target)
         ensure_schema(before)
         return
-    # Not ours (--allow-foreign-database: it may be migrated and wiped): migrated, and re-seeded because
-    # its marker names the other state.
+    # Not ours (--allow-foreign-database: it may be migrated and wiped): migrated to `before`; its rows
+    # are then replaced, as its marker does not match what is asked for.
     for app, migration in schema_state(before).items():
         call_command("migrate", app, migration, verbosity=0, interactive=False)
 

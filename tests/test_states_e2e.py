@@ -204,3 +204,51 @@ def test_db_reset_refuses_a_database_the_harness_did_not_create(server_url: str)
     assert len(done.stderr.splitlines()) == 1
     with psycopg.connect(server_url, autocommit=True) as conn:
         assert conn.execute("SELECT 1 FROM pg_database WHERE datname = 'not_ours_reset'").fetchone() == (1,)
+
+
+ADD_COLUMN = """from __future__ import annotations
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0002_book_author_published_idx")]
+
+    operations = [
+        migrations.AddField("book", "subtitle", models.CharField(max_length=80, default="")),
+    ]
+"""
+
+
+def columns(url: str, table: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY 1", (table,)
+        ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def test_a_plan_is_seeded_at_the_older_state_its_models_had_then(tmp_path: Path, server_url: str) -> None:
+    """Today's Book has a subtitle that migration 0003 adds; the before state (0001) has no such column.
+    The plan is read against the models at 0001 (Django's migration state), so the rows load there; the
+    column is the migrations' to add, as in production."""
+    project = example_copy(tmp_path)
+    models_py = project / "catalog" / "models.py"
+    text = models_py.read_text(encoding="utf-8")
+    anchor = "    edition = models.SmallIntegerField(null=True)\n"
+    models_py.write_text(
+        text.replace(anchor, anchor + '    subtitle = models.CharField(max_length=80, default="")\n'),
+        encoding="utf-8",
+    )
+    (project / "catalog" / "migrations" / "0003_book_subtitle.py").write_text(ADD_COLUMN, encoding="utf-8")
+    done = bench("seed", "--profile", "tiny", "--no-progress", "--database", "states_older", cwd=project)
+    assert done.returncode == 0, done.stderr
+    url = embedded.with_database(server_url, "states_older")
+    assert applied(url) == {"0001_initial"}
+    assert "subtitle" not in columns(url, "catalog_book")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM catalog_book").fetchone() == (5_000,)
+
+    again = bench("seed", "--profile", "tiny", "--no-progress", "--database", "states_older", cwd=project)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("reused: states_older already holds seed 42")

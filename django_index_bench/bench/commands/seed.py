@@ -10,7 +10,7 @@ from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
 from django_index_bench.bench.steps.run import prepare
-from django_index_bench.bench.steps.states import ensure_schema, resolve_states
+from django_index_bench.bench.steps.states import ensure_schema, resolve_states, schema_state
 from django_index_bench.seed.source import Source
 
 NAME = "seed"
@@ -58,8 +58,8 @@ def handle(args: argparse.Namespace) -> int:
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target, project)
-    source = source_from_args(project, args)
     before = resolve_states(project.before, project.after, where=f"{project.path}: states")[0]
+    source = source_from_args(project, args, schema_state(before))
     if args.measure:
         ensure_schema(before)
         return _measure(target, source)

@@ -250,7 +250,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     seed_state = states[0]  # the rows are loaded where the before state is, even for an A/A run
     if config.aa:
         states = (dataclasses.replace(states[1], name="before"), states[1])
-    source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
+    source = None
+    if not config.no_seed:  # the plan read against the models as they are at the seeded state
+        source = source_for(project, config.profile, config.seed, config.rows, schema_state(seed_state))
     _check_up_front(config, target)
     if source is not None and config.scales:
         _check_scales(project, source, scenarios)

@@ -35,6 +35,7 @@ def plan(shape: str, *, index: str | None, hit: int, read: int = 0, sort: bool =
         workers_launched=0,
         jit=False,
         raw=[{"Plan": {"Node Type": shape.split(" > ")[0]}}],
+        relations=tuple(sorted({part.split(" on ")[1] for part in shape.split(" > ") if " on " in part})),
     )
 
 

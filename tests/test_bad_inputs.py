@@ -254,3 +254,14 @@ def test_importing_the_settings_starts_no_server(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert not pgdata.exists()
+
+
+def test_an_a_a_run_with_a_before_state_is_one_line(tmp_path: Path, server_url: str) -> None:
+    result = bench(
+        "run", "--aa", "--before", "attendance=0030", "--database", "bad_inputs_aa",
+        "--results-dir", str(tmp_path / "results"), "--no-progress",
+    )  # fmt: skip
+    assert one_line_error(result) == (
+        "bench: error: --aa puts both sides at the after state; it cannot be combined with --before"
+    )
+    assert not (tmp_path / "results").exists()

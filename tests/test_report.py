@@ -3,6 +3,7 @@ unmet claims say so, failures and gaps show, every linked chart exists, and bad 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ from django_index_bench.bench.commands import _load
 from django_index_bench.bench.results import Results, to_json
 from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import claims, fmt, render
+from django_index_bench.reports.analysis import analyze
 from django_index_bench.reports.render import REPORT_NAME
 from tests.cli import SAMPLE_CLAIMS
 from tests.report_fixtures import every_outcome, with_costs_and_cold
@@ -263,3 +265,53 @@ def test_costs_and_the_cold_series_are_reported(tmp_path: Path) -> None:
     # Scenarios the cold series does not cover are not reported missing from it.
     assert "MISSING" not in cold
     assert "wellness_summary" not in cold
+
+
+def test_a_plan_change_on_a_table_the_move_rewrote_is_said_in_the_verdict() -> None:
+    """tracking_person_range's plan goes from a Seq Scan to an Index Scan on tracking; when the move to
+    the after state also rewrote tracking, the verdict names it, and how the copy was settled."""
+    base = sample_results()
+    before, after = base.states
+    rewritten = dataclasses.replace(
+        base, states=(before, dataclasses.replace(after, rewritten=("tracking",), maintenance="ANALYZE"))
+    )
+    case = analyze(rewritten).scenario("tracking_person_range")
+    assert case is not None
+    assert render.verdict(case.cases[0]).endswith(
+        "; the plan changed on `tracking`, which a migration between the states rewrote (its copy had only "
+        "ANALYZE after the move, so its visibility map may be empty and an index-only scan become a "
+        "sequential one)"
+    )
+    settled = dataclasses.replace(after, rewritten=("tracking",), maintenance="VACUUM (ANALYZE)")
+    vacuumed = dataclasses.replace(rewritten, states=(before, settled))
+    case = analyze(vacuumed).scenario("tracking_person_range")
+    assert case is not None
+    assert render.verdict(case.cases[0]).endswith(
+        "which a migration between the states rewrote (its copy was vacuumed and analyzed after the move)"
+    )
+    case = analyze(base).scenario("tracking_person_range")
+    assert case is not None
+    assert "rewrote" not in render.verdict(case.cases[0])
+
+
+@pytest.mark.parametrize(
+    ("reduction", "words"),
+    [
+        (0.25, "25.0 % faster"),
+        (0.5, "2.00x faster"),
+        (1 - 1 / 659, "659.00x faster"),
+        (-0.5, "50.0 % slower"),
+        (-1.0, "2.00x slower"),
+        (-29.23, "30.23x slower"),
+    ],
+)
+def test_a_change_of_2x_or_more_reads_as_a_factor(reduction: float, words: str) -> None:
+    assert fmt.saving(reduction) == words
+
+
+def test_the_findings_give_a_big_speedup_as_a_factor(rendered: tuple[Path, str]) -> None:
+    """tracking_person_range is about 10x faster: the summary says so, never "9x.x % faster"."""
+    _, markdown = rendered
+    (line,) = [r for r in markdown.splitlines() if r.startswith("- `tracking_person_range`")]
+    assert re.search(r"significant end-to-end changes: \d+\.\d\dx faster\.$", line), line
+    assert "% faster" not in line

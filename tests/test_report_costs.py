@@ -6,6 +6,7 @@ Expected figures are computed here with the same functions the report uses, from
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from django_index_bench.bench.results import Costs, Results, from_dict, to_json
 from django_index_bench.bench.rounds import stats
-from django_index_bench.reports import fmt, render, scaling, tradeoff, warm_cold
+from django_index_bench.reports import fmt, order_stats, render, scaling, tradeoff, warm_cold
 from django_index_bench.reports.analysis import analyze
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
@@ -48,12 +49,21 @@ def test_what_it_costs_shows_every_variant_and_direction_with_its_spread(
     block = section(rendered[1], "### What it costs")
     assert results.costs is not None
     tracking = block.split("journal.0016_optimize_entry_indexes", 1)[0]
-    # Plain forward: 1.25 s, 1.30 s, 1.35 s; its longest stalls 1.20 s, 1.248 s, 1.296 s. Three
-    # repetitions have no 95 % interval of their median (even [min, max] holds it 75 % of the time).
-    assert "migration as written: 1.30 s (1.25 s to 1.35 s) under SHARE (blocks writers, held" in (tracking)
-    assert "longest write stall 1.25 s (1.20 s to 1.30 s)" in tracking
-    assert "its rollback: 52.0 ms (50.0 ms to 54.0 ms) under ACCESS EXCLUSIVE" in tracking
-    assert "`RemoveIndexConcurrently`: 2.60 s (2.50 s to 2.70 s) under SHARE UPDATE" in tracking
+    # Plain forward: 1.25 s, 1.30 s, 1.35 s; its longest stalls 1.20 s, 1.248 s, 1.296 s. Min to max of 3
+    # holds the median 75 % of the time, and says so.
+    assert (
+        "migration as written: 1.30 s [1.25 s, 1.35 s: 75 %] (1.25 s to 1.35 s) under SHARE "
+        "(blocks writers, held" in (tracking)
+    )
+    assert "longest write stall 1.25 s [1.20 s, 1.30 s: 75 %] (1.20 s to 1.30 s)" in tracking
+    assert (
+        "its rollback: 52.0 ms [50.0 ms, 54.0 ms: 75 %] (50.0 ms to 54.0 ms) under ACCESS EXCLUSIVE"
+        in tracking
+    )
+    assert (
+        "`RemoveIndexConcurrently`: 2.60 s [2.50 s, 2.70 s: 75 %] (2.50 s to 2.70 s) under SHARE UPDATE"
+        in tracking
+    )
     assert "(writers go on, held" in tracking
     assert tracking.count("; n = 3") == 4
     # The journal migration was measured plain only: its concurrent variant says so.
@@ -71,9 +81,15 @@ def test_the_migration_table_has_a_row_per_variant_and_direction(
         for r in text.splitlines()
         if r.startswith("| attendance.0031_add_tracking_performance_indexes | plain | backward |")
     )
-    assert "| tracking | ACCESS EXCLUSIVE | yes | 3 | 52.0 ms (50.0 ms to 54.0 ms) |" in row
+    assert (
+        "| tracking | ACCESS EXCLUSIVE | yes | 3 | 52.0 ms [50.0 ms, 54.0 ms: 75 %] (50.0 ms to 54.0 ms) |"
+        in row
+    )
     # The writer's gaps: median 0.4 ms every time; p99 1.0, 1.5 and 2.0 ms.
-    assert "| 400 µs (400 µs to 400 µs) | 1.50 ms (1.00 ms to 2.00 ms) |" in row
+    assert (
+        "| 400 µs [400 µs, 400 µs: 75 %] (400 µs to 400 µs) "
+        "| 1.50 ms [1.00 ms, 2.00 ms: 75 %] (1.00 ms to 2.00 ms) |" in row
+    )
     assert row.endswith("| 4 | none |")
     assert len([r for r in text.splitlines() if r.startswith("| attendance.0031")]) == 4
     assert len([r for r in text.splitlines() if r.startswith("| journal.0016")]) == 2
@@ -120,7 +136,9 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
             if m.timing and m.scenario == "tracking_person_range"
         )
     )
-    assert f"reads: 1 of 1 `tracking` cases significantly faster ({fmt.ratio(speedup.ratio)})" in block
+    assert (
+        f"reads: 1 of 1 cases reading `tracking` significantly faster ({fmt.ratio(speedup.ratio)})" in block
+    )
 
 
 def test_a_write_figure_whose_interval_includes_no_change_says_so(
@@ -428,3 +446,65 @@ def test_an_index_statement_s_concurrent_variant_is_named_as_sql() -> None:
     assert (
         tradeoff.concurrent_form("catalog.0002_idx") == "`AddIndexConcurrently` / `RemoveIndexConcurrently`"
     )
+
+
+def test_the_trade_off_chart_title_fits_even_for_long_names(results: Results) -> None:
+    """A real app's migration and table names (as long as an audit log's) stay inside the figure."""
+    from django_index_bench.reports import tradeoff_charts
+
+    assert results.costs is not None
+    summary = dataclasses.replace(
+        tradeoff.migrations(results.costs)[0],
+        migration="auditlog.0018_logentry_timestamp_idx_and_remote_port_backfill",
+        table="auditlog_logentry",
+    )
+    figure = tradeoff_charts.figure_of(analyze(results), summary)
+    figure.savefig(io.BytesIO(), format="png")  # lays the figure out as the report's file gets it
+    title = figure.get_suptitle()
+    assert title.replace("\n", " ") == (
+        "auditlog.0018_logentry_timestamp_idx_and_remote_port_backfill on auditlog_logentry: "
+        "what it buys and what it costs"
+    )
+    assert "\n" in title
+    for text in [t for t in figure.texts if t.get_text() == title] + [ax.title for ax in figure.axes]:
+        box = text.get_window_extent()
+        assert box.x0 >= 0, text.get_text()
+        assert box.x1 <= figure.bbox.width, text.get_text()
+
+
+def test_a_long_name_is_broken_after_an_underscore() -> None:
+    from django_index_bench.reports.charts import fitted
+
+    assert fitted("app.0001_a_very_long_migration_name on t: x", 2.0, 12.0) == (
+        "app.0001_a_very_\nlong_migration_name\non t: x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "confidence"),
+    [(3, 1, 0.75), (5, 1, 0.9375), (6, 1, 0.96875), (9, 2, 0.9609375), (12, 3, 0.9614257812)],
+)
+def test_the_median_interval_of_n_repetitions_has_its_exact_binomial_confidence(
+    n: int, k: int, confidence: float
+) -> None:
+    assert order_stats.rank(n) == k
+    assert order_stats.coverage(n, k) == pytest.approx(confidence)
+    found = order_stats.median_interval([float(v) for v in range(n, 0, -1)])
+    assert found is not None
+    assert (found.low, found.high) == (k, n + 1 - k)
+    assert found.confidence == pytest.approx(confidence)
+
+
+def test_the_cost_section_states_what_its_intervals_cover(rendered: tuple[Path, str]) -> None:
+    assert order_stats.repetitions_for() == 6
+    note = "3 repetitions: min to max, which holds the median 75.0 % of the time; 6 would reach 95 %"
+    assert f"({note})" in section(rendered[1], "## Cost of the migration")
+    assert f"({note})" in rendered[1].split("### What it costs", 1)[1]
+    assert "CI of the median" not in rendered[1]
+
+
+def test_a_scale_point_is_sized_by_the_table_its_plans_read() -> None:
+    counts = {"catalog_author": 25, "catalog_book": 5_000, "audit_log": 90_000}
+    assert scaling.rows_for(("catalog_author", "catalog_book"), "front_page", counts) == 5_000
+    assert scaling.rows_for((), "catalog_author", counts) == 25  # an older file: by group name
+    assert scaling.rows_for((), "front_page", counts) == 90_000  # else the largest table

@@ -80,7 +80,7 @@ def test_database_time_and_end_to_end_are_judged_apart(tmp_path: Path) -> None:
     assert "database time 8.00x faster, end to end no significant change (1.00x); n = 20 pairs" in line
     assert "| 8.00x faster [8.00x to 8.00x faster] |" in line
     detail = section(markdown, "#### tracking_person_range / heavy")
-    assert "Database time: 8.00x faster (87.5 % faster)" in detail
+    assert "Database time: 8.00x faster, 95 % CI " in detail
     assert "Wilcoxon signed-rank on paired log ratios" in detail
     where = section(markdown, "## Where the time goes")
     assert "| `tracking_person_range` | heavy | before | 11.8 ms | 2.95 ms | 14.7 ms | 80 % |" in where

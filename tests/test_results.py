@@ -112,3 +112,25 @@ def test_step_times_round_trip(tmp_path: Path) -> None:
     steps = (results.StepTime("seed", 12.5), results.StepTime("warm", 137.25))
     original = dataclasses.replace(sample_results(), steps=steps)
     assert results.load(results.save(original, tmp_path)).steps == steps
+
+
+def test_a_schema_5_file_reads_its_plans_relations_from_their_raw_json(tmp_path: Path) -> None:
+    """Schema 5 recorded no relations and no state maintenance: the raw plans still name the tables,
+    and its moves ran ANALYZE only."""
+    data = json.loads(results.to_json(sample_results()))
+    data["schema_version"] = 5
+    del data["steps"]
+    for m in data["measurements"]:
+        for plan in m["plans"]:
+            del plan["relations"]
+            plan["raw"] = [
+                {"Plan": {"Node Type": "Limit", "Plans": [{"Node Type": "Seq Scan", "Relation Name": "t"}]}}
+            ]
+    for change in data["states"]:
+        del change["maintenance"], change["rewritten"]
+    path = tmp_path / "v5.json"
+    path.write_text(json.dumps(data))
+    old = results.load(path)
+    assert old.schema_version == results.SCHEMA_VERSION
+    assert {m.relations for m in old.measurements if m.plans} == {("t",)}
+    assert {(s.maintenance, s.rewritten) for s in old.states} == {("ANALYZE", ())}

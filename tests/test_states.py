@@ -76,3 +76,15 @@ def test_parse_target_rejects_malformed_text(text: str) -> None:
 
 def test_parse_target() -> None:
     assert parse_target("journal=0015") == ("journal", "0015")
+
+
+def test_before_on_the_command_line_replaces_an_index_only_before_state_whole() -> None:
+    """--before names the before side: the configured index to drop is not silently dropped too."""
+    configured = StateSpec(drop_indexes=("tracking_people_date_idx",))
+    before, after = resolve_states(configured, StateSpec(), {"attendance": "0031"})
+    assert (before.targets, before.drop_indexes, before.create_indexes) == (
+        {"attendance": "0031_add_tracking_performance_indexes"},
+        (),
+        (),
+    )
+    assert after.targets == {"attendance": "0031_add_tracking_performance_indexes"}

@@ -56,6 +56,12 @@ from django_index_bench.bench.load.results import LoadRun
 # 6 - 2026-12-04: where the time goes: optional `steps`, each step of the command (seed, copies, warm,
 #     cold, costs, scales, load, ...) with its wall-clock seconds, in the order they ran. A schema 5 file
 #     reads with none.
+#     Also in 6: reads tied to their tables; the physical state of a moved copy. `Plan.relations`: the
+#     tables and views the plan reads (its nodes' "Relation Name"), which the report uses to tie read
+#     cases to a migration's table. A state change records how it settled the copy (`maintenance`:
+#     "VACUUM (ANALYZE)" from now, "ANALYZE" before) and the tables whose storage the move rewrote
+#     (`rewritten`: relfilenode changed). A schema 5 file reads with its relations taken from each plan's
+#     raw JSON, `maintenance` "ANALYZE" and no rewritten tables recorded.
 SCHEMA_VERSION = 6
 
 LATEST = "latest.json"
@@ -65,6 +71,7 @@ MAX_JSON_DEPTH = 64
 Status = Literal["ok", "failed"]
 Cache = Literal["warm", "cold"]
 Direction = Literal["forward", "backward"]
+Maintenance = Literal["ANALYZE", "VACUUM (ANALYZE)"]
 # How a file's cost repetitions ran: before and after alternating (A B, B A, ...), or one measurement
 # of each (a schema 3 file).
 CostOrder = Literal["alternating", "single"]
@@ -95,6 +102,7 @@ class Plan:
     workers_launched: int
     jit: bool
     raw: Any = None  # the whole JSON plan, as PostgreSQL returned it
+    relations: tuple[str, ...] = ()  # the tables/views its nodes read, sorted, each once
 
     @property
     def shared_blocks(self) -> int:
@@ -173,6 +181,11 @@ class Measurement:
     def shared_blocks(self) -> int | None:
         return sum(p.shared_blocks for p in self.plans) if self.plans else None
 
+    @property
+    def relations(self) -> tuple[str, ...]:
+        """The tables its captured SQL read, as its plans name them."""
+        return tuple(sorted({r for p in self.plans for r in p.relations}))
+
 
 @dataclass(frozen=True)
 class ScenarioInfo:
@@ -195,9 +208,13 @@ class StateChange:
     targets: dict[str, str]  # app label -> migration name
     migrations: tuple[str, ...]  # "app.0031_name" applied (or "-app.0031_name" unapplied), in order
     migrate_seconds: float
-    analyze_seconds: float
+    analyze_seconds: float  # of `maintenance`
     status: Status = "ok"
     error: str | None = None  # the failed migration and the database's error
+    # What settled the copy after its migrations: VACUUM too, so a table a migration rewrote has its
+    # visibility map back (without it an index-only scan turns into a heap or sequential scan).
+    maintenance: Maintenance = "ANALYZE"
+    rewritten: tuple[str, ...] = ()  # tables whose storage the move rewrote (a new relfilenode)
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,8 @@ from django_index_bench.bench.options import seed as seed_value
 from django_index_bench.seed.inputs import DEFAULT_PROFILE, DEFAULT_SEED
 
 if TYPE_CHECKING:
+    from django.apps.registry import Apps
+
     from django_index_bench.seed.source import Source
 
 MAX_ROWS = 500_000_000
@@ -90,19 +92,37 @@ def check_options(project: ProjectConfig, profile: str | None, seed: int, rows: 
     plans.check_profile(plans.read_plan(spec.plan), profile)
 
 
-def source_for(project: ProjectConfig, profile: str | None, seed: int, rows: Mapping[str, int]) -> Source:
+def source_for(
+    project: ProjectConfig,
+    profile: str | None,
+    seed: int,
+    rows: Mapping[str, int],
+    state: Mapping[str, str] | None = None,
+) -> Source:
     """The seed source the project's configuration names, checked against the models (Django must be set
-    up). A plan's profile defaults to its `default` profile when it has one, else its rows as written."""
+    up) as they are at the schema `state` the rows are loaded at (app -> migration; None: today's
+    classes): a column that exists only later is left to the migrations, as in production. A plan's
+    profile defaults to its `default` profile when it has one, else its rows as written."""
     spec = _spec(project)
     if spec.plan is None:
         return _hook(project)(profile, seed, rows)
     from django_index_bench.seed import plan as plans
 
+    registry = models_at(state) if state is not None else None
     parsed = plans.read_plan(spec.plan)
-    plans.check(parsed)
+    plans.check(parsed, registry)
     if profile is None and DEFAULT_PROFILE in parsed.profiles:
         profile = DEFAULT_PROFILE
-    return plans.source(parsed, profile, seed, rows)
+    return plans.source(parsed, profile, seed, rows, registry)
+
+
+def models_at(state: Mapping[str, str]) -> Apps:
+    """The project's models as its migrations leave them at `state` (Django's migration state); reads
+    the migration files only, not the database."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return loader.project_state(list(state.items())).apps
 
 
 def _hook(project: ProjectConfig) -> Hook:
@@ -123,8 +143,10 @@ def _hook(project: ProjectConfig) -> Hook:
     return cast(Hook, hook)
 
 
-def source_from_args(project: ProjectConfig, args: argparse.Namespace) -> Source:
-    return source_for(project, args.profile, args.seed, rows_from_args(args))
+def source_from_args(
+    project: ProjectConfig, args: argparse.Namespace, state: Mapping[str, str] | None = None
+) -> Source:
+    return source_for(project, args.profile, args.seed, rows_from_args(args), state)
 
 
 def check_args(project: ProjectConfig, args: argparse.Namespace) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django_index_bench.bench.rounds.plan_relations import relations
+
 
 def _timing_2(timing: dict[str, Any] | None) -> dict[str, Any] | None:
     if timing is None:
@@ -71,5 +73,16 @@ def upgrade_4(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_5(data: dict[str, Any]) -> dict[str, Any]:
-    """A schema 5 file as schema 6: it did not time its steps, so it has none (`steps` empty)."""
-    return {**data, "steps": [], "schema_version": 6}
+    """A schema 5 file as schema 6: it did not time its steps, so it has none (`steps` empty); each
+    plan's relations are read from its raw JSON (the same nodes the runner now reads them from); its
+    state changes ran ANALYZE only and recorded no rewritten tables (the defaults)."""
+    data = json.loads(json.dumps(data))
+    series = [data.get("measurements", []), data.get("cold", [])]
+    series += [scale.get("measurements", []) for scale in data.get("scales", [])]
+    for measurements in series:
+        for m in measurements:
+            for plan in m.get("plans", []):
+                plan.setdefault("relations", list(relations(plan.get("raw"))))
+    data["steps"] = []
+    data["schema_version"] = 6
+    return data

@@ -11,6 +11,7 @@ faster and the whole call hardly at all; the report has to be able to say both.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,6 +89,10 @@ class CaseResult:
     comparison: stats.Comparison | None  # end to end; None unless both sides have timings
     db_comparison: stats.Comparison | None  # database time; also None if a round spent no time there
     schedule: ScheduledItem | None = None  # the scheduled item it came from: its pairs, why it stopped
+    # Tables this case reads whose storage the move to a side's state rewrote, and how that copy was
+    # settled afterwards ("VACUUM (ANALYZE)" or "ANALYZE"): a plan change there may be the move's.
+    rewritten: tuple[str, ...] = ()
+    settled_by: str = ""
 
     @property
     def status(self) -> str:
@@ -100,6 +105,19 @@ class CaseResult:
     @property
     def label(self) -> str:
         return f"{self.scenario.name} / {self.case}"
+
+    @property
+    def plan_changed(self) -> bool:
+        sides = (self.baseline.measurement, self.candidate.measurement)
+        if any(m is None or not m.plans for m in sides):
+            return False
+        return len({tuple(p.shape for p in m.plans) for m in sides if m is not None}) > 1
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables either side's captured SQL read, as their plans name them."""
+        sides = (self.baseline.measurement, self.candidate.measurement)
+        return tuple(sorted({t for m in sides if m is not None for t in m.relations}))
 
     @property
     def errors(self) -> list[str]:
@@ -133,6 +151,10 @@ class Analysis:
 
     def group(self, group: str) -> list[ScenarioResult]:
         return [s for s in self.scenarios if s.info.group == group]
+
+    def reading(self, table: str) -> list[CaseResult]:
+        """The cases whose SQL reads `table` (by their plans; a scenario's group is only a label)."""
+        return [case for case in self.all_cases() if table in case.tables]
 
 
 def compare_timings(
@@ -186,7 +208,16 @@ def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) ->
         comparison = compare_timings(before, after, total, alpha=alpha, threshold=threshold)
         db_comparison = compare_timings(before, after, database, alpha=alpha, threshold=threshold)
     item = _item(results, info.name, case, options.cache)
-    return CaseResult(info, case, baseline, candidate, comparison, db_comparison, item)
+    found = CaseResult(info, case, baseline, candidate, comparison, db_comparison, item)
+    moves = [
+        s for s in results.states
+        if any(side.measurement and side.measurement.state == s.state for side in (baseline, candidate))
+    ]  # fmt: skip
+    rewritten = sorted({t for s in moves for t in s.rewritten} & set(found.tables))
+    if not rewritten:
+        return found
+    settled = " and ".join(dict.fromkeys(s.maintenance for s in moves if set(s.rewritten) & set(rewritten)))
+    return dataclasses.replace(found, rewritten=tuple(rewritten), settled_by=settled)
 
 
 def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:

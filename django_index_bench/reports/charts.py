@@ -32,6 +32,24 @@ LABEL_MIN_SHARE = 0.12
 CASE_GAP = 0.5
 
 
+def fitted(text: str, width_in: float, points: float) -> str:
+    """`text` broken onto as many lines as it needs to fit `width_in` at `points` (at 0.6 em per
+    character, wider than an average DejaVu Sans glyph): a long migration or table name must not be cut
+    at the figure's edges. Names without spaces are broken after an underscore or dot when they must."""
+    per_line = max(12, int(width_in * 72 / (0.6 * points)))
+    lines: list[str] = []
+    for word in text.split(" "):
+        while len(word) > per_line:  # a name longer than a line: break it after its last _ or . that fits
+            cut = max(word.rfind("_", 0, per_line), word.rfind(".", 0, per_line)) + 1 or per_line
+            lines.append(word[:cut])
+            word = word[cut:]
+        if lines and len(lines[-1]) + 1 + len(word) <= per_line:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Chart:
     filename: str  # relative to the charts directory

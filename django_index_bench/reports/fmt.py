@@ -69,8 +69,20 @@ def ratio_ci(interval: tuple[float, float] | None) -> str:
     return f"{1 / low:.2f}x slower to {high:.2f}x faster"
 
 
+# From this factor on a change reads as a factor: "659x faster" says what "99.8 % faster" hides.
+FACTOR_FROM = 2.0
+
+
+def _is_factor(value: float) -> bool:
+    return value >= FACTOR_FROM or value <= 1 / FACTOR_FROM
+
+
 def saving(fraction: float) -> str:
-    """A reduction (1 - candidate/baseline) as words: "80.0 % faster" / "25.0 % slower"."""
+    """A reduction (1 - candidate/baseline) as words: "25.0 % faster" / "25.0 % slower"; from 2x on
+    the factor, as ratio() writes it: "8.00x faster" (not "87.5 % faster"), "3.00x slower"."""
+    value = 1 / (1 - fraction) if fraction < 1 else float("inf")
+    if _is_factor(value):
+        return ratio(value)
     if fraction >= 0:
         return f"{fraction * 100:.1f} % faster"
     return f"{-fraction * 100:.1f} % slower"
@@ -120,6 +132,9 @@ def short(value: float) -> str:
 
 
 def change(comparison: stats.Comparison) -> str:
+    """ "1.40x faster (28.6 % faster)"; from 2x on the factor alone: "8.00x faster"."""
+    if _is_factor(comparison.ratio):
+        return ratio(comparison.ratio)
     return f"{ratio(comparison.ratio)} ({saving(comparison.reduction)})"
 
 

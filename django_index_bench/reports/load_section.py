@@ -20,7 +20,15 @@ from django_index_bench.bench.load.results import LoadRun
 from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Results, write_atomic
 from django_index_bench.reports import drawing, fmt
-from django_index_bench.reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, save
+from django_index_bench.reports.charts import (
+    BASELINE_COLOR,
+    CANDIDATE_COLOR,
+    DPI,
+    WIDTH_IN,
+    Chart,
+    fitted,
+    save,
+)
 
 LOAD = "load"
 LOAD_REPORT = "LOAD_REPORT.md"
@@ -223,6 +231,10 @@ def _log_axes(ax: Axes, ylabel: str) -> None:
     ax.grid(which="both", alpha=0.3)
 
 
+# Axes titles are "large": 1.2 times matplotlib's 10 pt; an endpoint's path may be long.
+TITLE_POINTS = 12.0
+
+
 def _figure(count: int) -> Any:
     from matplotlib.figure import Figure
 
@@ -247,7 +259,7 @@ def throughput_chart(run: LoadRun, directory: Path) -> Chart | None:
             highs = [max(v) if v else 0 for v in bursts]
             ax.fill_between(users, lows, highs, color=color, alpha=0.15)
         _log_axes(ax, "requests/s (log scale)")
-        ax.set_title(f"{s.endpoint}: throughput against concurrency")
+        ax.set_title(fitted(f"{s.endpoint}: throughput against concurrency", WIDTH_IN - 1, TITLE_POINTS))
         ax.legend(fontsize="small")
     save(figure, directory, "load_throughput.png")
     return Chart(
@@ -278,7 +290,9 @@ def latency_chart(run: LoadRun, directory: Path) -> Chart | None:
                     ax.plot(*zip(*points, strict=True), linestyle=style, marker=".", color=color,
                             label=f"{name} {label}")  # fmt: skip
         _log_axes(ax, "latency, ms (log scale)")
-        ax.set_title(f"{s.endpoint}: latency percentiles against concurrency")
+        ax.set_title(
+            fitted(f"{s.endpoint}: latency percentiles against concurrency", WIDTH_IN - 1, TITLE_POINTS)
+        )
         ax.legend(fontsize="x-small", ncols=2)
     save(figure, directory, "load_latency.png")
     return Chart(

@@ -67,10 +67,18 @@ def _where(results: Results) -> str:
     return (
         "Both sides ran in this one process, each on the database of its migration state"
         + (f" ({databases})" if databases else "")
-        + ": copies of one template database, so the data is the same, each migrated to its state and "
-        "ANALYZEd. Each pair is one baseline round and one candidate round, back to back, over warmed "
-        "connections."
+        + ": copies of one template database, so the data is the same, each migrated to its state, then "
+        + _settled(results)
+        + ". Each pair is one baseline round and one candidate round, back to back, over warmed connections."
     )
+
+
+def _settled(results: Results) -> str:
+    """What each copy got after its migrations, as the results record it."""
+    kinds = list(dict.fromkeys(s.maintenance for s in results.states)) or ["ANALYZE"]
+    if kinds == ["VACUUM (ANALYZE)"]:
+        return "vacuumed and analyzed (VACUUM (ANALYZE): statistics and the visibility map as they are now)"
+    return " or ".join(kinds) + "d"
 
 
 def _order(analysis: Analysis, schedule: Schedule) -> str:
@@ -181,12 +189,10 @@ def legend(comparisons: list[stats.Comparison]) -> str:
 
 
 def aa_command(results: Results) -> str:
-    """The A/A run of this configuration: `bench run` with the before state at the after state's
-    migrations, so both sides run the same schema."""
-    after = next((s for s in results.states if s.state == "after"), None)
-    targets = sorted(after.targets.items()) if after else []
-    flags = "".join(f" --before {app}={migration.split('_', 1)[0]}" for app, migration in targets)
-    return f"bench run{flags}"
+    """The A/A run of this configuration: both sides at its own after state (migrations and index
+    steps alike, which a --before of migrations could not give an index-only state), same data."""
+    profile = results.dataset.profile
+    return "bench run --aa" + (f" --profile {profile}" if profile and results.dataset.seeded else "")
 
 
 def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:

@@ -52,7 +52,21 @@ def verdict(case: CaseResult) -> str:
         return "no timings"
     parts = [fmt.verdict_part("database time", case.db_comparison)] if case.db_comparison else []
     parts.append(fmt.verdict_part("end to end", case.comparison))
-    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}"
+    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}{_rewrite_note(case)}"
+
+
+def _rewrite_note(case: CaseResult) -> str:
+    """A plan change on a table the state move rewrote may come from the move, not the change."""
+    if not case.rewritten or not case.plan_changed:
+        return ""
+    tables = ", ".join(f"`{t}`" for t in case.rewritten)
+    after = (
+        "its copy was vacuumed and analyzed after the move"
+        if case.settled_by == "VACUUM (ANALYZE)"
+        else f"its copy had only {case.settled_by or 'ANALYZE'} after the move, so its visibility map "
+        "may be empty and an index-only scan become a sequential one"
+    )
+    return f"; the plan changed on {tables}, which a migration between the states rewrote ({after})"
 
 
 def _unmeasured_sides(case: CaseResult) -> str:
@@ -282,7 +296,8 @@ def _states(results: Results) -> list[dict[str, str]]:
             "targets": ", ".join(f"{app} {name}" for app, name in sorted(s.targets.items())),
             "migrations": ", ".join(s.migrations) or "none",
             "migrate": fmt.duration(s.migrate_seconds),
-            "analyze": fmt.duration(s.analyze_seconds),
+            "analyze": f"{s.maintenance}: {fmt.duration(s.analyze_seconds)}",
+            "rewritten": ", ".join(s.rewritten) or "none",
         }
         for s in results.states
     ]

@@ -57,9 +57,13 @@ class Line:
         return float(np.polyfit(x, y, 1)[0])
 
 
-def rows_for(scenario_group: str | None, counts: dict[str, int]) -> int | None:
-    """The size of the table a scenario reads: its group's table when the counts name it (files before
-    schema 4 counted rows by group name), else the largest table, the one a scale point resizes."""
+def rows_for(tables: tuple[str, ...], scenario_group: str | None, counts: dict[str, int]) -> int | None:
+    """The size of the table a scenario reads: the largest of the tables its plans read that the counts
+    name; else its group's, when the counts name it (files before schema 4 counted rows by group name);
+    else the largest table, the one a scale point resizes."""
+    read = [counts[t] for t in tables if t in counts]
+    if read:
+        return max(read)
     if scenario_group is not None and scenario_group in counts:
         return counts[scenario_group]
     return max(counts.values(), default=None)
@@ -78,13 +82,13 @@ def lines(results: Results) -> list[Line]:
     for run in results.scales:
         for m in run.measurements:
             timing = _timing(m)
-            rows = rows_for(groups.get(m.scenario), run.counts)
+            rows = rows_for(m.relations, groups.get(m.scenario), run.counts)
             if m.case == CASE and m.side in SIDES and timing and rows:
                 found.setdefault((m.scenario, m.side), {})[rows] = Point(rows, timing, SCALE_RUN)
     for (scenario, side), points in found.items():
         main = results.find(scenario, CASE, side)
         timing = _timing(main) if main else None
-        rows = rows_for(groups.get(scenario), results.dataset.counts)
+        rows = rows_for(main.relations if main else (), groups.get(scenario), results.dataset.counts)
         # A scale run of the main dataset's size is the same point measured twice: keep the scale run's.
         if timing and rows and rows not in points:
             points[rows] = Point(rows, timing, MAIN_RUN)

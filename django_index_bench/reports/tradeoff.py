@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import INDEX_STATEMENTS, Costs, MigrationCost, RelationSize, WriteCost
 from django_index_bench.bench.rounds import stats
-from django_index_bench.reports import fmt
+from django_index_bench.reports import fmt, order_stats
 from django_index_bench.reports import method as methods
 from django_index_bench.reports.analysis import Analysis
 
@@ -31,8 +33,26 @@ WRITERS = "ROW EXCLUSIVE"  # the lock every insert holds
 BLOCKS_WRITERS = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
 
 
-def spread(values: Sequence[float]) -> stats.Summary:
-    return stats.summarize(values)
+@dataclass(frozen=True)
+class Repeated:
+    """One migration figure over its few repetitions: the median, its order-statistic interval with
+    the confidence it really has (reports/order_stats.py), and the range."""
+
+    n: int
+    median: float
+    minimum: float
+    maximum: float
+    interval: order_stats.MedianInterval | None
+
+
+def repeated(values: Sequence[float]) -> Repeated:
+    return Repeated(
+        n=len(values),
+        median=float(np.median(values)),
+        minimum=min(values),
+        maximum=max(values),
+        interval=order_stats.median_interval(values),
+    )
 
 
 @dataclass(frozen=True)
@@ -50,10 +70,10 @@ class MigrationRuns:
     def blocks_writers(self) -> bool:
         return self.lock in BLOCKS_WRITERS
 
-    def summary(self, value: Callable[[MigrationCost], float | None]) -> stats.Summary | None:
+    def summary(self, value: Callable[[MigrationCost], float | None]) -> Repeated | None:
         """Median, interval and range of one figure over the repetitions; None when it was not recorded."""
         values = [v for v in map(value, self.runs) if v is not None]
-        return spread(values) if values else None
+        return repeated(values) if values else None
 
     @property
     def invalid(self) -> tuple[str, ...]:
@@ -210,22 +230,14 @@ def index_sizes(costs: Costs) -> list[IndexSize]:
     ]
 
 
-def group_of(analysis: Analysis, table: str) -> str | None:
-    """The scenario group that reads this table: a group named as the table, or as its prefix before "_"."""
-    groups = dict.fromkeys(s.info.group for s in analysis.scenarios)
-    return next((g for g in groups if table == g or table.startswith(f"{g}_")), None)
-
-
 def read_speedup(analysis: Analysis, table: str) -> str:
-    """The read side of the trade-off for the scenarios on this table, in the report's own terms."""
-    group = group_of(analysis, table)
-    cases = [c for s in analysis.group(group) for c in s.cases] if group else []
-    compared = [c.comparison for c in cases if c.comparison is not None]
+    """The read side of the trade-off for the cases whose SQL reads this table, in the report's terms."""
+    compared = [c.comparison for c in analysis.reading(table) if c.comparison is not None]
     if not compared:
         return "no read measurements of this table"
     faster = sorted(c.ratio for c in compared if c.significant and c.ratio > 1)
     slower = [c for c in compared if c.significant and c.ratio < 1]
-    text = f"{len(faster)} of {len(compared)} `{group}` cases significantly faster"
+    text = f"{len(faster)} of {len(compared)} cases reading `{table}` significantly faster"
     if faster:
         low, high = fmt.ratio(faster[0]), fmt.ratio(faster[-1])
         text += f" ({low})" if low == high else f" ({low} to {high})"
@@ -248,7 +260,19 @@ def spread_text(summary: stats.Summary | None, unit: Callable[[float], str] = fm
     return f"{unit(summary.median)}{ci} ({unit(summary.minimum)} to {unit(summary.maximum)})"
 
 
-def _lock_held(runs: MigrationRuns) -> stats.Summary | None:
+def repeated_text(figure: Repeated | None, unit: Callable[[float], str] = fmt.duration) -> str:
+    """Median [interval, its exact confidence] (min to max): "1.25 s [1.19 s, 1.33 s: 75 %] (1.19 s to
+    1.33 s)". The confidence is the interval's own, never a nominal 95 % it does not have."""
+    if figure is None:
+        return "not recorded"
+    if figure.n == 1 or figure.interval is None:
+        return f"{unit(figure.median)} (one measurement)"
+    found = figure.interval
+    ci = f" [{unit(found.low)}, {unit(found.high)}: {fmt.percent(found.confidence, 0)}]"
+    return f"{unit(figure.median)}{ci} ({unit(figure.minimum)} to {unit(figure.maximum)})"
+
+
+def _lock_held(runs: MigrationRuns) -> Repeated | None:
     return runs.summary(lambda m: m.lock_held_s)
 
 
@@ -256,11 +280,11 @@ def _variant(runs: MigrationRuns | None) -> str:
     """One variant in one direction, in a sentence: its time, lock, how long writers waited."""
     if runs is None:
         return "not measured"
-    took = spread_text(runs.summary(lambda m: m.seconds))
+    took = repeated_text(runs.summary(lambda m: m.seconds))
     held = _lock_held(runs)
     blocks = "blocks writers" if runs.blocks_writers else "writers go on"
     lock = f"{runs.lock} ({blocks}" + (f", held {fmt.duration(held.median)})" if held else ")")
-    stall = spread_text(runs.summary(lambda m: m.max_write_stall_s))
+    stall = repeated_text(runs.summary(lambda m: m.max_write_stall_s))
     p99 = runs.summary(lambda m: m.stall_p99_s)
     gaps = f" (p99 of the writer's gaps {fmt.duration(p99.median)})" if p99 else ""
     return f"{took} under {lock}, longest write stall {stall}{gaps}; n = {len(runs.runs)}"
@@ -388,11 +412,11 @@ def _migration_row(runs: MigrationRuns) -> dict[str, str]:
         "lock": runs.lock,
         "blocks": "yes" if runs.blocks_writers else "no",
         "n": str(len(runs.runs)),
-        "seconds": spread_text(runs.summary(lambda m: m.seconds)),
-        "held": spread_text(_lock_held(runs)),
-        "stall": spread_text(runs.summary(lambda m: m.max_write_stall_s)),
-        "p50": spread_text(runs.summary(lambda m: m.stall_p50_s)),
-        "p99": spread_text(runs.summary(lambda m: m.stall_p99_s)),
+        "seconds": repeated_text(runs.summary(lambda m: m.seconds)),
+        "held": repeated_text(_lock_held(runs)),
+        "stall": repeated_text(runs.summary(lambda m: m.max_write_stall_s)),
+        "p50": repeated_text(runs.summary(lambda m: m.stall_p50_s)),
+        "p99": repeated_text(runs.summary(lambda m: m.stall_p99_s)),
         "writes": fmt.count(round(writes.median)) if writes else "-",
         "invalid": ", ".join(runs.invalid) or "none",
     }
@@ -427,6 +451,30 @@ def _write_row(figure: WriteFigure) -> dict[str, str]:
     }
 
 
+def _ordinal(k: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th") if k % 100 not in (11, 12, 13) else "th"
+    return f"{k}{suffix}"
+
+
+def interval_note(repetitions: list[int]) -> str:
+    """What a migration figure's interval is, in the run's own numbers: "3 repetitions: min to max,
+    which holds the median 75.0 % of the time; 6 would reach 95 %"."""
+    notes = []
+    for n in repetitions:
+        if n < 2:
+            notes.append(f"{n} repetition: no interval")
+            continue
+        k = order_stats.rank(n)
+        confidence = order_stats.coverage(n, k)
+        which = "min to max" if k == 1 else f"the {_ordinal(k)} smallest to the {_ordinal(k)} largest"
+        note = f"{n} repetitions: {which}, which holds the median {fmt.percent(confidence, 1)} of the time"
+        if confidence < stats.CONFIDENCE:
+            needed = order_stats.repetitions_for(stats.CONFIDENCE)
+            note += f"; {needed} would reach {fmt.percent(stats.CONFIDENCE, 0)}"
+        notes.append(note)
+    return "; ".join(notes) or "no repetitions"
+
+
 def detail_context(analysis: Analysis) -> dict[str, Any] | None:
     """The "Cost of the migration" section's tables; when the cost step failed, only its error: no
     table, which would read like "no cost"."""
@@ -447,6 +495,7 @@ def detail_context(analysis: Analysis) -> dict[str, Any] | None:
         "repetitions": "/".join(map(str, repetitions)) or "0",
         "threshold": fmt.percent(analysis.threshold, 0),
         "confidence": fmt.percent(stats.CONFIDENCE, 0),
+        "interval": interval_note(repetitions),
         "test": "; ".join(sorted({methods.test_name(f.time.method) for f in figures})) or "none",
         "alpha": str(analysis.alpha),
         "migrations": [_migration_row(v) for m in migrations(costs) for v in m.variants],

@@ -27,6 +27,7 @@ from django_index_bench.reports.charts import (
     DPI,
     WIDTH_IN,
     Chart,
+    fitted,
     log_x,
     save,
 )
@@ -35,6 +36,7 @@ GAIN_COLOR = CANDIDATE_COLOR
 COST_COLOR = BASELINE_COLOR
 NEUTRAL_COLOR = "#999999"
 ROW = 0.42  # inches per labelled row
+TITLE_POINTS = 13.0
 
 
 def _interval(
@@ -68,11 +70,10 @@ def _unique_legend(ax: Axes) -> None:
 
 def _reads(ax: Axes, analysis: Analysis, table: str) -> bool:
     """Each case's speedup (before / after), end to end and in database time, with its interval."""
-    group = tradeoff.group_of(analysis, table)
-    cases = [c for s in analysis.group(group) for c in s.cases if c.comparison is not None] if group else []
+    cases = [c for c in analysis.reading(table) if c.comparison is not None]
     if not cases:
         ax.set_axis_off()
-        ax.set_title("What it buys: no read measurements of this table", fontsize="medium")
+        ax.set_title("What it buys: no read\nmeasurements of this table", fontsize="medium")
         return False
     for y, case in enumerate(cases):
         assert case.comparison is not None
@@ -148,10 +149,9 @@ def filename(migration: str) -> str:
     return "tradeoff_" + re.sub(r"[^A-Za-z0-9]+", "_", migration) + ".png"
 
 
-def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: Path, section: str) -> Chart:
+def figure_of(analysis: Analysis, summary: tradeoff.MigrationSummary) -> Figure:
     figures = [f for f in tradeoff.figures_of(analysis) if f.table == summary.table]
-    group = tradeoff.group_of(analysis, summary.table)
-    cases = len([c for s in analysis.group(group) for c in s.cases]) if group else 0
+    cases = len(analysis.reading(summary.table))
     top, bottom = max(cases, 2 * len(figures), 2), max(len(summary.variants), 2)
     figure = Figure(figsize=(WIDTH_IN, max(5.0, ROW * (top + bottom) + 2.5)), dpi=DPI, layout="constrained")
     (reads, writes), (locks, sizes) = figure.subplots(2, 2, height_ratios=[top, bottom])
@@ -159,9 +159,14 @@ def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: 
     _writes(writes, figures)
     _locks(locks, summary)
     _bytes(sizes, summary)
-    figure.suptitle(f"{summary.migration} on {summary.table}: what it buys and what it costs")
+    title = f"{summary.migration} on {summary.table}: what it buys and what it costs"
+    figure.suptitle(fitted(title, WIDTH_IN - 0.5, TITLE_POINTS), fontsize=TITLE_POINTS)
+    return figure
+
+
+def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: Path, section: str) -> Chart:
     name = filename(summary.migration)
-    save(figure, directory, name)
+    save(figure_of(analysis, summary), directory, name)
     return Chart(
         name,
         f"Trade-off of {summary.migration}",

@@ -19,7 +19,7 @@ import os
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Never
@@ -30,13 +30,18 @@ from tqdm import tqdm
 
 from django_index_bench.seed import rebuild
 from django_index_bench.seed.binary import HEADER, TRAILER
+from django_index_bench.seed.inputs import SeedInputError
 from django_index_bench.seed.source import Source, Table, digest
 
 MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
-__all__ = ["SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "recover"]
+__all__ = ["ReseedRefused", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "holds", "recover"]
+
+
+class ReseedRefused(SeedInputError):
+    """The database holds other data than asked for, and re-seeding was ruled out (--no-reseed)."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,30 @@ def _marker(conn: Connection) -> dict[str, object] | None:
         " seeder_version text, layout text, fingerprint text, seeded_at timestamptz)"
     )
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS identity jsonb")
-    row = conn.execute(f"SELECT identity, layout FROM {MARKER}").fetchone()
+    # The schema state (app -> migration) the rows were loaded at; markers from before it lack it, so
+    # such a database is seeded again once.
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS state jsonb")
+    row = conn.execute(f"SELECT identity, layout, state FROM {MARKER}").fetchone()
     if row is None:
         return None
-    return {"identity": row[0], "layout": row[1]}
+    return {"identity": row[0], "layout": row[1], "state": row[2]}
+
+
+# What a marker field means, for the one line that says why the data does not match.
+_MEANING = {
+    "identity": "it was seeded with another seed, plan or row counts",
+    "layout": "its tables have other columns",
+    "state": "it was seeded at another schema state",
+}
+
+
+def _mismatch(current: dict[str, object] | None, wanted: dict[str, object]) -> str:
+    if current is None:
+        return "it holds no complete seed"
+    return (
+        "; ".join(_MEANING[key] for key in wanted if current.get(key) != wanted[key])
+        or "its row counts differ"
+    )
 
 
 def _counts_match(conn: Connection, source: Source) -> bool:
@@ -202,15 +227,25 @@ def _load(
     return loads, definitions
 
 
-def _finish(conn: Connection, source: Source, shape: str, name: str, identity: object) -> None:
+def _finish(
+    conn: Connection, source: Source, shape: str, name: str, identity: object, state: object = None
+) -> None:
     """Declare the data complete: only once every key and index is back."""
     _restart_sequences(conn, source.tables)
     rebuild.done(conn)
     # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
     conn.execute(
         f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
-        " identity) VALUES (1, %s, %s, %s, %s, %s, now(), %s)",
-        (source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity)),
+        " identity, state) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s)",
+        (
+            source.seed,
+            json.dumps(source.dataset_counts),
+            source.version,
+            shape,
+            name,
+            json.dumps(identity),
+            json.dumps(state),
+        ),
     )
 
 
@@ -262,6 +297,18 @@ def recover(url: str) -> bool:
     return True
 
 
+def _as_stored(state: Mapping[str, str] | None) -> object:
+    return json.loads(json.dumps(dict(sorted(state.items())))) if state is not None else None
+
+
+def holds(url: str, source: Source, state: Mapping[str, str] | None = None) -> bool:
+    """Does the database hold exactly the source's rows, loaded at `state`? (ensure_seeded would reuse.)"""
+    identity = json.loads(json.dumps(source.identity()))
+    with psycopg.connect(url) as conn:
+        wanted = {"identity": identity, "layout": layout(conn, source.tables), "state": _as_stored(state)}
+        return _marker(conn) == wanted and _counts_match(conn, source)
+
+
 def ensure_seeded(
     url: str,
     source: Source,
@@ -271,22 +318,32 @@ def ensure_seeded(
     mode: rebuild.Mode = "parallel",
     connections: int | None = None,
     workers: int | None = None,
+    state: Mapping[str, str] | None = None,
+    reseed: bool = True,
 ) -> SeedOutcome:
-    """Seed the source's tables, or reuse them when the marker says they already hold its rows.
+    """Seed the source's tables, or reuse them when the marker says they already hold its rows, loaded
+    at this schema `state` (app -> migration applied; None: not recorded).
 
     mode: how keys and indexes are built back (see seed/rebuild.py); connections and workers: for
-    "parallel", how many connections build at once and max_parallel_maintenance_workers on each."""
+    "parallel", how many connections build at once and max_parallel_maintenance_workers on each.
+    reseed=False: data that does not match raises ReseedRefused instead of being replaced."""
     started = time.perf_counter()
     name = source.fingerprint()
     identity = json.loads(json.dumps(source.identity()))  # as jsonb gives it back
+    recorded = _as_stored(state)
     recover(url)
     with psycopg.connect(url) as conn:
         current = _marker(conn)
         shape = layout(conn, source.tables)
-        wanted = {"identity": identity, "layout": shape}
+        wanted: dict[str, object] = {"identity": identity, "layout": shape, "state": recorded}
         if not force and current == wanted and _counts_match(conn, source):
             conn.commit()
             return SeedOutcome(source, True, name, source.version, (), time.perf_counter() - started)
+        if not reseed:
+            raise ReseedRefused(
+                f"--no-reseed: the database does not hold the data asked for ({_mismatch(current, wanted)}); "
+                "run without --no-reseed to seed it again, or start over with `bench db reset`"
+            )
 
         began = time.perf_counter()
         _WORK[:] = source.draw()
@@ -296,7 +353,7 @@ def ensure_seeded(
             began = time.perf_counter()
             if mode == "one at a time":
                 rebuild.one_at_a_time(conn, definitions)
-                _finish(conn, source, shape, name, identity)
+                _finish(conn, source, shape, name, identity, recorded)
             rebuilt = time.perf_counter() - began
             conn.commit()
         except BaseException:
@@ -318,7 +375,7 @@ def ensure_seeded(
         # The rows are committed without their keys; PENDING holds what is missing until _finish.
         rebuilt, vacuumed = _in_parallel(url, definitions, source.tables, connections, workers)
         with psycopg.connect(url) as conn:
-            _finish(conn, source, shape, name, identity)
+            _finish(conn, source, shape, name, identity, recorded)
     return SeedOutcome(
         source=source,
         reused=False,

@@ -327,7 +327,7 @@ def _choices(shape: _Shape, key: str, value: object) -> list[tuple[Any, float]]:
     raise shape.fail(key, f"expected a table of value = weight or a list of values, got {value!r}")
 
 
-def check(plan: SeedPlan) -> None:
+def check(plan: SeedPlan, registry: Any = None) -> None:
     """Check the plan against the models (Django must be set up); SeedInputError (one line) on a mistake.
 
     Unique constraints are checked at the largest row count any profile gives.
@@ -335,7 +335,7 @@ def check(plan: SeedPlan) -> None:
     from django_index_bench.seed.plan_models import resolve
 
     factors = [1.0, *plan.profiles.values()]
-    resolve(plan, {m.label: max(_scaled(m.rows, f) for f in factors) for m in plan.models})
+    resolve(plan, {m.label: max(_scaled(m.rows, f) for f in factors) for m in plan.models}, registry)
 
 
 def _scaled(rows: int, factor: float) -> int:
@@ -352,6 +352,9 @@ class PlanSource:
     seed: int
     profile: str | None
     version: str = field(default=f"plan-{PLAN_VERSION}")
+    # The models the plan was resolved against (a migration state's); None: today's classes. Its columns
+    # are in `models`, so the identity needs no more.
+    registry: Any = field(default=None, compare=False, repr=False)
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -388,7 +391,7 @@ class PlanSource:
         """The same plan and seed with some tables (by table name or model label) resized; no profile."""
         tables = {m.label.lower(): m.table for m in self.models} | {m.table: m.table for m in self.models}
         resized = {tables.get(k if k in tables else k.lower(), k): n for k, n in counts.items()}
-        return _build(self.plan, None, self.seed, {**self.counts, **resized})
+        return _build(self.plan, None, self.seed, {**self.counts, **resized}, self.registry)
 
 
 def check_profile(plan: SeedPlan, profile: str | None) -> None:
@@ -401,7 +404,11 @@ def check_profile(plan: SeedPlan, profile: str | None) -> None:
 
 
 def source(
-    plan: SeedPlan, profile: str | None, seed: int, rows: Mapping[str, int] | None = None
+    plan: SeedPlan,
+    profile: str | None,
+    seed: int,
+    rows: Mapping[str, int] | None = None,
+    registry: Any = None,
 ) -> PlanSource:
     """The plan's rows for a profile (None: the rows as written) and seed, `rows` overriding some models'
     counts (keys: model labels or table names). Django must be set up. SeedInputError (one line) on an
@@ -409,10 +416,12 @@ def source(
     check_profile(plan, profile)
     factor = plan.profiles[profile] if profile is not None else 1.0
     counts = {m.label: _scaled(m.rows, factor) for m in plan.models}
-    return _build(plan, None if rows else profile, seed, {**counts, **(rows or {})})
+    return _build(plan, None if rows else profile, seed, {**counts, **(rows or {})}, registry)
 
 
-def _build(plan: SeedPlan, profile: str | None, seed: int, counts: Mapping[str, int]) -> PlanSource:
+def _build(
+    plan: SeedPlan, profile: str | None, seed: int, counts: Mapping[str, int], registry: Any = None
+) -> PlanSource:
     from django_index_bench.seed.plan_models import resolve
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -420,11 +429,12 @@ def _build(plan: SeedPlan, profile: str | None, seed: int, counts: Mapping[str, 
     for name, n in counts.items():
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ROWS:
             raise SeedInputError(f"rows of {name} must be a whole number from 1 to {MAX_ROWS:,}, got {n!r}")
-    settled = resolve(plan, counts)
+    settled = resolve(plan, counts, registry)
     return PlanSource(
         plan=plan,
         models=tuple(m for m, _ in settled),
         rows=tuple(n for _, n in settled),
         seed=seed,
         profile=profile,
+        registry=registry,
     )

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.apps.registry import Apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
@@ -96,10 +97,14 @@ class _Context:
         return SeedInputError(f"{self.plan.path}: {key}: {expected}")
 
 
-def resolve(plan: SeedPlan, counts: Mapping[str, int]) -> tuple[tuple[ResolvedModel, int], ...]:
+def resolve(
+    plan: SeedPlan, counts: Mapping[str, int], registry: Apps | None = None
+) -> tuple[tuple[ResolvedModel, int], ...]:
     """Each planned model settled, with its rows from `counts` (keyed by the plan's label, the model's
-    label or its table; missing: the plan's rows), parents first. SeedInputError (one line) otherwise."""
-    found = [(mp, _model(plan, mp.label)) for mp in plan.models]
+    label or its table; missing: the plan's rows), parents first. SeedInputError (one line) otherwise.
+    registry: the models as they are at the seeded schema state (Django's migration state); None:
+    today's model classes."""
+    found = [(mp, _model(plan, mp.label, registry or apps)) for mp in plan.models]
     seen: dict[str, str] = {}
     for mp, model in found:
         if model._meta.label in seen:
@@ -127,11 +132,11 @@ def _rows(counts: Mapping[str, int], mp: ModelPlan, model: type[models.Model]) -
     return mp.rows
 
 
-def _model(plan: SeedPlan, label: str) -> type[models.Model]:
+def _model(plan: SeedPlan, label: str, registry: Apps) -> type[models.Model]:
     try:
-        return apps.get_model(label)
+        return registry.get_model(label)
     except (LookupError, ValueError):
-        known = sorted(m._meta.label for m in apps.get_models())
+        known = sorted(m._meta.label for m in registry.get_models())
         shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
         raise SeedInputError(
             f"{plan.path}: {model_key(label)}: unknown model; expected app_label.ModelName of an installed "

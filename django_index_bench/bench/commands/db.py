@@ -7,7 +7,7 @@ import argparse
 import psycopg
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.pg import db
+from django_index_bench.bench.pg import clones, db, run_lock
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.pg.db import first_line
 
@@ -18,11 +18,19 @@ HELP = "Start, stop or inspect the harness's PostgreSQL (embedded unless DATABAS
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
-        choices=["start", "stop", "status", "url"],
+        choices=["start", "stop", "status", "url", "reset"],
         help="start: start the embedded server and create the harness database; stop: stop it; "
+        "reset: drop the harness database and create it empty (only one the harness created; the next "
+        "seed or run seeds it again at its before state); "
         "status: say what is running and which database is used, exit status 1 when it cannot be "
         "reached (a health check); url: print the database URL "
         '(starting the embedded server when needed), e.g. for psql "$(bench db url)"',
+    )
+    parser.add_argument("--database", metavar="NAME", help="for reset: the harness database (default: bench)")
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="for reset: refuse, instead of waiting, while a run or seed uses it",
     )
 
 
@@ -36,8 +44,22 @@ def handle(args: argparse.Namespace) -> int:
         stopped = embedded.stop()
         print(f"stopped the embedded PostgreSQL in {embedded.data_dir()}" if stopped else "not running")
         return 0
+    if action == "reset":
+        return _reset(args)
     target = db.resolve()
     print(target.url)
+    return 0
+
+
+def _reset(args: argparse.Namespace) -> int:
+    target = db.resolve(args.database)
+    db.guard(target, allow_foreign=False)
+    # Not under a seed or run: they would lose their database mid-way.
+    with run_lock.hold(
+        clones.maintenance_url(target), target.name, purpose="bench db reset", wait=not args.no_wait
+    ):
+        db.reset(target)
+    print(f"reset: database {target.name} is empty; the next bench seed or run seeds it")
     return 0
 
 

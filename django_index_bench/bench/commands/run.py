@@ -87,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
     parser.add_argument(
+        "--no-reseed",
+        action="store_true",
+        help="never seed again: when the database holds other data than asked for (another seed, plan, "
+        "row counts or schema state), refuse in one line instead of replacing it",
+    )
+    parser.add_argument(
         "--no-seed",
         action="store_true",
         help="measure the database as it is (e.g. a copy of real data in DATABASE_URL): it is copied per "
@@ -113,7 +119,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_target,
         default=[],
         metavar="APP=MIGRATION",
-        help="the 'before' state of an app (repeatable; default: the configuration's states.before)",
+        help="the 'before' state of an app (repeatable; default: the configuration's states.before); "
+        "it replaces the whole configured before state, index-only steps (drop_indexes, create_indexes) "
+        "included: the before side is exactly these migrations",
+    )
+    parser.add_argument(
+        "--aa",
+        action="store_true",
+        help="an A/A run: both sides at the configuration's after state (its migrations and index steps), "
+        "the data seeded as usual; what 'no change' looks like on this machine",
     )
     parser.add_argument(
         "--scales",
@@ -203,6 +217,8 @@ def handle(args: argparse.Namespace) -> int:
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
         no_seed=args.no_seed,
+        reseed=not args.no_reseed,
+        aa=args.aa,
         wait=not args.no_wait,
         keep_databases=args.keep_databases,
         sensitivity_trials=args.sensitivity,

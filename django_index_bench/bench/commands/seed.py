@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import add_config_argument, database_name, project_config
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
 from django_index_bench.bench.steps.run import prepare
-from django_index_bench.bench.steps.states import ensure_schema, resolve_states
+from django_index_bench.bench.steps.states import ensure_schema, resolve_states, schema_state
 from django_index_bench.seed.source import Source
 
 NAME = "seed"
@@ -20,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
     parser.add_argument("--force", action="store_true", help="re-seed even when the data already matches")
+    parser.add_argument(
+        "--no-reseed",
+        action="store_true",
+        help="never seed again: when the database holds other data than asked for (another seed, plan, "
+        "row counts or schema state), refuse in one line instead of replacing it",
+    )
     parser.add_argument(
         "--measure",
         action="store_true",
@@ -48,20 +55,25 @@ def handle(args: argparse.Namespace) -> int:
     project = project_config(args)
     # Before any database work: a contradiction in the options or the plan file is refused now.
     check_args(project, args)
+    if args.force and args.no_reseed:
+        raise UsageError("--force re-seeds and --no-reseed never does: choose one")
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target, project)
-    source = source_from_args(project, args)
     before = resolve_states(project.before, project.after, where=f"{project.path}: states")[0]
+    source = source_from_args(project, args, schema_state(before))
     if args.measure:
         ensure_schema(before)
         return _measure(target, source)
     # One seed or run at a time: two seeders truncating and loading the same tables corrupt each other.
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench seed", wait=not args.no_wait):
-        outcome = prepare(target, source, before, force=args.force, progress=not args.no_progress)
+        outcome = prepare(
+            target, source, before, force=args.force, progress=not args.no_progress, reseed=not args.no_reseed
+        )
     if outcome.reused:
         print(
-            f"reused: {target.name} already holds seed {source.seed} at these counts ({outcome.fingerprint})"
+            f"reused: {target.name} already holds seed {source.seed} at these counts, seeded at this "
+            f"before state ({outcome.fingerprint})"
         )
         return 0
     print(f"{'table':<22}{'rows':>12}{'seconds':>10}{'rows/s':>12}")

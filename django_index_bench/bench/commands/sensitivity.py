@@ -80,7 +80,7 @@ def handle(args: argparse.Namespace) -> int:
     from django_index_bench.bench.scenarios import load
     from django_index_bench.bench.steps import sensitivity
     from django_index_bench.bench.steps.run import prepare, select
-    from django_index_bench.bench.steps.states import resolve_states
+    from django_index_bench.bench.steps.states import resolve_states, schema_state
     from django_index_bench.bench.steps.timed import draw
 
     output: Path = args.output
@@ -92,8 +92,8 @@ def handle(args: argparse.Namespace) -> int:
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=False)
     db.setup_django(target, project)
-    source = source_from_args(project, args)
     states = resolve_states(project.before, project.after, where=f"{project.path}: states")
+    source = source_from_args(project, args, schema_state(states[0]))
     scenarios = select(load(project.scenarios), ())
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench sensitivity"):
         prepare(target, source, states[0], force=False, progress=not args.no_progress)

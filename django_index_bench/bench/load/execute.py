@@ -17,7 +17,7 @@ from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import Results
 from django_index_bench.bench.rounds.schedule import QUICK, record
 from django_index_bench.bench.seeding import source_for
-from django_index_bench.bench.steps.states import resolve_states
+from django_index_bench.bench.steps.states import resolve_states, schema_state
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,9 @@ def execute(config: LoadCommand) -> tuple[Results, Path]:
     target = db.resolve(config.database)
     db.guard(target, allow_foreign=config.allow_foreign)
     db.setup_django(target, project)
-    source = source_for(project, config.profile, config.seed, config.rows)
     where = f"{project.path}: states"
     states = resolve_states(project.before, project.after, config.before or None, where=where)
+    source = source_for(project, config.profile, config.seed, config.rows, schema_state(states[0]))
     env = environment.collect(project.root, embedded=target.embedded)
     connection.close()
     rid = run_id(started_at, env.git_commit)

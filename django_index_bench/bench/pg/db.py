@@ -200,3 +200,11 @@ def drop_owned_database(server_url: str, name: str) -> None:
     with embedded.registry(server_url) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         embedded.forget(conn, name)
+
+
+def reset(target: Target) -> None:
+    """Start the harness's database over: dropped and created empty, with the harness's mark. Only a
+    database the harness created; nobody may be connected (close Django's connection first)."""
+    server = embedded.with_database(target.url, "postgres")
+    drop_owned_database(server, target.name)
+    embedded.create_owned_database(server, target.name)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 
 from django_index_bench.bench.results import Plan
+from django_index_bench.bench.rounds.plan_relations import relations
 
 # Django's psycopg backend binds parameters on the client, so the captured SQL carries literal values and is
 # byte for byte what the app sent: PostgreSQL plans it as a custom plan, exactly like the app's query.
@@ -80,4 +81,5 @@ def summarize(sql: str, document: Any) -> Plan:
         workers_launched=sum(int(n.get("Workers Launched", 0)) for n in nodes),
         jit="JIT" in top,
         raw=document,
+        relations=relations(document),
     )

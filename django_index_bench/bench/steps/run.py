@@ -10,6 +10,7 @@ One advisory lock on the seeded database keeps a second run (or seed) from chang
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import secrets
 import sys
@@ -31,6 +32,7 @@ from django_index_bench.bench.load.measure import check as check_load
 from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
 from django_index_bench.bench.pg import cache, clones, db
 from django_index_bench.bench.pg import run_lock as locks
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
@@ -38,7 +40,7 @@ from django_index_bench.bench.scenarios import Scenario, load
 from django_index_bench.bench.seeding import check_options, source_for
 from django_index_bench.bench.steps import sensitivity
 from django_index_bench.bench.steps.scales import run_scales, scale_database
-from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states
+from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 from django_index_bench.bench.steps.timed import measure_states
 
@@ -65,6 +67,8 @@ class RunConfig:
     allow_foreign: bool = False
     force_seed: bool = False
     no_seed: bool = False  # measure the database as it is (copies of it), never seeding or migrating it
+    reseed: bool = True  # False: data other than asked for (seed, plan, counts, state) is refused
+    aa: bool = False  # A/A: both sides at the after state, to see what no change looks like
     wait: bool = True  # for another run holding the database; False: refuse
     keep_databases: bool = False
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
@@ -79,19 +83,44 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
     return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
 
 
-def prepare(target: db.Target, source: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
-    """The schema (created at `before` when missing) and the seeded data, on Django's database.
-    The caller holds the database's lock."""
+def prepare(
+    target: db.Target, source: Source, before: State, *, force: bool, progress: bool, reseed: bool = True
+) -> SeedOutcome:
+    """The schema at `before` and the data seeded there, on Django's database. Rows are always loaded
+    at `before`, as production reached it: a database that must be seeded again while it is at another
+    state starts over first (re-created, or migrated when the harness did not create it). Data seeded at
+    `before` is reused even if the database moved since: each copy migrates to its state anyway.
+    reseed=False: data other than asked for is refused in one line. The caller holds the lock."""
     from django.db import connection
 
     from django_index_bench.seed import ensure_seeded
-    from django_index_bench.seed.copying import recover
+    from django_index_bench.seed.copying import holds, recover
 
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)
-    ensure_schema(before)
+    state = schema_state(before)
+    if not ensure_schema(before) and steps_to(before) and reseed:
+        connection.close()
+        if force or not holds(target.url, source, state):
+            _start_over(target, before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(target.url, source, force=force, progress=progress)
+    return ensure_seeded(target.url, source, force=force, progress=progress, state=state, reseed=reseed)
+
+
+def _start_over(target: db.Target, before: State) -> None:
+    """The database emptied and its schema made at `before`: its rows were loaded at another state."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    connection.close()
+    if embedded.is_owned(target.url):
+        db.reset(target)
+        ensure_schema(before)
+        return
+    # Not ours (--allow-foreign-database: it may be migrated and wiped): migrated to `before`; its rows
+    # are then replaced, as its marker does not match what is asked for.
+    for app, migration in schema_state(before).items():
+        call_command("migrate", app, migration, verbosity=0, interactive=False)
 
 
 def as_is(target: db.Target, tables: Sequence[str]) -> Dataset:
@@ -208,6 +237,10 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
 
     started_at = dt.datetime.now(dt.UTC)
     project = config.project
+    if config.aa and config.before:
+        raise UsageError("--aa puts both sides at the after state; it cannot be combined with --before")
+    if config.force_seed and not config.reseed:
+        raise UsageError("--force-seed re-seeds and --no-reseed never does: choose one")
     if not config.no_seed:  # a contradiction in the seed options is refused before anything is made
         check_options(project, config.profile, config.seed, config.rows)
     target = _target(config)
@@ -216,7 +249,12 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
     states = resolve_states(
         project.before, project.after, config.before or None, where=f"{project.path}: states"
     )
-    source = None if config.no_seed else source_for(project, config.profile, config.seed, config.rows)
+    seed_state = states[0]  # the rows are loaded where the before state is, even for an A/A run
+    if config.aa:
+        states = (dataclasses.replace(states[1], name="before"), states[1])
+    source = None
+    if not config.no_seed:  # the plan read against the models as they are at the seeded state
+        source = source_for(project, config.profile, config.seed, config.rows, schema_state(seed_state))
     _check_up_front(config, target)
     if source is not None and config.scales:
         _check_scales(project, source, scenarios)
@@ -247,9 +285,12 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 dataset = as_is(target, model_tables())
             else:
                 outcome = prepare(
-                    target, source, states[0], force=config.force_seed, progress=config.progress
-                )
+                    target, source, seed_state, force=config.force_seed, progress=config.progress,
+                    reseed=config.reseed,
+                )  # fmt: skip
                 dataset = seeded(outcome, time.perf_counter() - seed_started)
+                if cold:  # a database that started over lost the extension with everything else
+                    cache.enable()
             connection.close()
         measured = measure_states(
             target, states, scenarios, config.rules,
@@ -265,7 +306,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             with watch.step("scales") if config.scales else contextlib.nullcontext():
                 scales = run_scales(
                     target, source, project.scales, config.scales, states, scenarios, config.rules,
-                    lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress),
+                    lambda t, s: prepare(t, s, seed_state, force=False, progress=config.progress),
                     seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
                 )  # fmt: skip
         found = None

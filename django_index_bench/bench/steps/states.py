@@ -17,7 +17,7 @@ from psycopg import sql
 
 from django_index_bench.bench.config import StateSpec
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.results import StateChange
+from django_index_bench.bench.results import Maintenance, StateChange
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,8 @@ def resolve_states(
 ) -> tuple[State, State]:
     """Full migration names for both states. Every app either state names gets a target in both: the
     given migration (by unique prefix), else its latest. `override` (--before) replaces the before
-    state's migrations. Apps neither names stay at their latest migration."""
+    state's migrations and drops its index steps: the before side is exactly what it names. Apps
+    neither names stay at their latest migration."""
     loader = _loader(where)
     wanted_before = dict(override) if override else dict(before.migrations)
     where_before = "--before" if override else f"{where}.before.migrations"
@@ -79,7 +80,11 @@ def resolve_states(
             app: _migration(loader, app, wanted[app], label) if app in wanted else _leaf(loader, app)
             for app in apps
         }
-        states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
+        if name == "before" and override:
+            # --before names the before state whole: the configured index steps are not silently kept.
+            states.append(State(name, targets))
+        else:
+            states.append(State(name, targets, spec.drop_indexes, spec.create_indexes))
     return states[0], states[1]
 
 
@@ -101,7 +106,7 @@ def others(state: State) -> dict[str, str]:
 
 
 def move_to(state: State) -> StateChange:
-    """Migrate each app to its target, then ANALYZE, timing both; a migration that fails raises."""
+    """Migrate each app to its target, then VACUUM (ANALYZE), timing both; a migration that fails raises."""
     change = reach(state)
     if not change.ok:
         raise MigrationFailed(change.error or "a migration failed")
@@ -152,7 +157,7 @@ def _failed(state: State, database: str, steps: tuple[str, ...], started: float,
 
 def reach(state: State) -> StateChange:
     """Move the current database to `state`: the rest of the project to its latest migrations, the
-    named apps to their targets (Django's migrate), then the state's index changes, then ANALYZE.
+    named apps to their targets (Django's migrate), then the state's index changes, then VACUUM (ANALYZE).
     A failure is recorded in the StateChange (status "failed", the step and the error), not raised."""
     executor = MigrationExecutor(connection)
     targets = [*others(state).items(), *state.targets.items()]
@@ -160,6 +165,7 @@ def reach(state: State) -> StateChange:
     sql_steps = _index_steps(state)
     steps = (*(_step(m, backwards) for m, backwards in plan), *sql_steps)
     database = str(connection.settings_dict["NAME"])
+    storage = _storage()
     started = time.perf_counter()
     try:
         for app, migration in targets:
@@ -174,9 +180,13 @@ def reach(state: State) -> StateChange:
         except DatabaseError as exc:
             return _failed(state, database, steps, started, f"{statement} failed: {_error_text(exc)}")
     migrated = time.perf_counter()
-    # Fresh statistics after every move: the planner must see the indexes and the data as they are now.
+    rewritten = _rewritten(storage)
+    # After every move, the physical state a production table has once autovacuum has passed: fresh
+    # statistics, and the visibility map back on tables a migration rewrote (an empty one turns an
+    # index-only scan into heap fetches or a sequential scan). Seeded tables are all-visible and frozen,
+    # so VACUUM skips their pages: cheap on the tables no migration touched.
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute(MAINTENANCE)
     analyzed = time.perf_counter()
     settle()
     return StateChange(
@@ -186,6 +196,29 @@ def reach(state: State) -> StateChange:
         migrations=steps,
         migrate_seconds=migrated - started,
         analyze_seconds=analyzed - migrated,
+        maintenance=MAINTENANCE,
+        rewritten=rewritten,
+    )
+
+
+MAINTENANCE: Maintenance = "VACUUM (ANALYZE)"
+
+
+def _storage() -> dict[int, tuple[str, int]]:
+    """Each table of the current schema: oid -> (name, relfilenode); a rewrite gives it a new file."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT oid::bigint, relname::text, relfilenode::bigint FROM pg_class"
+            " WHERE relkind IN ('r', 'm') AND relnamespace = current_schema()::regnamespace"
+        )
+        return {int(oid): (str(name), int(node)) for oid, name, node in cursor.fetchall()}
+
+
+def _rewritten(before: dict[int, tuple[str, int]]) -> tuple[str, ...]:
+    """The tables (by their name now) whose storage changed since `before` was taken."""
+    now = _storage()
+    return tuple(
+        sorted(now[oid][0] for oid, (_, node) in before.items() if oid in now and now[oid][1] != node)
     )
 
 
@@ -201,6 +234,20 @@ def settle() -> None:
             cursor.execute("CHECKPOINT")
     except DatabaseError:
         pass  # CHECKPOINT needs superuser or pg_checkpoint; without it the run is only noisier
+
+
+def schema_state(state: State) -> dict[str, str]:
+    """Every migrated app's migration at `state` (its index-only steps are applied to copies only)."""
+    return {**others(state), **state.targets}
+
+
+def steps_to(state: State) -> list[str]:
+    """The migrations the database is away from `state` ("-app.name": one to unapply); [] when it is
+    there. Asked of the current database's django_migrations."""
+    executor = MigrationExecutor(connection)
+    return [
+        _step(m, backwards) for m, backwards in executor.migration_plan(list(schema_state(state).items()))
+    ]
 
 
 def ensure_schema(before: State) -> bool:

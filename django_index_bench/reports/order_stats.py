@@ -1,0 +1,57 @@
+"""The median's interval from a few repetitions, by order statistics, with the confidence it really has.
+
+Of n independent repetitions, the k-th smallest and the k-th largest bracket the true median unless
+k or more of them fall on one side of it: each falls below with probability 1/2, so the interval
+[x(k), x(n+1-k)] holds the median with probability P(k <= B <= n-k), B ~ Binomial(n, 1/2). Exact for
+any continuous distribution; no bootstrap, which from 3 values can only return their min and max and
+call it 95 %. Min to max of 3 holds the median 75 % of the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from scipy import stats as scipy_stats
+
+from django_index_bench.bench.rounds.stats import CONFIDENCE
+
+
+@dataclass(frozen=True)
+class MedianInterval:
+    low: float
+    high: float
+    confidence: float  # the exact probability that [low, high] (as a rule) holds the median
+
+
+def coverage(n: int, k: int) -> float:
+    """P(x(k) <= median <= x(n+1-k)) for n repetitions, 1 <= k <= n/2."""
+    binomial = scipy_stats.binom(n, 0.5)
+    return float(binomial.cdf(n - k) - binomial.cdf(k - 1))
+
+
+def median_interval(values: Sequence[float], target: float = CONFIDENCE) -> MedianInterval | None:
+    """The narrowest symmetric order-statistic interval whose confidence reaches `target`; when even
+    min to max falls short (n < 6 for 95 %), min to max with its own, lower, confidence. None below 2."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n < 2:
+        return None
+    k = rank(n, target)
+    return MedianInterval(ordered[k - 1], ordered[n - k], coverage(n, k))
+
+
+def rank(n: int, target: float = CONFIDENCE) -> int:
+    """k of the interval median_interval takes from n >= 2 repetitions: x(k) to x(n+1-k)."""
+    k = 1
+    while k + 1 <= n // 2 and coverage(n, k + 1) >= target:
+        k += 1
+    return k
+
+
+def repetitions_for(target: float = CONFIDENCE) -> int:
+    """The fewest repetitions whose min to max holds the median with at least `target` (6 for 95 %)."""
+    n = 2
+    while coverage(n, 1) < target:
+        n += 1
+    return n

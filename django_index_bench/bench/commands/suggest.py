@@ -1,0 +1,199 @@
+"""`bench suggest`: index candidates from the SQL the scenarios send, each built on a copy of the seeded
+data and measured there, ranked by measured benefit against measured cost.
+
+Writes the suggestions file (JSON, the measurements), the markdown rendered from it, and with
+--migration a Django migration for the best candidate. Nothing is applied to any database of the user.
+Exit status: 0 done, 1 a trial failed or no candidate was measured, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.options import add_config_argument, project_config, seconds, writable_dir
+from django_index_bench.bench.rounds.schedule import QUICK, Rules
+from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
+
+if TYPE_CHECKING:
+    from django_index_bench.bench.suggest.results import Suggestions
+
+NAME = "suggest"
+HELP = "Derive index candidates from the scenarios' SQL and measure each on a copy: reads, writes, build."
+
+DEFAULT_RESULTS = Path("results") / "suggestions.json"
+DEFAULT_OUTPUT = Path("report") / "SUGGESTIONS.md"
+ITEM_SECONDS = 0.5  # per scenario case and trial: the budget is spread over many trials
+
+
+def _weight(text: str) -> tuple[str, float]:
+    name, sep, number = text.partition("=")
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if not sep or not name or not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected NAME=N with N >= 0, got {text!r}")
+    return name, value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_config_argument(parser)
+    add_seed_arguments(parser)
+    parser.add_argument(
+        "--state",
+        choices=("before", "after"),
+        default="after",
+        help="the configured state to suggest indexes for (default: %(default)s, the latest migrations)",
+    )
+    parser.add_argument(
+        "--scenario", action="append", default=[], metavar="NAME", help="only this scenario (repeatable)"
+    )
+    parser.add_argument(
+        "--seconds",
+        type=seconds,
+        default=600.0,
+        help="the budget of the whole search; the candidates it cannot cover are listed as not measured "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a few pairs per case only: checks that all runs"
+    )
+    parser.add_argument(
+        "--weight",
+        type=_weight,
+        action="append",
+        default=[],
+        metavar="SCENARIO=N",
+        help="calls of this scenario per unit of work, for the ranking (repeatable; default 1 each)",
+    )
+    parser.add_argument(
+        "--writes",
+        type=_weight,
+        action="append",
+        default=[],
+        metavar="TABLE=N",
+        help="rows inserted into this table per unit of work, for the ranking (repeatable; default 1)",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        metavar="FILE",
+        help="the suggestions file (JSON) to write (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        metavar="FILE",
+        help="the markdown to write (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--migration",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write a Django migration adding the best candidate here (e.g. app/migrations/0003_x.py)",
+    )
+    parser.add_argument(
+        "--plain-migration",
+        action="store_true",
+        help="the migration uses AddIndex (holds a SHARE lock: writes wait) instead of AddIndexConcurrently",
+    )
+    parser.add_argument("--database", metavar="NAME", help="the harness database to seed and copy")
+    parser.add_argument(
+        "--allow-foreign-database",
+        action="store_true",
+        help="allow seeding a database the harness did not create (destroys its data)",
+    )
+    parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
+    parser.add_argument("--no-wait", action="store_true", help="refuse, instead of waiting, when it is busy")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    for option, path in (
+        ("--results", args.results),
+        ("--output", args.output),
+        ("--migration", args.migration),
+    ):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise UsageError(f"{option} {path} is a directory; give a file")
+        writable_dir(path.parent, option=option)
+    if args.migration is not None and args.migration.suffix != ".py":
+        raise UsageError(f"--migration {args.migration}: a migration is a .py file")
+
+
+def handle(args: argparse.Namespace) -> int:
+    from django_index_bench.bench.suggest import results
+    from django_index_bench.bench.suggest.search import SearchConfig, search
+
+    _check_paths(args)
+    config = SearchConfig(
+        project=project_config(args),
+        profile=args.profile,
+        seed=args.seed,
+        command="bench " + " ".join(sys.argv[1:]),
+        state=args.state,
+        rows=rows_from_args(args),
+        database=args.database,
+        scenarios=tuple(args.scenario),
+        budget_s=args.seconds,
+        rules=QUICK if args.quick else Rules(seconds=ITEM_SECONDS),
+        weights=dict(args.weight),
+        writes=dict(args.writes),
+        allow_foreign=args.allow_foreign_database,
+        force_seed=args.force_seed,
+        wait=not args.no_wait,
+        progress=not args.no_progress,
+    )
+    found = search(config)
+    found = _with_migration(found, args.migration, concurrent=not args.plain_migration)
+    results.save(found, args.results)
+    print(f"suggestions: {args.results}")
+    return _render(args.output, found)
+
+
+def _with_migration(found: Suggestions, path: Path | None, *, concurrent: bool) -> Suggestions:
+    """The best recommended trial's indexes as a migration at `path`; none when nothing is recommended."""
+    from django_index_bench.bench.suggest import migration, rank
+
+    if path is None:
+        return found
+    best = next(
+        (r for r in rank.ranking(found.trials, found.weights, found.writes) if r.verdict == "recommended"),
+        None,
+    )
+    if best is None:
+        print("bench: no migration written: no candidate is recommended", file=sys.stderr)
+        return found
+    by_name = {c.name: c for c in found.candidates}
+    chosen = [by_name[name] for name in best.trial.indexes]
+    note = (
+        f"Measured by bench suggest on {found.dataset.profile or 'its'} data; see its report for the figures."
+    )
+    migration.write(path, migration.render(chosen, concurrent=concurrent, note=note))
+    print(f"migration: {path}")
+    return dataclasses.replace(found, migration=str(path))
+
+
+def _render(output: Path, found: Suggestions) -> int:
+    from django_index_bench.reports import suggestions
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(suggestions.render(found), encoding="utf-8")
+    print(f"report: {output}")
+    problems = [f"failed: {e}" for e in found.errors]
+    problems += [f"failed: trial {t.label}: {t.reason}" for t in found.trials if t.status == "failed"]
+    if not any(t.status == "measured" for t in found.trials):
+        problems.append("bench: no candidate was measured (see the report for why)")
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0

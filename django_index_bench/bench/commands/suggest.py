@@ -3,7 +3,8 @@ data and measured there, ranked by measured benefit against measured cost.
 
 Writes the suggestions file (JSON, the measurements), the markdown rendered from it, and with
 --migration a Django migration for the best candidate. Nothing is applied to any database of the user.
-Exit status: 0 done, 1 a trial failed or no candidate was measured, 2 bad input.
+Exit status: 0 done (candidates the budget did not cover are listed, not failed), 1 the chosen state,
+a scenario or a trial failed, 2 bad input.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import add_config_argument, project_config, seconds, writable_dir
+from django_index_bench.bench.pg import db
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
 
@@ -57,8 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds",
         type=seconds,
         default=600.0,
-        help="the budget of the whole search; the candidates it cannot cover are listed as not measured "
-        "(default: %(default)s)",
+        help="the budget of measuring the candidates (after seeding and one pass of every scenario to "
+        "capture its SQL): a trial starts only while what is left covers the longest so far; the "
+        "candidates it cannot cover are listed as not measured (default: %(default)s)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="a few pairs per case only: checks that all runs"
@@ -101,6 +105,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write a Django migration adding the best candidate here (e.g. app/migrations/0003_x.py)",
     )
     parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the migration adds this candidate (repeatable) instead of the best recommended one",
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="measure nothing: render the report and --migration from this earlier suggestions file",
+    )
+    parser.add_argument(
         "--plain-migration",
         action="store_true",
         help="the migration uses AddIndex (holds a SHARE lock: writes wait) instead of AddIndexConcurrently",
@@ -133,11 +152,36 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from django_index_bench.bench.suggest import results
-    from django_index_bench.bench.suggest.search import SearchConfig, search
 
     _check_paths(args)
+    project = project_config(args)
+    if args.source is not None:
+        found = results.load(args.source)
+        _check_candidates(found, args.candidate)
+        # Django only for the models and the migration graph: no database is reached.
+        db.setup_django(db.Target("dbname=unused", embedded=False), project)
+        found = _with_migration(found, args.migration, args.candidate, concurrent=not args.plain_migration)
+        if args.source.resolve() != args.results.resolve():
+            results.save(found, args.results)
+        return _render(args.output, found)
+    return _measure(args, project)
+
+
+def _check_candidates(found: Suggestions, names: list[str]) -> None:
+    known = {c.name for c in found.candidates}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--candidate {unknown[0]}: not a candidate of this search; see its report")
+
+
+def _measure(args: argparse.Namespace, project: ProjectConfig) -> int:
+    from django_index_bench.bench.suggest import results
+    from django_index_bench.bench.suggest.search import SearchConfig, search
+
+    if args.candidate:
+        raise UsageError("--candidate names a candidate of an earlier search: give it with --from FILE")
     config = SearchConfig(
-        project=project_config(args),
+        project=project,
         profile=args.profile,
         seed=args.seed,
         command="bench " + " ".join(sys.argv[1:]),
@@ -155,27 +199,30 @@ def handle(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     found = search(config)
-    found = _with_migration(found, args.migration, concurrent=not args.plain_migration)
+    found = _with_migration(found, args.migration, [], concurrent=not args.plain_migration)
     results.save(found, args.results)
     print(f"suggestions: {args.results}")
     return _render(args.output, found)
 
 
-def _with_migration(found: Suggestions, path: Path | None, *, concurrent: bool) -> Suggestions:
-    """The best recommended trial's indexes as a migration at `path`; none when nothing is recommended."""
+def _with_migration(
+    found: Suggestions, path: Path | None, names: list[str], *, concurrent: bool
+) -> Suggestions:
+    """The named candidates, else the best recommended trial's indexes, as a migration at `path`; none
+    when nothing is named or recommended."""
     from django_index_bench.bench.suggest import migration, rank
 
     if path is None:
         return found
-    best = next(
-        (r for r in rank.ranking(found.trials, found.weights, found.writes) if r.verdict == "recommended"),
-        None,
-    )
-    if best is None:
-        print("bench: no migration written: no candidate is recommended", file=sys.stderr)
-        return found
+    if not names:
+        ranked = rank.ranking(found.trials, found.weights, found.writes)
+        best = next((r for r in ranked if r.verdict == "recommended"), None)
+        if best is None:
+            print("bench: no migration written: no candidate is recommended", file=sys.stderr)
+            return found
+        names = list(best.trial.indexes)
     by_name = {c.name: c for c in found.candidates}
-    chosen = [by_name[name] for name in best.trial.indexes]
+    chosen = [by_name[name] for name in names]
     note = (
         f"Measured by bench suggest on {found.dataset.profile or 'its'} data; see its report for the figures."
     )
@@ -192,8 +239,8 @@ def _render(output: Path, found: Suggestions) -> int:
     print(f"report: {output}")
     problems = [f"failed: {e}" for e in found.errors]
     problems += [f"failed: trial {t.label}: {t.reason}" for t in found.trials if t.status == "failed"]
-    if not any(t.status == "measured" for t in found.trials):
-        problems.append("bench: no candidate was measured (see the report for why)")
+    if not found.trials:
+        print("bench: no candidate left to measure (see the report: redundant or none derived)")
     for line in problems:
         print(line, file=sys.stderr)
     return 1 if problems else 0

@@ -1,10 +1,11 @@
 """Candidates ranked by measured benefit against measured cost, from the suggestions file alone (the
 report calls these too, so what it shows is what the ranking used).
 
-Benefit: the database time and end-to-end time each scenario saves per call, paired (the median of the
-pairs' differences' ratio, as `bench run` judges it), weighted by how often the scenario runs. Cost: the
-time every insert into the table now pays more (single-row ORM creates, paired), weighted by how many
-rows are inserted per unit of work; then index bytes, build time and lock break ties. Without weights,
+Benefit: the time each scenario saves per call (end to end when that change is significant by `bench
+run`'s paired rules, else database time when that one is, else none), weighted by how often the scenario
+runs. Cost: the time every insert into the table pays more (single-row ORM creates, paired), when that
+slowdown is significant, weighted by how many rows are inserted per unit of work; then the smaller index
+breaks ties. Without weights,
 every scenario runs once and one row goes into each affected table per unit of work.
 """
 
@@ -177,7 +178,10 @@ def rank_trial(trial: Trial, weights: Mapping[str, float], writes: Mapping[str, 
     for c in cases:
         by_scenario.setdefault(c.scenario, []).append(c.saved_s)
     benefit = sum(weights.get(s, 1.0) * statistics.mean(v) for s, v in by_scenario.items())
-    cost = sum(writes.get(w.table, 1.0) * max(w.extra_s_per_row, 0.0) for w in written)
+    # As for reads, a write slowdown inside the noise costs nothing: only a significant one counts.
+    cost = sum(
+        writes.get(w.table, 1.0) * w.extra_s_per_row for w in written if w.slowdown.verdict == stats.SLOWER
+    )
     builds = _builds(trial.costs)
     concurrent = [m for m in builds if m.variant == "concurrent"]
     plain = [m for m in builds if m.variant == "plain"]

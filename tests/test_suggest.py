@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from django_index_bench.bench.results import Costs, Measurement, Timing, WriteCost
-from django_index_bench.bench.suggest import rank
+from django_index_bench.bench.suggest import hypo, rank
 from django_index_bench.bench.suggest import results as found_file
 from django_index_bench.bench.suggest.candidates import derive, serves
 from django_index_bench.bench.suggest.queries import Access, accesses
@@ -179,6 +179,9 @@ def test_at_0001_it_recovers_the_index_of_migration_0002(
 ) -> None:
     _, found, report = at_0001
     assert found.targets == {"catalog": "0001_initial"}
+    # HypoPG is optional: without it on the server, every candidate is measured and the report says so.
+    assert found.hypopg == hypo.NOT_INSTALLED
+    assert f"HypoPG: {hypo.NOT_INSTALLED}." in report
     assert AUTHOR_INDEX not in {i.name for i in found.existing}
     # Migration 0002's index, as the catalog of the latest state defines it.
     reference = ExistingIndex(

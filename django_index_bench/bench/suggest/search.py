@@ -24,7 +24,7 @@ from django_index_bench.bench.suggest import candidates as derive
 from django_index_bench.bench.suggest import hypo, rank
 from django_index_bench.bench.suggest.capture import capture
 from django_index_bench.bench.suggest.measure import Setup, within_budget
-from django_index_bench.bench.suggest.queries import accesses
+from django_index_bench.bench.suggest.queries import Access, accesses
 from django_index_bench.bench.suggest.results import SCHEMA, Candidate, Suggestions, Trial
 
 if TYPE_CHECKING:
@@ -70,12 +70,23 @@ def _check(config: SearchConfig, scenarios: dict[str, Scenario]) -> None:
         raise UsageError(f"--weight: unknown scenario {unknown[0]}; known: {', '.join(sorted(scenarios))}")
 
 
-def _by_scenario(captured: tuple[Measurement, ...]) -> dict[str, list[list[object]]]:
-    found: dict[str, list[list[object]]] = {}
+def _by_scenario(captured: tuple[Measurement, ...]) -> dict[str, list[list[Access]]]:
+    found: dict[str, list[list[Access]]] = {}
     for m in captured:
         if m.ok:
             found.setdefault(m.scenario, []).append([a for sql in m.queries for a in accesses(sql)])
     return found
+
+
+def _readers(captured: tuple[Measurement, ...]) -> dict[str, tuple[str, ...]]:
+    """table -> the scenarios whose captured SQL reads it."""
+    found: dict[str, list[str]] = {}
+    for m in captured:
+        for access in (a for sql in m.queries for a in accesses(sql)):
+            names = found.setdefault(access.table, [])
+            if m.scenario not in names:
+                names.append(m.scenario)
+    return {table: tuple(names) for table, names in found.items()}
 
 
 def _priority(candidates: list[Candidate], captured: tuple[Measurement, ...]) -> list[Candidate]:
@@ -109,7 +120,7 @@ def search(config: SearchConfig) -> Suggestions:
         found = capture(target, base, scenarios, tag)
         errors = [] if found.change.ok else [f"state {base.name}: {found.change.error}"]
         errors += [f"{m.scenario}[{m.case}]: {m.error}" for m in found.measurements if not m.ok]
-        derived = _priority(derive.derive(_by_scenario(found.measurements)), found.measurements)  # type: ignore[arg-type]
+        derived = _priority(derive.derive(_by_scenario(found.measurements)), found.measurements)
         dropped = derive.redundant(derived, found.existing)
         gone = {d.candidate for d in dropped}
         pruning = hypo.prune(
@@ -119,10 +130,11 @@ def search(config: SearchConfig) -> Suggestions:
         gone |= {d.candidate for d in pruning.dropped}
         largest = max(dataset.counts.values(), default=1_000)
         # The write figures' sizes as `bench run` takes them (bench.steps.run.measure_costs).
-        rows = {"copy_rows": min(20_000, largest), "orm_rows": min(200, max(50, largest // 1_000))}
         setup = Setup(
-            target, base, scenarios, config.rules, config.seed, tag, **rows, progress=config.progress
-        )
+            target, base, scenarios, config.rules, config.seed, tag,
+            copy_rows=min(20_000, largest), orm_rows=min(200, max(50, largest // 1_000)),
+            readers=_readers(found.measurements), progress=config.progress,
+        )  # fmt: skip
         todo = [c for c in derived if c.name not in gone] if found.change.ok else []
         # The budget is the candidates' measuring: seeding and the one pass of capture are not in it.
         started = time.perf_counter()

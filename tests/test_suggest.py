@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from django_index_bench.bench.results import Costs, Measurement, Timing, WriteCost
+from django_index_bench.bench.results import Costs, Measurement, Plan, Timing, WriteCost
 from django_index_bench.bench.suggest import hypo, rank
 from django_index_bench.bench.suggest import results as found_file
 from django_index_bench.bench.suggest.candidates import derive, serves
@@ -109,9 +109,14 @@ def _timing(seconds: list[float], first: bool) -> Timing:
     )  # fmt: skip
 
 
-def _side(side: str, seconds: list[float]) -> Measurement:
+def _plan(shape: str) -> Plan:
+    return Plan("SELECT 1", "custom", shape, (), (), (), False, 0, 0, 0, 0.0, 0.0, 0, 0, False)
+
+
+def _side(side: str, seconds: list[float], shape: str) -> Measurement:
     state = "after" if side == "before" else "with1"
-    return Measurement("reads", "heavy", side, state, "ok", timing=_timing(seconds, side == "before"))
+    timing = _timing(seconds, side == "before")
+    return Measurement("reads", "heavy", side, state, "ok", timing=timing, plans=(_plan(shape),))
 
 
 def _writes(before_s: float, after_s: float) -> tuple[WriteCost, ...]:
@@ -126,14 +131,15 @@ def _writes(before_s: float, after_s: float) -> tuple[WriteCost, ...]:
     return tuple(found)
 
 
-def _trial(write_before_s: float, write_after_s: float) -> Trial:
+def _trial(
+    write_before_s: float, write_after_s: float, plan_with: str = "Index Scan using new_idx on t"
+) -> Trial:
     # 20 pairs: 10 ms without the index, 5 ms with it, a little jitter that keeps the pairs distinct.
     without = [0.010 + 0.0001 * (i % 5) for i in range(20)]
     with_index = [0.005 + 0.0001 * (i % 3) for i in range(20)]
     costs = Costs("copy", (), (), (), _writes(write_before_s, write_after_s))
-    return Trial(
-        ("new_idx",), "measured", None, (_side("before", without), _side("after", with_index)), costs, 1.0
-    )
+    sides = (_side("before", without, "Seq Scan on t"), _side("after", with_index, plan_with))
+    return Trial(("new_idx",), "measured", None, sides, costs, 1.0)
 
 
 def test_the_ranking_weighs_measured_reads_against_measured_writes() -> None:
@@ -149,6 +155,10 @@ def test_the_ranking_weighs_measured_reads_against_measured_writes() -> None:
     assert written.verdict == "write cost outweighs read benefit"
     (read_often,) = rank.ranking([trial], {"reads": 20}, {"t": 50})
     assert read_often.verdict == "recommended"
+    # The same plan with and without: twice as fast is the copies' or the machine's doing, not the index's.
+    (same_plan,) = rank.ranking([_trial(0.100, 0.150, plan_with="Seq Scan on t")], {}, {})
+    assert same_plan.verdict == "no read benefit"
+    assert same_plan.benefit_s == 0.0
     not_measured = Trial(("other_idx",), "not measured", "budget")
     assert [r.verdict for r in rank.ranking([not_measured, trial], {}, {})] == ["recommended", "not measured"]
 
@@ -245,6 +255,16 @@ def test_the_migration_written_for_a_candidate_is_applied_by_migrate_in_the_next
         f"            index=models.Index(fields=['author', '-published'], name={candidate.name!r}),\n"
     ) in text
     assert "dependencies = [('catalog', '0002_book_author_published_idx')]" in text
+    # Outside the migrations package: one leaf migration only for the run below.
+    plain = bench(
+        "suggest", "--from", "results/suggestions.json", "--candidate", candidate.name, "--plain-migration",
+        "--migration", "elsewhere/0003_plain.py", "--results", "results/plain.json", cwd=project,
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    plain_text = (project / "elsewhere" / "0003_plain.py").read_text(encoding="utf-8")
+    assert "atomic = False" not in plain_text
+    assert "        migrations.AddIndex(\n" in plain_text
+    assert "SHARE lock on the table until it is built" in plain_text
     done = bench(
         "run", "--profile", "tiny", "--quick", "--no-cold", "--no-load", "--no-costs", "--no-progress",
         "--database", "example_suggest", cwd=project,

@@ -26,8 +26,9 @@ def _indexes(trial: Trial, by_name: dict[str, Candidate]) -> str:
 def _reads(ranked: rank.Ranked) -> str:
     by_scenario: dict[str, list[str]] = {}
     for c in ranked.cases:
+        same = "" if c.plan_changed else " (same plan: not the index's doing)"
         by_scenario.setdefault(c.scenario, []).append(
-            f"{c.case} {fmt.verdict_part('e2e', c.end_to_end)}, {fmt.verdict_part('db', c.database)}"
+            f"{c.case} {fmt.verdict_part('e2e', c.end_to_end)}, {fmt.verdict_part('db', c.database)}{same}"
         )
     return "; ".join(f"{s}: " + ", ".join(v) for s, v in by_scenario.items()) or "-"
 

@@ -46,7 +46,11 @@ class CaseEffect:
     case: str
     end_to_end: Comparison
     database: Comparison
-    saved_s: float  # median end-to-end seconds without the index minus with it, per call
+    saved_s: float  # seconds saved per call (_saved); 0 when the plan did not change
+    # The plans with the index differ from those without it. Only then is a timing the index's doing:
+    # with the same plans it cannot change what the query does, and a difference is the copies' or the
+    # machine's, so such a case neither helps, hurts nor saves anything.
+    plan_changed: bool
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,16 @@ class Ranked:
     def helped(self) -> frozenset[str]:
         """The scenarios with a case significantly faster, end to end or in database time."""
         return frozenset(
-            c.scenario for c in self.cases if stats.FASTER in (c.end_to_end.verdict, c.database.verdict)
+            c.scenario
+            for c in self.cases
+            if c.plan_changed and stats.FASTER in (c.end_to_end.verdict, c.database.verdict)
         )
 
     @property
     def hurt(self) -> frozenset[str]:
-        return frozenset(c.scenario for c in self.cases if c.end_to_end.verdict == stats.SLOWER)
+        return frozenset(
+            c.scenario for c in self.cases if c.plan_changed and c.end_to_end.verdict == stats.SLOWER
+        )
 
 
 def _pairs(before: Timing, after: Timing) -> tuple[list[float], list[float], list[float], list[float]]:
@@ -109,21 +117,35 @@ def _saved(end_to_end: Comparison, database: Comparison, times: tuple[list[float
     return 0.0
 
 
-def case_effects(measurements: Sequence[Measurement]) -> list[CaseEffect]:
+def _timed(measurements: Sequence[Measurement]) -> list[tuple[str, str, Measurement, Measurement]]:
+    """(scenario, case, without, with) for every case both sides timed."""
     by_item: dict[tuple[str, str], dict[str, Measurement]] = {}
     for m in measurements:
         by_item.setdefault((m.scenario, m.case), {})[m.side] = m
     found = []
     for (scenario, case), sides in by_item.items():
         before, after = sides.get("before"), sides.get("after")
-        if not (before and after and before.ok and after.ok and before.timing and after.timing):
-            continue
+        if before and after and before.ok and after.ok and before.timing and after.timing:
+            found.append((scenario, case, before, after))
+    return found
+
+
+def case_effects(measurements: Sequence[Measurement]) -> list[CaseEffect]:
+    """Each case's change, end to end and in database time. Alpha is Bonferroni-corrected over the
+    trial's tests (as `bench compare` does): with many cases, one would otherwise come out significant
+    by chance now and then, and a verdict rests on any of them."""
+    timed = _timed(measurements)
+    alpha = DEFAULT_ALPHA / max(2 * len(timed), 1)
+    found = []
+    for scenario, case, before, after in timed:
+        assert before.timing is not None
+        assert after.timing is not None
         times = _pairs(before.timing, after.timing)
-        end_to_end = stats.compare_paired(
-            times[0], times[1], alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD
-        )
-        database = stats.compare_paired(times[2], times[3], alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD)
-        found.append(CaseEffect(scenario, case, end_to_end, database, _saved(end_to_end, database, times)))
+        end_to_end = stats.compare_paired(times[0], times[1], alpha=alpha, threshold=DEFAULT_THRESHOLD)
+        database = stats.compare_paired(times[2], times[3], alpha=alpha, threshold=DEFAULT_THRESHOLD)
+        changed = [p.shape for p in before.plans] != [p.shape for p in after.plans]
+        saved = _saved(end_to_end, database, times) if changed else 0.0
+        found.append(CaseEffect(scenario, case, end_to_end, database, saved, changed))
     return found
 
 

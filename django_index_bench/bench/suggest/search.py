@@ -19,13 +19,13 @@ from django_index_bench.bench.rounds.schedule import Rules
 from django_index_bench.bench.scenarios import Scenario, load
 from django_index_bench.bench.seeding import check_options, source_for
 from django_index_bench.bench.steps.run import prepare, seeded, select
-from django_index_bench.bench.steps.states import resolve_states
+from django_index_bench.bench.steps.states import State, resolve_states
 from django_index_bench.bench.suggest import candidates as derive
 from django_index_bench.bench.suggest import hypo, rank
-from django_index_bench.bench.suggest.capture import capture
+from django_index_bench.bench.suggest.capture import Captured, capture
 from django_index_bench.bench.suggest.measure import Setup, within_budget
 from django_index_bench.bench.suggest.queries import Access, accesses
-from django_index_bench.bench.suggest.results import SCHEMA, Candidate, Suggestions, Trial
+from django_index_bench.bench.suggest.results import SCHEMA, Candidate, Dropped, Suggestions, Trial
 
 if TYPE_CHECKING:
     from django_index_bench.bench.results import Measurement
@@ -98,6 +98,17 @@ def _priority(candidates: list[Candidate], captured: tuple[Measurement, ...]) ->
     return sorted(candidates, key=lambda c: -max(slowest.get(s, 0.0) for s in c.scenarios))
 
 
+def _candidates(
+    target: db.Target, base: State, found: Captured, tag: str
+) -> tuple[list[Candidate], list[Dropped], hypo.Pruning]:
+    """Every candidate, slowest scenarios' first; those dropped as redundant or pruned; what HypoPG did."""
+    derived = _priority(derive.derive(_by_scenario(found.measurements)), found.measurements)
+    dropped = derive.redundant(derived, found.existing)
+    gone = {d.candidate for d in dropped}
+    pruning = hypo.prune(target, base, [c for c in derived if c.name not in gone], found.measurements, tag)
+    return derived, [*dropped, *pruning.dropped], pruning
+
+
 def search(config: SearchConfig) -> Suggestions:
     started_at = dt.datetime.now(dt.UTC)
     project = config.project
@@ -120,14 +131,8 @@ def search(config: SearchConfig) -> Suggestions:
         found = capture(target, base, scenarios, tag)
         errors = [] if found.change.ok else [f"state {base.name}: {found.change.error}"]
         errors += [f"{m.scenario}[{m.case}]: {m.error}" for m in found.measurements if not m.ok]
-        derived = _priority(derive.derive(_by_scenario(found.measurements)), found.measurements)
-        dropped = derive.redundant(derived, found.existing)
+        derived, dropped, pruning = _candidates(target, base, found, tag)
         gone = {d.candidate for d in dropped}
-        pruning = hypo.prune(
-            target, base, [c for c in derived if c.name not in gone], found.measurements, tag
-        )
-        dropped += pruning.dropped
-        gone |= {d.candidate for d in pruning.dropped}
         largest = max(dataset.counts.values(), default=1_000)
         # The write figures' sizes as `bench run` takes them (bench.steps.run.measure_costs).
         setup = Setup(

@@ -334,3 +334,35 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
     done = bench("suggest", "--migration", "catalog/migrations/x.txt", cwd=project)
     assert done.returncode == 2
     assert "a migration is a .py file" in done.stderr
+
+
+def test_on_the_sample_before_its_change_it_finds_the_change_s_indexes_and_not_the_desc_only_one(
+    tmp_path: Path,
+) -> None:
+    """The sample at `before` (attendance 0030, journal 0015): what 0031 and the type half of 0016 add is
+    derived; the user timeline's DESC-only twin of journal_user_ts_idx is dropped as redundant."""
+    scenarios = (
+        "tracking_person_range",
+        "tracking_identifier_range",
+        "journal_user_timeline",
+        "journal_type_timeline",
+    )
+    done = bench(
+        "suggest", "--profile", "tiny", "--state", "before", "--quick", "--seconds", "1", "--no-progress",
+        "--database", "suggest_sample", *(f"--scenario={name}" for name in scenarios),
+        "--results", str(tmp_path / "found.json"), "--output", str(tmp_path / "found.md"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = found_file.load(tmp_path / "found.json")
+    derived = {(c.table, c.keys): c.scenarios for c in found.candidates}
+    assert derived[("tracking", (Key("people_id"), Key("receiveddate")))] == ("tracking_person_range",)
+    assert derived[("tracking", (Key("identifier"), Key("receiveddate")))] == ("tracking_identifier_range",)
+    type_timeline = ("journal_journalentry", (Key("entry_type"), Key("timestamp", True)))
+    assert derived[type_timeline] == ("journal_type_timeline",)
+    by_name = {c.name: c for c in found.candidates}
+    assert [(by_name[d.candidate].keys, d.reason, d.because) for d in found.dropped] == [
+        ((Key("user_id"), Key("timestamp", True)), "redundant", "journal_user_ts_idx")
+    ]
+    # A second of budget: the first trial starts, the others are listed as not measured.
+    assert [t.status for t in found.trials][:2] == ["measured", "not measured"]
+    assert {t.status for t in found.trials[1:]} == {"not measured"}

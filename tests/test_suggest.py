@@ -331,6 +331,11 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "bench: error: --weight: unknown scenario nobody; known: books_by_author, books_in_genre"
     ]
+    done = bench(
+        "suggest", "--writes", "nowhere=3", "--profile", "tiny", "--database", "example_suggest", cwd=project
+    )
+    assert done.returncode == 2
+    assert done.stderr == "bench: error: --writes: no installed model has table 'nowhere'\n"
     done = bench("suggest", "--migration", "catalog/migrations/x.txt", cwd=project)
     assert done.returncode == 2
     assert "a migration is a .py file" in done.stderr

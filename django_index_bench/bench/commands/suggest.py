@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.options import add_config_argument, project_config, seconds, writable_dir
+from django_index_bench.bench.options import add_config_argument, project_config, writable_dir
 from django_index_bench.bench.pg import db
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
@@ -31,6 +31,20 @@ HELP = "Derive index candidates from the scenarios' SQL and measure each on a co
 DEFAULT_RESULTS = Path("results") / "suggestions.json"
 DEFAULT_OUTPUT = Path("report") / "SUGGESTIONS.md"
 ITEM_SECONDS = 0.5  # per scenario case and trial: the budget is spread over many trials
+
+
+MAX_BUDGET = 7 * 24 * 3600.0
+
+
+def _budget(text: str) -> float:
+    """argparse type for --seconds: the whole search's budget, above 0 (a week at most)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value <= MAX_BUDGET:
+        raise argparse.ArgumentTypeError(f"expected 0 < seconds <= {MAX_BUDGET:g}, got {text!r}")
+    return value
 
 
 def _weight(text: str) -> tuple[str, float]:
@@ -58,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seconds",
-        type=seconds,
+        type=_budget,
         default=600.0,
         help="the budget of measuring the candidates (after seeding and one pass of every scenario to "
         "capture its SQL): a trial starts only while what is left covers the longest so far; the "

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from django_index_bench.bench import config
+from django_index_bench.bench.config import ConfigError, SuggestSpec
 from django_index_bench.bench.results import Costs, Measurement, Plan, Timing, WriteCost
 from django_index_bench.bench.suggest import hypo, rank
 from django_index_bench.bench.suggest import results as found_file
@@ -329,13 +331,14 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "bench: error: --weight: unknown scenario nobody; known: books_by_author, books_in_genre"
+        "bench: error: --weight or suggest.weights: unknown scenario nobody; "
+        "known: books_by_author, books_in_genre"
     ]
     done = bench(
         "suggest", "--writes", "nowhere=3", "--profile", "tiny", "--database", "example_suggest", cwd=project
     )
     assert done.returncode == 2
-    assert done.stderr == "bench: error: --writes: no installed model has table 'nowhere'\n"
+    assert done.stderr == "bench: error: --writes or suggest.writes: no installed model has table 'nowhere'\n"
     done = bench("suggest", "--migration", "catalog/migrations/x.txt", cwd=project)
     assert done.returncode == 2
     assert "a migration is a .py file" in done.stderr
@@ -371,3 +374,18 @@ def test_on_the_sample_before_its_change_it_finds_the_change_s_indexes_and_not_t
     # A second of budget: the first trial starts, the others are listed as not measured.
     assert [t.status for t in found.trials][:2] == ["measured", "not measured"]
     assert {t.status for t in found.trials[1:]} == {"not measured"}
+
+
+def test_the_configuration_can_weigh_reads_against_writes(tmp_path: Path) -> None:
+    good = 'settings = "x"\nscenarios = ["x"]\n'
+    (tmp_path / "bench.toml").write_text(
+        good + "[suggest]\nweights = { books_by_author = 50 }\nwrites = { catalog_book = 2.5 }\n",
+        encoding="utf-8",
+    )
+    project = config.load(start=tmp_path)
+    assert project.suggest == SuggestSpec(weights={"books_by_author": 50.0}, writes={"catalog_book": 2.5})
+    (tmp_path / "bench.toml").write_text(
+        good + "[suggest]\nwrites = { catalog_book = -1 }\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"bench.toml: suggest.writes.catalog_book: expected a number >= 0"):
+        config.load(start=tmp_path)

@@ -87,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="SCENARIO=N",
-        help="calls of this scenario per unit of work, for the ranking (repeatable; default 1 each)",
+        help="calls of this scenario per unit of work, for the ranking (repeatable; default: "
+        "[suggest] weights of the configuration, else 1 each)",
     )
     parser.add_argument(
         "--writes",
@@ -95,7 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="TABLE=N",
-        help="rows inserted into this table per unit of work, for the ranking (repeatable; default 1)",
+        help="rows inserted into this table per unit of work, for the ranking (repeatable; default: "
+        "[suggest] writes of the configuration, else 1)",
     )
     parser.add_argument(
         "--results",
@@ -205,8 +207,9 @@ def _measure(args: argparse.Namespace, project: ProjectConfig) -> int:
         scenarios=tuple(args.scenario),
         budget_s=args.seconds,
         rules=QUICK if args.quick else Rules(seconds=ITEM_SECONDS),
-        weights=dict(args.weight),
-        writes=dict(args.writes),
+        # The command line adds to (or replaces) the configuration's [suggest] weighing.
+        weights={**project.suggest.weights, **dict(args.weight)},
+        writes={**project.suggest.writes, **dict(args.writes)},
         allow_foreign=args.allow_foreign_database,
         force_seed=args.force_seed,
         wait=not args.no_wait,

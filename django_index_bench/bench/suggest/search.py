@@ -67,13 +67,16 @@ def _scenarios(project: ProjectConfig, wanted: tuple[str, ...]) -> dict[str, Sce
 def _check(config: SearchConfig, scenarios: dict[str, Scenario]) -> None:
     unknown = sorted(set(config.weights) - scenarios.keys())
     if unknown:
-        raise UsageError(f"--weight: unknown scenario {unknown[0]}; known: {', '.join(sorted(scenarios))}")
+        raise UsageError(
+            f"--weight or suggest.weights: unknown scenario {unknown[0]}; "
+            f"known: {', '.join(sorted(scenarios))}"
+        )
     from django.apps import apps
 
     tables = {m._meta.db_table for m in apps.get_models(include_auto_created=True)}
     unknown = sorted(set(config.writes) - tables)
     if unknown:
-        raise UsageError(f"--writes: no installed model has table {unknown[0]!r}")
+        raise UsageError(f"--writes or suggest.writes: no installed model has table {unknown[0]!r}")
 
 
 def _by_scenario(captured: tuple[Measurement, ...]) -> dict[str, list[list[Access]]]:

@@ -115,10 +115,10 @@ def _plan(shape: str) -> Plan:
     return Plan("SELECT 1", "custom", shape, (), (), (), False, 0, 0, 0, 0.0, 0.0, 0, 0, False)
 
 
-def _side(side: str, seconds: list[float], shape: str) -> Measurement:
+def _side(side: str, seconds: list[float], shape: str, scenario: str = "reads") -> Measurement:
     state = "after" if side == "before" else "with1"
     timing = _timing(seconds, side == "before")
-    return Measurement("reads", "heavy", side, state, "ok", timing=timing, plans=(_plan(shape),))
+    return Measurement(scenario, "heavy", side, state, "ok", timing=timing, plans=(_plan(shape),))
 
 
 def _writes(before_s: float, after_s: float) -> tuple[WriteCost, ...]:
@@ -134,14 +134,22 @@ def _writes(before_s: float, after_s: float) -> tuple[WriteCost, ...]:
 
 
 def _trial(
-    write_before_s: float, write_after_s: float, plan_with: str = "Index Scan using new_idx on t"
+    write_before_s: float,
+    write_after_s: float,
+    plan_with: str = "Index Scan using new_idx on t",
+    helps: tuple[str, str] = ("reads", "new_idx"),
 ) -> Trial:
+    """One measured trial of index helps[1], which makes scenario helps[0] twice as fast."""
     # 20 pairs: 10 ms without the index, 5 ms with it, a little jitter that keeps the pairs distinct.
     without = [0.010 + 0.0001 * (i % 5) for i in range(20)]
     with_index = [0.005 + 0.0001 * (i % 3) for i in range(20)]
     costs = Costs("copy", (), (), (), _writes(write_before_s, write_after_s))
-    sides = (_side("before", without, "Seq Scan on t"), _side("after", with_index, plan_with))
-    return Trial(("new_idx",), "measured", None, sides, costs, 1.0)
+    scenario, index = helps
+    sides = (
+        _side("before", without, "Seq Scan on t", scenario),
+        _side("after", with_index, plan_with, scenario),
+    )
+    return Trial((index,), "measured", None, sides, costs, 1.0)
 
 
 def test_the_ranking_weighs_measured_reads_against_measured_writes() -> None:
@@ -163,6 +171,15 @@ def test_the_ranking_weighs_measured_reads_against_measured_writes() -> None:
     assert same_plan.benefit_s == 0.0
     not_measured = Trial(("other_idx",), "not measured", "budget")
     assert [r.verdict for r in rank.ranking([not_measured, trial], {}, {})] == ["recommended", "not measured"]
+
+
+def test_two_candidates_are_tried_together_when_each_helps_what_the_other_does_not() -> None:
+    first, second = _trial(0.1, 0.1, helps=("a", "a_idx")), _trial(0.1, 0.1, helps=("b", "b_idx"))
+    same = _trial(0.1, 0.1, helps=("a", "a2_idx"))
+    ranked = rank.ranking([first, second, same], {}, {})
+    tables = {"a_idx": "t", "b_idx": "t", "a2_idx": "t"}
+    assert rank.combinations(ranked, tables) == [("a_idx", "b_idx"), ("b_idx", "a2_idx")]
+    assert rank.combinations(ranked, {**tables, "b_idx": "u"}) == []
 
 
 # End to end, on a copy of examples/library -------------------------------------------------------------

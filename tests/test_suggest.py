@@ -356,6 +356,9 @@ def test_bad_input_is_one_line_before_any_work(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr == "bench: error: --writes or suggest.writes: no installed model has table 'nowhere'\n"
+    done = bench("suggest", "--candidate", "x_idx", cwd=project)
+    assert done.returncode == 2
+    assert "give --migration too" in done.stderr
     done = bench("suggest", "--migration", "catalog/migrations/x.txt", cwd=project)
     assert done.returncode == 2
     assert "a migration is a .py file" in done.stderr

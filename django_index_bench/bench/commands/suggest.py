@@ -170,6 +170,8 @@ def handle(args: argparse.Namespace) -> int:
     from django_index_bench.bench.suggest import results
 
     _check_paths(args)
+    if args.candidate and args.migration is None:
+        raise UsageError("--candidate says which candidates --migration FILE adds: give --migration too")
     project = project_config(args)
     if args.source is not None:
         found = results.load(args.source)
@@ -177,8 +179,7 @@ def handle(args: argparse.Namespace) -> int:
         # Django only for the models and the migration graph: no database is reached.
         db.setup_django(db.Target("dbname=unused", embedded=False), project)
         found = _with_migration(found, args.migration, args.candidate, concurrent=not args.plain_migration)
-        if args.source.resolve() != args.results.resolve():
-            results.save(found, args.results)
+        results.save(found, args.results)  # as read, plus the migration it names now
         return _render(args.output, found)
     return _measure(args, project)
 

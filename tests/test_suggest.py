@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from django_index_bench.bench import config
 from django_index_bench.bench.config import ConfigError, SuggestSpec
+from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Costs, Measurement, Plan, Timing, WriteCost
 from django_index_bench.bench.suggest import hypo, rank
 from django_index_bench.bench.suggest import results as found_file
@@ -201,6 +203,23 @@ def at_0001(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, found_file.
     project = example_copy(tmp_path_factory.mktemp("suggest"))
     found, report = suggest(project, "--state", "before", "--seconds", "400")
     return project, found, report
+
+
+def test_every_copy_is_dropped_and_the_seeded_database_left_without_the_candidates(
+    at_0001: tuple[Path, found_file.Suggestions, str], server_url: str
+) -> None:
+    _, found, _ = at_0001
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        names = [
+            r[0]
+            for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'example_suggest%'")
+        ]
+    assert names == ["example_suggest"]
+    with psycopg.connect(embedded.with_database(server_url, "example_suggest"), autocommit=True) as conn:
+        indexes = {
+            r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_book'")
+        }
+    assert not indexes & {c.name for c in found.candidates}
 
 
 def test_at_0001_it_recovers_the_index_of_migration_0002(

@@ -20,6 +20,10 @@ expected, on one line.
     # create_indexes = ["CREATE INDEX ... ON ... (...)"]  create these
     [states.after]                          # the candidate (default: every app at its latest migration)
 
+    [suggest]                               # optional: `bench suggest`'s weighing, per unit of work
+    weights = { orders_by_customer = 50 }   #   calls of a scenario (default 1 each)
+    writes = { shop_order = 5 }             #   rows inserted into a table (default 1 each)
+
     [scales]                                # optional: the scale curve (`bench run --scales`)
     tables = ["shop_order"]                 # the tables resized at each point
     scenarios = ["orders_by_customer"]      # the scenarios measured there (default: all migration ones)
@@ -41,12 +45,13 @@ PYPROJECT = "pyproject.toml"
 TOOL = "django-index-bench"
 STATE_NAMES = ("before", "after")
 ALLOWED = {
-    "": {"settings", "pythonpath", "scenarios", "claims", "seed", "states", "scales", "load"},
+    "": {"settings", "pythonpath", "scenarios", "claims", "seed", "states", "scales", "load", "suggest"},
     "load": {"app", "endpoints"},
     "endpoint": {"name", "title", "kind", "baseline", "candidate", "paths", "check"},
     "seed": {"plan", "hook"},
     "state": {"migrations", "drop_indexes", "create_indexes"},
     "scales": {"tables", "scenarios", "case"},
+    "suggest": {"weights", "writes"},
 }
 
 
@@ -94,6 +99,15 @@ class LoadSpec:
 
 
 @dataclass(frozen=True)
+class SuggestSpec:
+    """How `bench suggest` weighs reads against writes: per unit of work, calls of each scenario and
+    rows inserted into each table (unnamed: 1 each)."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    writes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     path: Path  # the file it was read from
     settings: str
@@ -105,6 +119,7 @@ class ProjectConfig:
     claims: Path | None = None
     scales: ScaleSpec = field(default_factory=ScaleSpec)
     load: LoadSpec = field(default_factory=LoadSpec)
+    suggest: SuggestSpec = field(default_factory=SuggestSpec)
 
     @property
     def root(self) -> Path:
@@ -231,6 +246,7 @@ def parse(data: Mapping[str, Any], path: Path) -> ProjectConfig:
         claims=top.file("claims"),
         scales=_scales(_Reader(path, top.table("scales"), "scales.", "scales")),
         load=_load(_Reader(path, top.table("load"), "load.", "load")),
+        suggest=_suggest(_Reader(path, top.table("suggest"), "suggest.", "suggest")),
     )
 
 
@@ -311,6 +327,18 @@ def _scales(reader: _Reader) -> ScaleSpec:
         scenarios=reader.texts("scenarios"),
         case=reader.text("case", "typical") or "typical",
     )
+
+
+def _numbers(reader: _Reader, key: str) -> dict[str, float]:
+    found = reader.table(key)
+    for name, value in found.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            reader.fail(f"{key}.{name}", f"expected a number >= 0, got {value!r}")
+    return {str(name): float(value) for name, value in found.items()}
+
+
+def _suggest(reader: _Reader) -> SuggestSpec:
+    return SuggestSpec(weights=_numbers(reader, "weights"), writes=_numbers(reader, "writes"))
 
 
 def _load(reader: _Reader) -> LoadSpec:

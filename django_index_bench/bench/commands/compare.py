@@ -18,6 +18,7 @@ from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate import refs as compare_refs
 from django_index_bench.bench.gate import verdicts as compare
+from django_index_bench.bench.gate.measure import measure_refs
 from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.options import (
     DEFAULT_ALPHA,
@@ -211,7 +212,7 @@ def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> Inputs:
     setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     writable_dir(args.output)
     started = time.perf_counter()
-    measured_base, measured_head = compare_refs.measure_refs(
+    measured_base, measured_head = measure_refs(
         repo, args.base, args.head, run_args(args), args.output, setup,
         keep_databases=args.keep_databases, clock=watch,
     )  # fmt: skip

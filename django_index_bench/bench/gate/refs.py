@@ -34,7 +34,6 @@ from django_index_bench.bench.gate import harness
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Results
-from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 MIGRATION_PATHS = (":(glob)**/migrations/**",)
 # Sections of `bench run` that compare does not read: skipped when the ref's `bench run` knows the flag.
@@ -100,7 +99,7 @@ class RefSetup:
                 log(f"{tree.name} has no {relative}: using the current one")
 
 
-def _stderr(line: str) -> None:
+def log_to_stderr(line: str) -> None:
     print(f"bench compare: {line}", file=sys.stderr, flush=True)
 
 
@@ -235,49 +234,6 @@ def can_clone(repo: Path, base: Ref, head: Ref, seeder: Sequence[str]) -> bool:
     return same_seeder and worktree.only_added(repo, base.commit, head.commit, *MIGRATION_PATHS)
 
 
-def has_worker(repo: Path, commit: str) -> bool:
-    """Does the harness that measures this commit speak the worker protocol? A commit of this repository
-    from before the package brings its own harness (bench/); any other is measured by a harness that does."""
-
-    def has(path: str) -> bool:
-        return worktree.git(repo, "cat-file", "-e", f"{commit}:{path}", check=False).returncode == 0
-
-    return not harness.legacy(has) or has("bench/worker.py")
-
-
-def measure_refs(
-    repo: Path,
-    base_name: str,
-    head_name: str,
-    run_args: Sequence[str],
-    out: Path,
-    setup: RefSetup,
-    *,
-    keep_databases: bool = False,
-    log: Log = _stderr,
-    clock: Stopwatch | None = None,
-) -> tuple[Measured, Measured]:
-    """Both refs measured; `clock` gets the steps of an interleaved measurement (one ref after the
-    other runs each ref's own `bench run`, timed as a whole by the caller)."""
-    base = Ref("base", base_name, worktree.resolve_ref(repo, base_name))
-    head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
-    worktree.reap_scratch(repo)  # what a killed compare left: its checkouts and temporary directory
-    old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
-    if not old:
-        from django_index_bench.bench.gate.interleaved import measure_interleaved
-
-        return measure_interleaved(
-            repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log, clock=clock
-        )
-    log(
-        f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "
-        "measuring one ref after the other, NOT interleaved; drift between the two runs can read as a change"
-    )
-    return measure_sequentially(
-        repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log
-    )
-
-
 def measure_sequentially(
     repo: Path,
     base: Ref,
@@ -287,7 +243,7 @@ def measure_sequentially(
     setup: RefSetup,
     *,
     keep_databases: bool = False,
-    log: Log = _stderr,
+    log: Log = log_to_stderr,
 ) -> tuple[Measured, Measured]:
     server = server_url()
     created: list[str] = []

@@ -88,7 +88,7 @@ def test_a_schema_4_file_reads_with_its_costs_measured(tmp_path: Path) -> None:
     path = tmp_path / "v4.json"
     path.write_text(json.dumps(data))
     old = results.load(path)
-    assert old.schema_version == 5
+    assert old.schema_version == results.SCHEMA_VERSION
     assert old.costs is not None
     assert (old.costs.ok, old.costs.error) == (True, None)
     assert old == current

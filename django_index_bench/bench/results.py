@@ -49,7 +49,12 @@ from django_index_bench.bench.load.results import LoadRun
 # 5 - 2026-11-29: a failed cost step is recorded, not lost: optional `Costs.error` (its first error line;
 #     the figure tuples are then empty, `database` the copy's name or ""). A schema 4 file reads as is:
 #     its costs, when present, were measured (`error` None).
-SCHEMA_VERSION = 5
+# 6 - 2026-12-04: scenarios may write. Optional `Measurement.writes` (the side's call sent INSERT,
+#     UPDATE, DELETE or MERGE) and `Schedule.isolation` (what each call ran in: a transaction rolled back
+#     afterwards, bench/rounds/isolation.py). Optional `Costs.failures`: each cost figure that failed,
+#     by name, while the others were kept. A schema 5 file reads as is: `writes` False, `isolation` None
+#     (not recorded: calls ran in autocommit), `failures` empty.
+SCHEMA_VERSION = 6
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -158,6 +163,8 @@ class Measurement:
     rows: int | None = None
     response_bytes: int | None = None
     peak_memory_bytes: int | None = None
+    # The call sent INSERT, UPDATE, DELETE or MERGE (rolled back after every call: Schedule.isolation).
+    writes: bool = False
 
     @property
     def ok(self) -> bool:
@@ -239,6 +246,9 @@ class Schedule:
     # compare: the run id of the other ref's run; its rounds with the same item and pair index ran
     # back to back with these, so the two files' timings pair across refs.
     partner: str | None = None
+    # What every call (fact, warmup, round) ran in; None: not recorded (schema 5 and older: autocommit,
+    # a writing call's changes stayed).
+    isolation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -463,13 +473,17 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4
+    if version in (2, 3, 4, 5):
+        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5
 
         try:
             if version == 2:
                 data = upgrade_2(data)
-            data = upgrade_4(data if version == 4 else upgrade_3(data))
+            if version in (2, 3):
+                data = upgrade_3(data)
+            if version in (2, 3, 4):
+                data = upgrade_4(data)
+            data = upgrade_5(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

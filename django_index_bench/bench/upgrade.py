@@ -68,3 +68,10 @@ def upgrade_4(data: dict[str, Any]) -> dict[str, Any]:
     """A schema 4 file as schema 5: nothing to change. Schema 4 had no `Costs.error`: a cost step that
     failed there wrote no file at all, so any costs it holds were measured (`error` stays None)."""
     return {**data, "schema_version": 5}
+
+
+def upgrade_5(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 5 file as schema 6: nothing to change. Its calls ran in autocommit (`isolation` None),
+    no measurement was known to write (`writes` False), and a cost step failed whole or not at all
+    (`failures` empty; `Costs.error` says which)."""
+    return {**data, "schema_version": 6}

@@ -352,6 +352,14 @@ class WriteCost:
 
 
 @dataclass(frozen=True)
+class CostFailure:
+    """One cost figure that could not be measured, while the others were: which, and why."""
+
+    figure: str  # "sizes after", "orm_create into catalog_book", "catalog.0002_x concurrent backward 2/3"
+    error: str  # its first error line
+
+
+@dataclass(frozen=True)
 class Costs:
     database: str  # the disposable copy of the seeded database the migrations were measured on
     migrations: tuple[MigrationCost, ...]
@@ -363,6 +371,8 @@ class Costs:
     # The cost step failed: its first error line. The figures above are then empty (not "no cost": not
     # measured), and `database` is the copy's name, or "" when none was made.
     error: str | None = None
+    # Figures that failed on their own; the figures above are the ones that did not.
+    failures: tuple[CostFailure, ...] = ()
 
     @property
     def ok(self) -> bool:

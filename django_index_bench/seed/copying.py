@@ -36,7 +36,7 @@ MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
-__all__ = ["SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "recover"]
+__all__ = ["Owner", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "owner", "recover"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,27 @@ def layout(conn: Connection, tables: tuple[str, ...]) -> str:
     return digest(repr(rows))
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Which project seeded a database: its configuration file, and the seed plan or hook it names."""
+
+    project: str
+    plan: str
+
+
+def owner(url: str) -> Owner | None:
+    """The project the database's marker names; None: never seeded, or by a harness from before
+    projects were recorded. Nothing is created to find out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'project'", (MARKER,)
+        ).fetchone()
+        if found is None:
+            return None
+        row = conn.execute(f"SELECT project, plan FROM {MARKER} WHERE project IS NOT NULL").fetchone()
+    return None if row is None else Owner(str(row[0]), str(row[1]))
+
+
 def _marker(conn: Connection) -> dict[str, object] | None:
     # Markers written before sources existed lack `identity`: such a database is seeded again once.
     conn.execute(
@@ -86,10 +107,13 @@ def _marker(conn: Connection) -> dict[str, object] | None:
         " seeder_version text, layout text, fingerprint text, seeded_at timestamptz)"
     )
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS identity jsonb")
-    row = conn.execute(f"SELECT identity, layout FROM {MARKER}").fetchone()
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS project text")
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS plan text")
+    row = conn.execute(f"SELECT identity, layout, project, plan FROM {MARKER}").fetchone()
     if row is None:
         return None
-    return {"identity": row[0], "layout": row[1]}
+    recorded = Owner(str(row[2]), str(row[3])) if row[2] is not None else None
+    return {"identity": row[0], "layout": row[1], "owner": recorded}
 
 
 def _counts_match(conn: Connection, source: Source) -> bool:
@@ -199,16 +223,21 @@ def _load(
     return loads, definitions
 
 
-def _finish(conn: Connection, source: Source, shape: str, name: str, identity: object) -> None:
+def _finish(
+    conn: Connection, source: Source, shape: str, name: str, identity: object, by: Owner | None
+) -> None:
     """Declare the data complete: only once every key and index is back."""
     _restart_sequences(conn, source.tables)
     rebuild.done(conn)
     # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
     conn.execute(
         f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
-        " identity) VALUES (1, %s, %s, %s, %s, %s, now(), %s)",
-        (source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity)),
-    )
+        " identity, project, plan) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s, %s)",
+        (
+            source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity),
+            by.project if by else None, by.plan if by else None,
+        ),
+    )  # fmt: skip
 
 
 def _in_parallel(
@@ -268,8 +297,10 @@ def ensure_seeded(
     mode: rebuild.Mode = "parallel",
     connections: int | None = None,
     workers: int | None = None,
+    by: Owner | None = None,
 ) -> SeedOutcome:
     """Seed the source's tables, or reuse them when the marker says they already hold its rows.
+    `by`: the project seeding it, recorded in the marker (bench.steps.run.prepare checks it first).
 
     mode: how keys and indexes are built back (see seed/rebuild.py); connections and workers: for
     "parallel", how many connections build at once and max_parallel_maintenance_workers on each."""
@@ -280,7 +311,7 @@ def ensure_seeded(
     with psycopg.connect(url) as conn:
         current = _marker(conn)
         shape = layout(conn, source.tables)
-        wanted = {"identity": identity, "layout": shape}
+        wanted = {"identity": identity, "layout": shape, "owner": by}
         if not force and current == wanted and _counts_match(conn, source):
             conn.commit()
             return SeedOutcome(source, True, name, source.version, (), time.perf_counter() - started)
@@ -293,7 +324,7 @@ def ensure_seeded(
             began = time.perf_counter()
             if mode == "one at a time":
                 rebuild.one_at_a_time(conn, definitions)
-                _finish(conn, source, shape, name, identity)
+                _finish(conn, source, shape, name, identity, by)
             rebuilt = time.perf_counter() - began
             conn.commit()
         except BaseException:
@@ -315,7 +346,7 @@ def ensure_seeded(
         # The rows are committed without their keys; PENDING holds what is missing until _finish.
         rebuilt, vacuumed = _in_parallel(url, definitions, source.tables, connections, workers)
         with psycopg.connect(url) as conn:
-            _finish(conn, source, shape, name, identity)
+            _finish(conn, source, shape, name, identity, by)
     return SeedOutcome(
         source=source,
         reused=False,

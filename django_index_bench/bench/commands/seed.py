@@ -56,7 +56,9 @@ def handle(args: argparse.Namespace) -> int:
         return _measure(target, source)
     # One seed or run at a time: two seeders truncating and loading the same tables corrupt each other.
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench seed", wait=not args.no_wait):
-        outcome = prepare(target, source, before, force=args.force, progress=not args.no_progress)
+        outcome = prepare(
+            target, source, before, force=args.force, progress=not args.no_progress, project=project
+        )
     if outcome.reused:
         print(
             f"reused: {target.name} already holds seed {source.seed} at these counts ({outcome.fingerprint})"

@@ -93,7 +93,7 @@ def handle(args: argparse.Namespace) -> int:
     states = resolve_states(project.before, project.after, where=f"{project.path}: states")
     scenarios = select(load(project.scenarios), ())
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench sensitivity"):
-        prepare(target, source, states[0], force=False, progress=not args.no_progress)
+        prepare(target, source, states[0], force=False, progress=not args.no_progress, project=project)
         cases, _ = draw(scenarios, None)
         found = sensitivity.on_copy(
             target, states[-1], scenarios, cases, Rules(seconds=args.seconds), clones.run_tag(),

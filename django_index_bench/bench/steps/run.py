@@ -34,7 +34,7 @@ from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
-from django_index_bench.bench.seeding import check_options, source_for
+from django_index_bench.bench.seeding import check_options, claim, owner_of, source_for
 from django_index_bench.bench.steps import sensitivity
 from django_index_bench.bench.steps.scales import run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states
@@ -77,19 +77,32 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
     return {n: s for n, s in all_scenarios.items() if not wanted or n in wanted}
 
 
-def prepare(target: db.Target, source: Source, before: State, *, force: bool, progress: bool) -> SeedOutcome:
+def prepare(
+    target: db.Target,
+    source: Source,
+    before: State,
+    *,
+    force: bool,
+    progress: bool,
+    project: ProjectConfig | None = None,
+) -> SeedOutcome:
     """The schema (created at `before` when missing) and the seeded data, on Django's database.
-    The caller holds the database's lock."""
+    The caller holds the database's lock. `project`: the project seeding it; a database another project
+    seeded is refused, or with `force` emptied and seeded for this one (bench.seeding.claim)."""
     from django.db import connection
 
     from django_index_bench.seed import ensure_seeded
     from django_index_bench.seed.copying import recover
 
+    by = None
+    if project is not None:
+        by = owner_of(project)
+        claim(target, by, replace=force)
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)
     ensure_schema(before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(target.url, source, force=force, progress=progress)
+    return ensure_seeded(target.url, source, force=force, progress=progress, by=by)
 
 
 def as_is(target: db.Target, tables: Sequence[str]) -> Dataset:
@@ -242,7 +255,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         if source is None:
             dataset = as_is(target, model_tables())
         else:
-            outcome = prepare(target, source, states[0], force=config.force_seed, progress=config.progress)
+            outcome = prepare(
+                target, source, states[0], force=config.force_seed, progress=config.progress, project=project
+            )
             dataset = seeded(outcome, time.perf_counter() - seed_started)
         connection.close()
         measured = measure_states(
@@ -257,7 +272,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         if source is not None:
             scales = run_scales(
                 target, source, project.scales, config.scales, states, scenarios, config.rules,
-                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress),
+                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress, project=project),
                 seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
             )  # fmt: skip
         found = None

@@ -1,10 +1,14 @@
-"""The cost step on tables without an integer key from a sequence (issue 20, item 3): tests/keys_project
-keys its tables by a varchar, a UUID from Python and a composite (ticket, day) key, with a unique slug and
-a unique integer without a sequence besides; its migration 0002 adds one index to each table.
+"""A project of the tests' own, tests/keys_project, measured end to end (issue 20, items 1-3). It keys
+its tables by a varchar, a UUID from Python and a composite (ticket, day) key, with a unique slug and a
+unique integer without a sequence besides; its migration 0002 adds one index to each table. Besides a
+read, its scenarios lock rows in a transaction (select_for_update, a savepoint, on_commit) and write
+(INSERT under a fixed key, UPDATE, DELETE).
 
-`bench run --no-seed` on a database the test fills itself: every write figure (COPY and the ORM's save,
-both states, every pair), every migration timing (with a writer inserting copies of rows meanwhile) and
-the sizes come back, no figure failed, and the measured database is as it was.
+`bench run --no-seed --keep-databases` on a database the test fills itself: the cost step's figures
+(COPY and the ORM's save in both states and every pair, every migration timing with a writer inserting
+copies of rows meanwhile, the sizes) all come back, no figure failed; the scenarios are measured in both
+states, the writing one recorded as writing; the measured database and both kept copies hold exactly the
+rows they held before.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ import pytest
 from django_index_bench.bench import results
 from django_index_bench.bench.costs.collect import WRITE_REPETITIONS
 from django_index_bench.bench.pg import server as embedded
+from django_index_bench.bench.rounds import isolation
+from django_index_bench.bench.rounds.facts import TRANSACTION_CONTROL, keyword
 from tests.cli import bench
 
+Measured = tuple[results.Results, dict[str, tuple[object, ...]]]
 PROJECT = Path(__file__).resolve().parent / "keys_project"
 DATABASE = "keys_costs"
 TABLES = {"keyed_ticket", "keyed_token", "keyed_visit"}
@@ -79,21 +86,40 @@ def checksum(url: str) -> tuple[object, ...]:
     return tuple(row)
 
 
+def kept_copies(server_url: str) -> list[str]:
+    with psycopg.connect(server_url) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s ORDER BY 1", (DATABASE + r"\_%",)
+        ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
 @pytest.fixture(scope="module")
-def measured(filled: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[results.Results, str]:
+def measured(
+    filled: str, server_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[results.Results, dict[str, tuple[object, ...]]]]:
+    """The run's results, and the checksum of the database and of each kept copy after it, by name."""
     unchanged = checksum(filled)
     out = tmp_path_factory.mktemp("keys")
     done = bench(
-        "run", "--no-seed", "--quick", "--no-cold", "--no-load", "--no-progress",
+        "run", "--no-seed", "--quick", "--no-cold", "--no-load", "--no-progress", "--keep-databases",
         "--database", DATABASE, "--results-dir", str(out), cwd=PROJECT,
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    assert checksum(filled) == unchanged
-    return results.load(out / results.LATEST), done.stderr
+    copies = kept_copies(server_url)
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        after = {DATABASE: checksum(filled)}
+        after |= {name: checksum(embedded.with_database(server_url, name)) for name in copies}
+        assert after[DATABASE] == unchanged
+        yield results.load(out / results.LATEST), after
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            for name in copies:
+                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def test_every_write_figure_of_every_key_type_is_measured(measured: tuple[results.Results, str]) -> None:
+def test_every_write_figure_of_every_key_type_is_measured(measured: Measured) -> None:
     run, _ = measured
     costs = run.costs
     assert costs is not None
@@ -108,7 +134,7 @@ def test_every_write_figure_of_every_key_type_is_measured(measured: tuple[result
     }
 
 
-def test_every_migration_timing_had_its_writer(measured: tuple[results.Results, str]) -> None:
+def test_every_migration_timing_had_its_writer(measured: Measured) -> None:
     run, _ = measured
     assert run.costs is not None
     timed = {(m.migration, m.variant, m.direction) for m in run.costs.migrations}
@@ -121,9 +147,39 @@ def test_every_migration_timing_had_its_writer(measured: tuple[results.Results, 
     assert all(m.invalid_indexes == () for m in run.costs.migrations)
 
 
-def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: tuple[results.Results, str]) -> None:
+def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: Measured) -> None:
     run, _ = measured
     assert run.costs is not None
     after = {s.relation for s in run.costs.sizes_after}
     assert {"ticket_opened_idx", "token_ticket_issued_idx", "visit_hits_idx"} <= after
     assert {s.table for s in run.costs.sizes_before} == TABLES
+
+
+def test_the_measured_copies_hold_the_rows_they_held_before(measured: Measured) -> None:
+    run, after = measured
+    assert sorted(after) == sorted([DATABASE, *(s.database for s in run.states)])
+    assert len(set(after.values())) == 1
+
+
+def test_the_writing_and_locking_scenarios_are_measured_in_both_states(measured: Measured) -> None:
+    run, _ = measured
+    assert run.schedule.isolation == isolation.ROLLED_BACK
+    by = {(m.scenario, m.side): m for m in run.measurements}
+    assert set(by) == {
+        (s, side) for s in ("newest_tickets", "lock_newest", "churn") for side in ("before", "after")
+    }
+    for (scenario, _), m in by.items():
+        assert m.ok, m.error
+        assert m.timing is not None
+        assert m.timing.rounds > 0
+        assert m.writes == (scenario == "churn")
+        assert not any(keyword(q) in TRANSACTION_CONTROL for q in m.queries)
+    for side in ("before", "after"):
+        locked = by[("lock_newest", side)]
+        assert [keyword(q) for q in locked.queries] == ["SELECT", "SELECT"]
+        assert "LockRows" in locked.plans[0].node_types
+        churn = by[("churn", side)]
+        # The newest ticket, the INSERT, its tokens' UPDATE, its visits' DELETE (fast: nothing cascades).
+        assert [keyword(q) for q in churn.queries] == ["SELECT", "INSERT", "UPDATE", "DELETE"]
+        assert sum("ModifyTable" in p.node_types for p in churn.plans) == 3
+        assert churn.rows == 5 + 5  # 300 tokens over 60 tickets, 5 visit days each

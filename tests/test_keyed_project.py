@@ -30,7 +30,7 @@ from django_index_bench.bench.rounds import isolation
 from django_index_bench.bench.rounds.facts import TRANSACTION_CONTROL, keyword
 from tests.cli import bench
 
-Measured = tuple[results.Results, dict[str, tuple[object, ...]]]
+Measured = tuple[results.Results, dict[str, tuple[object, ...]], Path]
 PROJECT = Path(__file__).resolve().parent / "keys_project"
 DATABASE = "keys_costs"
 TABLES = {"keyed_ticket", "keyed_token", "keyed_visit"}
@@ -95,10 +95,9 @@ def kept_copies(server_url: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def measured(
-    filled: str, server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[results.Results, dict[str, tuple[object, ...]]]]:
-    """The run's results, and the checksum of the database and of each kept copy after it, by name."""
+def measured(filled: str, server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Measured]:
+    """The run's results (and its report beside them), and the checksum of the database and of each kept
+    copy after it, by name."""
     unchanged = checksum(filled)
     out = tmp_path_factory.mktemp("keys")
     done = bench(
@@ -112,7 +111,9 @@ def measured(
         after = {DATABASE: checksum(filled)}
         after |= {name: checksum(embedded.with_database(server_url, name)) for name in copies}
         assert after[DATABASE] == unchanged
-        yield results.load(out / results.LATEST), after
+        report = bench("report", str(out / results.LATEST), "--output", str(out / "report"))
+        assert report.returncode == 0, report.stderr
+        yield results.load(out / results.LATEST), after, out / "report" / "PERFORMANCE_BASELINE_REPORT.md"
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             for name in copies:
@@ -120,7 +121,7 @@ def measured(
 
 
 def test_every_write_figure_of_every_key_type_is_measured(measured: Measured) -> None:
-    run, _ = measured
+    run, _, _ = measured
     costs = run.costs
     assert costs is not None
     assert costs.ok, costs.error
@@ -135,7 +136,7 @@ def test_every_write_figure_of_every_key_type_is_measured(measured: Measured) ->
 
 
 def test_every_migration_timing_had_its_writer(measured: Measured) -> None:
-    run, _ = measured
+    run, _, _ = measured
     assert run.costs is not None
     timed = {(m.migration, m.variant, m.direction) for m in run.costs.migrations}
     assert timed == {
@@ -148,7 +149,7 @@ def test_every_migration_timing_had_its_writer(measured: Measured) -> None:
 
 
 def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: Measured) -> None:
-    run, _ = measured
+    run, _, _ = measured
     assert run.costs is not None
     after = {s.relation for s in run.costs.sizes_after}
     assert {"ticket_opened_idx", "token_ticket_issued_idx", "visit_hits_idx"} <= after
@@ -156,13 +157,13 @@ def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: Measured) 
 
 
 def test_the_measured_copies_hold_the_rows_they_held_before(measured: Measured) -> None:
-    run, after = measured
+    run, after, _ = measured
     assert sorted(after) == sorted([DATABASE, *(s.database for s in run.states)])
     assert len(set(after.values())) == 1
 
 
 def test_the_writing_and_locking_scenarios_are_measured_in_both_states(measured: Measured) -> None:
-    run, _ = measured
+    run, _, _ = measured
     assert run.schedule.isolation == isolation.ROLLED_BACK
     by = {(m.scenario, m.side): m for m in run.measurements}
     assert set(by) == {
@@ -183,3 +184,13 @@ def test_the_writing_and_locking_scenarios_are_measured_in_both_states(measured:
         assert [keyword(q) for q in churn.queries] == ["SELECT", "INSERT", "UPDATE", "DELETE"]
         assert sum("ModifyTable" in p.node_types for p in churn.plans) == 3
         assert churn.rows == 5 + 5  # 300 tokens over 60 tickets, 5 visit days each
+
+
+def test_the_report_says_what_each_call_ran_in_and_which_scenario_wrote(measured: Measured) -> None:
+    _, _, report = measured
+    text = report.read_text(encoding="utf-8")
+    assert (
+        "- **Transactions and writes.** Every call (facts, warmup, rounds) ran in a "
+        f"{isolation.ROLLED_BACK}: each round saw the same data. Scenarios that wrote (INSERT, UPDATE, "
+        "DELETE or MERGE): `churn`;"
+    ) in text

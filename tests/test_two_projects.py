@@ -1,7 +1,8 @@
 """One database, one project (issue 20, item 6): the sample seeds a database, then examples/library is
 pointed at the same one. Its run is refused with one line naming both projects, exit 2, the sample's data
 untouched; with --force-seed it empties the database and seeds it for itself, and the marker then names
-it. A marker from before projects were recorded is judged by the apps in the migration history.
+it. A copy of the library in another directory is the same project. A marker from before projects were
+recorded is judged by the apps in the migration history.
 """
 
 from __future__ import annotations
@@ -69,6 +70,12 @@ def test_another_project_s_database_is_refused_then_replaced_when_allowed(url: s
         }
     assert "catalog_book" in tables
     assert "tracking" not in tables  # the sample's tables went with its data
+
+    # A copy of the library elsewhere is the same project (the same apps): its data is reused.
+    elsewhere = example_copy(tmp_path / "elsewhere")
+    status, lines = run_library(elsewhere)
+    assert status == 0, lines
+    assert marker(url) == (str(config), str(library / "seed_plan.toml"))
 
     # Back the other way: the sample's seed is refused now, naming the library.
     again = bench("seed", "--profile", "tiny", "--database", DATABASE, "--no-progress")

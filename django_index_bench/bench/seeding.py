@@ -133,20 +133,24 @@ def check_args(project: ProjectConfig, args: argparse.Namespace) -> None:
 
 
 def owner_of(project: ProjectConfig) -> Owner:
-    """The project as a seed marker records it: its configuration file and its seed plan or hook."""
+    """The project as a seed marker records it: its configuration file, its seed plan or hook, and its
+    Django apps (Django is set up)."""
+    from django.apps import apps
+
     from django_index_bench.seed.copying import Owner
 
     spec = project.seed
     plan = str(spec.plan) if spec.plan is not None else f"hook {spec.hook}"
-    return Owner(str(project.path), plan)
+    return Owner(str(project.path), plan, tuple(sorted(c.label for c in apps.get_app_configs())))
 
 
 def claim(target: db.Target, ours: Owner, *, replace: bool) -> None:
-    """One database, one project: a database another project seeded is refused with one line naming
-    both, before anything changes; with `replace` (--force-seed, bench seed --force) its tables are
-    dropped, so this project's migrations and seeder start from an empty schema. A database whose
-    marker names no project (seeded before projects were recorded) counts as another project's when its
-    migration history names apps this project does not have."""
+    """One database, one project: a database another project seeded (other Django apps: a copy of this
+    project elsewhere is the same project) is refused with one line naming both, before anything
+    changes; with `replace` (--force-seed, bench seed --force) its tables are dropped, so this project's
+    migrations and seeder start from an empty schema. A database whose marker names no project (seeded
+    before projects were recorded) counts as another project's when its migration history names apps
+    this project does not have."""
     from django_index_bench.seed.copying import Owner, owner
 
     theirs = owner(target.url)
@@ -154,8 +158,8 @@ def claim(target: db.Target, ours: Owner, *, replace: bool) -> None:
         strangers = _foreign_apps(target.url)
         if not strangers:
             return
-        theirs = Owner(f"a project with apps {', '.join(strangers)}", "unknown")
-    if theirs.project == ours.project:
+        theirs = Owner(f"a project with apps {', '.join(strangers)}", "unknown", tuple(strangers))
+    if theirs.apps == ours.apps:
         return
     if not replace:
         raise UsageError(

@@ -81,10 +81,12 @@ def layout(conn: Connection, tables: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class Owner:
-    """Which project seeded a database: its configuration file, and the seed plan or hook it names."""
+    """Which project seeded a database: its configuration file, the seed plan or hook it names, and its
+    Django apps (what the database's tables belong to: a copy of the project elsewhere has the same)."""
 
     project: str
     plan: str
+    apps: tuple[str, ...]
 
 
 def owner(url: str) -> Owner | None:
@@ -96,8 +98,8 @@ def owner(url: str) -> Owner | None:
         ).fetchone()
         if found is None:
             return None
-        row = conn.execute(f"SELECT project, plan FROM {MARKER} WHERE project IS NOT NULL").fetchone()
-    return None if row is None else Owner(str(row[0]), str(row[1]))
+        row = conn.execute(f"SELECT project, plan, apps FROM {MARKER} WHERE project IS NOT NULL").fetchone()
+    return None if row is None else Owner(str(row[0]), str(row[1]), tuple(str(row[2] or "").split()))
 
 
 def _marker(conn: Connection) -> dict[str, object] | None:
@@ -109,11 +111,11 @@ def _marker(conn: Connection) -> dict[str, object] | None:
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS identity jsonb")
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS project text")
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS plan text")
-    row = conn.execute(f"SELECT identity, layout, project, plan FROM {MARKER}").fetchone()
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS apps text")
+    row = conn.execute(f"SELECT identity, layout FROM {MARKER}").fetchone()
     if row is None:
         return None
-    recorded = Owner(str(row[2]), str(row[3])) if row[2] is not None else None
-    return {"identity": row[0], "layout": row[1], "owner": recorded}
+    return {"identity": row[0], "layout": row[1]}
 
 
 def _counts_match(conn: Connection, source: Source) -> bool:
@@ -232,10 +234,10 @@ def _finish(
     # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
     conn.execute(
         f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
-        " identity, project, plan) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s, %s)",
+        " identity, project, plan, apps) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s)",
         (
             source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity),
-            by.project if by else None, by.plan if by else None,
+            by.project if by else None, by.plan if by else None, " ".join(by.apps) if by else None,
         ),
     )  # fmt: skip
 
@@ -311,7 +313,7 @@ def ensure_seeded(
     with psycopg.connect(url) as conn:
         current = _marker(conn)
         shape = layout(conn, source.tables)
-        wanted = {"identity": identity, "layout": shape, "owner": by}
+        wanted = {"identity": identity, "layout": shape}
         if not force and current == wanted and _counts_match(conn, source):
             conn.commit()
             return SeedOutcome(source, True, name, source.version, (), time.perf_counter() - started)

@@ -48,15 +48,21 @@ class _Recorder:
         self.statements: list[str] = []
         self.plans: list[Plan] = []
         self.writes = False
+        self.planning = False
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         kind = keyword(sql)
-        if kind in TRANSACTION_CONTROL:
+        # The harness's own statements while planning (the eviction before a cold plan) are not the app's.
+        if kind in TRANSACTION_CONTROL or self.planning:
             return execute(sql, params, many, context)
         literal = sql if params is None or many else context["connection"].ops.compose_sql(sql, params)
         self.writes = self.writes or kind in WRITES
         if kind in EXPLAINABLE and not many and len(self.plans) < MAX_PLANS:
-            plan = explain(literal, cold=self.cold)
+            self.planning = True
+            try:
+                plan = explain(literal, cold=self.cold)
+            finally:
+                self.planning = False
             self.writes = self.writes or "ModifyTable" in plan.node_types
             self.plans.append(plan)
         self.statements.append(literal)

@@ -20,7 +20,10 @@ from typing import Any, cast
 from django.db import connection, transaction
 
 # What the results file says each round ran in (Schedule.isolation).
-ROLLED_BACK = "transaction rolled back after each call; on_commit callbacks timed, COMMIT not"
+ROLLED_BACK = (
+    "transaction rolled back after the call (its on_commit callbacks run, and are timed, at its end; the "
+    "COMMIT itself is not)"
+)
 _log = logging.getLogger(__name__)
 
 

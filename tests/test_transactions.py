@@ -156,3 +156,12 @@ def test_a_writing_scenario_leaves_the_data_as_it_was(tenant: int) -> None:
         # twice per recorded call without violating the unique login.
         assert len(side.plans) == 8
         assert sum("ModifyTable" in p.node_types for p in side.plans) == 5
+
+
+def test_the_first_keyword_tells_transaction_control_from_what_is_planned() -> None:
+    assert keyword("  begin") == "BEGIN"
+    assert keyword('SAVEPOINT "s1_x"') == "SAVEPOINT"
+    assert keyword('RELEASE SAVEPOINT "s1_x"') == "RELEASE"
+    assert keyword("/* app */ -- note\n (SELECT 1) UNION (SELECT 2)") == "SELECT"
+    assert keyword("WITH moved AS (DELETE FROM t RETURNING *) SELECT count(*) FROM moved") == "WITH"
+    assert keyword("") == ""

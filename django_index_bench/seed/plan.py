@@ -49,6 +49,14 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
 - `true = 0.8`: a boolean's share of true.
 - `min`, `max` (inclusive), `round` (decimals, floats only): integers, floats and decimals, uniform.
 - `value = x`: the same value in every row.
+- `from = "stopped"`, `offset = [low, high]`: derived from another field of the same model and type (a
+  number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
+  days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",
+  offset = [-7200, 0] }`: started at most two hours before it stopped, never after.
+- `first = 250`, `order_by = "-stopped"`, `set = true`, `else = false`: ranked: the first 250 rows in
+  the order of another field of the same model (a number, date or datetime; "-" for descending, as in
+  Django's order_by; ties by row, NULLs last) get `set`, every other row `else`. The newest 250 rows by
+  `stopped` succeeded, the rest did not.
 - `null = 0.3`: the share of NULLs (only on nullable fields; `null = 1` leaves the column empty, the
   one way to keep a foreign key to a model outside the plan).
 - `sorted = true`: for dates, datetimes and numbers, the values ascending by row (rows then lie in the
@@ -102,6 +110,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "true": ("true",),
     "range": ("min", "max", "round"),
     "value": ("value",),
+    "derived": ("from", "offset"),
+    "ranked": ("first", "order_by", "set", "else"),
 }
 MODIFIERS = ("null", "sorted")
 WEEKLY: dict[str, list[float]] = {"flat": [1.0] * 7, "workweek": [1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3]}
@@ -307,6 +317,10 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
             raise shape.fail(f"{key}.max", f"expected at least min ({out['min']}), got {out['max']}")
         if "round" in spec:
             out["round"] = int(shape.number(f"{key}.round", spec["round"], 0, 15, whole=True))
+    elif kind == "derived":
+        _derived(shape, key, spec, out)
+    elif kind == "ranked":
+        _ranked(shape, key, spec, out)
     elif kind == "value":
         value = spec["value"]
         if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
@@ -315,6 +329,41 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
             )
         out["value"] = value
     return out
+
+
+def _name(shape: _Shape, key: str, value: object, example: str) -> str:
+    if not isinstance(value, str) or not value.lstrip("-").isidentifier():
+        raise shape.fail(key, f'expected a field name such as "{example}", got {value!r}')
+    return value
+
+
+def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset."""
+    if "from" not in spec or "offset" not in spec:
+        raise shape.fail(
+            key, 'a derived field needs from (a field) and offset ([low, high]), e.g. from = "stopped"'
+        )
+    out["from"] = _name(shape, f"{key}.from", spec["from"], "stopped")
+    offset = spec["offset"]
+    if not isinstance(offset, list) or len(offset) != 2:
+        raise shape.fail(f"{key}.offset", f"expected [low, high], got {offset!r}")
+    low, high = (shape.number(f"{key}.offset", v, -1e15, 1e15) for v in offset)
+    if low > high:
+        raise shape.fail(f"{key}.offset", f"expected low <= high, got {offset!r}")
+    out["offset"] = [offset[0], offset[1]]
+
+
+def _ranked(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ first = 250, order_by = "-stopped", set = true, else = false }: the first rows in that order."""
+    for needed in ("first", "order_by", "set", "else"):
+        if needed not in spec:
+            raise shape.fail(f"{key}.{needed}", "missing; a ranked field needs first, order_by, set and else")
+    out["first"] = int(shape.number(f"{key}.first", spec["first"], 0, MAX_ROWS, whole=True))
+    out["order_by"] = _name(shape, f"{key}.order_by", spec["order_by"], "-stopped")
+    for which in ("set", "else"):
+        if not isinstance(spec[which], str | int | float | bool):
+            raise shape.fail(f"{key}.{which}", f"expected a string, number or boolean, got {spec[which]!r}")
+        out[which] = spec[which]
 
 
 def _choices(shape: _Shape, key: str, value: object) -> list[tuple[Any, float]]:

@@ -337,6 +337,8 @@ def _explicit(
     type_name = type(field).__name__
     if kind == "fk":
         raise context.fail(f"{key}.skew", f"skew is for foreign keys; {field.name} is a {type_name}")
+    if kind in ("derived", "ranked"):
+        return _correlated(context, key, field, wire, kind, spec)
     if kind != "value" and wire not in ACCEPTS[kind]:
         fits = ", ".join(k for k, wires in ACCEPTS.items() if wire in wires) or "value"
         raise context.fail(key, f"{kind} does not fit a {type_name}; it takes {fits}, value or null")
@@ -367,6 +369,51 @@ def _explicit(
     elif kind == "range":
         params = _range(context, key, field, wire, spec)
     return params
+
+
+# Wires whose values a derived field can offset and a ranked field can order by.
+ORDERED = ("date", "timestamptz", "timestamp", *INTEGER_WIRES, *FLOAT_WIRES)
+
+
+def _other(context: _Context, key: str, field: Field, name: str) -> Field:
+    """Another field of the same model, one with ordered values (a number, a date or a datetime)."""
+    model = field.model
+    try:
+        other = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise context.fail(key, f"{model._meta.label} has no field {name!r}") from None
+    if other is field or not isinstance(other, models.Field) or other.is_relation:
+        raise context.fail(key, f"expected another field of {model._meta.label} with numbers or moments")
+    if wire_of(other) not in ORDERED:
+        raise context.fail(key, f"{name} is a {type(other).__name__}; expected a number, date or datetime")
+    return other
+
+
+def _correlated(
+    context: _Context, key: str, field: Field, wire: str, kind: str, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """A derived field (another one's value plus an offset, of the same type) or a ranked one (`set` in
+    the first rows of an order, `else` in the rest): their source is settled to its column here."""
+    if field.unique:
+        raise context.fail(key, f"{kind} values are not distinct; {field.name} is unique")
+    allowed = [v for v, _ in field.flatchoices] if field.choices else None
+    if kind == "derived":
+        source = _other(context, f"{key}.from", field, spec["from"])
+        if wire_of(source) != wire:
+            raise context.fail(
+                f"{key}.from",
+                f"{source.name} and {field.name} must be of one type to offset one by the other",
+            )
+        return {"from": str(source.column), "offset": list(spec["offset"])}
+    descending = spec["order_by"].startswith("-")
+    source = _other(context, f"{key}.order_by", field, spec["order_by"].lstrip("-"))
+    return {
+        "first": spec["first"],
+        "order_by": str(source.column),
+        "descending": descending,
+        "set": _convert(context, f"{key}.set", field, wire, spec["set"], allowed),
+        "else": _convert(context, f"{key}.else", field, wire, spec["else"], allowed),
+    }
 
 
 def _range(context: _Context, key: str, field: Field, wire: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Correlated columns in a seed plan (issue 20, item 5), seeded into real PostgreSQL: a derived field (one
 moment an offset from another: a tracking row is created within the hour after it was received) and a
-ranked assignment (the newest 40 rows by receiveddate get one accuracy, every other row another)."""
+ranked assignment (the newest 40 rows by receiveddate get one accuracy, every other row another), and a
+model hook (seed/hooks.py) that sets speed from two drawn moments."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ rows = 30
 
 [models."attendance.Tracking"]
 rows = 2_000
+hook = "tests.seed_hooks:delay_as_speed"
 fields.tenant = { via = "people.tenant" }
 fields.receiveddate = { start = 2026-01-01, end = 2026-01-08 }
 fields.created_at = { from = "receiveddate", offset = [0, 3600] }
@@ -74,6 +76,25 @@ def test_the_first_rows_of_the_order_get_the_ranked_value(seeded: str) -> None:
     assert one(seeded, "SELECT count(*) FILTER (WHERE accuracy = 25.0) FROM tracking") == (1_960,)
     newest = "SELECT accuracy FROM tracking ORDER BY receiveddate DESC, id LIMIT 40"
     assert one(seeded, f"SELECT bool_and(accuracy = 1.5) FROM ({newest}) AS n") == (True,)
+
+
+def test_a_hook_sets_a_column_from_others(seeded: str) -> None:
+    exact, nulls = one(
+        seeded,
+        "SELECT bool_and(speed = extract(epoch FROM created_at - receiveddate)), count(*) FILTER"
+        " (WHERE speed IS NULL) FROM tracking",
+    )
+    assert exact is True
+    assert 100 < int(str(nulls)) < 300  # about a tenth of 2,000
+
+
+def test_a_hook_that_does_not_import_is_one_line(tmp_path: Path) -> None:
+    text = PLAN.replace("tests.seed_hooks:delay_as_speed", "tests.seed_hooks:nothing_here")
+    with pytest.raises(SeedInputError) as raised:
+        check(read_plan(write(tmp_path, text)))
+    assert str(raised.value).endswith(
+        "models.\"attendance.Tracking\".hook: tests.seed_hooks has no function 'nothing_here'"
+    )
 
 
 @pytest.mark.parametrize(

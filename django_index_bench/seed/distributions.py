@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from faker import Faker
 
-from django_index_bench.seed import binary
+from django_index_bench.seed import binary, hooks
 from django_index_bench.seed.binary import Fixed, TableData, Text
 
 Array = npt.NDArray[Any]
@@ -67,6 +67,8 @@ class ResolvedModel:
     label: str
     table: str
     columns: tuple[Column, ...]
+    hook: str | None = None  # run on the drawn rows (seed/hooks.py)
+    hook_code: str = ""  # its code's fingerprint: part of the plan's identity
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,13 @@ def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
         values = _fix_numeric(values)
         drawn.columns[(model.label, column.column)] = values
         columns[column.column] = values
+    if model.hook is not None:
+        names = {c.field: (c.column, c.wire) for c in model.columns} | {
+            c.column: (c.column, c.wire) for c in model.columns
+        }
+        seed = int(stream(drawn.seed, model.label, "(hook)").integers(2**63))
+        hooks.load(model.hook)(hooks.Rows(n, columns, names, seed))
+        drawn.columns |= {(model.label, name): values for name, values in columns.items()}
     drawn.rows[model.label] = n
     return PlanTable(model.table, tuple(columns[c.column] for c in model.columns), n)
 

@@ -57,6 +57,9 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   the order of another field of the same model (a number, date or datetime; "-" for descending, as in
   Django's order_by; ties by row, NULLs last) get `set`, every other row `else`. The newest 250 rows by
   `stopped` succeeded, the rest did not.
+- a model's `hook = "package.module:function"` (beside `rows`): a function of the project's called with the
+  model's drawn rows (seed.hooks.Rows: numbers, booleans, dates and datetimes as numpy arrays), which may
+  replace any of those columns before the rows are copied in; its code is part of the plan's identity.
 - `null = 0.3`: the share of NULLs (only on nullable fields; `null = 1` leaves the column empty, the
   one way to keep a foreign key to a model outside the plan).
 - `sorted = true`: for dates, datetimes and numbers, the values ascending by row (rows then lie in the
@@ -127,6 +130,7 @@ class ModelPlan:
     label: str  # as written in the plan
     rows: int
     fields: dict[str, dict[str, Any]]  # field name -> normalised spec ("kind" set when one was given)
+    hook: str | None = None  # "package.module:function", run on the drawn rows (seed/hooks.py)
 
 
 @dataclass(frozen=True)
@@ -209,9 +213,12 @@ def _model(shape: _Shape, label: str, spec: object) -> ModelPlan:
     key = model_key(label)
     if not isinstance(spec, dict):
         raise shape.fail(key, "expected a table with rows and fields")
-    unknown = sorted(set(spec) - {"rows", "fields"})
+    unknown = sorted(set(spec) - {"rows", "fields", "hook"})
     if unknown:
-        raise shape.fail(f"{key}.{unknown[0]}", "unknown key; expected rows, fields")
+        raise shape.fail(f"{key}.{unknown[0]}", "unknown key; expected rows, fields, hook")
+    hook = spec.get("hook")
+    if hook is not None and (not isinstance(hook, str) or hook.count(":") != 1):
+        raise shape.fail(f"{key}.hook", f"expected 'package.module:function', got {hook!r}")
     if "rows" not in spec:
         raise shape.fail(f"{key}.rows", "missing; expected the number of rows, e.g. rows = 10_000")
     rows = int(shape.number(f"{key}.rows", spec["rows"], 1, MAX_ROWS, whole=True))
@@ -219,7 +226,7 @@ def _model(shape: _Shape, label: str, spec: object) -> ModelPlan:
     if not isinstance(fields, dict):
         raise shape.fail(f"{key}.fields", "expected a table of field = { ... }")
     return ModelPlan(
-        label, rows, {name: _field(shape, f"{key}.fields.{name}", v) for name, v in fields.items()}
+        label, rows, {name: _field(shape, f"{key}.fields.{name}", v) for name, v in fields.items()}, hook
     )
 
 

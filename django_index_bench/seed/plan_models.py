@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
 
+from django_index_bench.seed import hooks
 from django_index_bench.seed.binary import PG_EPOCH_US
 from django_index_bench.seed.distributions import (
     DAY_US,
@@ -166,7 +167,13 @@ def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) 
                 f"{key}.fields.{name}.via", f"{column.params['via']} must be drawn, not NULL or via"
             )
     columns = uniques(context.fail, key, model, columns, specs, context.planned)
-    return ResolvedModel(label, model._meta.db_table, tuple(columns.values()))
+    code = ""
+    if mp.hook is not None:
+        try:
+            code = hooks.fingerprint(hooks.load(mp.hook))
+        except ValueError as exc:
+            raise context.fail(f"{key}.hook", str(exc)) from None
+    return ResolvedModel(label, model._meta.db_table, tuple(columns.values()), mp.hook, code)
 
 
 def _column(context: _Context, key: str, label: str, field: Field, spec: dict[str, Any]) -> Column | None:

@@ -48,7 +48,12 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   "workweek"), `daily` (24 weights from midnight, or "flat", "office", "evening"): dates and datetimes.
 - `true = 0.8`: a boolean's share of true.
 - `min`, `max` (inclusive), `round` (decimals, floats only): integers, floats and decimals, uniform.
-- `value = x`: the same value in every row.
+- `value = x`: the same value in every row, as the database stores it: a text column receives the string
+  exactly as written (a pickled field's value is its stored, encoded form), never the field's to_python
+  of it.
+- `python = x`: the same value in every row, given as the Python value the app would assign (any TOML
+  value: a string, number, boolean, date, array or table); the field's own get_db_prep_save turns it into
+  what the column stores (a pickled field pickles and encodes it).
 - `from = "stopped"`, `offset = [low, high]`: derived from another field of the same model and type (a
   number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
   days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",
@@ -113,6 +118,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "true": ("true",),
     "range": ("min", "max", "round"),
     "value": ("value",),
+    "python": ("python",),
     "derived": ("from", "offset"),
     "ranked": ("first", "order_by", "set", "else"),
 }
@@ -324,6 +330,8 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
             raise shape.fail(f"{key}.max", f"expected at least min ({out['min']}), got {out['max']}")
         if "round" in spec:
             out["round"] = int(shape.number(f"{key}.round", spec["round"], 0, 15, whole=True))
+    elif kind == "python":
+        out["python"] = spec["python"]  # any TOML value: the field's own get_db_prep_save judges it
     elif kind == "derived":
         _derived(shape, key, spec, out)
     elif kind == "ranked":

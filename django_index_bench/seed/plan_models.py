@@ -202,6 +202,7 @@ def _column(context: _Context, key: str, label: str, field: Field, spec: dict[st
         params["sorted"] = spec.get("sorted", False)
     else:
         params = _explicit(context, key, field, wire, kind, spec)
+        kind = "value" if kind == "python" else kind  # settled to its stored form: drawn as a value
     if wire == "numeric":
         params |= dict(zip(("digits", "scale"), _numeric(field), strict=True))
     return dataclasses.replace(base, kind=kind, params=params)
@@ -346,11 +347,20 @@ def _explicit(
         raise context.fail(f"{key}.skew", f"skew is for foreign keys; {field.name} is a {type_name}")
     if kind in ("derived", "ranked"):
         return _correlated(context, key, field, wire, kind, spec)
-    if kind != "value" and wire not in ACCEPTS[kind]:
+    if kind == "python":
+        allowed = [v for v, _ in field.flatchoices] if field.choices else None
+        if allowed is not None and spec["python"] not in allowed:
+            raise context.fail(f"{key}.python", f"{spec['python']!r} is not one of the field's choices")
+        try:
+            stored = field.get_db_prep_save(spec["python"], connection)
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise context.fail(f"{key}.python", f"{type(field).__name__} refused it: {exc}") from None
+        return {"value": _convert(context, f"{key}.python", field, wire, stored, None)}
+    if kind not in ("value", "python") and wire not in ACCEPTS[kind]:
         fits = ", ".join(k for k, wires in ACCEPTS.items() if wire in wires) or "value"
         raise context.fail(key, f"{kind} does not fit a {type_name}; it takes {fits}, value or null")
     allowed = [v for v, _ in field.flatchoices] if field.choices else None
-    if allowed is not None and kind not in ("choices", "value"):
+    if allowed is not None and kind not in ("choices", "value", "python"):
         raise context.fail(key, f"the field has choices; give choices (some of {_show(allowed)}) or value")
     params = {k: v for k, v in spec.items() if k not in ("kind", "null")}
     if kind == "faker":
@@ -479,16 +489,25 @@ def _show(values: list[Any]) -> str:
 def _convert(
     context: _Context, key: str, field: Field, wire: str, value: object, allowed: list[Any] | None
 ) -> Any:
-    """A plan's value as the column stores it; the field's own to_python decides what it accepts."""
+    """A plan's value as the column stores it. Text goes in exactly as written: a field's to_python may
+    decode what it stores (a pickled field would turn its stored form into the object's repr). For the
+    other wires the field's own to_python decides what it accepts."""
+    if wire == "text":
+        if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
+            raise context.fail(
+                key, f"expected the column's text, got {value!r}; give a Python value as python"
+            )
+        text = str(value)
+        if allowed is not None and text not in [str(a) for a in allowed]:
+            raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
+        _fits(context, key, field, text)
+        return text
     try:
         python = field.to_python(value)
     except ValidationError:
         raise context.fail(key, f"{value!r} is not a valid value of a {type(field).__name__}") from None
     if allowed is not None and python not in allowed:
         raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
-    if wire == "text":
-        _fits(context, key, field, str(python))
-        return str(python)
     if wire in ("date", "timestamptz", "timestamp"):
         moment = parse_moment(python)
         if moment is None:

@@ -44,6 +44,8 @@ WIRES = {
     "uuid": "V16",
 }
 INTEGER_WIRES = ("int2", "int4", "int8")
+# Wires whose values are strings, sent as their bytes (a jsonb string carries its format's version byte).
+TEXT_WIRES = ("text", "json", "jsonb")
 FLOAT_WIRES = ("float4", "float8")
 
 
@@ -53,7 +55,7 @@ class Column:
 
     field: str  # the model field's name: names its random stream and its place in messages
     column: str  # the database column
-    wire: str  # a key of WIRES, "numeric" or "text"
+    wire: str  # a key of WIRES, "numeric", or one of TEXT_WIRES
     kind: str  # sequence, fk, faker, template, choices, range, true, time, clock, uuid, value
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     null: float = 0.0  # share of NULLs
@@ -163,7 +165,7 @@ def numeric(units: Array, scale: int, digits: int) -> Array:
 
 def _values(column: Column, wire: str, values: Sequence[Any], index: Array) -> Fixed | Text:
     """Rows picking from `values` by index, in the column's wire type."""
-    if wire == "text":
+    if wire in TEXT_WIRES:
         return Text(column.column, [str(v) for v in values], index)
     if wire == "numeric":
         scale = int(column.params["scale"])
@@ -225,7 +227,7 @@ def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
 
 
 def _all_null(column: Column, n: int) -> Fixed | Text:
-    if column.wire == "text":
+    if column.wire in TEXT_WIRES:
         return Text(column.column, (), np.full(n, -1))
     wire = WIRES.get(column.wire, "V1")
     return Fixed(column.column, wire, np.zeros(n, dtype=wire), np.ones(n, dtype=bool))

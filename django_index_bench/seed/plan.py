@@ -53,7 +53,8 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   of it.
 - `python = x`: the same value in every row, given as the Python value the app would assign (any TOML
   value: a string, number, boolean, date, array or table); the field's own get_db_prep_save turns it into
-  what the column stores (a pickled field pickles and encodes it).
+  what the column stores (a pickled field pickles and encodes it). A JSON field takes value (its stored
+  JSON text, checked to parse) or python (a TOML value, dumped with the field's encoder).
 - `from = "stopped"`, `offset = [low, high]`: derived from another field of the same model and type (a
   number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
   days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",

@@ -4,6 +4,7 @@ unique constraints made to hold, models ordered parents first. Needs Django set 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -78,6 +79,8 @@ WIRE_OF_TYPE = {
     "char": "text",
     "character": "text",
     "citext": "text",
+    "jsonb": "jsonb",
+    "json": "json",
     "numeric": "numeric",
 }
 
@@ -193,6 +196,10 @@ def _column(context: _Context, key: str, label: str, field: Field, spec: dict[st
             f"no generator for {type(field).__name__} (database type {field.db_type(connection)}); "
             "leave it out of the plan, and make it nullable or give it a db_default",
         )
+    if wire in JSON_WIRES and kind is None:
+        if field.null or field.db_default is not NOT_PROVIDED:
+            return None  # left to the database, as before JSON values could be planned
+        raise context.fail(key, "a JSON field takes value (its stored JSON text) or python (a TOML value)")
     if null >= 1:
         return base
     if spec.get("sorted") and kind not in (None, "time", "range"):
@@ -352,7 +359,11 @@ def _explicit(
         if allowed is not None and spec["python"] not in allowed:
             raise context.fail(f"{key}.python", f"{spec['python']!r} is not one of the field's choices")
         try:
-            stored = field.get_db_prep_save(spec["python"], connection)
+            if wire in JSON_WIRES:  # get_db_prep_save gives the driver's adapter, not the text
+                encoder = getattr(field, "encoder", None)
+                stored = json.dumps(field.get_prep_value(spec["python"]), cls=encoder)
+            else:
+                stored = field.get_db_prep_save(spec["python"], connection)
         except (ValidationError, TypeError, ValueError) as exc:
             raise context.fail(f"{key}.python", f"{type(field).__name__} refused it: {exc}") from None
         return {"value": _convert(context, f"{key}.python", field, wire, stored, None)}
@@ -388,6 +399,7 @@ def _explicit(
     return params
 
 
+JSON_WIRES = ("json", "jsonb")
 # Wires whose values a derived field can offset and a ranked field can order by.
 ORDERED = ("date", "timestamptz", "timestamp", *INTEGER_WIRES, *FLOAT_WIRES)
 
@@ -492,6 +504,15 @@ def _convert(
     """A plan's value as the column stores it. Text goes in exactly as written: a field's to_python may
     decode what it stores (a pickled field would turn its stored form into the object's repr). For the
     other wires the field's own to_python decides what it accepts."""
+    if wire in JSON_WIRES:
+        if not isinstance(value, str):
+            why = f"expected the column's JSON text, got {value!r}; a TOML value goes in python"
+            raise context.fail(key, why)
+        try:
+            json.loads(value)
+        except ValueError:
+            raise context.fail(key, f"{value!r} is not JSON text") from None
+        return ("\x01" if wire == "jsonb" else "") + value  # jsonb's binary format: version 1, then the text
     if wire == "text":
         if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
             raise context.fail(

@@ -26,6 +26,8 @@ from typing import Any
 
 import psutil
 
+from django_index_bench.bench.gate import harness
+
 REPO = Path(__file__).resolve().parent.parent
 DATABASE = "seed_bench"
 POLL_S = 0.05
@@ -84,7 +86,7 @@ def seed(code: Path, *args: str, watch: bool = False) -> dict[str, Any]:
     command = [
         sys.executable,
         "-m",
-        "bench",
+        harness.module(harness.in_tree(code)),  # an older checkout runs its own top-level bench
         "seed",
         "--force",
         "--no-progress",

@@ -21,6 +21,34 @@ if TYPE_CHECKING:
 TEST_DATABASE = "bench_test"
 _state: dict[str, str] = {}
 
+# Modules that run the harness end to end: whole `bench run`, `compare`, `load` or cost steps as they run
+# for a user, in processes of their own or on real git repositories; most of the suite's minutes.
+# `pytest -m "not e2e"` is the quick answer (unit tests, and tests of one part on the session's
+# database), `pytest -m e2e` the rest; plain `pytest` runs both, as CI does.
+E2E_MODULES = frozenset(
+    {
+        "test_compare_e2e",
+        "test_compare_worktrees",
+        "test_cost_failure",
+        "test_costs",
+        "test_example_project",
+        "test_index_only_costs",
+        "test_keyed_project",
+        "test_load",
+        "test_locks",
+        "test_no_seed",
+        "test_run",
+        "test_run_failures",
+        "test_two_projects",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     from django_index_bench.bench.pg import server as embedded

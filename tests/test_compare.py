@@ -344,6 +344,8 @@ def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> Non
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON {name}"))
     assert data["comparison_version"] == compare.COMPARISON_VERSION
     assert data["head"]["commit"] == "def5678"
+    # Two results files: nothing was measured, so only judging and rendering took time.
+    assert [s["step"] for s in data["steps"]] == ["verdicts", "report"]
 
 
 def bad(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -98,6 +98,11 @@ def test_an_unrelated_change_passes(project_repo: Path, tmp_path: Path) -> None:
     assert git(project_repo, "worktree", "list").count("\n") == 1
     data = json.loads((tmp_path / "comparison.json").read_text(encoding="utf-8"))
     assert (data["method"], data["interleaved"]) == ("paired", True)
+    # Where the time went, recorded and printed last: one line per step, then their total.
+    steps = [s["step"] for s in data["steps"]]
+    assert steps == ["seed", "copies", "warm", "other", "verdicts", "report"]
+    shown = [line.split(":")[0] for line in done.stdout.splitlines()[-len(steps) - 1 :]]
+    assert shown == [f"step {step}" for step in steps] + ["step total"]
 
 
 def test_a_migration_that_fails_fails_the_compare_with_its_error(project_repo: Path, tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ def test_summary_figures_are_the_statistics_of_the_samples(
     before = samples_of(results, "tracking_person_range", "heavy", "before")
     after = samples_of(results, "tracking_person_range", "heavy", "after")
     # The fixture's rounds pair by position, all in one worker process.
-    comparison = stats.compare_paired(before, after, clusters=[0] * len(before))
+    comparison = stats.compare_paired(before, after, workers=[(0, 0)] * len(before))
     assert comparison.verdict == stats.FASTER
     line = row(markdown, "`tracking_person_range` | heavy |", "pairs |")
     assert fmt.duration(comparison.baseline.median) in line
@@ -214,7 +214,9 @@ def test_cli_renders_a_results_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     source.write_text(to_json(every_outcome()), encoding="utf-8")
     output = tmp_path / "out"
     assert main(["report", str(source), "--output", str(output)]) == 0
-    assert f"report: {output / REPORT_NAME}" in capsys.readouterr().out
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"report: {output / REPORT_NAME}"
+    assert re.fullmatch(r"step report: +\d+\.\d s", out[-1])
     assert (output / REPORT_NAME).is_file()
 
 

@@ -92,10 +92,10 @@ def test_database_time_and_end_to_end_are_judged_apart(tmp_path: Path) -> None:
 def test_only_pairs_both_sides_have_are_compared() -> None:
     before = rounds(DRIFT[:10], DRIFT[:10])
     after = rounds(DRIFT[:10], DRIFT[:10], first_pair=2, workers=(1,) * 10)
-    base_rounds, cand_rounds, clusters = results_file.pairs(before, after)
+    base_rounds, cand_rounds, workers = results_file.pairs(before, after)
     assert base_rounds == [2, 3, 4, 5, 6, 7, 8, 9]
     assert cand_rounds == [0, 1, 2, 3, 4, 5, 6, 7]
-    assert clusters == [0] * 8
+    assert workers == [(0, 1)] * 8
 
 
 def test_sides_without_common_pairs_fall_back_to_mann_whitney(tmp_path: Path) -> None:
@@ -188,6 +188,7 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     assert "independent of one another and the differences of log times symmetric" in method
     assert "alternate in blocks" not in method
     assert "resamples whole workers" not in method
+    assert "the interval of the median paired ratio is from order statistics of the pairs' ratios" in method
 
     schedule = dataclasses.replace(
         results.schedule, min_pairs=30, precision=0.05, sides="workers", workers=3, order_seed=7
@@ -200,7 +201,8 @@ def test_the_methodology_is_written_from_the_schedule(tmp_path: Path) -> None:
     assert "within 5.0 % of it" in changed
     assert "the first pair's order came from seed 7" in changed
     assert "Each side ran in 3 worker process(es) of its own" in changed
-    assert "with 3 worker processes per side it resamples whole workers first" in changed
+    assert "with 3 worker processes per side, pairs of one process are not independent" in changed
+    assert "that resamples whole workers, each side's independently" in changed
     assert "at least 5 and" not in changed
     assert "within 2.0 %" not in changed
 

@@ -92,3 +92,23 @@ def test_a_schema_4_file_reads_with_its_costs_measured(tmp_path: Path) -> None:
     assert old.costs is not None
     assert (old.costs.ok, old.costs.error) == (True, None)
     assert old == current
+
+
+def test_a_schema_5_file_reads_with_no_step_times(tmp_path: Path) -> None:
+    """What a run wrote before it timed its steps: everything else as it was, `steps` empty."""
+    current = dataclasses.replace(with_everything(), steps=(results.StepTime("seed", 1.5),))
+    data = json.loads(results.to_json(current))
+    data["schema_version"] = 5
+    del data["steps"]
+    path = tmp_path / "v5.json"
+    path.write_text(json.dumps(data))
+    old = results.load(path)
+    assert old.schema_version == results.SCHEMA_VERSION
+    assert old.steps == ()
+    assert old == dataclasses.replace(current, steps=())
+
+
+def test_step_times_round_trip(tmp_path: Path) -> None:
+    steps = (results.StepTime("seed", 12.5), results.StepTime("warm", 137.25))
+    original = dataclasses.replace(sample_results(), steps=steps)
+    assert results.load(results.save(original, tmp_path)).steps == steps

@@ -38,7 +38,11 @@ def run_tiny(results_dir: Path, *extra: str) -> Results:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("results: ")
-    return results.load(results_dir / results.LATEST)
+    run = results.load(results_dir / results.LATEST)
+    # The run ends with a line per step it timed, the same steps its results file records.
+    shown = [line.split(":")[0] for line in done.stdout.splitlines()[1:]]
+    assert shown == [f"step {s.step}" for s in run.steps] + ["step total"]
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -351,6 +355,13 @@ def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Result
         assert scenarios
         assert points == {(s, state) for s in scenarios for state in ("before", "after")}
         assert all(m.ok and m.case == "typical" for m in run.measurements)
+
+
+def test_each_run_records_the_seconds_of_the_steps_it_ran(two_runs: tuple[Results, Results]) -> None:
+    first, second = two_runs
+    assert [s.step for s in first.steps] == ["seed", "warm", "copies", "cold", "costs", "load"]
+    assert [s.step for s in second.steps] == ["seed", "warm", "copies", "cold", "scales"]
+    assert all(s.seconds > 0 for s in (*first.steps, *second.steps))
 
 
 def test_every_round_is_paired_and_both_orders_occur(two_runs: tuple[Results, Results]) -> None:

@@ -49,12 +49,15 @@ from django_index_bench.bench.load.results import LoadRun
 # 5 - 2026-11-29: a failed cost step is recorded, not lost: optional `Costs.error` (its first error line;
 #     the figure tuples are then empty, `database` the copy's name or ""). A schema 4 file reads as is:
 #     its costs, when present, were measured (`error` None).
-# 6 - 2026-12-04: scenarios may write. Optional `Measurement.writes` (the side's call sent INSERT,
+# 6 - 2026-12-04: where the time goes: optional `steps`, each step of the command (seed, copies, warm,
+#     cold, costs, scales, load, ...) with its wall-clock seconds, in the order they ran. A schema 5 file
+#     reads with none.
+# 7 - 2026-12-04: scenarios may write. Optional `Measurement.writes` (the side's call sent INSERT,
 #     UPDATE, DELETE or MERGE) and `Schedule.isolation` (what each call ran in: a transaction rolled back
 #     afterwards, bench/rounds/isolation.py). Optional `Costs.failures`: each cost figure that failed,
-#     by name, while the others were kept. A schema 5 file reads as is: `writes` False, `isolation` None
+#     by name, while the others were kept. A schema 6 file reads as is: `writes` False, `isolation` None
 #     (not recorded: calls ran in autocommit), `failures` empty.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -128,9 +131,9 @@ class Timing:
         return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
 
 
-def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[int]]:
+def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """The round indexes of each side for the pairs both sides have, in pair order, and each pair's
-    cluster: one id per (baseline worker, candidate worker), so whole processes can be resampled.
+    (baseline worker, candidate worker), so whole processes can be resampled.
     Pairs are matched by their index, never by position: the files need not list them alike."""
     candidate_round = {pair: j for j, pair in reversed(list(enumerate(candidate.pair)))}
     base_rounds, cand_rounds, workers = [], [], []
@@ -143,8 +146,7 @@ def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], li
         base_rounds.append(i)
         cand_rounds.append(j)
         workers.append((baseline.worker[i], candidate.worker[j]))
-    ids = {w: n for n, w in enumerate(dict.fromkeys(workers))}
-    return base_rounds, cand_rounds, [ids[w] for w in workers]
+    return base_rounds, cand_rounds, workers
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,14 @@ class Sensitivity:
 
 
 @dataclass(frozen=True)
+class StepTime:
+    """How long one step of a command took, wall clock: where a run's minutes went."""
+
+    step: str
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Results:
     schema_version: int
     run_id: str
@@ -459,6 +469,7 @@ class Results:
     scales: tuple[ScaleRun, ...] = ()
     sensitivity: Sensitivity | None = None
     load: LoadRun | None = None
+    steps: tuple[StepTime, ...] = ()  # in the order they ran; empty before schema 6
 
     def scenario(self, name: str) -> ScenarioInfo | None:
         return next((s for s in self.scenarios if s.name == name), None)
@@ -483,8 +494,8 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5
+    if version in (2, 3, 4, 5, 6):
+        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5, upgrade_6
 
         try:
             if version == 2:
@@ -493,7 +504,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_3(data)
             if version in (2, 3, 4):
                 data = upgrade_4(data)
-            data = upgrade_5(data)
+            if version in (2, 3, 4, 5):
+                data = upgrade_5(data)
+            data = upgrade_6(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -71,7 +71,12 @@ def upgrade_4(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def upgrade_5(data: dict[str, Any]) -> dict[str, Any]:
-    """A schema 5 file as schema 6: nothing to change. Its calls ran in autocommit (`isolation` None),
+    """A schema 5 file as schema 6: it did not time its steps, so it has none (`steps` empty)."""
+    return {**data, "steps": [], "schema_version": 6}
+
+
+def upgrade_6(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 6 file as schema 7: nothing to change. Its calls ran in autocommit (`isolation` None),
     no measurement was known to write (`writes` False), and a cost step failed whole or not at all
     (`failures` empty; `Costs.error` says which)."""
-    return {**data, "schema_version": 6}
+    return {**data, "schema_version": 7}

@@ -145,13 +145,13 @@ def compare_timings(
     base_all, cand_all = values(baseline), values(candidate)
     if len(base_all) != baseline.rounds or len(cand_all) != candidate.rounds:
         return None  # this series was not recorded (database time in a schema 2 file)
-    base_rounds, cand_rounds, clusters = pairs(baseline, candidate)
+    base_rounds, cand_rounds, workers = pairs(baseline, candidate)
     if base_rounds:
         base = [base_all[i] for i in base_rounds]
         cand = [cand_all[j] for j in cand_rounds]
         if min(base) <= 0 or min(cand) <= 0:
             return None
-        return stats.compare_paired(base, cand, clusters=clusters, alpha=alpha, threshold=threshold)
+        return stats.compare_paired(base, cand, workers=workers, alpha=alpha, threshold=threshold)
     if not base_all or not cand_all or min(base_all) <= 0 or min(cand_all) <= 0:
         return None
     return stats.compare(base_all, cand_all, alpha=alpha, threshold=threshold)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,7 @@ def _latency(analysis: Analysis, directory: Path) -> Chart | None:
             else None
         ),
     )
-    ax.set_xlabel("median end-to-end latency, ms (log scale); error bars: bootstrap CI of the median")
+    ax.set_xlabel("median end-to-end latency, ms (log scale); error bars: order-statistic CI of the median")
     ax.set_title("Latency before and after, per scenario and case")
     save(figure, directory, "latency.png")
     return Chart("latency.png", "Median latency, before and after", "Shorter is faster. Log scale.")
@@ -258,14 +259,15 @@ def _time_split(analysis: Analysis, directory: Path) -> Chart | None:
     )
 
 
-def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
-    """Write every chart the results have data for into directory; return them in report order."""
+def drawers(analysis: Analysis, directory: Path) -> list[Callable[[], Chart | None]]:
+    """One call per chart, in report order, each writing its file into directory (None: no data)."""
     directory.mkdir(parents=True, exist_ok=True)
-    charts = [
-        _time_split(analysis, directory),
-        _latency(analysis, directory),
-        _distributions(analysis, directory),
-        _per_case_metric(
+    return [
+        partial(_time_split, analysis, directory),
+        partial(_latency, analysis, directory),
+        partial(_distributions, analysis, directory),
+        partial(
+            _per_case_metric,
             analysis,
             directory,
             filename="queries.png",
@@ -274,7 +276,8 @@ def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
             caption="Counted with Django's query capture.",
             value=_attr("query_count"),
         ),
-        _per_case_metric(
+        partial(
+            _per_case_metric,
             analysis,
             directory,
             filename="response_size.png",
@@ -283,7 +286,8 @@ def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
             caption="Bytes of the HTTP response body.",
             value=_attr("response_bytes"),
         ),
-        _per_case_metric(
+        partial(
+            _per_case_metric,
             analysis,
             directory,
             filename="memory.png",
@@ -292,7 +296,8 @@ def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
             caption="Peak traced memory of one call.",
             value=_attr("peak_memory_bytes"),
         ),
-        _per_case_metric(
+        partial(
+            _per_case_metric,
             analysis,
             directory,
             filename="buffers.png",
@@ -302,4 +307,3 @@ def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
             value=_attr("shared_blocks"),
         ),
     ]
-    return [chart for chart in charts if chart is not None]

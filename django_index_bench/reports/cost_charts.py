@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -186,8 +187,12 @@ def index_sizes(results: Results, directory: Path) -> Chart | None:
     return Chart("index_sizes.png", "Index sizes", "One pair of bars per index.", COSTS)
 
 
-def draw_all(analysis: Analysis, directory: Path) -> list[Chart]:
+def drawers(analysis: Analysis, directory: Path) -> list[Callable[[], Chart | None]]:
+    """One call per chart, in report order (reports.drawing runs them)."""
     results = analysis.results
-    charts = [scale_curve(results, directory), writes(analysis, directory), index_sizes(results, directory)]
-    charts += tradeoff_charts.draw_all(analysis, directory, COSTS)
-    return [c for c in charts if c is not None]
+    return [
+        partial(scale_curve, results, directory),
+        partial(writes, analysis, directory),
+        partial(index_sizes, results, directory),
+        *tradeoff_charts.drawers(analysis, directory, COSTS),
+    ]

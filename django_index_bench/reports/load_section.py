@@ -6,7 +6,9 @@ Also `render_load`, the report `bench load` writes on its own (LOAD_REPORT.md): 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from django_index_bench.bench.load import analysis as la
 from django_index_bench.bench.load.results import LoadRun
 from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Results
-from django_index_bench.reports import fmt
+from django_index_bench.reports import drawing, fmt
 from django_index_bench.reports.charts import BASELINE_COLOR, CANDIDATE_COLOR, DPI, WIDTH_IN, Chart, save
 
 LOAD = "load"
@@ -288,12 +290,13 @@ def latency_chart(run: LoadRun, directory: Path) -> Chart | None:
     )
 
 
-def draw_all(results: Results, directory: Path) -> list[Chart]:
+def drawers(results: Results, directory: Path) -> list[Callable[[], Chart | None]]:
+    """The load step's charts, to be drawn by reports.drawing; none without a load step."""
     run = results.load
     if run is None or not run.bursts:
         return []
     directory.mkdir(parents=True, exist_ok=True)
-    return [c for c in (throughput_chart(run, directory), latency_chart(run, directory)) if c is not None]
+    return [partial(throughput_chart, run, directory), partial(latency_chart, run, directory)]
 
 
 # ---- bench load's own report ---------------------------------------------------------------------
@@ -314,7 +317,7 @@ def render_load(results: Results, output: Path, *, claims_path: Path | None = No
     chart_dir = output / CHARTS_DIR
     for stale in chart_dir.glob("load_*.png") if chart_dir.is_dir() else ():
         stale.unlink()
-    written = draw_all(results, chart_dir)
+    written = drawing.draw(drawers(results, chart_dir))
     verdicts = budgets.judge_all(budgets.load(claims_path) if claims_path else (), analyze(results))
     template = fmt.jinja_environment().get_template("load_report.md.j2")
     text = template.render(

@@ -156,17 +156,23 @@ def _tests(comparisons: list[stats.Comparison], schedule: Schedule) -> list[str]
     methods = Counter(c.method for c in comparisons)
     out = []
     if methods["paired"]:
-        clusters = (
-            f"; with {schedule.workers} worker processes per side it resamples whole workers first, so a "
-            "difference between processes is not taken for an effect"
+        interval = (
+            f"with {schedule.workers} worker processes per side, pairs of one process are not independent, "
+            "so the interval is a seeded percentile bootstrap of the median paired ratio that resamples "
+            "whole workers, each side's independently: a difference between processes is not taken for "
+            "an effect. It assumes each side's processes interchangeable; in simulations with 4 per side "
+            "it held the true ratio 94-95 % of the time when processes differed by a few percent, about "
+            "98 % when they did not"
             if schedule.workers > 1
-            else ""
+            else "the interval of the median paired ratio is from order statistics of the pairs' ratios "
+            "(binomial, distribution-free): it assumes only that the pairs are independent, and errs wide"
         )
         out.append(
             f"{TESTS['paired']} (two-sided), for {methods['paired']} comparison(s): the change is the median "
             "over pairs of baseline round / candidate round. The test assumes the pairs are independent of "
-            "one another and the differences of log times symmetric around their median. The interval is "
-            f"a seeded percentile bootstrap of the median paired ratio{clusters}."
+            "one another and the differences of log times symmetric around their median; "
+            f"{interval}. With fewer than 6 pairs no such interval reaches the confidence: none is shown, "
+            "and the verdict is no significant change."
         )
     if methods["independent"]:
         out.append(
@@ -188,7 +194,7 @@ def legend(comparisons: list[stats.Comparison]) -> str:
         return "No case was compared."
     confidence = fmt.percent(stats.CONFIDENCE, 0)
     return (
-        f"Change = {'; or '.join(change[m] for m in used)}. CI = bootstrap {confidence} interval of it; "
+        f"Change = {'; or '.join(change[m] for m in used)}. CI = {confidence} interval of it; "
         f"p = two-sided {' or '.join(TESTS[m] for m in used)}."
     )
 

@@ -23,6 +23,7 @@ from django_index_bench.reports import (
     claims,
     cost_charts,
     detectable,
+    drawing,
     fmt,
     load_section,
     method,
@@ -416,8 +417,11 @@ def render(
     for stale in chart_dir.glob("*.png") if chart_dir.is_dir() else ():
         stale.unlink()
     analysis = analyze(results, threshold=threshold)
-    written_charts = charts.draw_all(analysis, chart_dir) + cost_charts.draw_all(analysis, chart_dir)
-    written_charts += load_section.draw_all(results, chart_dir)
+    written_charts = drawing.draw(
+        charts.drawers(analysis, chart_dir)
+        + cost_charts.drawers(analysis, chart_dir)
+        + load_section.drawers(results, chart_dir)
+    )
     verdicts = claims.judge_all(claim_list, analysis)
     shown = _shown(claims_path) if claims_path else None
     text = render_markdown(

@@ -8,6 +8,8 @@ byte-identical files; a migration with nothing to show gets no chart.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -170,8 +172,9 @@ def chart_of(analysis: Analysis, summary: tradeoff.MigrationSummary, directory: 
     )
 
 
-def draw_all(analysis: Analysis, directory: Path, section: str) -> list[Chart]:
+def drawers(analysis: Analysis, directory: Path, section: str) -> list[Callable[[], Chart]]:
+    """One trade-off chart per migration, to be drawn by reports.drawing."""
     costs = analysis.results.costs
     if costs is None:
         return []
-    return [chart_of(analysis, m, directory, section) for m in tradeoff.migrations(costs)]
+    return [partial(chart_of, analysis, m, directory, section) for m in tradeoff.migrations(costs)]

@@ -8,6 +8,7 @@ input. Every option is checked before any worktree is made: a typo must not cost
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from django_index_bench.bench import results
@@ -29,6 +30,7 @@ from django_index_bench.bench.options import (
 )
 from django_index_bench.bench.results import Results
 from django_index_bench.bench.seeding import add_seed_arguments, check_options, rows_from_args
+from django_index_bench.bench.steps import stopwatch
 from django_index_bench.seed.inputs import DEFAULT_SEED
 
 NAME = "compare"
@@ -98,6 +100,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="where COMPARISON.md, comparison.json, its chart and both results files go "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--export",
+        action="store_true",
+        help="also write each side as pytest-benchmark JSON and Bencher Metric Format in --output "
+        "(base.pytest-benchmark.json, base.bmf.json, head.*), for tools that keep benchmark history",
     )
     _add_run_arguments(parser)
 
@@ -195,16 +203,21 @@ def _from_files(args: argparse.Namespace) -> Inputs:
     return base_source, head_source, base, head
 
 
-def _from_refs(args: argparse.Namespace) -> Inputs:
+def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> Inputs:
     repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
     for ref in (args.base, args.head):
         worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
     project = _check_seed_request(args, repo)
     setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     writable_dir(args.output)
+    started = time.perf_counter()
     measured_base, measured_head = compare_refs.measure_refs(
-        repo, args.base, args.head, run_args(args), args.output, setup, keep_databases=args.keep_databases
-    )
+        repo, args.base, args.head, run_args(args), args.output, setup,
+        keep_databases=args.keep_databases, clock=watch,
+    )  # fmt: skip
+    # Worktrees, their setup, worker processes, dropping the databases: what no step inside counted
+    # (all of the measuring when the refs ran one after the other).
+    watch.add("other", time.perf_counter() - started - sum(watch.seconds.values()))
     base, head = measured_base.results, measured_head.results
     base_source = compare.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
     head_source = compare.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
@@ -232,21 +245,30 @@ def handle(args: argparse.Namespace) -> int:
     files = [_is_results_file(a) for a in (args.base, args.head)]
     if any(files) and not all(files):
         raise UsageError("compare two git refs or two results files, not one of each")
-    base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args)
-    outcome = compare.compare(
-        base,
-        head,
-        base_source=base_source,
-        head_source=head_source,
-        threshold=args.threshold,
-        alpha=args.alpha,
-    )
-    # Imported here: matplotlib is slow to import and only rendering needs it.
-    from django_index_bench.reports import comparison as rendering
+    watch = stopwatch.Stopwatch()
+    base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args, watch)
+    with watch.step("verdicts"):
+        outcome = compare.compare(
+            base,
+            head,
+            base_source=base_source,
+            head_source=head_source,
+            threshold=args.threshold,
+            alpha=args.alpha,
+        )
+    with watch.step("report"):
+        # Imported here: matplotlib is slow to import and only rendering needs it.
+        from django_index_bench.reports import comparison as rendering
 
-    written = rendering.render(outcome, args.output)
-    results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome))
+        written = rendering.render(outcome, args.output)
+    results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome, watch.recorded()))
     _print_summary(outcome)
+    if args.export:
+        from django_index_bench.reports import exports
+
+        for role, measured in (("base", base), ("head", head)):
+            for path in exports.write_both(measured, args.output, role):
+                print(f"export: {path}")
     if base.load is None or head.load is None:
         # Said, not implied: a gate that is silent about what it did not check passes it.
         missing = " and ".join(role for role, run in (("BASE", base), ("HEAD", head)) if run.load is None)
@@ -256,6 +278,8 @@ def handle(args: argparse.Namespace) -> int:
         )
     print(f"comparison: {written.markdown}")
     print(f"json: {args.output / JSON_NAME}")
+    for line in stopwatch.lines(watch.recorded()):
+        print(line)
     return compare.exit_status(outcome)
 
 

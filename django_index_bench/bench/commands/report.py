@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django_index_bench.bench import config, results
 from django_index_bench.bench.options import DEFAULT_THRESHOLD, add_config_argument, threshold, writable_dir
+from django_index_bench.bench.steps import stopwatch
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
@@ -59,9 +60,14 @@ def handle(args: argparse.Namespace) -> int:
     if claims_path is not None:
         claims.load(claims_path)  # a bad claims file is refused before anything is written
     writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
-    written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
+    watch = stopwatch.Stopwatch()
+    with watch.step("report"):
+        written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
     print(f"report: {written.report}")
     print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
+    # The run's own step lines end `bench run`; this one is the step that follows it (the results file
+    # is only read here, never written).
+    print(stopwatch.lines(watch.recorded())[0])
     return 0
 
 

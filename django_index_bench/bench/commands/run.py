@@ -23,6 +23,7 @@ from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.results import Results
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
+from django_index_bench.bench.steps import stopwatch
 from django_index_bench.bench.steps.run import LOST_SERVER, RunConfig, execute
 from django_index_bench.bench.steps.states import parse_target
 
@@ -212,6 +213,8 @@ def handle(args: argparse.Namespace) -> int:
         print(f"bench: error: {first_line(exc)}; no results written", file=sys.stderr)
         return 1
     print(f"results: {path}")
+    for line in stopwatch.lines(run.steps):
+        print(line)
     problems = report_failures(run)
     for line in problems:
         print(line, file=sys.stderr)

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ from django_index_bench.bench.rounds.executor import ItemResult, run_all
 from django_index_bench.bench.rounds.schedule import QUICK, Item, Rules, SideSpec, record, states_of
 from django_index_bench.bench.scenarios import Case
 from django_index_bench.bench.steps.run import run_id
+from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 WORKERS = 4
 SEED_FLAGS = ("--profile", "--seed", "--rows")
@@ -180,7 +182,11 @@ def measure_interleaved(
     *,
     keep_databases: bool,
     log: Log,
+    clock: Stopwatch | None = None,
 ) -> tuple[Measured, Measured]:
+    """`clock` gets the seconds of seeding, of the state copies (cloned, then migrated by the workers)
+    and of each cache series's items."""
+    watch = clock if clock is not None else Stopwatch()
     opts = options(run_args)
     server = server_url()
     prefix = f"bench_cmp_{clones.run_tag()}"
@@ -196,18 +202,20 @@ def measure_interleaved(
         setup.provide(base_tree, log)
         setup.provide(head_tree, log)
         seeded = {role: f"{prefix}_{role}" for role in refs}
-        created.append(seeded["base"])
-        seed_database(base, base_tree, opts.seed_args, seeded["base"], setup, log)
-        created.append(seeded["head"])
-        if can_clone(repo, base, head, setup.seeder):
-            copy_database(server, seeded["base"], seeded["head"])
-            log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
-        else:
-            seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
-        for role in refs:
-            for state in STATES:
-                created.append(f"{seeded[role]}_{state}")
-                copy_database(server, seeded[role], created[-1])
+        with watch.step("seed"):
+            created.append(seeded["base"])
+            seed_database(base, base_tree, opts.seed_args, seeded["base"], setup, log)
+            created.append(seeded["head"])
+            if can_clone(repo, base, head, setup.seeder):
+                copy_database(server, seeded["base"], seeded["head"])
+                log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
+            else:
+                seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
+        with watch.step("copies"):
+            for role in refs:
+                for state in STATES:
+                    created.append(f"{seeded[role]}_{state}")
+                    copy_database(server, seeded[role], created[-1])
         trees = {"base": base_tree, "head": head_tree}
         args = {
             role: [
@@ -226,7 +234,7 @@ def measure_interleaved(
             started(head_tree, child_env(head_tree), args["head"], WORKERS) as head_pool,
         ):
             pools = {"base": base_pool, "head": head_pool}
-            return _measure(refs, pools, opts, out, started_at, log)
+            return _measure(refs, pools, opts, out, started_at, log, watch)
 
 
 def _measure(
@@ -236,23 +244,29 @@ def _measure(
     out: Path,
     started_at: dt.datetime,
     log: Log,
+    watch: Stopwatch,
 ) -> tuple[Measured, Measured]:
     changes: dict[str, list[StateChange]] = {}
     broken: dict[str, str] = {}
-    for role, pool in pools.items():
-        changes[role], failed = _states(pool, role)
-        broken.update(failed)
-        for key, error in failed.items():
-            log(f"{key}: {error}")
-    drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
-    items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios)
+    with watch.step("copies"):  # the workers migrate each copy to its state
+        for role, pool in pools.items():
+            changes[role], failed = _states(pool, role)
+            broken.update(failed)
+            for key, error in failed.items():
+                log(f"{key}: {error}")
+    with watch.step("warm"):  # drawing the cases is part of measuring, as in bench run
+        drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
+        items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios)
     done: list[ItemResult] = []
     with tqdm(total=len(items), desc="comparing", unit="item", disable=not sys.stderr.isatty()) as bar:
 
         def show(item: Item) -> None:
             bar.set_postfix_str(f"{item.label} {item.baseline.name}")
 
+        last = time.perf_counter()
         for result in run_all(items, RefSides(pools, opts.seed), opts.rules, opts.seed, broken, show):
+            watch.add(result.scheduled.cache, time.perf_counter() - last)
+            last = time.perf_counter()
             done.append(result)
             bar.update()
     schedule = record(

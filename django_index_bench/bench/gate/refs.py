@@ -34,6 +34,7 @@ from django_index_bench.bench.gate import harness
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Results
+from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 MIGRATION_PATHS = (":(glob)**/migrations/**",)
 # Sections of `bench run` that compare does not read: skipped when the ref's `bench run` knows the flag.
@@ -243,7 +244,10 @@ def measure_refs(
     *,
     keep_databases: bool = False,
     log: Log = _stderr,
+    clock: Stopwatch | None = None,
 ) -> tuple[Measured, Measured]:
+    """Both refs measured; `clock` gets the steps of an interleaved measurement (one ref after the
+    other runs each ref's own `bench run`, timed as a whole by the caller)."""
     base = Ref("base", base_name, worktree.resolve_ref(repo, base_name))
     head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
     old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
@@ -251,7 +255,7 @@ def measure_refs(
         from django_index_bench.bench.gate.interleaved import measure_interleaved
 
         return measure_interleaved(
-            repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log
+            repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log, clock=clock
         )
     log(
         f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "

@@ -39,11 +39,13 @@ import numpy as np
 
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load import gate as load_gate
-from django_index_bench.bench.results import Measurement, Results, Timing, pairs
+from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, pairs
 from django_index_bench.bench.rounds import stats
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
-COMPARISON_VERSION: Final = 2
+# 3: `steps`, where the command's time went: each step (seed, copies, warm, verdicts, report, ...) with
+#    its seconds; empty when the caller timed none.
+COMPARISON_VERSION: Final = 3
 REGRESSION: Final = "regression"
 IMPROVEMENT: Final = "improvement"
 UNCHANGED: Final = "unchanged"
@@ -332,7 +334,7 @@ class _Samples:
 
     base: tuple[float, ...]
     head: tuple[float, ...]
-    clusters: tuple[int, ...] | None  # paired only: one id per (BASE worker, HEAD worker)
+    workers: tuple[tuple[int, int], ...] | None  # paired only: each pair's (BASE worker, HEAD worker)
 
 
 def _values(timing: Timing, metric: str) -> tuple[float, ...]:
@@ -344,11 +346,11 @@ def _timing(m: Measurement | None) -> Timing | None:
 
 
 def _paired(base: Timing, head: Timing, metric: str) -> _Samples:
-    """The rounds both files have a pair index for, aligned; each pair clustered by its two workers,
-    so the bootstrap resamples whole processes (a slow worker is not an effect)."""
-    base_rounds, head_rounds, clusters = pairs(base, head)
+    """The rounds both files have a pair index for, aligned; each pair with its two workers, so the
+    bootstrap resamples whole processes (a slow worker is not an effect)."""
+    base_rounds, head_rounds, workers = pairs(base, head)
     b, h = _values(base, metric), _values(head, metric)
-    return _Samples(tuple(b[i] for i in base_rounds), tuple(h[j] for j in head_rounds), tuple(clusters))
+    return _Samples(tuple(b[i] for i in base_rounds), tuple(h[j] for j in head_rounds), tuple(workers))
 
 
 def _samples(base: Timing, head: Timing, metric: str, paired: bool) -> _Samples | None:
@@ -364,9 +366,9 @@ def _samples(base: Timing, head: Timing, metric: str, paired: bool) -> _Samples 
 
 
 def _test(samples: _Samples, *, alpha: float, threshold: float) -> stats.Comparison:
-    if samples.clusters is not None:
+    if samples.workers is not None:
         return stats.compare_paired(
-            samples.base, samples.head, clusters=samples.clusters, alpha=alpha, threshold=threshold
+            samples.base, samples.head, workers=samples.workers, alpha=alpha, threshold=threshold
         )
     return stats.compare(samples.base, samples.head, alpha=alpha, threshold=threshold)
 
@@ -565,13 +567,14 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def to_json(comparison: RefComparison) -> str:
+def to_json(comparison: RefComparison, steps: tuple[StepTime, ...] = ()) -> str:
     data = dataclasses.asdict(comparison)
     for row, raw in zip(comparison.rows, data["rows"], strict=True):
         raw["verdict"] = row.verdict
     data["interleaved"] = comparison.interleaved
     data["regressed"] = comparison.regressed
     data["counts"] = {v: len(comparison.with_verdict(v)) for v in (REGRESSION, IMPROVEMENT, UNCHANGED)}
+    data["steps"] = [dataclasses.asdict(step) for step in steps]
     return json.dumps(_finite(data), indent=1, allow_nan=False) + "\n"
 
 

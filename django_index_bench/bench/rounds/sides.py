@@ -69,7 +69,7 @@ class DbClock:
             self.ns += time.perf_counter_ns() - started
 
 
-def _wrapper(settings_dict: dict[str, Any]) -> BaseDatabaseWrapper:
+def new_wrapper(settings_dict: dict[str, Any]) -> BaseDatabaseWrapper:
     backend = load_backend(settings_dict["ENGINE"])
     wrapper: BaseDatabaseWrapper = backend.DatabaseWrapper(copy.deepcopy(settings_dict), "default")
     return wrapper
@@ -79,7 +79,7 @@ class DatabaseSide:
     """One side's own connection, to the database its state lives in."""
 
     def __init__(self, settings_dict: dict[str, Any]) -> None:
-        self.wrapper = _wrapper(settings_dict)
+        self.wrapper = new_wrapper(settings_dict)
         self.clock = DbClock()
 
     @contextlib.contextmanager

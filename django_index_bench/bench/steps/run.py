@@ -9,6 +9,7 @@ One advisory lock on the seeded database keeps a second run (or seed) from chang
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import sys
@@ -38,6 +39,7 @@ from django_index_bench.bench.seeding import check_options, claim, owner_of, sou
 from django_index_bench.bench.steps import sensitivity
 from django_index_bench.bench.steps.scales import run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states
+from django_index_bench.bench.steps.stopwatch import Stopwatch
 from django_index_bench.bench.steps.timed import measure_states
 
 if TYPE_CHECKING:
@@ -251,45 +253,58 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             )
         elif cold:
             cache.enable()
-        seed_started = time.perf_counter()
-        if source is None:
-            dataset = as_is(target, model_tables())
-        else:
-            outcome = prepare(
-                target, source, states[0], force=config.force_seed, progress=config.progress, project=project
-            )
-            dataset = seeded(outcome, time.perf_counter() - seed_started)
-        connection.close()
+        watch = Stopwatch()
+        with watch.step("seed"):
+            seed_started = time.perf_counter()
+            if source is None:
+                dataset = as_is(target, model_tables())
+            else:
+                outcome = prepare(
+                    target,
+                    source,
+                    states[0],
+                    force=config.force_seed,
+                    progress=config.progress,
+                    project=project,
+                )
+                dataset = seeded(outcome, time.perf_counter() - seed_started)
+            connection.close()
         measured = measure_states(
             target, states, scenarios, config.rules,
             cold=cold, seed=config.seed, tag=tag,
-            keep=config.keep_databases, progress=config.progress, label="measuring",
+            keep=config.keep_databases, progress=config.progress, label="measuring", clock=watch,
         )  # fmt: skip
         costs = None
         if config.costs and not measured.broken:
-            costs = measure_costs(target, states, dataset, tag, progress=config.progress)
+            with watch.step("costs"):
+                costs = measure_costs(target, states, dataset, tag, progress=config.progress)
         scales: tuple[ScaleRun, ...] = ()
         if source is not None:
-            scales = run_scales(
-                target, source, project.scales, config.scales, states, scenarios, config.rules,
-                lambda t, s: prepare(t, s, states[0], force=False, progress=config.progress, project=project),
-                seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
-            )  # fmt: skip
+            with watch.step("scales") if config.scales else contextlib.nullcontext():
+                scales = run_scales(
+                    target, source, project.scales, config.scales, states, scenarios, config.rules,
+                    lambda t, s: prepare(
+                        t, s, states[0], force=False, progress=config.progress, project=project
+                    ),
+                    seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
+                )  # fmt: skip
         found = None
         if config.sensitivity_trials and not measured.broken:
-            found = sensitivity.on_copy(
-                target, states[-1], scenarios, measured.cases, config.rules, tag,
-                slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
-                threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
-            )  # fmt: skip
+            with watch.step("sensitivity"):
+                found = sensitivity.on_copy(
+                    target, states[-1], scenarios, measured.cases, config.rules, tag,
+                    slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
+                    threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
+                )  # fmt: skip
         under_load = None
         if config.load is not None and measured.broken:
             why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
             under_load = failed(states, config.load, dataset.profile, f"not run: {why}")
         elif config.load is not None:
-            under_load = measure_load(
-                target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile
-            )
+            with watch.step("load"):
+                under_load = measure_load(
+                    target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile
+                )
     run = Results(
         schema_version=results.SCHEMA_VERSION,
         run_id=rid,
@@ -307,5 +322,6 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         scales=scales,
         sensitivity=found,
         load=under_load,
+        steps=watch.recorded(),
     )
     return run, results.save(run, config.results_dir)

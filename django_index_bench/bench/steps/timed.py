@@ -4,6 +4,7 @@ every item paired and interleaved across them. Used for the main dataset and eac
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from django_index_bench.bench.rounds.schedule import Item, Rules, plan_items
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Scenario
 from django_index_bench.bench.steps.states import State, reach
+from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 # The case a scenario's measurements carry when its cases could not even be drawn.
 NO_CASES = "(cases)"
@@ -50,7 +52,7 @@ def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, li
     return cases, failures
 
 
-def _migrate(
+def migrate_copies(
     target: db.Target, states: tuple[State, State], tag: str, copies: list[db.Target]
 ) -> list[StateChange]:
     """A copy per state, each moved there; `copies` lists what was created, even when this raises."""
@@ -63,7 +65,7 @@ def _migrate(
     return changes
 
 
-def _settings(target: db.Target) -> dict[str, Any]:
+def settings_of(target: db.Target) -> dict[str, Any]:
     db.switch_django(target)
     return copy.deepcopy(connection.settings_dict)
 
@@ -81,17 +83,23 @@ def measure_states(
     progress: bool,
     label: str,
     only_case: str | None = None,
+    clock: Stopwatch | None = None,
 ) -> Measured:
-    db.switch_django(target)
-    cases, failures = draw(scenarios, only_case)
-    connection.close()
+    """`clock` gets the seconds of "copies" (cloning, migrating, dropping) and of each cache series's
+    items ("warm", "cold"; drawing the cases counts as warm)."""
+    watch = clock if clock is not None else Stopwatch()
+    with watch.step("warm"):
+        db.switch_django(target)
+        cases, failures = draw(scenarios, only_case)
+        connection.close()
     copies: list[db.Target] = []
     try:
-        changes = _migrate(target, states, tag, copies)
+        with watch.step("copies"):
+            changes = migrate_copies(target, states, tag, copies)
         broken = {c.state: c.error or "failed" for c in changes if not c.ok}
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
-        databases = {state.name: _settings(copied) for state, copied in zip(states, copies, strict=True)}
+        databases = {state.name: settings_of(copied) for state, copied in zip(states, copies, strict=True)}
         db.switch_django(target)
         sides = LocalSides(scenarios, databases)
         warm, cold_series, scheduled = list(failures), list[Measurement](), list[ScheduledItem]()
@@ -101,7 +109,10 @@ def measure_states(
                 bar.set_postfix_str(item.label)
 
             try:
+                last = time.perf_counter()
                 for result in run_all(items, sides, rules, seed, broken, show):
+                    watch.add(result.scheduled.cache, time.perf_counter() - last)
+                    last = time.perf_counter()
                     series = cold_series if result.scheduled.cache == "cold" else warm
                     series += [result.baseline, result.candidate]
                     scheduled.append(result.scheduled)
@@ -109,7 +120,8 @@ def measure_states(
             finally:
                 sides.close()
     finally:
-        db.switch_django(target)
-        if not keep:
-            clones.drop_all(target, copies)
+        with watch.step("copies"):
+            db.switch_django(target)
+            if not keep:
+                clones.drop_all(target, copies)
     return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)

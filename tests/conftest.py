@@ -33,11 +33,13 @@ E2E_MODULES = frozenset(
         "test_costs",
         "test_example_project",
         "test_index_only_costs",
+        "test_keyed_project",
         "test_load",
         "test_locks",
         "test_no_seed",
         "test_run",
         "test_run_failures",
+        "test_two_projects",
     }
 )
 

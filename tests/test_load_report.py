@@ -38,7 +38,8 @@ def test_results_with_load_round_trip(tmp_path: Path) -> None:
 
 
 def test_a_schema_3_file_reads_without_load(tmp_path: Path) -> None:
-    data = results.to_json(with_load()).replace('"schema_version": 6', '"schema_version": 3')
+    current = f'"schema_version": {results.SCHEMA_VERSION}'
+    data = results.to_json(with_load()).replace(current, '"schema_version": 3')
     path = tmp_path / "old.json"
     path.write_text(data.replace(',\n "load": null', ""))
     import json

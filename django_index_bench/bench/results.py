@@ -62,7 +62,12 @@ from django_index_bench.bench.load.results import LoadRun
 #     "VACUUM (ANALYZE)" from now, "ANALYZE" before) and the tables whose storage the move rewrote
 #     (`rewritten`: relfilenode changed). A schema 5 file reads with its relations taken from each plan's
 #     raw JSON, `maintenance` "ANALYZE" and no rewritten tables recorded.
-SCHEMA_VERSION = 6
+# 7 - 2026-12-04: scenarios may write. Optional `Measurement.writes` (the side's call sent INSERT,
+#     UPDATE, DELETE or MERGE) and `Schedule.isolation` (what each call ran in: a transaction rolled back
+#     afterwards, bench/rounds/isolation.py). Optional `Costs.failures`: each cost figure that failed,
+#     by name, while the others were kept. A schema 6 file reads as is: `writes` False, `isolation` None
+#     (not recorded: calls ran in autocommit), `failures` empty.
+SCHEMA_VERSION = 7
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -172,6 +177,8 @@ class Measurement:
     rows: int | None = None
     response_bytes: int | None = None
     peak_memory_bytes: int | None = None
+    # The call sent INSERT, UPDATE, DELETE or MERGE (rolled back after every call: Schedule.isolation).
+    writes: bool = False
 
     @property
     def ok(self) -> bool:
@@ -262,6 +269,9 @@ class Schedule:
     # compare: the run id of the other ref's run; its rounds with the same item and pair index ran
     # back to back with these, so the two files' timings pair across refs.
     partner: str | None = None
+    # What every call (fact, warmup, round) ran in; None: not recorded (schema 5 and older: autocommit,
+    # a writing call's changes stayed).
+    isolation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +375,14 @@ class WriteCost:
 
 
 @dataclass(frozen=True)
+class CostFailure:
+    """One cost figure that could not be measured, while the others were: which, and why."""
+
+    figure: str  # "sizes after", "orm_create into catalog_book", "catalog.0002_x concurrent backward 2/3"
+    error: str  # its first error line
+
+
+@dataclass(frozen=True)
 class Costs:
     database: str  # the disposable copy of the seeded database the migrations were measured on
     migrations: tuple[MigrationCost, ...]
@@ -376,6 +394,8 @@ class Costs:
     # The cost step failed: its first error line. The figures above are then empty (not "no cost": not
     # measured), and `database` is the copy's name, or "" when none was made.
     error: str | None = None
+    # Figures that failed on their own; the figures above are the ones that did not.
+    failures: tuple[CostFailure, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -495,8 +515,8 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5
+    if version in (2, 3, 4, 5, 6):
+        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5, upgrade_6
 
         try:
             if version == 2:
@@ -505,7 +525,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_3(data)
             if version in (2, 3, 4):
                 data = upgrade_4(data)
-            data = upgrade_5(data)
+            if version in (2, 3, 4, 5):
+                data = upgrade_5(data)
+            data = upgrade_6(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

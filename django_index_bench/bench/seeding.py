@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, cast
 
 from django_index_bench.bench.config import ConfigError, ProjectConfig, SeedSpec
+from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import nonempty
 from django_index_bench.bench.options import seed as seed_value
 from django_index_bench.seed.inputs import DEFAULT_PROFILE, DEFAULT_SEED
@@ -21,6 +22,8 @@ from django_index_bench.seed.inputs import DEFAULT_PROFILE, DEFAULT_SEED
 if TYPE_CHECKING:
     from django.apps.registry import Apps
 
+    from django_index_bench.bench.pg import db
+    from django_index_bench.seed.copying import Owner
     from django_index_bench.seed.source import Source
 
 MAX_ROWS = 500_000_000
@@ -151,3 +154,74 @@ def source_from_args(
 
 def check_args(project: ProjectConfig, args: argparse.Namespace) -> None:
     check_options(project, args.profile, args.seed, rows_from_args(args))
+
+
+def owner_of(project: ProjectConfig) -> Owner:
+    """The project as a seed marker records it: its configuration file, its seed plan or hook, and its
+    Django apps (Django is set up)."""
+    from django.apps import apps
+
+    from django_index_bench.seed.copying import Owner
+
+    spec = project.seed
+    plan = str(spec.plan) if spec.plan is not None else f"hook {spec.hook}"
+    return Owner(str(project.path), plan, tuple(sorted(c.label for c in apps.get_app_configs())))
+
+
+def claim(target: db.Target, ours: Owner, *, replace: bool) -> None:
+    """One database, one project: a database another project seeded (other Django apps: a copy of this
+    project elsewhere is the same project) is refused with one line naming both, before anything
+    changes; with `replace` (--force-seed, bench seed --force) its tables are dropped, so this project's
+    migrations and seeder start from an empty schema. A database whose marker names no project (seeded
+    before projects were recorded) counts as another project's when its migration history names apps
+    this project does not have."""
+    from django_index_bench.seed.copying import Owner, owner
+
+    theirs = owner(target.url)
+    if theirs is None:
+        strangers = _foreign_apps(target.url)
+        if not strangers:
+            return
+        theirs = Owner(f"a project with apps {', '.join(strangers)}", "unknown", tuple(strangers))
+    if theirs.apps == ours.apps:
+        return
+    if not replace:
+        raise UsageError(
+            f"database {target.name} holds the data of {theirs.project} (seeded from {theirs.plan}); this is "
+            f"{ours.project}: pass --force-seed (bench seed: --force) to empty it and seed it for this "
+            "project, or use another database (--database NAME)"
+        )
+    _drop_tables(target.url)
+
+
+def _foreign_apps(url: str) -> list[str]:
+    """Apps the database's migration history names that this project (Django is set up) does not have."""
+    import psycopg
+    from django.apps import apps
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('django_migrations')").fetchone() in (None, (None,)):
+            return []
+        rows = conn.execute("SELECT DISTINCT app FROM django_migrations ORDER BY 1").fetchall()
+    ours = {config.label for config in apps.get_app_configs()}
+    return [str(app) for (app,) in rows if app not in ours]
+
+
+def _drop_tables(url: str) -> None:
+    """Every table of the database's schema, with what depends on them (sequences, views)."""
+    import psycopg
+    from django.db import connection
+    from psycopg import sql
+
+    connection.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = [
+            str(name)
+            for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"
+            ).fetchall()
+        ]
+        if tables:
+            conn.execute(
+                sql.SQL("DROP TABLE {} CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, tables)))
+            )

@@ -86,3 +86,10 @@ def upgrade_5(data: dict[str, Any]) -> dict[str, Any]:
     data["steps"] = []
     data["schema_version"] = 6
     return data
+
+
+def upgrade_6(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 6 file as schema 7: nothing to change. Its calls ran in autocommit (`isolation` None),
+    no measurement was known to write (`writes` False), and a cost step failed whole or not at all
+    (`failures` empty; `Costs.error` says which)."""
+    return {**data, "schema_version": 7}

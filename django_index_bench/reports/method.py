@@ -140,6 +140,25 @@ def _rounds(results: Results) -> str:
     return f"Timed rounds per measured side, as recorded: {span}."
 
 
+def _isolation(results: Results) -> str:
+    """What each call ran in, and which scenarios wrote, from the record alone."""
+    isolation = results.schedule.isolation
+    if isolation is None:
+        return (
+            "Not recorded: this results file predates it. Each call ran in autocommit, as the scenario "
+            "left it; a write would have stayed in the database for the rounds after it."
+        )
+    writing = sorted({m.scenario for m in (*results.measurements, *results.cold) if m.writes})
+    wrote = (
+        f" Scenarios that wrote (INSERT, UPDATE, DELETE or MERGE): {', '.join(f'`{w}`' for w in writing)}; "
+        "their timings leave out what committing would cost (its round trip and WAL flush), and each "
+        "write's plan was taken by EXPLAIN ANALYZE inside a savepoint rolled back at once."
+        if writing
+        else " No scenario wrote."
+    )
+    return f"Every call (facts, warmup, rounds) ran in a {isolation}: each round saw the same data.{wrote}"
+
+
 def _tests(comparisons: list[stats.Comparison], schedule: Schedule) -> list[str]:
     """One sentence per test the report used, with what it assumes."""
     methods = Counter(c.method for c in comparisons)
@@ -204,6 +223,7 @@ def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:
         "stopping": _stopping(results.schedule),
         "pairs": _items(results),
         "rounds": _rounds(results),
+        "isolation": _isolation(results),
         "tests": _tests(comparisons, results.schedule),
         "legend": legend(comparisons),
         "confidence": fmt.percent(stats.CONFIDENCE, 0),

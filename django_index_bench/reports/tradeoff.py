@@ -488,6 +488,7 @@ def detail_context(analysis: Analysis) -> dict[str, Any] | None:
     repetitions = sorted({len(v.runs) for m in migrations(costs) for v in m.variants})
     return {
         "error": None,
+        "failures": [{"figure": f.figure, "error": f.error} for f in costs.failures],
         "database": costs.database,
         "databases": ", ".join(f"`{name}` ({state})" for state, name in costs.databases.items()),
         "single": costs.order == "single",

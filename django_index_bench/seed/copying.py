@@ -37,7 +37,17 @@ MARKER = "bench_seed_marker"
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
-__all__ = ["ReseedRefused", "SeedOutcome", "TableLoad", "ensure_seeded", "fingerprint", "holds", "recover"]
+__all__ = [
+    "Owner",
+    "ReseedRefused",
+    "SeedOutcome",
+    "TableLoad",
+    "ensure_seeded",
+    "fingerprint",
+    "holds",
+    "owner",
+    "recover",
+]
 
 
 class ReseedRefused(SeedInputError):
@@ -84,6 +94,29 @@ def layout(conn: Connection, tables: tuple[str, ...]) -> str:
     return digest(repr(rows))
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Which project seeded a database: its configuration file, the seed plan or hook it names, and its
+    Django apps (what the database's tables belong to: a copy of the project elsewhere has the same)."""
+
+    project: str
+    plan: str
+    apps: tuple[str, ...]
+
+
+def owner(url: str) -> Owner | None:
+    """The project the database's marker names; None: never seeded, or by a harness from before
+    projects were recorded. Nothing is created to find out."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'project'", (MARKER,)
+        ).fetchone()
+        if found is None:
+            return None
+        row = conn.execute(f"SELECT project, plan, apps FROM {MARKER} WHERE project IS NOT NULL").fetchone()
+    return None if row is None else Owner(str(row[0]), str(row[1]), tuple(str(row[2] or "").split()))
+
+
 def _marker(conn: Connection) -> dict[str, object] | None:
     # Markers written before sources existed lack `identity`: such a database is seeded again once.
     conn.execute(
@@ -94,6 +127,10 @@ def _marker(conn: Connection) -> dict[str, object] | None:
     # The schema state (app -> migration) the rows were loaded at; markers from before it lack it, so
     # such a database is seeded again once.
     conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS state jsonb")
+    # The project that seeded it (bench.seeding.claim): another project's run is refused or re-seeds.
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS project text")
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS plan text")
+    conn.execute(f"ALTER TABLE {MARKER} ADD COLUMN IF NOT EXISTS apps text")
     row = conn.execute(f"SELECT identity, layout, state FROM {MARKER}").fetchone()
     if row is None:
         return None
@@ -228,7 +265,13 @@ def _load(
 
 
 def _finish(
-    conn: Connection, source: Source, shape: str, name: str, identity: object, state: object = None
+    conn: Connection,
+    source: Source,
+    shape: str,
+    name: str,
+    identity: object,
+    state: object = None,
+    by: Owner | None = None,
 ) -> None:
     """Declare the data complete: only once every key and index is back."""
     _restart_sequences(conn, source.tables)
@@ -236,17 +279,13 @@ def _finish(
     # `counts` and `seeder_version` as the seeder before sources wrote them, for older checkouts.
     conn.execute(
         f"INSERT INTO {MARKER} (id, seed, counts, seeder_version, layout, fingerprint, seeded_at,"
-        " identity, state) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s)",
+        " identity, state, project, plan, apps) VALUES (1, %s, %s, %s, %s, %s, now(), %s, %s, %s, %s, %s)",
         (
-            source.seed,
-            json.dumps(source.dataset_counts),
-            source.version,
-            shape,
-            name,
-            json.dumps(identity),
-            json.dumps(state),
+            source.seed, json.dumps(source.dataset_counts), source.version, shape, name, json.dumps(identity),
+            json.dumps(state), by.project if by else None, by.plan if by else None,
+            " ".join(by.apps) if by else None,
         ),
-    )
+    )  # fmt: skip
 
 
 def _in_parallel(
@@ -320,9 +359,11 @@ def ensure_seeded(
     workers: int | None = None,
     state: Mapping[str, str] | None = None,
     reseed: bool = True,
+    by: Owner | None = None,
 ) -> SeedOutcome:
     """Seed the source's tables, or reuse them when the marker says they already hold its rows, loaded
-    at this schema `state` (app -> migration applied; None: not recorded).
+    at this schema `state` (app -> migration applied; None: not recorded). `by`: the project seeding it,
+    recorded in the marker (bench.steps.run.prepare checks it first).
 
     mode: how keys and indexes are built back (see seed/rebuild.py); connections and workers: for
     "parallel", how many connections build at once and max_parallel_maintenance_workers on each.
@@ -353,7 +394,7 @@ def ensure_seeded(
             began = time.perf_counter()
             if mode == "one at a time":
                 rebuild.one_at_a_time(conn, definitions)
-                _finish(conn, source, shape, name, identity, recorded)
+                _finish(conn, source, shape, name, identity, recorded, by)
             rebuilt = time.perf_counter() - began
             conn.commit()
         except BaseException:
@@ -375,7 +416,7 @@ def ensure_seeded(
         # The rows are committed without their keys; PENDING holds what is missing until _finish.
         rebuilt, vacuumed = _in_parallel(url, definitions, source.tables, connections, workers)
         with psycopg.connect(url) as conn:
-            _finish(conn, source, shape, name, identity, recorded)
+            _finish(conn, source, shape, name, identity, recorded, by)
     return SeedOutcome(
         source=source,
         reused=False,

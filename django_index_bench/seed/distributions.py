@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from faker import Faker
 
-from django_index_bench.seed import binary
+from django_index_bench.seed import binary, hooks
 from django_index_bench.seed.binary import Fixed, TableData, Text
 
 Array = npt.NDArray[Any]
@@ -44,6 +44,8 @@ WIRES = {
     "uuid": "V16",
 }
 INTEGER_WIRES = ("int2", "int4", "int8")
+# Wires whose values are strings, sent as their bytes (a jsonb string carries its format's version byte).
+TEXT_WIRES = ("text", "json", "jsonb")
 FLOAT_WIRES = ("float4", "float8")
 
 
@@ -53,7 +55,7 @@ class Column:
 
     field: str  # the model field's name: names its random stream and its place in messages
     column: str  # the database column
-    wire: str  # a key of WIRES, "numeric" or "text"
+    wire: str  # a key of WIRES, "numeric", or one of TEXT_WIRES
     kind: str  # sequence, fk, faker, template, choices, range, true, time, clock, uuid, value
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     null: float = 0.0  # share of NULLs
@@ -67,6 +69,8 @@ class ResolvedModel:
     label: str
     table: str
     columns: tuple[Column, ...]
+    hook: str | None = None  # run on the drawn rows (seed/hooks.py)
+    hook_code: str = ""  # its code's fingerprint: part of the plan's identity
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def numeric(units: Array, scale: int, digits: int) -> Array:
 
 def _values(column: Column, wire: str, values: Sequence[Any], index: Array) -> Fixed | Text:
     """Rows picking from `values` by index, in the column's wire type."""
-    if wire == "text":
+    if wire in TEXT_WIRES:
         return Text(column.column, [str(v) for v in values], index)
     if wire == "numeric":
         scale = int(column.params["scale"])
@@ -185,8 +189,9 @@ class Drawn:
 
 def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
     columns: dict[str, Fixed | Text] = {}
-    # A key copied via another (fk `via`) is drawn after the one it follows.
-    for column in sorted(model.columns, key=lambda c: "via" in c.params):
+    # A key copied via another (fk `via`) is drawn after the one it follows; a derived or ranked field
+    # after the field it reads.
+    for column in sorted(model.columns, key=_order):
         rng = stream(drawn.seed, model.label, column.field)
         if column.null >= 1.0:
             values: Fixed | Text = _all_null(column, n)
@@ -199,8 +204,19 @@ def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
         values = _fix_numeric(values)
         drawn.columns[(model.label, column.column)] = values
         columns[column.column] = values
+    if model.hook is not None:
+        names = {c.field: (c.column, c.wire) for c in model.columns} | {
+            c.column: (c.column, c.wire) for c in model.columns
+        }
+        seed = int(stream(drawn.seed, model.label, "(hook)").integers(2**63))
+        hooks.load(model.hook)(hooks.Rows(n, columns, names, seed))
+        drawn.columns |= {(model.label, name): values for name, values in columns.items()}
     drawn.rows[model.label] = n
     return PlanTable(model.table, tuple(columns[c.column] for c in model.columns), n)
+
+
+def _order(column: Column) -> int:
+    return 2 if column.kind in ("derived", "ranked") else int("via" in column.params)
 
 
 def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
@@ -211,7 +227,7 @@ def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
 
 
 def _all_null(column: Column, n: int) -> Fixed | Text:
-    if column.wire == "text":
+    if column.wire in TEXT_WIRES:
         return Text(column.column, (), np.full(n, -1))
     wire = WIRES.get(column.wire, "V1")
     return Fixed(column.column, wire, np.zeros(n, dtype=wire), np.ones(n, dtype=bool))
@@ -264,6 +280,10 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
         return _values(column, wire, values, index)
     if column.kind == "value":
         return _values(column, wire, [p["value"]], np.zeros(n, dtype=np.int64))
+    if column.kind == "derived":
+        return _derived(column, drawn.columns[(label, p["from"])], n, rng)
+    if column.kind == "ranked":
+        return _ranked(column, drawn.columns[(label, p["order_by"])], n)
     if column.kind == "true":
         flags = rng.permutation(2)[:n] == 1 if column.unique else rng.random(n) < p["true"]
         return Fixed(column.column, "?", flags)
@@ -284,6 +304,39 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
         raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
         return Fixed(column.column, "V16", raw.view("V16").reshape(n))
     raise AssertionError(f"unknown kind {column.kind}")
+
+
+# A derived field's offset, in the plan's unit (seconds for datetimes, days for dates, the number itself
+# else), as the wire counts: microseconds, days, the number.
+_OFFSET_UNIT = {"timestamptz": 1_000_000, "timestamp": 1_000_000}
+
+
+def _derived(column: Column, source: Fixed | Text, n: int, rng: np.random.Generator) -> Fixed:
+    """The source's value plus a uniform offset in [low, high]; NULL where the source is NULL."""
+    assert isinstance(source, Fixed)
+    wire = WIRES[column.wire]
+    low, high = (v * _OFFSET_UNIT.get(column.wire, 1) for v in column.params["offset"])
+    values: Array
+    if column.wire in FLOAT_WIRES:
+        values = source.values.astype(np.float64) + rng.uniform(low, high, size=n)
+    else:
+        values = source.values.astype(np.int64) + rng.integers(math.ceil(low), math.floor(high) + 1, size=n)
+    return Fixed(column.column, wire, values.astype(wire), source.null)
+
+
+def _ranked(column: Column, source: Fixed | Text, n: int) -> Fixed | Text:
+    """`set` in the first `first` rows ordered by the source (descending with "-"; ties by row, NULLs
+    last), `else` in the others."""
+    assert isinstance(source, Fixed)
+    p = column.params
+    key = source.values.astype(np.float64)
+    key = -key if p["descending"] else key
+    if source.null is not None:
+        key = np.where(source.null, np.inf, key)
+    chosen = np.argsort(key, kind="stable")[: min(int(p["first"]), n)]
+    index = np.ones(n, dtype=np.int64)
+    index[chosen] = 0
+    return _values(column, column.wire, [p["set"], p["else"]], index)
 
 
 def _range(column: Column, n: int, rng: np.random.Generator) -> Fixed:

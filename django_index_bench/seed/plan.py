@@ -48,7 +48,24 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   "workweek"), `daily` (24 weights from midnight, or "flat", "office", "evening"): dates and datetimes.
 - `true = 0.8`: a boolean's share of true.
 - `min`, `max` (inclusive), `round` (decimals, floats only): integers, floats and decimals, uniform.
-- `value = x`: the same value in every row.
+- `value = x`: the same value in every row, as the database stores it: a text column receives the string
+  exactly as written (a pickled field's value is its stored, encoded form), never the field's to_python
+  of it.
+- `python = x`: the same value in every row, given as the Python value the app would assign (any TOML
+  value: a string, number, boolean, date, array or table); the field's own get_db_prep_save turns it into
+  what the column stores (a pickled field pickles and encodes it). A JSON field takes value (its stored
+  JSON text, checked to parse) or python (a TOML value, dumped with the field's encoder).
+- `from = "stopped"`, `offset = [low, high]`: derived from another field of the same model and type (a
+  number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
+  days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",
+  offset = [-7200, 0] }`: started at most two hours before it stopped, never after.
+- `first = 250`, `order_by = "-stopped"`, `set = true`, `else = false`: ranked: the first 250 rows in
+  the order of another field of the same model (a number, date or datetime; "-" for descending, as in
+  Django's order_by; ties by row, NULLs last) get `set`, every other row `else`. The newest 250 rows by
+  `stopped` succeeded, the rest did not.
+- a model's `hook = "package.module:function"` (beside `rows`): a function of the project's called with the
+  model's drawn rows (seed.hooks.Rows: numbers, booleans, dates and datetimes as numpy arrays), which may
+  replace any of those columns before the rows are copied in; its code is part of the plan's identity.
 - `null = 0.3`: the share of NULLs (only on nullable fields; `null = 1` leaves the column empty, the
   one way to keep a foreign key to a model outside the plan).
 - `sorted = true`: for dates, datetimes and numbers, the values ascending by row (rows then lie in the
@@ -102,6 +119,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "true": ("true",),
     "range": ("min", "max", "round"),
     "value": ("value",),
+    "python": ("python",),
+    "derived": ("from", "offset"),
+    "ranked": ("first", "order_by", "set", "else"),
 }
 MODIFIERS = ("null", "sorted")
 WEEKLY: dict[str, list[float]] = {"flat": [1.0] * 7, "workweek": [1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3]}
@@ -117,6 +137,7 @@ class ModelPlan:
     label: str  # as written in the plan
     rows: int
     fields: dict[str, dict[str, Any]]  # field name -> normalised spec ("kind" set when one was given)
+    hook: str | None = None  # "package.module:function", run on the drawn rows (seed/hooks.py)
 
 
 @dataclass(frozen=True)
@@ -199,9 +220,12 @@ def _model(shape: _Shape, label: str, spec: object) -> ModelPlan:
     key = model_key(label)
     if not isinstance(spec, dict):
         raise shape.fail(key, "expected a table with rows and fields")
-    unknown = sorted(set(spec) - {"rows", "fields"})
+    unknown = sorted(set(spec) - {"rows", "fields", "hook"})
     if unknown:
-        raise shape.fail(f"{key}.{unknown[0]}", "unknown key; expected rows, fields")
+        raise shape.fail(f"{key}.{unknown[0]}", "unknown key; expected rows, fields, hook")
+    hook = spec.get("hook")
+    if hook is not None and (not isinstance(hook, str) or hook.count(":") != 1):
+        raise shape.fail(f"{key}.hook", f"expected 'package.module:function', got {hook!r}")
     if "rows" not in spec:
         raise shape.fail(f"{key}.rows", "missing; expected the number of rows, e.g. rows = 10_000")
     rows = int(shape.number(f"{key}.rows", spec["rows"], 1, MAX_ROWS, whole=True))
@@ -209,7 +233,7 @@ def _model(shape: _Shape, label: str, spec: object) -> ModelPlan:
     if not isinstance(fields, dict):
         raise shape.fail(f"{key}.fields", "expected a table of field = { ... }")
     return ModelPlan(
-        label, rows, {name: _field(shape, f"{key}.fields.{name}", v) for name, v in fields.items()}
+        label, rows, {name: _field(shape, f"{key}.fields.{name}", v) for name, v in fields.items()}, hook
     )
 
 
@@ -307,6 +331,12 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
             raise shape.fail(f"{key}.max", f"expected at least min ({out['min']}), got {out['max']}")
         if "round" in spec:
             out["round"] = int(shape.number(f"{key}.round", spec["round"], 0, 15, whole=True))
+    elif kind == "python":
+        out["python"] = spec["python"]  # any TOML value: the field's own get_db_prep_save judges it
+    elif kind == "derived":
+        _derived(shape, key, spec, out)
+    elif kind == "ranked":
+        _ranked(shape, key, spec, out)
     elif kind == "value":
         value = spec["value"]
         if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
@@ -315,6 +345,41 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
             )
         out["value"] = value
     return out
+
+
+def _name(shape: _Shape, key: str, value: object, example: str) -> str:
+    if not isinstance(value, str) or not value.lstrip("-").isidentifier():
+        raise shape.fail(key, f'expected a field name such as "{example}", got {value!r}')
+    return value
+
+
+def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset."""
+    if "from" not in spec or "offset" not in spec:
+        raise shape.fail(
+            key, 'a derived field needs from (a field) and offset ([low, high]), e.g. from = "stopped"'
+        )
+    out["from"] = _name(shape, f"{key}.from", spec["from"], "stopped")
+    offset = spec["offset"]
+    if not isinstance(offset, list) or len(offset) != 2:
+        raise shape.fail(f"{key}.offset", f"expected [low, high], got {offset!r}")
+    low, high = (shape.number(f"{key}.offset", v, -1e15, 1e15) for v in offset)
+    if low > high:
+        raise shape.fail(f"{key}.offset", f"expected low <= high, got {offset!r}")
+    out["offset"] = [offset[0], offset[1]]
+
+
+def _ranked(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ first = 250, order_by = "-stopped", set = true, else = false }: the first rows in that order."""
+    for needed in ("first", "order_by", "set", "else"):
+        if needed not in spec:
+            raise shape.fail(f"{key}.{needed}", "missing; a ranked field needs first, order_by, set and else")
+    out["first"] = int(shape.number(f"{key}.first", spec["first"], 0, MAX_ROWS, whole=True))
+    out["order_by"] = _name(shape, f"{key}.order_by", spec["order_by"], "-stopped")
+    for which in ("set", "else"):
+        if not isinstance(spec[which], str | int | float | bool):
+            raise shape.fail(f"{key}.{which}", f"expected a string, number or boolean, got {spec[which]!r}")
+        out[which] = spec[which]
 
 
 def _choices(shape: _Shape, key: str, value: object) -> list[tuple[Any, float]]:

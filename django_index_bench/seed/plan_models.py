@@ -4,6 +4,7 @@ unique constraints made to hold, models ordered parents first. Needs Django set 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
 
+from django_index_bench.seed import hooks
 from django_index_bench.seed.binary import PG_EPOCH_US
 from django_index_bench.seed.distributions import (
     DAY_US,
@@ -78,6 +80,8 @@ WIRE_OF_TYPE = {
     "char": "text",
     "character": "text",
     "citext": "text",
+    "jsonb": "jsonb",
+    "json": "json",
     "numeric": "numeric",
 }
 
@@ -171,7 +175,13 @@ def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) 
                 f"{key}.fields.{name}.via", f"{column.params['via']} must be drawn, not NULL or via"
             )
     columns = uniques(context.fail, key, model, columns, specs, context.planned)
-    return ResolvedModel(label, model._meta.db_table, tuple(columns.values()))
+    code = ""
+    if mp.hook is not None:
+        try:
+            code = hooks.fingerprint(hooks.load(mp.hook))
+        except ValueError as exc:
+            raise context.fail(f"{key}.hook", str(exc)) from None
+    return ResolvedModel(label, model._meta.db_table, tuple(columns.values()), mp.hook, code)
 
 
 def _column(context: _Context, key: str, label: str, field: Field, spec: dict[str, Any]) -> Column | None:
@@ -191,6 +201,10 @@ def _column(context: _Context, key: str, label: str, field: Field, spec: dict[st
             f"no generator for {type(field).__name__} (database type {field.db_type(connection)}); "
             "leave it out of the plan, and make it nullable or give it a db_default",
         )
+    if wire in JSON_WIRES and kind is None:
+        if field.null or field.db_default is not NOT_PROVIDED:
+            return None  # left to the database, as before JSON values could be planned
+        raise context.fail(key, "a JSON field takes value (its stored JSON text) or python (a TOML value)")
     if null >= 1:
         return base
     if spec.get("sorted") and kind not in (None, "time", "range"):
@@ -200,6 +214,7 @@ def _column(context: _Context, key: str, label: str, field: Field, spec: dict[st
         params["sorted"] = spec.get("sorted", False)
     else:
         params = _explicit(context, key, field, wire, kind, spec)
+        kind = "value" if kind == "python" else kind  # settled to its stored form: drawn as a value
     if wire == "numeric":
         params |= dict(zip(("digits", "scale"), _numeric(field), strict=True))
     return dataclasses.replace(base, kind=kind, params=params)
@@ -342,11 +357,26 @@ def _explicit(
     type_name = type(field).__name__
     if kind == "fk":
         raise context.fail(f"{key}.skew", f"skew is for foreign keys; {field.name} is a {type_name}")
-    if kind != "value" and wire not in ACCEPTS[kind]:
+    if kind in ("derived", "ranked"):
+        return _correlated(context, key, field, wire, kind, spec)
+    if kind == "python":
+        allowed = [v for v, _ in field.flatchoices] if field.choices else None
+        if allowed is not None and spec["python"] not in allowed:
+            raise context.fail(f"{key}.python", f"{spec['python']!r} is not one of the field's choices")
+        try:
+            if wire in JSON_WIRES:  # get_db_prep_save gives the driver's adapter, not the text
+                encoder = getattr(field, "encoder", None)
+                stored = json.dumps(field.get_prep_value(spec["python"]), cls=encoder)
+            else:
+                stored = field.get_db_prep_save(spec["python"], connection)
+        except (ValidationError, TypeError, ValueError) as exc:
+            raise context.fail(f"{key}.python", f"{type(field).__name__} refused it: {exc}") from None
+        return {"value": _convert(context, f"{key}.python", field, wire, stored, None)}
+    if kind not in ("value", "python") and wire not in ACCEPTS[kind]:
         fits = ", ".join(k for k, wires in ACCEPTS.items() if wire in wires) or "value"
         raise context.fail(key, f"{kind} does not fit a {type_name}; it takes {fits}, value or null")
     allowed = [v for v, _ in field.flatchoices] if field.choices else None
-    if allowed is not None and kind not in ("choices", "value"):
+    if allowed is not None and kind not in ("choices", "value", "python"):
         raise context.fail(key, f"the field has choices; give choices (some of {_show(allowed)}) or value")
     params = {k: v for k, v in spec.items() if k not in ("kind", "null")}
     if kind == "faker":
@@ -372,6 +402,52 @@ def _explicit(
     elif kind == "range":
         params = _range(context, key, field, wire, spec)
     return params
+
+
+JSON_WIRES = ("json", "jsonb")
+# Wires whose values a derived field can offset and a ranked field can order by.
+ORDERED = ("date", "timestamptz", "timestamp", *INTEGER_WIRES, *FLOAT_WIRES)
+
+
+def _other(context: _Context, key: str, field: Field, name: str) -> Field:
+    """Another field of the same model, one with ordered values (a number, a date or a datetime)."""
+    model = field.model
+    try:
+        other = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise context.fail(key, f"{model._meta.label} has no field {name!r}") from None
+    if other is field or not isinstance(other, models.Field) or other.is_relation:
+        raise context.fail(key, f"expected another field of {model._meta.label} with numbers or moments")
+    if wire_of(other) not in ORDERED:
+        raise context.fail(key, f"{name} is a {type(other).__name__}; expected a number, date or datetime")
+    return other
+
+
+def _correlated(
+    context: _Context, key: str, field: Field, wire: str, kind: str, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """A derived field (another one's value plus an offset, of the same type) or a ranked one (`set` in
+    the first rows of an order, `else` in the rest): their source is settled to its column here."""
+    if field.unique:
+        raise context.fail(key, f"{kind} values are not distinct; {field.name} is unique")
+    allowed = [v for v, _ in field.flatchoices] if field.choices else None
+    if kind == "derived":
+        source = _other(context, f"{key}.from", field, spec["from"])
+        if wire_of(source) != wire:
+            raise context.fail(
+                f"{key}.from",
+                f"{source.name} and {field.name} must be of one type to offset one by the other",
+            )
+        return {"from": str(source.column), "offset": list(spec["offset"])}
+    descending = spec["order_by"].startswith("-")
+    source = _other(context, f"{key}.order_by", field, spec["order_by"].lstrip("-"))
+    return {
+        "first": spec["first"],
+        "order_by": str(source.column),
+        "descending": descending,
+        "set": _convert(context, f"{key}.set", field, wire, spec["set"], allowed),
+        "else": _convert(context, f"{key}.else", field, wire, spec["else"], allowed),
+    }
 
 
 def _range(context: _Context, key: str, field: Field, wire: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -430,16 +506,34 @@ def _show(values: list[Any]) -> str:
 def _convert(
     context: _Context, key: str, field: Field, wire: str, value: object, allowed: list[Any] | None
 ) -> Any:
-    """A plan's value as the column stores it; the field's own to_python decides what it accepts."""
+    """A plan's value as the column stores it. Text goes in exactly as written: a field's to_python may
+    decode what it stores (a pickled field would turn its stored form into the object's repr). For the
+    other wires the field's own to_python decides what it accepts."""
+    if wire in JSON_WIRES:
+        if not isinstance(value, str):
+            why = f"expected the column's JSON text, got {value!r}; a TOML value goes in python"
+            raise context.fail(key, why)
+        try:
+            json.loads(value)
+        except ValueError:
+            raise context.fail(key, f"{value!r} is not JSON text") from None
+        return ("\x01" if wire == "jsonb" else "") + value  # jsonb's binary format: version 1, then the text
+    if wire == "text":
+        if not isinstance(value, str | int | float | bool) and parse_moment(value) is None:
+            raise context.fail(
+                key, f"expected the column's text, got {value!r}; give a Python value as python"
+            )
+        text = str(value)
+        if allowed is not None and text not in [str(a) for a in allowed]:
+            raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
+        _fits(context, key, field, text)
+        return text
     try:
         python = field.to_python(value)
     except ValidationError:
         raise context.fail(key, f"{value!r} is not a valid value of a {type(field).__name__}") from None
     if allowed is not None and python not in allowed:
         raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
-    if wire == "text":
-        _fits(context, key, field, str(python))
-        return str(python)
     if wire in ("date", "timestamptz", "timestamp"):
         moment = parse_moment(python)
         if moment is None:

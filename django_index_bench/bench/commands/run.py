@@ -256,6 +256,8 @@ def report_failures(run: Results) -> list[str]:
         ]
     if run.costs is not None and not run.costs.ok:
         lines.append(f"failed: costs: {run.costs.error}")
+    if run.costs is not None:
+        lines += [f"failed: costs: {f.figure}: {f.error}" for f in run.costs.failures]
     if run.load is not None and not run.load.ok:
         lines.append(f"failed: load step: {run.load.error}")
     return lines

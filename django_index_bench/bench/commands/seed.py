@@ -68,7 +68,13 @@ def handle(args: argparse.Namespace) -> int:
     # One seed or run at a time: two seeders truncating and loading the same tables corrupt each other.
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench seed", wait=not args.no_wait):
         outcome = prepare(
-            target, source, before, force=args.force, progress=not args.no_progress, reseed=not args.no_reseed
+            target,
+            source,
+            before,
+            force=args.force,
+            progress=not args.no_progress,
+            reseed=not args.no_reseed,
+            project=project,
         )
     if outcome.reused:
         print(

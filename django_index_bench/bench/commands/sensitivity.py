@@ -96,7 +96,7 @@ def handle(args: argparse.Namespace) -> int:
     source = source_from_args(project, args, schema_state(states[0]))
     scenarios = select(load(project.scenarios), ())
     with locks.hold(clones.maintenance_url(target), target.name, purpose="bench sensitivity"):
-        prepare(target, source, states[0], force=False, progress=not args.no_progress)
+        prepare(target, source, states[0], force=False, progress=not args.no_progress, project=project)
         cases, _ = draw(scenarios, None)
         found = sensitivity.on_copy(
             target, states[-1], scenarios, cases, Rules(seconds=args.seconds), clones.run_tag(),

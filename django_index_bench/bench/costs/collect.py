@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Never, TypeVar
 
+import psycopg
 from django.db import connection
+from django.db.utils import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from django_index_bench.bench.costs.indexes import index_changes, index_costs
@@ -19,7 +22,7 @@ from django_index_bench.bench.costs.migrations import REPETITIONS, forward_plan,
 from django_index_bench.bench.costs.sizes import relation_sizes
 from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost
 from django_index_bench.bench.pg import clones, db
-from django_index_bench.bench.results import Costs, WriteCost
+from django_index_bench.bench.results import CostFailure, Costs, MigrationCost, RelationSize, WriteCost
 from django_index_bench.bench.steps.states import State, move_to
 
 # Pairs per write figure. Wilcoxon's signed-rank test, two-sided and exact, cannot go below p = 0.0625
@@ -45,6 +48,60 @@ def pair_order(pair: int, states: tuple[State, State]) -> list[tuple[State, bool
     return [(state, i == 0) for i, state in enumerate(ordered)]
 
 
+# The server went away: nothing after it can be measured, so it ends the step (and the run) instead of
+# being recorded as one figure's failure.
+LOST_SERVER = (psycopg.OperationalError, OperationalError, InterfaceError)
+T = TypeVar("T")
+
+
+class _Figures:
+    """Runs each cost figure on its own: one that raises is recorded by name (Costs.failures) and the
+    others still run. `step` names what is being measured, as the progress bar shows it."""
+
+    def __init__(self, bar: tqdm[Never]) -> None:
+        self.bar = bar
+        self.current = ""
+        self.failures: list[CostFailure] = []
+
+    def step(self, what: str) -> None:
+        self.current = what
+        self.bar.set_postfix_str(what)
+        self.bar.update()
+
+    def attempt(self, figure: str, measure: Callable[[], T], instead: T) -> T:
+        self.current = figure
+        try:
+            return measure()
+        except LOST_SERVER:
+            raise
+        except Exception as exc:
+            connection.close()  # a half-done ORM transaction must not leak into the next figure
+            self.failures.append(CostFailure(self.current, f"{type(exc).__name__}: {db.first_line(exc)}"))
+            return instead
+
+
+def _write_pairs(
+    copies: dict[str, db.Target],
+    states: tuple[State, State],
+    table: str,
+    method: str,
+    measure: Method,
+    rows: int,
+    repetitions: int,
+    figures: _Figures,
+    done: list[WriteCost],
+) -> None:
+    """One (table, method): `repetitions` pairs into `done`, a pair only once both its sides are in."""
+    for pair in range(repetitions):
+        figures.step(f"{method} into {table} {pair + 1}/{repetitions}")
+        both = []
+        for state, first in pair_order(pair, states):
+            target = copies[state.name]
+            db.switch_django(target)  # the ORM's inserts go to this state's copy
+            both.append(measure(target.url, table, rows, state.name, pair=pair, first=first))
+        done += both
+
+
 def measure_writes(
     copies: dict[str, db.Target],
     states: tuple[State, State],
@@ -52,24 +109,24 @@ def measure_writes(
     *,
     rows: dict[str, int],
     repetitions: int,
-    step: Callable[[str], None],
+    figures: _Figures,
 ) -> list[WriteCost]:
-    """Every table and method, `repetitions` pairs, the two sides of a pair back to back."""
+    """Every table and method, `repetitions` pairs, the two sides of a pair back to back; each (table,
+    method) a figure of its own, which keeps its complete pairs when a later one fails."""
     writes: list[WriteCost] = []
     for table in tables:
-        payload = copy_payload(copies[states[0].name].url, table, rows["copy"])
-        methods: dict[str, Method] = {
-            "copy": functools.partial(copy_cost, data=payload),
-            "orm_create": orm_create_cost,
-        }
+        read = functools.partial(copy_payload, copies[states[0].name].url, table, rows["copy"])
+        payload: bytes | None = figures.attempt(f"copy into {table}", read, None)
+        methods: dict[str, Method] = {"orm_create": orm_create_cost}
+        if payload is not None:
+            methods = {"copy": functools.partial(copy_cost, data=payload), **methods}
         for method, measure in methods.items():
-            for pair in range(repetitions):
-                step(f"{method} into {table} {pair + 1}/{repetitions}")
-                for state, first in pair_order(pair, states):
-                    target = copies[state.name]
-                    db.switch_django(target)  # the ORM's inserts go to this state's copy
-                    found = measure(target.url, table, rows[method], state.name, pair=pair, first=first)
-                    writes.append(found)
+            done: list[WriteCost] = []
+            timed = functools.partial(
+                _write_pairs, copies, states, table, method, measure, rows[method], repetitions, figures, done
+            )
+            figures.attempt(f"{method} into {table}", timed, None)
+            writes += done
     return writes
 
 
@@ -84,13 +141,13 @@ def collect_costs(
     migration_repetitions: int = REPETITIONS,
     progress: bool = True,
 ) -> Costs:
-    """On copies of main named after `name` (unique to the run), dropped afterwards."""
+    """On copies of main named after `name` (unique to the run), dropped afterwards. Each figure (the
+    sizes in each state, each table's writes by each method, each migration's or index's timings) is
+    measured on its own: one that fails is recorded in Costs.failures and the others are kept."""
     before, after = states
     bar = tqdm(desc="costs", unit="step", disable=not progress)
-
-    def step(what: str) -> None:
-        bar.set_postfix_str(what)
-        bar.update()
+    figures = _Figures(bar)
+    step = figures.step
 
     made: list[db.Target] = []
     try:
@@ -108,15 +165,24 @@ def collect_costs(
         db.switch_django(made[0])
         tables = list(dict.fromkeys([*changed_tables(after), *(c.table for c in indexes)]))
         # Sizes first, on untouched copies: later steps insert rows.
-        sizes_before = relation_sizes(tables)
+        no_sizes: tuple[RelationSize, ...] = ()
+        sizes_before = figures.attempt("sizes before", functools.partial(relation_sizes, tables), no_sizes)
         db.switch_django(made[1])
-        sizes_after = relation_sizes(tables)
+        sizes_after = figures.attempt("sizes after", functools.partial(relation_sizes, tables), no_sizes)
         rows = {"copy": copy_rows, "orm_create": orm_rows}
-        writes = measure_writes(copies, states, tables, rows=rows, repetitions=write_repetitions, step=step)
+        writes = measure_writes(
+            copies, states, tables, rows=rows, repetitions=write_repetitions, figures=figures
+        )
         db.switch_django(made[0])
         # The index statements first: the migrations' measurement leaves the copy where they end.
-        migrations = index_costs(made[0].url, indexes, migration_repetitions, step)
-        migrations += migration_costs(made[0].url, after, migration_repetitions, step)
+        migrations: list[MigrationCost] = []
+        url, reps = made[0].url, migration_repetitions
+        for change in indexes:
+            timed = functools.partial(index_costs, url, [change], reps, step, migrations)
+            figures.attempt(change.label, timed, migrations)
+        figures.attempt(
+            "migrations", functools.partial(migration_costs, url, after, reps, step, migrations), migrations
+        )
     finally:
         bar.close()
         db.switch_django(main)
@@ -129,4 +195,5 @@ def collect_costs(
         writes=tuple(writes),
         order="alternating",
         databases={state: copied.name for state, copied in copies.items()},
+        failures=tuple(figures.failures),
     )

@@ -133,13 +133,16 @@ def _lock(url: str, change: IndexChange, statement: _Statement) -> str:
 
 
 def _costs_of(
-    url: str, change: IndexChange, repetitions: int, on_step: Callable[[str], None]
-) -> list[MigrationCost]:
+    url: str,
+    change: IndexChange,
+    repetitions: int,
+    on_step: Callable[[str], None],
+    costs: list[MigrationCost],
+) -> None:
     """Every variant forward then back, `repetitions` times, the variants taking turns, like a migration;
     from and back to the before state. Each statement's lock is read before its first timed run."""
     pairs = _pairs(change)
     locks: dict[tuple[str, str], str] = {}
-    costs = []
     for repetition in range(repetitions):
         for forward, backward in pairs:
             if forward.variant == CONCURRENT and (CONCURRENT, "forward") not in locks:
@@ -154,7 +157,6 @@ def _costs_of(
                     locks[key] = _lock(url, change, statement)
                 on_step(f"{change.label} {key[0]} {key[1]} {repetition + 1}/{repetitions}")
                 costs.append(_timed(url, change, statement, locks[key], repetition))
-    return costs
 
 
 def _timed(url: str, change: IndexChange, statement: _Statement, lock: str, repetition: int) -> MigrationCost:
@@ -166,11 +168,15 @@ def _timed(url: str, change: IndexChange, statement: _Statement, lock: str, repe
 
 
 def index_costs(
-    url: str, changes: list[IndexChange], repetitions: int, on_step: Callable[[str], None] = lambda _: None
+    url: str,
+    changes: list[IndexChange],
+    repetitions: int,
+    on_step: Callable[[str], None] = lambda _: None,
+    into: list[MigrationCost] | None = None,
 ) -> list[MigrationCost]:
     """Each index's build and drop, plain and CONCURRENTLY, forward and back, `repetitions` times, on the
     database Django's connection points at (the before copy, which `url` names); it ends as it began."""
-    costs: list[MigrationCost] = []
+    costs: list[MigrationCost] = [] if into is None else into
     for change in changes:
-        costs += _costs_of(url, change, repetitions, on_step)
+        _costs_of(url, change, repetitions, on_step, costs)
     return costs

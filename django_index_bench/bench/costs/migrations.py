@@ -243,14 +243,18 @@ class _Locks:
 
 
 def _costs_of(
-    url: str, migration: Migration, tables: list[str], repetitions: int, on_step: Callable[[str], None]
-) -> list[MigrationCost]:
+    url: str,
+    migration: Migration,
+    tables: list[str],
+    repetitions: int,
+    on_step: Callable[[str], None],
+    costs: list[MigrationCost],
+) -> None:
     """Every variant, forward then back, `repetitions` times, the variants taking turns; from and back
     to the state before the migration. Each change's lock is read just before its first timed run."""
     label = f"{migration.app_label}.{migration.name}"
     changes = _changes(migration)
     locks = _Locks(url, tables[0])
-    costs = []
     for repetition in range(repetitions):
         for pair in changes:
             forward, backward = pair
@@ -264,21 +268,25 @@ def _costs_of(
                 locks.read(change)
                 lock = locks.found[(change.variant, change.direction)]
                 costs.append(_measure(url, change, tables, lock, repetition))
-    return costs
 
 
 def migration_costs(
-    url: str, after: State, repetitions: int, on_step: Callable[[str], None] = lambda _: None
+    url: str,
+    after: State,
+    repetitions: int,
+    on_step: Callable[[str], None] = lambda _: None,
+    into: list[MigrationCost] | None = None,
 ) -> list[MigrationCost]:
     """Plain and concurrent cost of every migration up to `after`, forward and back, each `repetitions`
-    times. A measured migration ends rolled back (an index build saved) unless a later one needs it."""
-    costs: list[MigrationCost] = []
+    times. A measured migration ends rolled back (an index build saved) unless a later one needs it.
+    `into`: where each timing is added as it is taken, kept when a later one raises."""
+    costs: list[MigrationCost] = [] if into is None else into
     plan = forward_plan(after)
     graph = MigrationLoader(connection).graph
     for i, migration in enumerate(plan):
         tables = tables_of(migration)
         if tables:
-            costs += _costs_of(url, migration, tables, repetitions, on_step)
+            _costs_of(url, migration, tables, repetitions, on_step, costs)
         key = (migration.app_label, migration.name)
         if not tables or any(key in graph.forwards_plan((m.app_label, m.name)) for m in plan[i + 1 :]):
             call_command("migrate", migration.app_label, migration.name, verbosity=0)

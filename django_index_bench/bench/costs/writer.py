@@ -15,72 +15,118 @@ from psycopg import sql
 Connection = psycopg.Connection[tuple[object, ...]]
 
 
-def primary_key(conn: Connection, table: str) -> str:
-    """The table's single-column primary key, from the catalog: no table's layout is assumed."""
+def primary_key(conn: Connection, table: str) -> list[str]:
+    """The table's primary key columns, in key order, from the catalog: no table's layout is assumed."""
     rows = conn.execute(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
-        " ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
-        " WHERE i.indrelid = %s::regclass AND i.indisprimary",
+        "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY AS k(attnum, n), pg_attribute a"
+        " WHERE i.indrelid = %s::regclass AND i.indisprimary AND a.attrelid = i.indrelid"
+        " AND a.attnum = k.attnum ORDER BY k.n",
         (table,),
     ).fetchall()
-    if len(rows) != 1:
-        raise RuntimeError(f"{table} has no single-column primary key: its rows cannot be copied")
-    return str(rows[0][0])
+    if not rows:
+        raise RuntimeError(f"{table} has no primary key: rows copied into it cannot be told from its own")
+    return [str(name) for (name,) in rows]
+
+
+def key_list(conn: Connection, table: str) -> sql.Composed:
+    return sql.SQL(", ").join(map(sql.Identifier, primary_key(conn, table)))
+
+
+def generated_key(conn: Connection, table: str) -> str | None:
+    """The single-column primary key the database fills itself (a sequence, an identity, a default):
+    copies leave it out and get a new one. None: copies need a fresh key of their own."""
+    key = primary_key(conn, table)
+    if len(key) != 1:
+        return None
+    row = conn.execute(
+        "SELECT a.atthasdef OR a.attidentity <> '' FROM pg_attribute a"
+        " WHERE a.attrelid = %s::regclass AND a.attname = %s",
+        (table, key[0]),
+    ).fetchone()
+    return key[0] if row is not None and row[0] else None
 
 
 def column_list(conn: Connection, table: str) -> sql.Composed:
-    """Every column but the primary key: copies of existing rows then get new keys from the sequence."""
-    key = primary_key(conn, table)
-    rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
-        " AND NOT attisdropped AND attname <> %s ORDER BY attnum",
-        (table, key),
-    )
-    return sql.SQL(", ").join(sql.Identifier(str(name)) for (name,) in rows)
+    """Every column but a key the database generates, as an explicit INSERT/COPY column list."""
+    return sql.SQL(", ").join(sql.Identifier(name) for name in _columns(conn, table))
 
 
-# A fresh value for a column of a unique index, by the column's type category (pg_type.typcategory).
-# Numbers and times count up from the column's largest value (row_number() in a batch; a single-row
-# INSERT ... SELECT sees the previous one's value), so they never collide and stay in the column's range
-# as far as its largest value allows; strings get a random suffix within their length limit.
+# A fresh value for a column of a unique index or primary key, by type name, then by type category
+# (pg_type.typcategory). Numbers and times count up from the column's largest value (row_number() in a
+# batch; a single-row INSERT ... SELECT sees the previous one's value), so they never collide and stay
+# in the column's range as far as its largest value allows; strings get a random suffix within their
+# length limit; UUIDs and bytes are random.
+_FRESH_BY_NAME = {
+    "uuid": "gen_random_uuid()",
+    "bytea": "{c} || decode(md5(random()::text), 'hex')",
+    "date": "(SELECT max({c}) FROM {t}) + (row_number() OVER ())::int",  # a day apart: no seconds
+}
 _FRESH = {
     "S": "left({c}, greatest({n} - 12, 0)) || '~' || substr(md5(random()::text), 1, least({n} - 1, 11))",
     "N": "((SELECT max({c}) FROM {t}) + row_number() OVER ())::{type}",
     "D": "((SELECT max({c}) FROM {t}) + row_number() OVER () * interval '1 second')::{type}",
-    "U": "gen_random_uuid()",
 }
-_DATE = "(SELECT max({c}) FROM {t}) + (row_number() OVER ())::int"  # a day apart: dates have no seconds
 
 
-def select_list(conn: Connection, table: str) -> sql.Composed:
-    """Every column but the primary key, as a SELECT list over the table's rows: copies get new keys
-    from the sequence, and one column of each unique index a fresh value, so a copy of a row never
-    collides with the row (any project's unique constraints hold). Other columns keep real values."""
-    key = primary_key(conn, table)
+def _columns(conn: Connection, table: str) -> dict[str, tuple[str, str, int | None]]:
+    """Column -> (type category, type name, length limit), in table order, without a generated key."""
+    generated = generated_key(conn, table)
     columns = conn.execute(
         "SELECT a.attname, t.typcategory, t.typname, CASE WHEN a.atttypmod > 4 THEN a.atttypmod - 4 END"
         " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = %s::regclass"
-        " AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> %s ORDER BY a.attnum",
-        (table, key),
+        " AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+        (table,),
     ).fetchall()
-    kinds = {str(name): (str(category), str(typname), length) for name, category, typname, length in columns}
+    return {
+        str(name): (str(category), str(typname), cast(int | None, length))
+        for name, category, typname, length in columns
+        if name != generated
+    }
+
+
+def _fresh_template(kind: tuple[str, str, int | None]) -> str | None:
+    category, typname, length = kind
+    template = _FRESH_BY_NAME.get(typname) or _FRESH.get(category)
+    if template is None:
+        return None
+    return template.replace("{n}", str(length or 1000)).replace("{type}", typname)
+
+
+def select_list(conn: Connection, table: str) -> sql.Composed:
+    """column_list's columns as a SELECT list over the table's rows: a key the database generates is
+    left to it, and one column of the primary key (when the database does not generate it) and of each
+    unique index gets a fresh value, so a copy of a row never collides with the row (any project's keys
+    and unique constraints hold, whatever their types). Other columns keep the row's own values, as the
+    database stores them: nothing passes through Python."""
+    kinds = _columns(conn, table)
     # A foreign key's values must exist in the parent: such a column is never the one made fresh.
-    usable = {c: k for c, k in kinds.items() if k[0] in _FRESH and c not in _foreign_key_columns(conn, table)}
+    foreign = _foreign_key_columns(conn, table)
+    usable = {c for c, kind in kinds.items() if _fresh_template(kind) and c not in foreign}
+    generated = generated_key(conn, table)
+    sets = ([] if generated else [primary_key(conn, table)]) + _unique_sets(conn, table)
     fresh: dict[str, sql.Composable] = {}
-    for unique in _unique_sets(conn, table):
+    for unique in sets:
+        if any(c in fresh for c in unique):
+            continue  # a column already fresh for another set keeps this one unique too
         chosen = next((c for c in unique if c in usable), None)
         if chosen is None:
             raise RuntimeError(
-                f"{table}: no column of its unique index on ({', '.join(unique)}) can take fresh values, so "
-                "its rows cannot be copied to time writes; pass --no-costs"
+                f"{table}: no column of its unique key ({', '.join(unique)}) can take fresh values, so its "
+                "rows cannot be copied to time writes"
             )
-        category, typname, length = usable[chosen]
-        template = _DATE if typname == "date" else _FRESH[category]
-        template = template.format(c="{c}", t="{t}", n=str(length or 1000), type=typname)
+        template = _fresh_template(kinds[chosen])
+        assert template is not None
         fresh[chosen] = sql.SQL(template + " AS {c}").format(
             c=sql.Identifier(chosen), t=sql.Identifier(table)
         )
     return sql.SQL(", ").join(fresh.get(name, sql.Identifier(name)) for name in kinds)
+
+
+def first_rows(conn: Connection, table: str, rows: int) -> sql.Composed:
+    """The table's first `rows` rows by primary key, as a subquery named like the table."""
+    return sql.SQL("(SELECT * FROM {t} ORDER BY {k} LIMIT {n}) AS {t}").format(
+        t=sql.Identifier(table), k=key_list(conn, table), n=sql.Literal(rows)
+    )
 
 
 def _foreign_key_columns(conn: Connection, table: str) -> set[str]:
@@ -104,28 +150,30 @@ def _unique_sets(conn: Connection, table: str) -> list[list[str]]:
 
 
 def copy_row_statement(conn: Connection, table: str) -> sql.Composed:
-    """INSERT a copy of the table's first row under a new key: realistic values without knowing the table."""
-    return sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {t} WHERE {k} = (SELECT min({k}) FROM {t})").format(
+    """INSERT a copy of the table's first row under a new key, returning that key: realistic values
+    without knowing the table."""
+    return sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {first} RETURNING {k}").format(
         t=sql.Identifier(table),
         c=column_list(conn, table),
         s=select_list(conn, table),
-        k=sql.Identifier(primary_key(conn, table)),
+        first=first_rows(conn, table, 1),
+        k=key_list(conn, table),
     )
 
 
-def highest_key(conn: Connection, table: str) -> int:
-    key = sql.Identifier(primary_key(conn, table))
-    query = sql.SQL("SELECT coalesce(max({k}), 0) FROM {t}").format(k=key, t=sql.Identifier(table))
-    found = conn.execute(query).fetchone()
-    assert found is not None
-    return int(str(found[0]))
+Key = tuple[object, ...]
 
 
-def remove_since(conn: Connection, table: str, highest: int) -> None:
-    """Delete the rows inserted after `highest` was the largest key, and VACUUM: repetitions start from
-    the same table, instead of one that grows with every repetition before it."""
-    key = sql.Identifier(primary_key(conn, table))
-    conn.execute(sql.SQL("DELETE FROM {t} WHERE {k} > %s").format(t=sql.Identifier(table), k=key), (highest,))
+def remove_keys(conn: Connection, table: str, keys: list[Key]) -> None:
+    """Delete the rows with these primary keys (as the driver returned them: they go straight back to
+    it), and VACUUM: repetitions start from the same table, instead of one that grows with every
+    repetition before it."""
+    columns = primary_key(conn, table)
+    match = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
+    statement = sql.SQL("DELETE FROM {t} WHERE {m}").format(t=sql.Identifier(table), m=match)
+    if keys:
+        with conn.cursor() as cursor:
+            cursor.executemany(statement, keys)
     conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
 
 
@@ -153,6 +201,12 @@ def report_of(completions: list[float], began: float, ended: float) -> WriterRep
     )
 
 
+def _inserted(conn: Connection, statement: sql.Composed) -> Key:
+    row = conn.execute(statement).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
 class SteadyWriter:
     """Insert one row at a time, in autocommit, until stopped; record when each insert completed. The
     rows it inserted are deleted again when it stops, so repeated migrations see the same table."""
@@ -172,13 +226,14 @@ class SteadyWriter:
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
                 statement = copy_row_statement(conn, self.table)
-                highest = highest_key(conn, self.table)
-                conn.execute(statement)  # warm: parse, plan, caches
+                keys = [_inserted(conn, statement)]  # warm: parse, plan, caches
                 self._started.set()
-                while not self._stop.is_set():
-                    conn.execute(statement)
-                    self._completions.append(time.perf_counter())
-                remove_since(conn, self.table, highest)
+                try:
+                    while not self._stop.is_set():
+                        keys.append(_inserted(conn, statement))
+                        self._completions.append(time.perf_counter())
+                finally:
+                    remove_keys(conn, self.table, keys)
         except BaseException as exc:
             self._errors.append(exc)
             self._started.set()

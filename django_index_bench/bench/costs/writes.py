@@ -13,14 +13,17 @@ import time
 import psycopg
 from django.apps import apps
 from django.db import connection, models
+from django.db.models.base import DEFERRED
 from psycopg import sql
 
 from django_index_bench.bench.costs.writer import (
     Connection,
+    Key,
     column_list,
-    highest_key,
+    first_rows,
+    generated_key,
     primary_key,
-    remove_since,
+    remove_keys,
     select_list,
 )
 from django_index_bench.bench.results import WriteCost
@@ -48,14 +51,13 @@ def _wal_since(conn: Connection, start: str) -> int:
 
 
 def copy_payload(url: str, table: str, rows: int) -> bytes:
-    """The table's first `rows` rows without their keys, in COPY's binary format: what copy_cost inserts.
-    Read once per table; both copies hold the same rows."""
+    """The table's first `rows` rows with fresh keys and unique values, in COPY's binary format, as the
+    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows."""
     with psycopg.connect(url, autocommit=True) as conn:
-        columns = select_list(conn, table)
-        key = sql.Identifier(primary_key(conn, table))
-        query = sql.SQL("COPY (SELECT {c} FROM {t} ORDER BY {k} LIMIT {n}) TO STDOUT (FORMAT binary)")
-        source = query.format(c=columns, t=sql.Identifier(table), k=key, n=sql.Literal(rows))
-        with conn.cursor().copy(source) as copy:
+        query = sql.SQL("COPY (SELECT {c} FROM {first}) TO STDOUT (FORMAT binary)").format(
+            c=select_list(conn, table), first=first_rows(conn, table, rows)
+        )
+        with conn.cursor().copy(query) as copy:
             return b"".join(bytes(block) for block in copy)
 
 
@@ -95,47 +97,85 @@ def model_for(table: str) -> type[models.Model]:
     return found[0]
 
 
-def _fresh_rows(url: str, table: str, rows: int) -> list[dict[str, object]]:
-    """`rows` copies of the table's first row, as column -> value, each with its own unique values."""
+def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -> list[models.Model]:
+    """`rows` copies of the table's first row, each with fresh keys and unique values, as model instances
+    made the way the ORM reads rows (each column through its field's database converters, then
+    Model.from_db): no driver value reaches model code unconverted. A key the database generates is
+    cleared, so the insert generates one."""
     with psycopg.connect(url, autocommit=True) as conn:
-        key = sql.Identifier(primary_key(conn, table))
-        query = sql.SQL(
-            "SELECT {s} FROM (SELECT * FROM {t} ORDER BY {k} LIMIT 1) AS {t}, generate_series(1, {n})"
-        ).format(s=select_list(conn, table), t=sql.Identifier(table), k=key, n=sql.Literal(rows))
-        cursor = conn.execute(query)
+        generated = generated_key(conn, table)
+        query = sql.SQL("SELECT {s} FROM {first}, generate_series(1, {n})").format(
+            s=select_list(conn, table), first=first_rows(conn, table, 1), n=sql.Literal(rows)
+        )
+        text = query.as_string(conn)
+    # On Django's own connection (the caller points it at `url`'s copy): its loaders are the ones its
+    # converters expect (jsonb as text, for one).
+    with connection.cursor() as cursor:
+        cursor.execute(text)
         names = [c.name for c in cursor.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        found = cursor.fetchall()
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    fields = [by_column[name] for name in names]
+    columns = [f.get_col(table) for f in fields]
+    converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
+    concrete = model._meta.concrete_fields
+    objects = []
+    for row in found:
+        by_name: dict[str, object] = {}
+        for value, field, column, convert in zip(row, fields, columns, converters, strict=True):
+            for converter in convert:
+                value = converter(value, column, connection)
+            by_name[field.attname] = value
+        # from_db takes the values in the model's field order, a generated key as DEFERRED.
+        values = [by_name.get(f.attname, DEFERRED) for f in concrete]
+        obj = model.from_db(connection.alias, [f.attname for f in concrete], values)
+        obj._state.adding = True
+        objects.append(obj)
+    if generated:
+        # Left out of the SELECT: the database fills it at the insert, as it would for the app.
+        for obj in objects:
+            obj.pk = None
+    return objects
+
+
+def _key_of(obj: models.Model, columns: list[str]) -> Key:
+    """The saved object's primary key columns as database values."""
+    fields = {f.column: f for f in obj._meta.concrete_fields}
+    return tuple(fields[c].get_db_prep_value(getattr(obj, fields[c].attname), connection) for c in columns)
 
 
 def orm_create_cost(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
-    """`rows` single-row Model.objects.create() calls, each its own transaction, as a view would, on the
-    database Django's connection points at (the caller points it at `url`'s copy)."""
+    """`rows` single-row inserts through the model's save (what Model.objects.create() runs), each its
+    own transaction, as a view would, on the database Django's connection points at (the caller points
+    it at `url`'s copy)."""
     model = model_for(table)
-    values = _fresh_rows(url, table, rows + 1)
-    if not values:
+    objects = _fresh_objects(model, url, table, rows + 1)
+    if not objects:
         raise RuntimeError(f"{table} is empty: nothing to copy")
-    by_column = {f.column: f.attname for f in model._meta.concrete_fields if not f.primary_key}
-    # The first row's values, with fresh ones where a unique index needs them: read before timing.
-    fields = [{by_column[c]: v for c, v in row.items()} for row in values]
-    # The WAL position is the whole server's: autovacuum and other databases can only add to it. So the
-    # rows go in batches, and the batch with the least WAL per row is the one nothing else wrote into.
+    # The rows go in batches, and the batch with the least WAL per row is the one nothing else wrote
+    # into: the WAL position is the whole server's, and autovacuum and other databases only add to it.
     sizes = [rows // WAL_BATCHES + (i < rows % WAL_BATCHES) for i in range(WAL_BATCHES)]
     seconds, per_row = 0.0, []
+    keys: list[Key] = []
     with psycopg.connect(url, autocommit=True) as watcher:
-        highest = highest_key(watcher, table)
-        model._default_manager.create(**fields[-1])  # warm the connection and the ORM
-        _checkpoint(watcher)
-        made = 0
-        for size in (s for s in sizes if s):
-            start = _lsn(watcher)
-            began = time.perf_counter()
-            for row in fields[made : made + size]:
-                model._default_manager.create(**row)
-            made += size
-            seconds += time.perf_counter() - began
-            per_row.append(_wal_since(watcher, start) / size)
-        connection.close()
-        remove_since(watcher, table, highest)
+        columns = primary_key(watcher, table)
+        try:
+            objects[-1].save(force_insert=True)  # warm the connection and the ORM
+            keys.append(_key_of(objects[-1], columns))
+            _checkpoint(watcher)
+            made = 0
+            for size in (s for s in sizes if s):
+                start = _lsn(watcher)
+                began = time.perf_counter()
+                for obj in objects[made : made + size]:
+                    obj.save(force_insert=True)
+                made += size
+                seconds += time.perf_counter() - began
+                per_row.append(_wal_since(watcher, start) / size)
+                keys += [_key_of(obj, columns) for obj in objects[made - size : made]]
+        finally:
+            connection.close()
+            remove_keys(watcher, table, keys)
     wal = round(min(per_row) * rows)
     return WriteCost(
         state=state, table=table, method="orm_create", rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,

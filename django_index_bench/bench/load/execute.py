@@ -59,7 +59,9 @@ def execute(config: LoadCommand) -> tuple[Results, Path]:
         clones.maintenance_url(target), target.name, purpose=f"bench load {rid}", wait=config.wait
     ):
         seed_started = dt.datetime.now(dt.UTC)
-        outcome = prepare(target, source, states[0], force=config.force_seed, progress=config.load.progress)
+        outcome = prepare(
+            target, source, states[0], force=config.force_seed, progress=config.load.progress, project=project
+        )
         dataset = seeded(outcome, (dt.datetime.now(dt.UTC) - seed_started).total_seconds())
         load = measure_load(
             target, states, config.load, tag=clones.run_tag(), keep=config.keep_databases,

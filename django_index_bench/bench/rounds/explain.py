@@ -18,15 +18,29 @@ EXPLAIN = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
 
 def explain(sql: str, *, cold: Callable[[], None] | None = None) -> Plan:
     """The warm plan (the second of two runs: the first settles hint bits and caches), or, given an
-    eviction function, the plan right after evicting."""
-    with connection.cursor() as cursor:
+    eviction function, the plan right after evicting. Each run is inside a savepoint rolled back at
+    once, so EXPLAIN ANALYZE of a write changes nothing; called inside the scenario's own transaction
+    (rounds/facts.py), the plan sees what the statement itself sees, its earlier writes included."""
+    raw = connection.connection  # the psycopg connection itself: no execute wrapper sees these
+    assert raw is not None
+    with raw.cursor() as cursor:
         if cold is None:
-            cursor.execute(EXPLAIN + sql)
+            _in_savepoint(cursor, EXPLAIN + sql)
         else:
             cold()
-        cursor.execute(EXPLAIN + sql)
-        (document,) = cursor.fetchone()
+        document = _in_savepoint(cursor, EXPLAIN + sql)
     return summarize(sql, document)
+
+
+def _in_savepoint(cursor: Any, statement: str) -> Any:
+    cursor.execute("SAVEPOINT bench_explain")
+    try:
+        cursor.execute(statement)
+        (document,) = cursor.fetchone()
+    finally:
+        cursor.execute("ROLLBACK TO SAVEPOINT bench_explain")
+        cursor.execute("RELEASE SAVEPOINT bench_explain")
+    return document
 
 
 def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from pytest_benchmark.timers import compute_timer_precision
 
 from django_index_bench.bench.results import Cache, Schedule, ScheduledItem
+from django_index_bench.bench.rounds.isolation import ROLLED_BACK
 
 # The clock every round is read with (its resolution, from pytest-benchmark, goes in the schedule).
 TIMER = "time.perf_counter_ns"
@@ -115,4 +116,5 @@ def record(
         timer=TIMER,
         timer_resolution_s=float(compute_timer_precision(time.perf_counter)),  # type: ignore[no-untyped-call]
         items=items,
+        isolation=ROLLED_BACK,
     )

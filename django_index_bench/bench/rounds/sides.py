@@ -21,6 +21,7 @@ from django.db.utils import InterfaceError, OperationalError, load_backend
 from django_index_bench.bench.pg import cache
 from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.rounds.facts import facts
+from django_index_bench.bench.rounds.isolation import rolled_back, run_commit_hooks
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -127,12 +128,13 @@ class LocalSides:
 
     def round(self, item: Item, side: SideSpec) -> Round:
         scenario, params, database = self._scenario(item.scenario), item.case.params, self._side(side)
-        with self._guard(side), database.active():
+        with self._guard(side), database.active(), rolled_back():
             if item.cache == "cold":
                 cache.evict_all()
             database.clock.ns = 0
             started = time.perf_counter_ns()
             scenario.execute(side.name, params)
+            run_commit_hooks()
             total = time.perf_counter_ns() - started
         return Round(total / 1e9, database.clock.ns / 1e9, 0)
 

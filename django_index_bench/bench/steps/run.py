@@ -37,7 +37,7 @@ from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
-from django_index_bench.bench.seeding import check_options, source_for
+from django_index_bench.bench.seeding import check_options, claim, owner_of, source_for
 from django_index_bench.bench.steps import sensitivity
 from django_index_bench.bench.steps.scales import run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
@@ -84,18 +84,31 @@ def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[
 
 
 def prepare(
-    target: db.Target, source: Source, before: State, *, force: bool, progress: bool, reseed: bool = True
+    target: db.Target,
+    source: Source,
+    before: State,
+    *,
+    force: bool,
+    progress: bool,
+    reseed: bool = True,
+    project: ProjectConfig | None = None,
 ) -> SeedOutcome:
     """The schema at `before` and the data seeded there, on Django's database. Rows are always loaded
     at `before`, as production reached it: a database that must be seeded again while it is at another
     state starts over first (re-created, or migrated when the harness did not create it). Data seeded at
     `before` is reused even if the database moved since: each copy migrates to its state anyway.
-    reseed=False: data other than asked for is refused in one line. The caller holds the lock."""
+    reseed=False: data other than asked for is refused in one line. `project`: the project seeding it;
+    a database another project seeded is refused, or with `force` emptied and seeded for this one
+    (bench.seeding.claim). The caller holds the lock."""
     from django.db import connection
 
     from django_index_bench.seed import ensure_seeded
     from django_index_bench.seed.copying import holds, recover
 
+    by = None
+    if project is not None:
+        by = owner_of(project)
+        claim(target, by, replace=force)
     # An interrupted parallel rebuild left keys or indexes missing: back first, or a migration of them fails.
     recover(target.url)
     state = schema_state(before)
@@ -104,7 +117,9 @@ def prepare(
         if force or not holds(target.url, source, state):
             _start_over(target, before)
     connection.close()  # the seeder works on its own connections; hold no locks meanwhile
-    return ensure_seeded(target.url, source, force=force, progress=progress, state=state, reseed=reseed)
+    return ensure_seeded(
+        target.url, source, force=force, progress=progress, state=state, reseed=reseed, by=by
+    )
 
 
 def _start_over(target: db.Target, before: State) -> None:
@@ -286,7 +301,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             else:
                 outcome = prepare(
                     target, source, seed_state, force=config.force_seed, progress=config.progress,
-                    reseed=config.reseed,
+                    reseed=config.reseed, project=project,
                 )  # fmt: skip
                 dataset = seeded(outcome, time.perf_counter() - seed_started)
                 if cold:  # a database that started over lost the extension with everything else
@@ -306,7 +321,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             with watch.step("scales") if config.scales else contextlib.nullcontext():
                 scales = run_scales(
                     target, source, project.scales, config.scales, states, scenarios, config.rules,
-                    lambda t, s: prepare(t, s, seed_state, force=False, progress=config.progress),
+                    lambda t, s: prepare(
+                        t, s, seed_state, force=False, progress=config.progress, project=project
+                    ),
                     seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
                 )  # fmt: skip
         found = None

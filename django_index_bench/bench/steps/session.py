@@ -78,7 +78,7 @@ def open_states(project: ProjectConfig, profile: str | None, seed: int, database
         states = resolve_states(project.before, project.after, where=f"{project.path}: states")
         session = SessionStates(project, target, source.profile, source.fingerprint(), {}, {}, tag)
         with locks.hold(clones.maintenance_url(target), target.name, purpose="pytest"):
-            prepare(target, source, states[0], force=False, progress=False)
+            prepare(target, source, states[0], force=False, progress=False, project=project)
             try:
                 changes = migrate_copies(target, states, tag, session.copies)
                 for state, change, copied in zip(states, changes, session.copies, strict=True):

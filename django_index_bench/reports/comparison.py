@@ -94,8 +94,10 @@ def _errors(timings: list[stats.Comparison]) -> tuple[list[float], list[float], 
     for t in timings:
         value = 1 / t.ratio
         values.append(value)
-        low.append(value - 1 / t.ratio_ci[1] if t.ratio_ci else 0.0)
-        high.append(1 / t.ratio_ci[0] - value if t.ratio_ci else 0.0)
+        # A resampled interval (whole worker processes) can lie beside its point estimate: the bar then
+        # reaches from the point to the interval's far end, and the table gives both ends.
+        low.append(max(0.0, value - 1 / t.ratio_ci[1]) if t.ratio_ci else 0.0)
+        high.append(max(0.0, 1 / t.ratio_ci[0] - value) if t.ratio_ci else 0.0)
     return values, low, high
 
 

@@ -14,7 +14,8 @@ import pytest
 from django_index_bench.bench.pg import db
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.seed import SeedInputError, ensure_seeded
-from django_index_bench.seed.plan import check, read_plan, source
+from django_index_bench.seed.plan import read_plan
+from django_index_bench.seed.plan_source import check, source
 from tests.test_seed_plan import write
 
 PLAN = """

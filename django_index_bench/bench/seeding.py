@@ -110,13 +110,14 @@ def source_for(
     if spec.plan is None:
         return _hook(project)(profile, seed, rows)
     from django_index_bench.seed import plan as plans
+    from django_index_bench.seed import plan_source
 
     registry = models_at(state) if state is not None else None
     parsed = plans.read_plan(spec.plan)
-    plans.check(parsed, registry)
+    plan_source.check(parsed, registry)
     if profile is None and DEFAULT_PROFILE in parsed.profiles:
         profile = DEFAULT_PROFILE
-    return plans.source(parsed, profile, seed, rows, registry)
+    return plan_source.source(parsed, profile, seed, rows, registry)
 
 
 def models_at(state: Mapping[str, str]) -> Apps:

@@ -10,7 +10,7 @@ import contextlib
 import tempfile
 from pathlib import Path
 
-from django_index_bench.bench import config
+from django_index_bench.bench import config, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.seed.inputs import DEFAULT_SEED, MAX_SEED
@@ -163,3 +163,15 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 def project_config(args: argparse.Namespace) -> ProjectConfig:
     """The configuration the command line names, read once, at the edge."""
     return config.load(args.config)
+
+
+def add_results_file_argument(parser: argparse.ArgumentParser) -> None:
+    """The results file a command reads, `bench run`'s latest by default (bench report, bench export)."""
+    parser.add_argument(
+        "results_file",
+        metavar="RESULTS.json",
+        nargs="?",
+        type=Path,
+        default=Path("results") / results.LATEST,
+        help="the results file `bench run` wrote (default: %(default)s)",
+    )

@@ -8,25 +8,17 @@ from pathlib import Path
 
 from django_index_bench.bench import results
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.options import writable_dir
+from django_index_bench.bench.options import add_results_file_argument, writable_dir
 
 NAME = "export"
 HELP = (
     "Write a results file as pytest-benchmark JSON (pytest-benchmark compare, github-action-benchmark, "
     "Bencher's python_pytest adapter) and/or Bencher Metric Format JSON."
 )
-DEFAULT_RESULTS = Path("results") / results.LATEST
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "results_file",
-        metavar="RESULTS.json",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_RESULTS,
-        help="the results file `bench run` wrote (default: %(default)s)",
-    )
+    add_results_file_argument(parser)
     parser.add_argument(
         "--pytest-benchmark",
         metavar="FILE",

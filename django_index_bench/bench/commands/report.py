@@ -6,25 +6,23 @@ import argparse
 from pathlib import Path
 
 from django_index_bench.bench import config, results
-from django_index_bench.bench.options import DEFAULT_THRESHOLD, add_config_argument, threshold, writable_dir
+from django_index_bench.bench.options import (
+    DEFAULT_THRESHOLD,
+    add_config_argument,
+    add_results_file_argument,
+    threshold,
+    writable_dir,
+)
 from django_index_bench.bench.steps import stopwatch
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
 
-DEFAULT_RESULTS = Path("results") / results.LATEST
 DEFAULT_OUTPUT = Path("report")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "results_file",
-        metavar="RESULTS.json",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_RESULTS,
-        help="the results file `bench run` wrote (default: %(default)s)",
-    )
+    add_results_file_argument(parser)
     parser.add_argument(
         "--output",
         metavar="DIR",

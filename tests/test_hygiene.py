@@ -370,8 +370,21 @@ def test_every_number_of_a_results_file_is_checked(
         ),
         (("run", "--database", "é" * 32), "argument --database: expected a database name of at most 63"),
         (("load", "--rounds", "0"), "argument --rounds: expected a whole number of at least 1, got '0'"),
+        (("suggest", "--database", ""), "argument --database: expected a database name, got an empty one"),
+        (
+            ("db", "reset", "--database", ""),
+            "argument --database: expected a database name, got an empty one",
+        ),
     ],
-    ids=["empty-profile", "empty-database", "long-database", "long-multibyte", "rounds-0"],
+    ids=[
+        "empty-profile",
+        "empty-database",
+        "long-database",
+        "long-multibyte",
+        "rounds-0",
+        "suggest-empty-database",
+        "db-reset-empty-database",
+    ],
 )
 def test_an_empty_or_impossible_option_is_refused(
     args: tuple[str, ...], expected: str, tmp_path: Path, server_url: str

@@ -7,6 +7,7 @@ import argparse
 import psycopg
 
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.options import database_name
 from django_index_bench.bench.pg import clones, db, run_lock
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.pg.db import first_line
@@ -26,7 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "reached (a health check); url: print the database URL "
         '(starting the embedded server when needed), e.g. for psql "$(bench db url)"',
     )
-    parser.add_argument("--database", metavar="NAME", help="for reset: the harness database (default: bench)")
+    parser.add_argument(
+        "--database",
+        type=database_name,
+        metavar="NAME",
+        help="for reset: the harness database (default: bench)",
+    )
     parser.add_argument(
         "--no-wait",
         action="store_true",

@@ -12,8 +12,8 @@ from django_index_bench.bench.cli import build_parser, main
 from django_index_bench.bench.commands.compare import run_args
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.gate import git as worktree
-from django_index_bench.bench.gate import verdicts as compare
 from django_index_bench.bench.options import threshold
+from django_index_bench.verdicts import gate, words
 from tests.compare_fixtures import (
     INDEX,
     as_schema_2,
@@ -108,8 +108,8 @@ def test_fewer_queries_and_a_new_index_are_improvements(tmp_path: Path) -> None:
     assert run_compare(tmp_path, base, head) == 0
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
     verdicts = {(r["scenario"], r["case"], r["side"]): r["verdict"] for r in data["rows"]}
-    assert verdicts[("tracking_person_range", "heavy", "before")] == compare.IMPROVEMENT
-    assert verdicts[("wellness_summary", "all", "n_plus_one")] == compare.IMPROVEMENT
+    assert verdicts[("tracking_person_range", "heavy", "before")] == words.IMPROVEMENT
+    assert verdicts[("wellness_summary", "all", "n_plus_one")] == words.IMPROVEMENT
     assert data["regressed"] is False
     assert data["counts"] == {"regression": 0, "improvement": 2, "unchanged": 6}
 
@@ -121,7 +121,7 @@ def test_a_significant_slowdown_beyond_the_threshold_is_a_regression(tmp_path: P
     )
     assert run_compare(tmp_path, base, head_results(base, tracking_person_range__after=slow)) == 1
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
-    row = next(r for r in data["rows"] if r["verdict"] == compare.REGRESSION)
+    row = next(r for r in data["rows"] if r["verdict"] == words.REGRESSION)
     assert (row["scenario"], row["side"]) == ("tracking_person_range", "after")
     assert [f["metric"] for f in row["findings"]] == ["time", "db_time"]
     assert row["timing"]["p_value"] < data["alpha_per_test"]
@@ -228,7 +228,7 @@ def test_two_separate_runs_say_the_timings_were_not_interleaved(
     reason = "BASE and HEAD are two separate runs (neither names the other as its partner)"
     out = capsys.readouterr().out
     weaker = (
-        f"Weaker: {compare.UNPAIRED_WEAKNESS}; a timing counts only beyond this comparison's run-to-run noise"
+        f"Weaker: {gate.UNPAIRED_WEAKNESS}; a timing counts only beyond this comparison's run-to-run noise"
     )
     assert f"timings not interleaved: {reason}. {weaker}\n" in out
     assert "8 unchanged (threshold 5%, unpaired timings)" in out
@@ -324,7 +324,7 @@ def test_partners_with_slower_database_time_and_flat_end_to_end_regress_naming_d
         "end to end 1.00x"
     ]
     data = json.loads((tmp_path / "out" / "comparison.json").read_text(encoding="utf-8"))
-    (row,) = [r for r in data["rows"] if r["verdict"] == compare.REGRESSION]
+    (row,) = [r for r in data["rows"] if r["verdict"] == words.REGRESSION]
     assert [f["metric"] for f in row["findings"]] == ["db_time"]
     assert row["timing"]["verdict"] == "no significant change"
     assert "| +0.0% |" in regressions_section(tmp_path)
@@ -342,7 +342,7 @@ def test_outputs_are_a_pr_comment_a_chart_and_strict_json(tmp_path: Path) -> Non
     assert (out / "charts" / "comparison_time.png").read_bytes().startswith(b"\x89PNG")
     text = (out / "comparison.json").read_text(encoding="utf-8")
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-standard JSON {name}"))
-    assert data["comparison_version"] == compare.COMPARISON_VERSION
+    assert data["comparison_version"] == gate.COMPARISON_VERSION
     assert data["head"]["commit"] == "def5678"
     # Two results files: nothing was measured, so only judging and rendering took time.
     assert [s["step"] for s in data["steps"]] == ["verdicts", "report"]

@@ -15,11 +15,11 @@ import pytest
 from django.db import connections
 
 from django_index_bench.bench.results import Measurement
-from django_index_bench.bench.rounds import stats
 from django_index_bench.bench.rounds.executor import ItemResult, run_item
 from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
+from django_index_bench.verdicts import stats, words
 from project.apps.peoples.models import People
 from tests.factories import make_people, make_tenant
 
@@ -128,14 +128,14 @@ def test_time_spent_outside_the_database_is_slower_end_to_end_only(
     result = run(PeoplePage(spin=0.3), tenant, database)
     check_paired(result)
     total, in_database = verdicts(result)
-    assert total == stats.SLOWER
-    assert in_database != stats.SLOWER
+    assert total == words.SLOWER
+    assert in_database != words.SLOWER
 
 
 def test_the_same_work_on_both_sides_is_no_change(tenant: int, database: dict[str, Any]) -> None:
     result = run(PeoplePage(), tenant, database)
     check_paired(result)
-    assert verdicts(result) == (stats.NO_CHANGE, stats.NO_CHANGE)
+    assert verdicts(result) == (words.NO_CHANGE, words.NO_CHANGE)
 
 
 def failed_sides(result: ItemResult) -> tuple[Measurement, Measurement]:

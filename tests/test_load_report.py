@@ -10,13 +10,12 @@ import pytest
 
 from django_index_bench.bench import config, results
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.gate import verdicts as compare
-from django_index_bench.bench.gate.verdicts import Source
-from django_index_bench.bench.load import analysis, gate
 from django_index_bench.bench.load.endpoints import Endpoint, select
 from django_index_bench.reports import budgets, render
 from django_index_bench.reports.analysis import analyze
-from django_index_bench.reports.claims import MET, NOT_MEASURABLE, NOT_MET
+from django_index_bench.verdicts import gate, load_gate, load_levels, words
+from django_index_bench.verdicts.gate import Source
+from django_index_bench.verdicts.words import MET, NOT_MEASURABLE, NOT_MET
 from tests.cli import SAMPLE_CLAIMS
 from tests.load_fixtures import ENDPOINT, TIMEOUTS, load_run, with_load
 
@@ -52,7 +51,7 @@ def test_a_schema_3_file_reads_without_load(tmp_path: Path) -> None:
 
 def test_side_figures_are_pooled_over_bursts() -> None:
     run = load_run(paginated_errors=TIMEOUTS)
-    level = analysis.compare_level(run, ENDPOINT, 100, 0.05)
+    level = load_levels.compare_level(run, ENDPOINT, 100, 0.05)
     assert level is not None
     side = level.candidate
     assert (side.bursts, side.sent, side.finished, side.ok) == (3, 60, 60, 54)
@@ -68,26 +67,26 @@ def test_side_figures_are_pooled_over_bursts() -> None:
 
 
 def test_paired_bursts_give_an_interval_and_a_verdict() -> None:
-    level = analysis.compare_level(load_run(), ENDPOINT, 1, 0.05)
+    level = load_levels.compare_level(load_run(), ENDPOINT, 1, 0.05)
     assert level is not None
     # Every pair: paginated 4x the throughput (0.5 s against 2 s for 20 requests), p95 1/9 of legacy.
     assert level.throughput.ratio == pytest.approx(4.0)
     assert level.throughput.interval == pytest.approx((4.0, 4.0))
-    assert level.throughput.verdict == analysis.BETTER
+    assert level.throughput.verdict == "faster"
     assert level.p95.ratio == pytest.approx(1 / 9)
-    assert level.p95.verdict == analysis.BETTER
+    assert level.p95.verdict == "faster"
     assert level.p95.pairs == 3
 
 
 def test_one_pair_is_not_enough_for_an_interval() -> None:
-    level = analysis.compare_level(load_run(pairs=1), ENDPOINT, 1, 0.05)
+    level = load_levels.compare_level(load_run(pairs=1), ENDPOINT, 1, 0.05)
     assert level is not None
     assert level.throughput.interval is None
-    assert level.throughput.verdict == analysis.NOT_ENOUGH
+    assert level.throughput.verdict == "not enough samples"
 
 
 def test_the_t_interval_of_known_log_ratios() -> None:
-    bounds = analysis.log_interval([0.0, 0.2])  # mean 0.1, sd 0.1414, t(0.975, 1) = 12.706
+    bounds = load_levels.log_interval([0.0, 0.2])  # mean 0.1, sd 0.1414, t(0.975, 1) = 12.706
     assert bounds == pytest.approx((0.1 - 12.7062 * 0.1, 0.1 + 12.7062 * 0.1), rel=1e-4)
 
 
@@ -191,7 +190,7 @@ def test_the_report_has_the_load_section_charts_and_budgets(tmp_path: Path) -> N
     assert "## Under load" in text
     assert "![Throughput against concurrency, before and after](charts/load_throughput.png)" in text
     assert "![Latency percentiles against concurrency, before and after](charts/load_latency.png)" in text
-    assert "throughput after/before 4.00x [4.00x to 4.00x] (3 pair(s)): better" in text
+    assert "throughput after/before 4.00x [4.00x to 4.00x] (3 pair(s)): faster" in text
     assert "| People loading endpoint: < 500ms (p95) |" in text
     assert "The generator was not the bottleneck" in text
     assert "with a\n95 % interval (Student's t over the pairs' log ratios" in text
@@ -203,10 +202,10 @@ def test_a_report_without_load_says_how_to_get_it(tmp_path: Path) -> None:
     assert "No load results in this run" in text
 
 
-def _compare(base_load: object, head_load: object) -> compare.RefComparison:
+def _compare(base_load: object, head_load: object) -> gate.RefComparison:
     base = with_load(base_load)  # type: ignore[arg-type]
     head = dataclasses.replace(with_load(head_load), run_id="other")  # type: ignore[arg-type]
-    return compare.compare(
+    return gate.compare(
         base, head, base_source=Source("a", None, "a"), head_source=Source("b", None, "b"), threshold=0.05
     )
 
@@ -215,10 +214,10 @@ def test_compare_gates_on_a_throughput_drop_and_new_errors() -> None:
     outcome = _compare(load_run(), load_run(speed=0.5, paginated_errors={"HTTP 500": 1}))
     assert outcome.regressed
     found = {(f.side, f.users, f.metric, f.direction) for f in outcome.load}
-    assert ("paginated", 100, "throughput", gate.REGRESSION) in found
-    assert ("legacy", 100, "throughput", gate.REGRESSION) in found
-    assert ("paginated", 1, "errors", gate.REGRESSION) in found
-    [line] = [x for x in gate.lines(outcome.load) if "HTTP 500" in x and "at 1 user:" in x]
+    assert ("paginated", 100, "throughput", words.REGRESSION) in found
+    assert ("legacy", 100, "throughput", words.REGRESSION) in found
+    assert ("paginated", 1, "errors", words.REGRESSION) in found
+    [line] = [x for x in load_gate.lines(outcome.load) if "HTTP 500" in x and "at 1 user:" in x]
     assert line == (
         "REGRESSION load helpdesk_load_peoples paginated at 1 user: new error kind(s) HTTP 500: "
         "3 of 60 requests (3 HTTP 500) against 0 of 60 in BASE"
@@ -228,7 +227,7 @@ def test_compare_gates_on_a_throughput_drop_and_new_errors() -> None:
 def test_compare_of_the_same_load_finds_nothing() -> None:
     outcome = _compare(load_run(), load_run())
     assert outcome.load == ()
-    assert not gate.regressed(outcome.load)
+    assert not load_gate.regressed(outcome.load)
 
 
 def test_compare_flags_a_failed_load_step_in_head() -> None:
@@ -239,7 +238,7 @@ def test_compare_flags_a_failed_load_step_in_head() -> None:
 
 
 def test_welch_interval_of_known_values() -> None:
-    bounds = gate.welch_interval([0.0, 2.0], [1.0, 3.0])  # diff 1, se 1.414, dof 2, t = 4.303
+    bounds = load_gate.welch_interval([0.0, 2.0], [1.0, 3.0])  # diff 1, se 1.414, dof 2, t = 4.303
     assert bounds == pytest.approx((1 - 4.3027 * math.sqrt(2), 1 + 4.3027 * math.sqrt(2)), rel=1e-4)
 
 

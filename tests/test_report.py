@@ -13,10 +13,10 @@ import pytest
 from django_index_bench.bench import cli
 from django_index_bench.bench.commands import _load
 from django_index_bench.bench.results import Results, to_json
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import claims, fmt, render
 from django_index_bench.reports.analysis import analyze
 from django_index_bench.reports.render import REPORT_NAME
+from django_index_bench.verdicts import stats, words
 from tests.cli import SAMPLE_CLAIMS
 from tests.report_fixtures import every_outcome, with_costs_and_cold
 from tests.sample_results import sample_results
@@ -73,7 +73,7 @@ def test_summary_figures_are_the_statistics_of_the_samples(
     after = samples_of(results, "tracking_person_range", "heavy", "after")
     # The fixture's rounds pair by position, all in one worker process.
     comparison = stats.compare_paired(before, after, workers=[(0, 0)] * len(before))
-    assert comparison.verdict == stats.FASTER
+    assert comparison.verdict == words.FASTER
     line = row(markdown, "`tracking_person_range` | heavy |", "pairs |")
     assert fmt.duration(comparison.baseline.median) in line
     assert fmt.duration(comparison.candidate.median) in line
@@ -112,7 +112,7 @@ def test_a_small_but_real_speedup_does_not_meet_a_bigger_claim(
         samples_of(results, "journal_user_timeline", "heavy", "before"),
         samples_of(results, "journal_user_timeline", "heavy", "after"),
     )
-    assert comparison.verdict == stats.FASTER
+    assert comparison.verdict == words.FASTER
     assert comparison.reduction < 0.40
     line = row(markdown, "| 40-55 % faster |", "group journal")
     assert "**not met**" in line

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from django_index_bench.bench.results import Costs, Results, from_dict, to_json
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt, order_stats, render, scaling, tradeoff, warm_cold
 from django_index_bench.reports.analysis import analyze
+from django_index_bench.verdicts import stats, words
 from tests.report_fixtures import SCALE_ROWS, every_outcome, with_everything
 
 
@@ -123,7 +123,7 @@ def test_what_it_costs_shows_the_write_slowdown_next_to_the_read_speedup(
     }
     copy = figures[("tracking", "copy")]
     assert copy.pairs == 6
-    assert copy.time.verdict == stats.SLOWER
+    assert copy.time.verdict == words.SLOWER
     assert fmt.rate(copy.rate_before) == "100,000"
     for figure in figures.values():
         assert tradeoff.writes_line(figure) in block
@@ -352,7 +352,7 @@ def test_a_schema_3_file_reads_its_costs_as_single_measurements(results: Results
     assert {(w.state, w.first) for w in old.costs.writes} == {("before", True), ("after", False)}
     assert all(m.lock_held_s is None and m.direction == "forward" for m in old.costs.migrations)
     figures = {(f.table, f.method): f for f in tradeoff.write_slowdowns(old.costs)}
-    assert figures[("tracking", "copy")].time.verdict == stats.NOT_ENOUGH
+    assert figures[("tracking", "copy")].time.verdict == words.NOT_ENOUGH
 
 
 FAILED_COSTS = (

@@ -14,9 +14,9 @@ import pytest
 
 from django_index_bench.bench import results as results_file
 from django_index_bench.bench.results import Results
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import claims, fmt, render
 from django_index_bench.reports.analysis import analyze
+from django_index_bench.verdicts import stats
 from tests.cli import SAMPLE_CLAIMS
 from tests.report_fixtures import DRIFT, one_case, rounds, scaled, with_a_slower_control
 from tests.sample_results import sample_results

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Results
 from django_index_bench.reports.analysis import analyze
+from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 from tests.sample_results import sample_results, timing
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from django_index_bench.bench.rounds import stats
+from django_index_bench.verdicts import stats, words
 
 
 def noisy(center: float, n: int = 40, *, seed: int = 1) -> list[float]:
@@ -93,14 +93,14 @@ def test_a_slower_worker_process_widens_the_interval() -> None:
 def test_under_six_pairs_there_is_no_interval_and_no_verdict() -> None:
     comparison = stats.compare_paired([0.010] * 5, [0.002, 0.0021, 0.0022, 0.0023, 0.0024])
     assert comparison.ratio_ci is None
-    assert comparison.verdict == stats.NO_CHANGE
+    assert comparison.verdict == words.NO_CHANGE
     assert comparison.ratio == pytest.approx(0.010 / 0.0022)
 
 
 def test_identical_distributions_are_no_significant_change() -> None:
     samples = noisy(0.010)
     comparison = stats.compare(samples, list(samples))
-    assert comparison.verdict == stats.NO_CHANGE
+    assert comparison.verdict == words.NO_CHANGE
     assert comparison.ratio == pytest.approx(1.0)
     assert comparison.ratio_ci is not None
     assert comparison.ratio_ci[0] <= 1.0 <= comparison.ratio_ci[1]
@@ -108,13 +108,13 @@ def test_identical_distributions_are_no_significant_change() -> None:
 
 def test_two_draws_of_the_same_distribution_are_no_significant_change() -> None:
     comparison = stats.compare(noisy(0.010, seed=1), noisy(0.010, seed=2))
-    assert comparison.verdict == stats.NO_CHANGE
+    assert comparison.verdict == words.NO_CHANGE
     assert not comparison.significant
 
 
 def test_clearly_faster_candidate() -> None:
     comparison = stats.compare(noisy(0.010), noisy(0.002, seed=3))
-    assert comparison.verdict == stats.FASTER
+    assert comparison.verdict == words.FASTER
     assert comparison.ratio == pytest.approx(5.0, rel=0.05)
     assert comparison.reduction == pytest.approx(0.8, abs=0.02)
     assert comparison.p_value is not None
@@ -125,15 +125,15 @@ def test_clearly_faster_candidate() -> None:
 
 def test_clearly_slower_candidate() -> None:
     comparison = stats.compare(noisy(0.002), noisy(0.0025, seed=3))
-    assert comparison.verdict == stats.SLOWER
+    assert comparison.verdict == words.SLOWER
     assert comparison.ratio == pytest.approx(0.8, rel=0.05)
     assert comparison.reduction < 0
 
 
 def test_a_change_below_the_threshold_is_no_change() -> None:
     baseline, candidate = noisy(0.010, n=200), noisy(0.0095, n=200, seed=4)
-    assert stats.compare(baseline, candidate).verdict == stats.FASTER
-    assert stats.compare(baseline, candidate, threshold=0.10).verdict == stats.NO_CHANGE
+    assert stats.compare(baseline, candidate).verdict == words.FASTER
+    assert stats.compare(baseline, candidate, threshold=0.10).verdict == words.NO_CHANGE
 
 
 def test_the_same_samples_give_the_same_interval() -> None:
@@ -145,7 +145,7 @@ def test_the_same_samples_give_the_same_interval() -> None:
 @pytest.mark.parametrize(("baseline", "candidate"), [([0.01], [0.002]), ([0.01, 0.011], [0.002, 0.003])])
 def test_too_few_samples_say_so(baseline: list[float], candidate: list[float]) -> None:
     comparison = stats.compare(baseline, candidate)
-    assert comparison.verdict == stats.NOT_ENOUGH
+    assert comparison.verdict == words.NOT_ENOUGH
     assert comparison.ratio_ci is None
     assert comparison.p_value is None
     assert comparison.ratio == pytest.approx(
@@ -155,7 +155,7 @@ def test_too_few_samples_say_so(baseline: list[float], candidate: list[float]) -
 
 def test_constant_samples_do_not_crash() -> None:
     comparison = stats.compare([0.01] * 5, [0.01] * 5)
-    assert comparison.verdict == stats.NO_CHANGE
+    assert comparison.verdict == words.NO_CHANGE
 
 
 @pytest.mark.parametrize("bad", [[], [float("nan"), 1.0]])

@@ -16,9 +16,7 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.seed.inputs import DEFAULT_SEED, MAX_SEED
 
 __all__ = [
-    "DEFAULT_ALPHA",
     "DEFAULT_SEED",
-    "DEFAULT_THRESHOLD",
     "alpha",
     "positive_int",
     "seconds",
@@ -26,13 +24,6 @@ __all__ = [
     "threshold",
     "writable_dir",
 ]
-
-# A change smaller than this is no change, however significant: the size below which a change is not
-# worth acting on. Paired, interleaved rounds resolve smaller changes than the 10 % that blocks minutes
-# apart needed (A/A paired ratios stay within a few percent), and a 10 % slowdown must be caught.
-DEFAULT_THRESHOLD = 0.05
-# The significance level over all timed comparisons of a run (Bonferroni-corrected by the caller).
-DEFAULT_ALPHA = 0.05
 
 
 def seed(text: str) -> int:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import (
     Cache,
     Measurement,
@@ -27,8 +26,9 @@ from django_index_bench.bench.results import (
     Timing,
     pairs,
 )
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
+from django_index_bench.verdicts import stats
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 OK = "ok"
 FAILED = "failed"

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load import analysis as load_analysis
 from django_index_bench.bench.results import Results
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import OK, Analysis, CaseResult
-from django_index_bench.reports.claims import MET, NOT_MEASURABLE, NOT_MET
+from django_index_bench.verdicts import load_levels
+from django_index_bench.verdicts.words import MET, NOT_MEASURABLE, NOT_MET
 
 STATISTICS = ("p95", "max", "errors", "timeouts")
 LATENCY = ("p95", "max")
@@ -166,7 +166,7 @@ def _users(count: int) -> str:
     return f"{count} user" if count == 1 else f"{count} users"
 
 
-def _side_value(statistic: str, side: load_analysis.SideLoad) -> float | None:
+def _side_value(statistic: str, side: load_levels.SideLoad) -> float | None:
     if statistic == "p95":
         return side.p95_ms / 1e3 if side.p95_ms is not None else None
     if statistic == "max":
@@ -187,7 +187,7 @@ def _judge_endpoint(budget: Budget, results: Results) -> tuple[str, str, str]:
     assert budget.endpoint is not None
     levels = [
         level
-        for level in load_analysis.compare_all(run, 0.0)
+        for level in load_levels.compare_all(run, 0.0)
         if level.endpoint == budget.endpoint and budget.users in (None, level.users)
     ]
     if not levels:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import OK, Analysis, CaseResult
+from django_index_bench.verdicts import words
+from django_index_bench.verdicts.words import MET, NOT_MEASURABLE, NOT_MET
 
 # Claim metric -> the Measurement attribute it reads ("latency" reads the timing samples instead).
 ATTRIBUTES = {
@@ -29,9 +30,6 @@ ATTRIBUTES = {
 }
 METRICS = ("latency", *ATTRIBUTES)
 
-MET = "met"
-NOT_MET = "not met"
-NOT_MEASURABLE = "not measurable here"
 MISSING_TEXT = "MISSING"
 FAILED_TEXT = "FAILED"
 CONTROL = "control, not judged"
@@ -192,11 +190,11 @@ def _latency(claim: Claim, case: CaseResult) -> Check:
     if comparison is None:
         return Check(case.label, NOT_MEASURABLE, "-", "no timing samples on both sides")
     measured = _latency_text(case)
-    if comparison.verdict == stats.NOT_ENOUGH:
-        return Check(case.label, NOT_MEASURABLE, measured, stats.NOT_ENOUGH, comparison.reduction)
+    if comparison.verdict == words.NOT_ENOUGH:
+        return Check(case.label, NOT_MEASURABLE, measured, words.NOT_ENOUGH, comparison.reduction)
     assert claim.reduction is not None
     low = claim.reduction[0] / 100
-    if comparison.verdict != stats.FASTER:
+    if comparison.verdict != words.FASTER:
         return Check(case.label, NOT_MET, measured, comparison.verdict, comparison.reduction)
     if comparison.reduction < low:
         why = f"significant, but below the claimed {fmt.percent(low)}"

@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django_index_bench.bench.gate import verdicts as compare
-from django_index_bench.bench.gate.verdicts import RefComparison, Row
-from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.results import write_atomic
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import detectable, fmt
+from django_index_bench.verdicts import defaults, gate, load_gate, stats, words
+from django_index_bench.verdicts.gate import RefComparison, Row
 
 MARKDOWN_NAME = "COMPARISON.md"
 CHART_NAME = "comparison_time.png"
 CHARTS_DIR = "charts"
-COLOURS = {compare.REGRESSION: "#c0392b", compare.IMPROVEMENT: "#27ae60", compare.UNCHANGED: "#7f8c8d"}
+COLOURS = {words.REGRESSION: "#c0392b", words.IMPROVEMENT: "#27ae60", words.UNCHANGED: "#7f8c8d"}
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def _support(row: Row) -> str:
 
 def _row(row: Row, verdict: str) -> dict[str, str]:
     timing = row.timing
-    findings = row.of(verdict) if verdict != compare.UNCHANGED else row.of(compare.CHANGED)
+    findings = row.of(verdict) if verdict != words.UNCHANGED else row.of(words.CHANGED)
     return {
         "scenario": row.scenario,
         "case": row.case,
@@ -146,7 +144,7 @@ def chart(comparison: RefComparison, path: Path) -> Path | None:
         ax.invert_yaxis()
         what = "median paired ratio" if comparison.interleaved else "median / median"
         ax.set_xlabel(f"HEAD / BASE time, {what} (log; right is slower)")
-        confidence = f"{stats.CONFIDENCE:.0%}"
+        confidence = f"{defaults.CONFIDENCE:.0%}"
         ax.set_title(f"{comparison.base.label} -> {comparison.head.label}: time, {confidence} CI")
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +155,7 @@ def chart(comparison: RefComparison, path: Path) -> Path | None:
     return path
 
 
-def _source(source: compare.Source) -> str:
+def _source(source: gate.Source) -> str:
     commit = f" ({source.commit[:7]})" if source.commit else ""
     return f"`{source.label}`{commit}"
 
@@ -170,10 +168,10 @@ def pairs_range(comparison: RefComparison) -> str:
     return str(counts[0]) if len(counts) == 1 else f"{counts[0]} to {counts[-1]}"
 
 
-def noise_text(floor: compare.NoiseFloor) -> str:
+def noise_text(floor: gate.NoiseFloor) -> str:
     return (
-        f"{compare.METRIC_WORDS[floor.metric]}: a slowdown must exceed x{floor.floor:.2f} "
-        f"({compare.NOISE_SIGMAS:g} robust SDs of all {floor.timings} HEAD/BASE ratios above their "
+        f"{words.METRIC_WORDS[floor.metric]}: a slowdown must exceed x{floor.floor:.2f} "
+        f"({defaults.NOISE_SIGMAS:g} robust SDs of all {floor.timings} HEAD/BASE ratios above their "
         f"median x{floor.run_factor:.2f})"
     )
 
@@ -184,16 +182,16 @@ def _method(comparison: RefComparison) -> dict[str, object]:
     return {
         "interleaved": comparison.interleaved,
         "pairing": comparison.pairing,
-        "weakness": compare.UNPAIRED_WEAKNESS,
+        "weakness": gate.UNPAIRED_WEAKNESS,
         "pairs": pairs_range(comparison),
         "threshold": f"{comparison.threshold:.0%}",
-        "confidence": f"{stats.CONFIDENCE:.0%}",
+        "confidence": f"{defaults.CONFIDENCE:.0%}",
         "alpha": f"{comparison.alpha:g}",
         "alpha_per_test": f"{comparison.alpha_per_test:.2g}",
         "tests": comparison.tests,
         "timed": timed,
         "noise": [noise_text(n) for n in comparison.noise],
-        "noise_min": compare.NOISE_MIN_TIMINGS,
+        "noise_min": defaults.NOISE_MIN_TIMINGS,
         "detectable": detectable.limits(
             [
                 (r.timing.baseline.median, r.timing, r.db_timing)
@@ -205,14 +203,14 @@ def _method(comparison: RefComparison) -> dict[str, object]:
     }
 
 
-def _state(failure: compare.StateFailure) -> str:
+def _state(failure: gate.StateFailure) -> str:
     return f"`{failure.state}` (database {failure.database}): {failure.error}"
 
 
 def render_markdown(comparison: RefComparison, chart_path: str | None) -> str:
     sections = {
         verdict: [_row(r, verdict) for r in comparison.with_verdict(verdict)]
-        for verdict in (compare.REGRESSION, compare.IMPROVEMENT, compare.UNCHANGED)
+        for verdict in (words.REGRESSION, words.IMPROVEMENT, words.UNCHANGED)
     }
     return (
         fmt.jinja_environment()
@@ -223,9 +221,9 @@ def render_markdown(comparison: RefComparison, chart_path: str | None) -> str:
             regressed=comparison.regressed,
             head_states=[_state(f) for f in comparison.failed_in("head")],
             base_states=[_state(f) for f in comparison.failed_in("base")],
-            regressions=sections[compare.REGRESSION],
-            improvements=sections[compare.IMPROVEMENT],
-            unchanged=sections[compare.UNCHANGED],
+            regressions=sections[words.REGRESSION],
+            improvements=sections[words.IMPROVEMENT],
+            unchanged=sections[words.UNCHANGED],
             method=_method(comparison),
             chart=chart_path,
             only_in_head=[" ".join(k) for k in comparison.only_in_head],

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from django_index_bench.bench.results import DETECTED_SHARE, Sensitivity, SensitivityKind
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
+from django_index_bench.verdicts import defaults, stats
 
 
 def limits(
@@ -22,7 +22,7 @@ def limits(
     of its intervals.
     """
     lines = []
-    for name, low, high in stats.SPEED_CLASSES:
+    for name, low, high in defaults.SPEED_CLASSES:
         inside = [c for c in comparisons if low <= c[0] < high]
         if not inside:
             continue
@@ -37,7 +37,7 @@ def limits(
             lines.append(
                 f"{name} cases ({len(inside)}): changes {' and '.join(parts)} cannot be seen here "
                 f"(the larger of the threshold, {fmt.percent(threshold)}, and the median half-width of "
-                f"their {fmt.percent(stats.CONFIDENCE, 0)} intervals)"
+                f"their {fmt.percent(defaults.CONFIDENCE, 0)} intervals)"
             )
     return lines
 

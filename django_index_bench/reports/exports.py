@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from django_index_bench.bench.results import Measurement, Results
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports.analysis import CaseResult, Side, analyze
+from django_index_bench.verdicts import stats
 
 NS = 1e9
 # The pytest-benchmark JSON layout this writes (its `version` field); `compare` reads 3.x to 5.x.

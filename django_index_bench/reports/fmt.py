@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from django_index_bench.bench.rounds import stats
+from django_index_bench.verdicts import stats
 
 TEMPLATES = Path(__file__).with_name("templates")
 

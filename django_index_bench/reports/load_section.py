@@ -15,9 +15,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from django_index_bench.bench.load import analysis as la
 from django_index_bench.bench.load.results import LoadRun
-from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Results, write_atomic
 from django_index_bench.reports import drawing, fmt
 from django_index_bench.reports.charts import (
@@ -29,6 +27,8 @@ from django_index_bench.reports.charts import (
     fitted,
     save,
 )
+from django_index_bench.verdicts import defaults, load_levels
+from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 
 LOAD = "load"
 LOAD_REPORT = "LOAD_REPORT.md"
@@ -49,7 +49,7 @@ def _rate(value: float) -> str:
     return f"{fmt.short(value)}/s" if value > 0 else "-"
 
 
-def _ratio(r: la.Ratio) -> str:
+def _ratio(r: load_levels.Ratio) -> str:
     """after/before as a multiple with its interval: "0.12x [0.10x to 0.15x] (4 pairs): better"."""
     if r.ratio is None:
         return "-"
@@ -59,14 +59,14 @@ def _ratio(r: la.Ratio) -> str:
     return f"{text} ({r.pairs} pair(s)): {r.verdict}"
 
 
-def _errors(side: la.SideLoad) -> str:
+def _errors(side: load_levels.SideLoad) -> str:
     if not side.error_count:
         return "0"
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(side.errors.items()))
     return f"{fmt.count(side.error_count)} ({fmt.percent(side.error_share)}: {kinds})"
 
 
-def _side_row(side: la.SideLoad) -> dict[str, str]:
+def _side_row(side: load_levels.SideLoad) -> dict[str, str]:
     return {
         "side": side.side,
         "users": str(side.users),
@@ -86,7 +86,7 @@ def _side_row(side: la.SideLoad) -> dict[str, str]:
 
 
 def _headroom(run: LoadRun) -> dict[str, str]:
-    room = la.headroom(run)
+    room = load_levels.headroom(run)
     if room.trivial_throughput is None:
         return {
             "measured": "",
@@ -144,9 +144,9 @@ def context(
     run = results.load
     if run is None:
         return None
-    levels = la.compare_all(run, threshold)
+    levels = load_levels.compare_all(run, threshold)
     return {
-        "confidence": f"{la.CONFIDENCE:.0%}".replace("%", " %"),
+        "confidence": f"{defaults.CONFIDENCE:.0%}".replace("%", " %"),
         "ok": run.ok,
         "error": fmt.first_line(run.error),
         "generator": run.generator,
@@ -207,11 +207,11 @@ class _Series:
     endpoint: str
     baseline: str
     candidate: str
-    levels: list[la.LevelComparison]
+    levels: list[load_levels.LevelComparison]
 
 
 def _series(run: LoadRun) -> list[_Series]:
-    levels = la.compare_all(run, DEFAULT_THRESHOLD)
+    levels = load_levels.compare_all(run, DEFAULT_THRESHOLD)
     return [
         _Series(e.name, e.baseline, e.candidate, [lv for lv in levels if lv.endpoint == e.name])
         for e in run.endpoints

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from django_index_bench.bench.results import Results, Schedule, StopReason, pairs
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import Analysis
+from django_index_bench.verdicts import defaults, stats
 
 TESTS = {
     "paired": "Wilcoxon signed-rank on paired log ratios",
@@ -109,7 +109,7 @@ def _stopping(schedule: Schedule) -> str:
     return (
         f"{schedule.warmup_rounds} untimed warmup round(s) per side before the first pair. Each item ran "
         f"at least {fmt.count(schedule.min_pairs)} and at most {fmt.count(schedule.max_pairs)} pairs: it "
-        f"stopped once the {fmt.percent(stats.CONFIDENCE, 0)} interval of its median paired ratio was "
+        f"stopped once the {fmt.percent(defaults.CONFIDENCE, 0)} interval of its median paired ratio was "
         f"within {fmt.percent(schedule.precision)} of it, or when its budget of "
         f"{fmt.duration(schedule.seconds)} ran out. Timer `{schedule.timer}`, resolution "
         f"{fmt.duration(schedule.timer_resolution_s)}."
@@ -200,7 +200,7 @@ def legend(comparisons: list[stats.Comparison]) -> str:
     }
     if not used:
         return "No case was compared."
-    confidence = fmt.percent(stats.CONFIDENCE, 0)
+    confidence = fmt.percent(defaults.CONFIDENCE, 0)
     return (
         f"Change = {'; or '.join(change[m] for m in used)}. CI = {confidence} interval of it; "
         f"p = two-sided {' or '.join(TESTS[m] for m in used)}."
@@ -226,7 +226,7 @@ def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:
         "isolation": _isolation(results),
         "tests": _tests(comparisons, results.schedule),
         "legend": legend(comparisons),
-        "confidence": fmt.percent(stats.CONFIDENCE, 0),
+        "confidence": fmt.percent(defaults.CONFIDENCE, 0),
         "alpha": f"{analysis.alpha:g}",
         "threshold": fmt.percent(analysis.threshold, 0),
         "plan_modes": sorted({p.plan_mode for m in results.measurements for p in m.plans}),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scipy import stats as scipy_stats
 
-from django_index_bench.bench.rounds.stats import CONFIDENCE
+from django_index_bench.verdicts.defaults import CONFIDENCE
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django_index_bench.bench.options import DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Measurement, Plan, Results, ScheduledItem, write_atomic
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import (
     budgets,
     charts,
@@ -32,6 +30,8 @@ from django_index_bench.reports import (
     warm_cold,
 )
 from django_index_bench.reports.analysis import OK, Analysis, CaseResult, ScenarioResult, Side, analyze
+from django_index_bench.verdicts import defaults, stats
+from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 
 REPORT_NAME = "PERFORMANCE_BASELINE_REPORT.md"
 CHARTS_DIR = "charts"
@@ -173,7 +173,7 @@ def _comparison_line(label: str, comparison: stats.Comparison | None) -> str:
     if comparison is None:
         return f"{label}: not compared"
     return (
-        f"{label}: {fmt.change(comparison)}, {fmt.percent(stats.CONFIDENCE, 0)} CI "
+        f"{label}: {fmt.change(comparison)}, {fmt.percent(defaults.CONFIDENCE, 0)} CI "
         f"{fmt.ratio_ci(comparison.ratio_ci)}, {fmt.p_is(comparison.p_value)} "
         f"({method.test_name(comparison.method)}): {comparison.verdict}"
     )

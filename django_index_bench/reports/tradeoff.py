@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import INDEX_STATEMENTS, Costs, MigrationCost, RelationSize, WriteCost
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt, order_stats
 from django_index_bench.reports import method as methods
 from django_index_bench.reports.analysis import Analysis
+from django_index_bench.verdicts import defaults, stats, words
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 PLAIN = "plain"
 CONCURRENT = "concurrent"
@@ -308,7 +308,7 @@ def _wal_factor(comparison: stats.Comparison) -> str:
     return _inverted(comparison.ratio, comparison.ratio_ci, fmt.factor)
 
 
-WAL_WORDS = {stats.FASTER: "less WAL", stats.SLOWER: "more WAL"}
+WAL_WORDS = {words.FASTER: "less WAL", words.SLOWER: "more WAL"}
 
 
 def verdict_text(comparison: stats.Comparison, change: str, words: dict[str, str] | None = None) -> str:
@@ -468,9 +468,9 @@ def interval_note(repetitions: list[int]) -> str:
         confidence = order_stats.coverage(n, k)
         which = "min to max" if k == 1 else f"the {_ordinal(k)} smallest to the {_ordinal(k)} largest"
         note = f"{n} repetitions: {which}, which holds the median {fmt.percent(confidence, 1)} of the time"
-        if confidence < stats.CONFIDENCE:
-            needed = order_stats.repetitions_for(stats.CONFIDENCE)
-            note += f"; {needed} would reach {fmt.percent(stats.CONFIDENCE, 0)}"
+        if confidence < defaults.CONFIDENCE:
+            needed = order_stats.repetitions_for(defaults.CONFIDENCE)
+            note += f"; {needed} would reach {fmt.percent(defaults.CONFIDENCE, 0)}"
         notes.append(note)
     return "; ".join(notes) or "no repetitions"
 
@@ -495,7 +495,7 @@ def detail_context(analysis: Analysis) -> dict[str, Any] | None:
         "pairs": "/".join(map(str, pairs)) or "0",
         "repetitions": "/".join(map(str, repetitions)) or "0",
         "threshold": fmt.percent(analysis.threshold, 0),
-        "confidence": fmt.percent(stats.CONFIDENCE, 0),
+        "confidence": fmt.percent(defaults.CONFIDENCE, 0),
         "interval": interval_note(repetitions),
         "test": "; ".join(sorted({methods.test_name(f.time.method) for f in figures})) or "none",
         "alpha": str(analysis.alpha),

@@ -17,7 +17,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt, tradeoff
 from django_index_bench.reports.analysis import Analysis
 from django_index_bench.reports.charts import (
@@ -31,6 +30,7 @@ from django_index_bench.reports.charts import (
     log_x,
     save,
 )
+from django_index_bench.verdicts import stats
 
 GAIN_COLOR = CANDIDATE_COLOR
 COST_COLOR = BASELINE_COLOR

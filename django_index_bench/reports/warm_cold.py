@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django_index_bench.bench.results import Measurement, Results
-from django_index_bench.bench.rounds import stats
 from django_index_bench.reports import fmt
+from django_index_bench.verdicts import stats
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,8 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate import refs as compare_refs
-from django_index_bench.bench.gate import verdicts as compare
 from django_index_bench.bench.gate.measure import measure_refs
-from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.options import (
-    DEFAULT_ALPHA,
-    DEFAULT_THRESHOLD,
     add_config_argument,
     alpha,
     seconds,
@@ -33,12 +29,14 @@ from django_index_bench.bench.results import Results
 from django_index_bench.bench.seeding import add_seed_arguments, check_options, rows_from_args
 from django_index_bench.bench.steps import stopwatch
 from django_index_bench.seed.inputs import DEFAULT_SEED
+from django_index_bench.verdicts import gate, load_gate, words
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 NAME = "compare"
 HELP = "Compare two git refs (measured now) or two results files, and exit 1 on a regression."
 DEFAULT_OUTPUT = Path("comparison")
 JSON_NAME = "comparison.json"
-Inputs = tuple[compare.Source, compare.Source, Results, Results]
+Inputs = tuple[gate.Source, gate.Source, Results, Results]
 
 
 def _seed_dests() -> tuple[str, ...]:
@@ -197,10 +195,10 @@ def _from_files(args: argparse.Namespace) -> Inputs:
     if run_args(args) or args.repo is not None or args.keep_databases or args.config is not None:
         raise UsageError("--repo, --config and the run options only apply when BASE and HEAD are git refs")
     base_path, head_path = Path(args.base), Path(args.head)
-    base, head = compare.load_pair(base_path, head_path)
+    base, head = gate.load_pair(base_path, head_path)
     writable_dir(args.output)
-    base_source = compare.Source(args.base, base.environment.git_commit, base.run_id, str(base_path))
-    head_source = compare.Source(args.head, head.environment.git_commit, head.run_id, str(head_path))
+    base_source = gate.Source(args.base, base.environment.git_commit, base.run_id, str(base_path))
+    head_source = gate.Source(args.head, head.environment.git_commit, head.run_id, str(head_path))
     return base_source, head_source, base, head
 
 
@@ -220,8 +218,8 @@ def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> Inputs:
     # (all of the measuring when the refs ran one after the other).
     watch.add("other", time.perf_counter() - started - sum(watch.seconds.values()))
     base, head = measured_base.results, measured_head.results
-    base_source = compare.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
-    head_source = compare.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
+    base_source = gate.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
+    head_source = gate.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
     return base_source, head_source, base, head
 
 
@@ -249,7 +247,7 @@ def handle(args: argparse.Namespace) -> int:
     watch = stopwatch.Stopwatch()
     base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args, watch)
     with watch.step("verdicts"):
-        outcome = compare.compare(
+        outcome = gate.compare(
             base,
             head,
             base_source=base_source,
@@ -262,7 +260,7 @@ def handle(args: argparse.Namespace) -> int:
         from django_index_bench.reports import comparison as rendering
 
         written = rendering.render(outcome, args.output)
-    results.write_atomic(args.output / JSON_NAME, compare.to_json(outcome, watch.recorded()))
+    results.write_atomic(args.output / JSON_NAME, gate.to_json(outcome, watch.recorded()))
     _print_summary(outcome)
     if args.export:
         from django_index_bench.reports import exports
@@ -281,27 +279,25 @@ def handle(args: argparse.Namespace) -> int:
     print(f"json: {args.output / JSON_NAME}")
     for line in stopwatch.lines(watch.recorded()):
         print(line)
-    return compare.exit_status(outcome)
+    return gate.exit_status(outcome)
 
 
-def _print_summary(outcome: compare.RefComparison) -> None:
+def _print_summary(outcome: gate.RefComparison) -> None:
     for failure in outcome.failed_in("head"):
         print(f"REGRESSION head state {failure.state} ({failure.database}) failed: {failure.error}")
-    for row in outcome.with_verdict(compare.REGRESSION):
-        for finding in row.of(compare.REGRESSION):
+    for row in outcome.with_verdict(words.REGRESSION):
+        for finding in row.of(words.REGRESSION):
             print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
     for line in load_gate.lines(outcome.load):
         print(line)
     if not outcome.interleaved:
         print(
-            f"timings not interleaved: {outcome.pairing}. Weaker: {compare.UNPAIRED_WEAKNESS}; "
+            f"timings not interleaved: {outcome.pairing}. Weaker: {gate.UNPAIRED_WEAKNESS}; "
             "a timing counts only beyond this comparison's run-to-run noise"
         )
-    counts = {
-        v: len(outcome.with_verdict(v)) for v in (compare.REGRESSION, compare.IMPROVEMENT, compare.UNCHANGED)
-    }
+    counts = {v: len(outcome.with_verdict(v)) for v in (words.REGRESSION, words.IMPROVEMENT, words.UNCHANGED)}
     print(
-        f"{counts[compare.REGRESSION]} regressed, {counts[compare.IMPROVEMENT]} improved, "
-        f"{counts[compare.UNCHANGED]} unchanged (threshold {outcome.threshold:.0%}, "
+        f"{counts[words.REGRESSION]} regressed, {counts[words.IMPROVEMENT]} improved, "
+        f"{counts[words.UNCHANGED]} unchanged (threshold {outcome.threshold:.0%}, "
         f"{'paired' if outcome.interleaved else 'unpaired'} timings)"
     )

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from django_index_bench.bench import config, results
 from django_index_bench.bench.options import (
-    DEFAULT_THRESHOLD,
     add_config_argument,
     add_results_file_argument,
     threshold,
     writable_dir,
 )
 from django_index_bench.bench.steps import stopwatch
+from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."

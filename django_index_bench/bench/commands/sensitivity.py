@@ -14,8 +14,6 @@ from pathlib import Path
 from django_index_bench.bench import results
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
-    DEFAULT_ALPHA,
-    DEFAULT_THRESHOLD,
     add_config_argument,
     database_name,
     positive_int,
@@ -30,6 +28,7 @@ from django_index_bench.bench.results import Sensitivity, SensitivityKind
 from django_index_bench.bench.rounds.schedule import Rules
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
 from django_index_bench.bench.steps.sensitivity import SLOWDOWNS
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 NAME = "sensitivity"
 HELP = "Measure the false-alarm rate and the smallest slowdown this machine detects, per scenario class."

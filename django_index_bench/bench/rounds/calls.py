@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django_index_bench.bench.rounds import stats
 from django_index_bench.bench.rounds.executor import run_item
 from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
+from django_index_bench.verdicts import stats
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -143,7 +143,7 @@ class Paired:
 
     @property
     def verdict(self) -> str:
-        """stats.FASTER, stats.SLOWER, stats.NO_CHANGE or stats.NOT_ENOUGH, end to end."""
+        """words.FASTER, words.SLOWER, words.NO_CHANGE or words.NOT_ENOUGH, end to end."""
         return self.total.verdict
 
 

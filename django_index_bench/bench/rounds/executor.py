@@ -20,10 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django_index_bench.bench.results import Measurement, ScheduledItem, StopReason, Timing
-from django_index_bench.bench.rounds import stats
 from django_index_bench.bench.rounds.facts import describe, failed
 from django_index_bench.bench.rounds.schedule import TIMER, Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import ConnectionLost, Round, Sides
+from django_index_bench.verdicts import stats
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from django_index_bench.bench.costs.collect import collect_costs, copy_name
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
 from django_index_bench.bench.load.measure import check as check_load
-from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD, writable_dir
+from django_index_bench.bench.options import writable_dir
 from django_index_bench.bench.pg import cache, clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.pg import server as embedded
@@ -43,6 +43,7 @@ from django_index_bench.bench.steps.scales import run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 from django_index_bench.bench.steps.timed import measure_states
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from django_index_bench.seed import SeedOutcome

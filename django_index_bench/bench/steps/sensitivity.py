@@ -20,12 +20,12 @@ from django.db import connection
 
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import Measurement, Sensitivity, SensitivityKind, SensitivityLevel
-from django_index_bench.bench.rounds import stats
 from django_index_bench.bench.rounds.executor import run_item
 from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
 from django_index_bench.bench.steps.states import MigrationFailed, State, reach
+from django_index_bench.verdicts import defaults, stats, words
 
 BASELINE, CANDIDATE = "a", "b"
 ONE, TWO = "one", "two"  # two copies of the data, in the same state
@@ -147,7 +147,7 @@ def representatives(
             (scenario, case, float(np.median(base.timing.total_s)), float(np.median(base.timing.db_s)))
         )
     chosen = []
-    for name, low, high in stats.SPEED_CLASSES:
+    for name, low, high in defaults.SPEED_CLASSES:
         inside = [m for m in measured if low <= m[2] < high]
         if inside:
             centre = np.sqrt(max(low, 1e-4) * min(high, 0.1))
@@ -183,7 +183,7 @@ def level(
         verdict = _verdict(base, cand, kind, threshold)
         ratios.append(verdict.ratio)
         # A/A: any verdict is a false alarm; injected: only "slower" finds it.
-        flagged += verdict.significant if slowdown == 0 else verdict.verdict == stats.SLOWER
+        flagged += verdict.significant if slowdown == 0 else verdict.verdict == words.SLOWER
     return SensitivityLevel(
         scenario_class=rep.scenario_class,
         scenario=rep.scenario.name,

@@ -16,11 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from django_index_bench.bench.options import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.bench.results import Costs, Measurement, MigrationCost, Timing, WriteCost, pairs
-from django_index_bench.bench.rounds import stats
-from django_index_bench.bench.rounds.stats import Comparison
 from django_index_bench.bench.suggest.results import Trial
+from django_index_bench.verdicts import stats, words
+from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from django_index_bench.verdicts.stats import Comparison
 
 Verdict = Literal[
     "recommended",
@@ -85,13 +85,13 @@ class Ranked:
         return frozenset(
             c.scenario
             for c in self.cases
-            if c.plan_changed and stats.FASTER in (c.end_to_end.verdict, c.database.verdict)
+            if c.plan_changed and words.FASTER in (c.end_to_end.verdict, c.database.verdict)
         )
 
     @property
     def hurt(self) -> frozenset[str]:
         return frozenset(
-            c.scenario for c in self.cases if c.plan_changed and c.end_to_end.verdict == stats.SLOWER
+            c.scenario for c in self.cases if c.plan_changed and c.end_to_end.verdict == words.SLOWER
         )
 
 
@@ -202,7 +202,7 @@ def rank_trial(trial: Trial, weights: Mapping[str, float], writes: Mapping[str, 
     benefit = sum(weights.get(s, 1.0) * statistics.mean(v) for s, v in by_scenario.items())
     # As for reads, a write slowdown inside the noise costs nothing: only a significant one counts.
     cost = sum(
-        writes.get(w.table, 1.0) * w.extra_s_per_row for w in written if w.slowdown.verdict == stats.SLOWER
+        writes.get(w.table, 1.0) * w.extra_s_per_row for w in written if w.slowdown.verdict == words.SLOWER
     )
     builds = _builds(trial.costs)
     concurrent = [m for m in builds if m.variant == "concurrent"]

@@ -12,35 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from django_index_bench.verdicts.defaults import (
+    CONFIDENCE,
+    MIN_SAMPLES,
+    RESAMPLES,
+    SEED,
+    WORKER_RESAMPLES,
+)
+from django_index_bench.verdicts.words import FASTER, NO_CHANGE, NOT_ENOUGH, SLOWER
+
 # scipy.stats is imported inside the functions that test: it takes most of a second, and every `bench`
 # command (a `bench seed`, a `bench db status`) would pay it at start.
-
-FASTER: Final = "faster"
-SLOWER: Final = "slower"
-NO_CHANGE: Final = "no significant change"
-NOT_ENOUGH: Final = "not enough samples"
-
-# Below this, neither the rank test nor an interval says anything useful (and some raise). Between it
-# and 6 values no order-statistic interval reaches 95 % (even [min, max] covers 1 - 2**(1-n)): those
-# summaries and comparisons have no interval, and no verdict but "no significant change".
-MIN_SAMPLES: Final = 3
-CONFIDENCE: Final = 0.95
-RESAMPLES: Final = 9999
-WORKER_RESAMPLES: Final = 1999  # each resample weighs every pair: memory grows with the pairs
-SEED: Final = 20261129
-
-
-# Classes of speed, by a call's median end to end: their noise differs by an order of magnitude, so what
-# a run can detect is stated per class.
-SPEED_CLASSES: Final = (("sub-ms", 0.0, 1e-3), ("ms", 1e-3, 10e-3), ("tens of ms", 10e-3, float("inf")))
-
-
-def speed_class(seconds: float) -> str:
-    return next(name for name, low, high in SPEED_CLASSES if low <= seconds < high)
 
 
 @dataclass(frozen=True)

@@ -38,31 +38,25 @@ from typing import Any, Final
 import numpy as np
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load import gate as load_gate
 from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, pairs
-from django_index_bench.bench.rounds import stats
+from django_index_bench.verdicts import load_gate, stats, words
+from django_index_bench.verdicts.defaults import NOISE_MIN_SIGMA, NOISE_MIN_TIMINGS, NOISE_SIGMAS
+from django_index_bench.verdicts.words import (
+    CHANGED,
+    DB_TIME,
+    END_TO_END,
+    IMPROVEMENT,
+    METRIC_WORDS,
+    MISSING,
+    REGRESSION,
+    UNCHANGED,
+)
 
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
 # 3: `steps`, where the command's time went: each step (seed, copies, warm, verdicts, report, ...) with
 #    its seconds; empty when the caller timed none.
 COMPARISON_VERSION: Final = 3
-REGRESSION: Final = "regression"
-IMPROVEMENT: Final = "improvement"
-UNCHANGED: Final = "unchanged"
-CHANGED: Final = "changed"  # a finding that is neither better nor worse (a plan shape that moved)
-MISSING: Final = "missing"  # the status of a measurement a results file does not have
-
-# The two timed metrics: a Finding's metric and a key of METRIC_WORDS.
-END_TO_END: Final = "time"
-DB_TIME: Final = "db_time"
-METRIC_WORDS: Final = {END_TO_END: "end to end", DB_TIME: "database time"}
-
 Key = tuple[str, str, str]  # (scenario, case, side)
-NOISE_SIGMAS: Final = 3.0
-# Below this many timed comparisons the between-run noise cannot be estimated: timings are not gated.
-NOISE_MIN_TIMINGS: Final = 6
-# Two runs' timers never agree better than this (log ratio), even when every other ratio is exactly 1.
-NOISE_MIN_SIGMA: Final = 0.01
 # Why unpaired timings say less; printed and rendered whenever the timings were not interleaved.
 UNPAIRED_WEAKNESS: Final = (
     "each ref was timed at another moment, so anything that changed on the machine in between (load, "
@@ -411,9 +405,9 @@ def _factor(t: stats.Comparison) -> str:
 
 def _judge(t: stats.Comparison, noise: NoiseFloor | None) -> tuple[str, str] | None:
     """(direction, qualifier) of a significant timing; None when it is no finding at all."""
-    if t.verdict not in (stats.SLOWER, stats.FASTER) or not 0 < t.ratio < math.inf:
+    if t.verdict not in (words.SLOWER, words.FASTER) or not 0 < t.ratio < math.inf:
         return None
-    direction = REGRESSION if t.verdict == stats.SLOWER else IMPROVEMENT
+    direction = REGRESSION if t.verdict == words.SLOWER else IMPROVEMENT
     if t.method == "paired":
         return direction, ""  # pairs cancel the run-to-run drift: the test is the whole gate
     if noise is None:

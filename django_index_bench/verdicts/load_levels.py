@@ -18,13 +18,10 @@ from typing import Final
 import numpy as np
 
 from django_index_bench.bench.load.results import TIMEOUT, LoadBurst, LoadRun
+from django_index_bench.verdicts.defaults import CONFIDENCE
+from django_index_bench.verdicts.words import FASTER, NO_CHANGE, NOT_ENOUGH, SLOWER
 
-CONFIDENCE: Final = 0.95
 PERCENTILES: Final = (50.0, 95.0, 99.0)
-BETTER: Final = "better"
-WORSE: Final = "worse"
-NO_CHANGE: Final = "no significant change"
-NOT_ENOUGH: Final = "not enough pairs"
 MIN_PAIRS: Final = 2
 
 
@@ -154,9 +151,9 @@ def ratio(
     low, high = math.exp(bounds[0]), math.exp(bounds[1])
     verdict = NO_CHANGE
     if low > 1.0 and centre > 1.0 + threshold:
-        verdict = BETTER if higher_is_better else WORSE
+        verdict = FASTER if higher_is_better else SLOWER
     elif high < 1.0 and centre < 1.0 - threshold:
-        verdict = WORSE if higher_is_better else BETTER
+        verdict = SLOWER if higher_is_better else FASTER
     return Ratio(statistic, centre, (low, high), len(logs), verdict)
 
 

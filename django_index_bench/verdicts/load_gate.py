@@ -14,16 +14,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
 
 import numpy as np
 
-from django_index_bench.bench.load.analysis import CONFIDENCE, burst_p95, side_load
 from django_index_bench.bench.load.results import LoadBurst, LoadRun
 from django_index_bench.bench.results import Results
-
-REGRESSION: Final = "regression"
-IMPROVEMENT: Final = "improvement"
+from django_index_bench.verdicts.defaults import CONFIDENCE
+from django_index_bench.verdicts.load_levels import burst_p95, side_load
+from django_index_bench.verdicts.words import IMPROVEMENT, REGRESSION
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ the identity (their draws may change between versions).
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ from django_index_bench.seed.distributions import parse_moment
 from django_index_bench.seed.inputs import SeedInputError
 
 # Bump whenever the same plan, seed and counts would produce different rows.
-PLAN_VERSION = "1"
+PLAN_VERSION = "2"
 MAX_ROWS = 500_000_000
 KINDS: dict[str, tuple[str, ...]] = {
     "faker": ("faker", "pool", "args"),
@@ -117,8 +118,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "python": ("python",),
     "derived": ("from", "offset"),
     "ranked": ("first", "order_by", "set", "else"),
+    "network": ("network",),
+    "length": ("length", "items"),
+    "document": ("document",),
 }
-MODIFIERS = ("null", "sorted")
+MODIFIERS = ("null", "sorted", "span")
 WEEKLY: dict[str, list[float]] = {"flat": [1.0] * 7, "workweek": [1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3]}
 DAILY: dict[str, list[float]] = {
     "flat": [1.0] * 24,
@@ -240,7 +244,7 @@ def _field(shape: _Shape, key: str, spec: object) -> dict[str, Any]:
     unknown = sorted(set(spec) - known)
     if unknown:
         raise shape.fail(
-            f"{key}.{unknown[0]}", f"unknown key; expected one kind of ({expected}) and null, sorted"
+            f"{key}.{unknown[0]}", f"unknown key; expected one kind of ({expected}) and null, sorted, span"
         )
     kinds = [kind for kind, keys in KINDS.items() if set(keys) & set(spec)]
     if len(kinds) > 1:
@@ -252,6 +256,8 @@ def _field(shape: _Shape, key: str, spec: object) -> dict[str, Any]:
         if not isinstance(spec["sorted"], bool):
             raise shape.fail(f"{key}.sorted", f"expected true or false, got {spec['sorted']!r}")
         out["sorted"] = spec["sorted"]
+    if "span" in spec:
+        out["span"] = _pair(shape, f"{key}.span", spec["span"], low_above=0)
     if kinds:
         out["kind"] = kinds[0]
         out.update(_kind(shape, key, kinds[0], spec))
@@ -330,6 +336,22 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
         out["python"] = spec["python"]  # any TOML value: the field's own get_db_prep_save judges it
     elif kind == "derived":
         _derived(shape, key, spec, out)
+    elif kind == "network":
+        out["network"] = _network(shape, f"{key}.network", spec["network"])
+    elif kind == "length":
+        if "length" not in spec:
+            raise shape.fail(f"{key}.length", "missing; expected [shortest, longest], e.g. length = [0, 5]")
+        low, high = _pair(shape, f"{key}.length", spec["length"], whole=True)
+        if high > 10_000:
+            raise shape.fail(f"{key}.length", f"expected at most 10,000 elements or bytes, got {high}")
+        out["length"] = [int(low), int(high)]
+        if "items" in spec:
+            items = spec["items"]
+            if not isinstance(items, list) or not items:
+                raise shape.fail(f"{key}.items", f"expected a list of element values, got {items!r}")
+            out["items"] = items
+    elif kind == "document":
+        out["document"] = _document(shape, f"{key}.document", spec["document"])
     elif kind == "ranked":
         _ranked(shape, key, spec, out)
     elif kind == "value":
@@ -348,13 +370,63 @@ def _name(shape: _Shape, key: str, value: object, example: str) -> str:
     return value
 
 
-def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
-    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset."""
-    if "from" not in spec or "offset" not in spec:
+def _pair(
+    shape: _Shape, key: str, value: object, *, whole: bool = False, low_above: float | None = None
+) -> list[float]:
+    """[low, high], low <= high (and above `low_above` when given)."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise shape.fail(key, f"expected [low, high], got {value!r}")
+    low, high = (shape.number(key, v, 0 if whole else -1e15, 1e15, whole=whole) for v in value)
+    if low > high:
+        raise shape.fail(key, f"expected low <= high, got {value!r}")
+    if low_above is not None and low <= low_above:
+        raise shape.fail(key, f"expected low above {low_above:g} (an empty range repeats), got {value!r}")
+    return [value[0], value[1]]
+
+
+def _network(shape: _Shape, key: str, value: object) -> str:
+    try:
+        return str(ipaddress.ip_network(str(value), strict=False)) if isinstance(value, str) else ""
+    except ValueError:
+        pass
+    raise shape.fail(key, f'expected a network such as "10.0.0.0/8" or "2001:db8::/32", got {value!r}')
+
+
+def _document(shape: _Shape, key: str, value: object) -> dict[str, dict[str, Any]]:
+    """{ status = ["open", "closed"], user = "name", score = { min = 0, max = 100 } }: per key, a list
+    of values (uniform), a Faker provider or a number range."""
+    if not isinstance(value, dict):
         raise shape.fail(
-            key, 'a derived field needs from (a field) and offset ([low, high]), e.g. from = "stopped"'
+            key, 'expected a table of key = leaf, e.g. { status = ["open", "closed"], user = "name" }'
         )
+    leaves: dict[str, dict[str, Any]] = {}
+    for name, leaf in value.items():
+        where = f"{key}.{name}"
+        if isinstance(leaf, list) and leaf and all(isinstance(v, str | int | float | bool) for v in leaf):
+            leaves[name] = {"leaf": "choices", "choices": leaf}
+        elif isinstance(leaf, str) and leaf.isidentifier():
+            leaves[name] = {"leaf": "faker", "faker": leaf}
+        elif isinstance(leaf, dict) and set(leaf) == {"min", "max"}:
+            low, high = (shape.number(where, leaf[e], -1e15, 1e15) for e in ("min", "max"))
+            if low > high:
+                raise shape.fail(where, f"expected min <= max, got {leaf!r}")
+            leaves[name] = {"leaf": "range", "min": leaf["min"], "max": leaf["max"]}
+        else:
+            raise shape.fail(
+                where,
+                f'expected a list of values, a Faker provider such as "name" or {{ min, max }}, got {leaf!r}',
+            )
+    return leaves
+
+
+def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset; without
+    offset, its value as it is, or converted to this field's type (text of a number, a number of text)."""
+    if "from" not in spec:
+        raise shape.fail(key, 'a derived field needs from (a field), e.g. from = "stopped"')
     out["from"] = _name(shape, f"{key}.from", spec["from"], "stopped")
+    if "offset" not in spec:
+        return
     offset = spec["offset"]
     if not isinstance(offset, list) or len(offset) != 2:
         raise shape.fail(f"{key}.offset", f"expected [low, high], got {offset!r}")

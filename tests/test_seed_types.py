@@ -145,3 +145,55 @@ def test_a_type_without_a_generator_is_refused_in_one_line(server_url: str) -> N
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS types_refused WITH (FORCE)")
+
+
+# Host's pickled field and its hstore have no default: a plan must give them a value.
+HOST = '[models."kinds.Host"]\nrows = 40\nfields.state = { python = 1 }\nfields.attrs = { python = {} }\n'
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (
+            '[models."kinds.Switch"]\nrows = 3\n',
+            'models."kinds.Switch".fields.on: unique, but a boolean has 2 values for 3 rows',
+        ),
+        (
+            HOST + 'fields.address = { network = "10.0.0.0/30" }\n'
+            "fields.serial = { template = '{{\"n\": {n}}}' }\n",
+            "fields.address: unique, but 10.0.0.0/30 holds 4 addresses for 40 rows",
+        ),
+        (
+            HOST + "fields.serial = { document = { a = [1, 2] } }\n",
+            "fields.serial: unique, but JSON documents can repeat; give it a template of {n}",
+        ),
+        (
+            HOST + 'fields.object_pk = { faker = "word" }\n'
+            'fields.object_id = { from = "object_pk" }\n'
+            "fields.serial = { template = '{{\"n\": {n}}}' }\n",
+            "fields.object_id.from: object_pk is drawn by faker; a number can be read only from",
+        ),
+        (
+            HOST + 'fields.object_id = { from = "window" }\n'
+            "fields.serial = { template = '{{\"n\": {n}}}' }\n",
+            "PositiveIntegerField cannot be copied from a DateTimeRangeField (window)",
+        ),
+        (
+            '[models."kinds.Host"]\nrows = 40\n',
+            "fields.state: kinds_host.state (PickledField, text): no generator for this type and no default",
+        ),
+    ],
+)
+def test_a_plan_its_types_cannot_satisfy_is_refused_in_one_line(
+    tmp_path: Path, plan: str, message: str
+) -> None:
+    """Checked against the models before any database is touched: no server is named at all."""
+    (tmp_path / "plan.toml").write_text(plan)
+    (tmp_path / "bench.toml").write_text(
+        f'settings = "typesite.settings"\npythonpath = ["{PROJECT}"]\n'
+        'scenarios = ["kinds.bench_scenarios"]\n[seed]\nplan = "plan.toml"\n'
+    )
+    done = bench("seed", "--database", "types_never", "--no-progress", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert message in done.stderr

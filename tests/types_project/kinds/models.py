@@ -62,3 +62,12 @@ class Place(models.Model):
 
     def __str__(self) -> str:
         return str(self.pk)
+
+
+class Switch(models.Model):
+    """A unique boolean: two rows at most."""
+
+    on = models.BooleanField(unique=True)
+
+    def __str__(self) -> str:
+        return str(self.on)

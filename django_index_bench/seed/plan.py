@@ -59,6 +59,27 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
   days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",
   offset = [-7200, 0] }`: started at most two hours before it stopped, never after.
+- `from = "object_pk"` without offset: a copy of another field of the same row (a foreign key's column
+  too), converted to this field's type: text of a number or UUID (`object_pk = str(object_id)`), the
+  number a text holds (`object_id = int(object_pk)`; the source must be a template of {n}, choices or
+  a value of whole numbers, checked before seeding), another integer width.
+- `network = "10.0.0.0/8"`: inet addresses uniform in the network (GenericIPAddressField), distinct
+  when unique (refused when the network holds fewer addresses than rows).
+- `document = { status = ["a", "b"], user = "name", score = { min = 0, max = 9 } }`: a JSON object per
+  row with those keys: a list's values uniformly, a Faker provider's text, a number range (whole when
+  both ends are). Also for an HStoreField (lists and providers only). A unique JSON field takes a
+  `template` of {n} that gives JSON text instead (`'{{"n": {n}}}'`).
+- `length = [0, 5]`, `items = [...]`: an ArrayField's arrays of that many elements, from `items` (as
+  the base field stores them) or the base field's default draw; a BinaryField's random bytes of that
+  many bytes. Unique: the first element is the row number (arrays of integers or text), or the first 8
+  bytes are (bytea, at least 8 long).
+- `span = [low, high]` with a range field's `min`/`max` (IntegerRangeField, BigIntegerRangeField) or
+  `start`/`end` (DateRangeField, DateTimeRangeField): [lower, lower + span), the lower bound drawn as
+  the subtype's column would be, the span uniform (seconds for datetimes, days for dates), above 0.
+- A DurationField takes `min`, `max` in seconds (default 0 to a day); an inet, interval, range, hstore,
+  array or decimal `value`/`python`/`choices` is encoded to the column's binary form when the plan is
+  checked; a DecimalField's values are exact (their decimal text, never a float); a BinaryField's
+  `value` is bytea's hex text ("\\x0a0b"), its `python` a string stored as UTF-8.
 - `first = 250`, `order_by = "-stopped"`, `set = true`, `else = false`: ranked: the first 250 rows in
   the order of another field of the same model (a number, date or datetime; "-" for descending, as in
   Django's order_by; ties by row, NULLs last) get `set`, every other row `else`. The newest 250 rows by
@@ -76,8 +97,13 @@ rows; Django choices uniform; text from a Faker provider suggested by the field 
 slug, paragraph for TextField, words or sentences else), cut to max_length; integers 0..100 (small) or
 0..10,000; floats and decimals 0..1,000; booleans half true; dates and datetimes over 2025-10-01 to
 2026-10-01, flat; UUIDs random; times of day uniform. Nullable fields are not null unless `null` says
-so, except a nullable foreign key to the model itself, which is left NULL. A field of another type (JSON,
-binary, intervals, ...) is left to the database: it must be nullable or have a db_default.
+so, except a nullable foreign key to the model itself, which is left NULL. JSON: left to the database
+when nullable or with a db_default, else its default or small documents; inet addresses in 10.0.0.0/8,
+intervals up to a day, 16 to 64 random bytes, arrays of 0 to 5 elements, ranges of a default lower
+bound and span; a field that encodes its values by code of its own (get_prep_value or
+get_db_prep_value outside Django, a pickled field), an hstore and a decimal range: its default, through
+that code. Any other type is refused in one line naming the table, the column and its type, unless it
+is nullable or has a db_default (then left to the database).
 
 Unique fields, unique_together and UniqueConstraint(fields=...) are respected: auto ids, templates of n
 and UUIDs are distinct by construction; Faker text past its pool of distinct values gets "-<row>"

@@ -41,10 +41,12 @@ class Fixed:
 
 @dataclass(frozen=True)
 class Text:
-    """A text column whose rows pick from a vocabulary (the common case), NULL where index is -1."""
+    """A text column whose rows pick from a vocabulary (the common case), NULL where index is -1. A
+    vocabulary of bytes holds values already in their binary form (seed/encoders.py: inet, arrays,
+    ranges, ...), sent as they are."""
 
     name: str
-    vocabulary: Sequence[str]
+    vocabulary: Sequence[str] | Sequence[bytes]
     index: Array
 
 
@@ -66,15 +68,16 @@ def _field_bytes(width: int, values: Array, wire: str) -> bytes:
 
 # Encoded vocabularies by the identity of their sequence (kept alive here, so an id is never reused):
 # a big table's chunks share one vocabulary (60k device ids at the large profile), encoded once.
-_ENCODED: dict[int, tuple[Sequence[str], Array]] = {}
+_ENCODED: dict[int, tuple[Sequence[str] | Sequence[bytes], Array]] = {}
 
 
-def _encoded(vocabulary: Sequence[str]) -> Array:
+def _encoded(vocabulary: Sequence[str] | Sequence[bytes]) -> Array:
     """Each word as a text field (length prefix and UTF-8), and NULL at index -1."""
     cached = _ENCODED.get(id(vocabulary))
     if cached is not None and cached[0] is vocabulary:
         return cached[1]
-    encoded = [struct.pack(">i", len(b)) + b for b in (s.encode() for s in vocabulary)]
+    raw = (s if isinstance(s, bytes) else s.encode() for s in vocabulary)
+    encoded = [struct.pack(">i", len(b)) + b for b in raw]
     table: Array = np.asarray([*encoded, NULL], dtype=object)
     if len(_ENCODED) > 64:  # vocabularies of finished tables
         _ENCODED.clear()
@@ -85,10 +88,10 @@ def _encoded(vocabulary: Sequence[str]) -> Array:
 # Adjacent text columns whose vocabularies (with NULL) make at most this many combinations are
 # encoded as one piece per row: fewer Python objects to join, which is most of the encoding time.
 FUSE_LIMIT = 4096
-_FUSED: dict[tuple[int, ...], tuple[tuple[Sequence[str], ...], Array]] = {}
+_FUSED: dict[tuple[int, ...], tuple[tuple[Sequence[str] | Sequence[bytes], ...], Array]] = {}
 
 
-def _fused(vocabularies: tuple[Sequence[str], ...]) -> Array:
+def _fused(vocabularies: tuple[Sequence[str] | Sequence[bytes], ...]) -> Array:
     """Every combination of the vocabularies' fields (NULL last in each), joined, in row-major order."""
     key = tuple(map(id, vocabularies))
     cached = _FUSED.get(key)

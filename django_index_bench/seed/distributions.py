@@ -15,13 +15,14 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from faker import Faker
 
-from django_index_bench.seed import binary, hooks
+from django_index_bench.seed import binary, encoders, hooks, typed
 from django_index_bench.seed.binary import Fixed, TableData, Text
 
 Array = npt.NDArray[Any]
@@ -47,6 +48,17 @@ INTEGER_WIRES = ("int2", "int4", "int8")
 # Wires whose values are strings, sent as their bytes (a jsonb string carries its format's version byte).
 TEXT_WIRES = ("text", "json", "jsonb")
 FLOAT_WIRES = ("float4", "float8")
+# Wires whose settled values (value, choices, set/else) are their binary form, as hex text (JSON-safe for
+# the plan's identity): seed/encoders.py encodes them. Arrays are "<element wire>[]" besides.
+BYTES_WIRES = (
+    "inet", "interval", "bytea", "hstore", "numeric",
+    "int4range", "int8range", "numrange", "daterange", "tstzrange", "tsrange",
+)  # fmt: skip
+
+
+def encoded_wire(wire: str) -> bool:
+    """Is a value of this wire settled to its binary form (hex) rather than a number or text?"""
+    return wire in BYTES_WIRES or wire.endswith("[]")
 
 
 @dataclass(frozen=True)
@@ -167,10 +179,10 @@ def _values(column: Column, wire: str, values: Sequence[Any], index: Array) -> F
     """Rows picking from `values` by index, in the column's wire type."""
     if wire in TEXT_WIRES:
         return Text(column.column, [str(v) for v in values], index)
-    if wire == "numeric":
-        scale = int(column.params["scale"])
-        units = np.asarray([round(float(v) * 10**scale) for v in values], dtype=np.int64)
-        return Fixed(column.column, "", numeric(units[index], scale, int(column.params["digits"])))
+    if wire == "numeric":  # exact: its decimal text (or a number), never through a float
+        return Text(column.column, [encoders.numeric(Decimal(str(v))) for v in values], index)
+    if encoded_wire(wire):
+        return Text(column.column, [bytes.fromhex(str(v)) for v in values], index)
     if wire in ("date", "timestamptz", "timestamp", "time"):
         return Fixed(column.column, WIRES[wire], np.asarray(values, dtype=np.int64)[index])
     return Fixed(column.column, WIRES[wire], np.asarray(values)[index].astype(WIRES[wire]))
@@ -226,8 +238,52 @@ def _fix_numeric(values: Fixed | Text) -> Fixed | Text:
     return values
 
 
+TYPED_KINDS = ("network", "length", "bounds", "document")
+
+
+def _typed(column: Column, label: str, n: int, rng: np.random.Generator, drawn: Drawn) -> Fixed | Text:
+    """The kinds of seed/typed.py: addresses, intervals, bytea, arrays, ranges, JSON documents."""
+    p, wire, name = column.params, column.wire, column.column
+    if column.kind == "network":
+        return typed.network(name, p, n, rng, column.unique)
+    if column.kind == "document":
+        key = f"{drawn.seed}:{label}:{column.field}"
+
+        def pool(leaf: str, provider: str, size: int) -> list[str]:
+            return faker_pool(drawn.locale, f"{key}:{leaf}", {"faker": provider}, size, None)
+
+        return typed.documents(name, wire, p["document"], n, rng, pool)
+    if column.kind == "length" and wire == "bytea":
+        return typed.byte_strings(name, p, n, rng, column.unique)
+    if column.kind == "length":
+
+        def elements(count: int) -> Fixed | Text:
+            element = Column(column.field, name, p["element_wire"], **p["element"])
+            rng = stream(drawn.seed, label, column.field, 2)
+            return _fix_numeric(_draw(element, label, count, rng, drawn))
+
+        return typed.arrays(name, p, n, rng, column.unique, elements)
+    if column.kind == "bounds":
+        lower = Column(column.field, name, p["subtype"], unique=column.unique, **p["lower"])
+        drawn_lower = _draw(lower, label, n, rng, drawn)
+        assert isinstance(drawn_lower, Fixed)
+        return typed.ranges(
+            name, p["subtype"], drawn_lower, p["span"], stream(drawn.seed, label, column.field, 3)
+        )
+    # an interval: microseconds uniform in [min, max] seconds (distinct when unique)
+    lo, hi = round(float(p["min"]) * 1_000_000), round(float(p["max"]) * 1_000_000)
+    micro = (
+        rng.choice(hi - lo + 1, size=n, replace=False) + lo
+        if column.unique
+        else rng.integers(lo, hi + 1, size=n)
+    )
+    if p.get("sorted"):
+        micro = np.sort(micro)
+    return typed.intervals(name, micro)
+
+
 def _all_null(column: Column, n: int) -> Fixed | Text:
-    if column.wire in TEXT_WIRES:
+    if column.wire in TEXT_WIRES or encoded_wire(column.wire):
         return Text(column.column, (), np.full(n, -1))
     wire = WIRES.get(column.wire, "V1")
     return Fixed(column.column, wire, np.zeros(n, dtype=wire), np.ones(n, dtype=bool))
@@ -270,7 +326,10 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
     if column.kind == "faker":
         return _faker(column, label, n, rng, drawn)
     if column.kind == "template":
-        return Text(column.column, [p["template"].format(n=i) for i in range(1, n + 1)], np.arange(n))
+        prefix = "\x01" if wire == "jsonb" else ""  # jsonb's binary format: version 1, then the text
+        return Text(
+            column.column, [prefix + p["template"].format(n=i) for i in range(1, n + 1)], np.arange(n)
+        )
     if column.kind == "choices":
         values = [v for v, _ in p["choices"]]
         if column.unique:
@@ -280,6 +339,9 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
         return _values(column, wire, values, index)
     if column.kind == "value":
         return _values(column, wire, [p["value"]], np.zeros(n, dtype=np.int64))
+    if column.kind == "derived" and "offset" not in p:
+        source = drawn.columns[(label, p["from"])]
+        return typed.converted(column.column, wire, source, p["from_wire"])
     if column.kind == "derived":
         return _derived(column, drawn.columns[(label, p["from"])], n, rng)
     if column.kind == "ranked":
@@ -287,6 +349,8 @@ def _draw(column: Column, label: str, n: int, rng: np.random.Generator, drawn: D
     if column.kind == "true":
         flags = rng.permutation(2)[:n] == 1 if column.unique else rng.random(n) < p["true"]
         return Fixed(column.column, "?", flags)
+    if column.kind in TYPED_KINDS or wire == "interval":
+        return _typed(column, label, n, rng, drawn)
     if column.kind == "range":
         return _range(column, n, rng)
     if column.kind == "time":

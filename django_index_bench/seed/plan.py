@@ -59,6 +59,27 @@ with one kind of distribution, plus the modifiers `null` and `sorted`:
   number, date or datetime): its value plus an offset drawn uniformly per row, in seconds for datetimes,
   days for dates, the number itself else; NULL where the other is NULL. `started = { from = "stopped",
   offset = [-7200, 0] }`: started at most two hours before it stopped, never after.
+- `from = "object_pk"` without offset: a copy of another field of the same row (a foreign key's column
+  too), converted to this field's type: text of a number or UUID (`object_pk = str(object_id)`), the
+  number a text holds (`object_id = int(object_pk)`; the source must be a template of {n}, choices or
+  a value of whole numbers, checked before seeding), another integer width.
+- `network = "10.0.0.0/8"`: inet addresses uniform in the network (GenericIPAddressField), distinct
+  when unique (refused when the network holds fewer addresses than rows).
+- `document = { status = ["a", "b"], user = "name", score = { min = 0, max = 9 } }`: a JSON object per
+  row with those keys: a list's values uniformly, a Faker provider's text, a number range (whole when
+  both ends are). Also for an HStoreField (lists and providers only). A unique JSON field takes a
+  `template` of {n} that gives JSON text instead (`'{{"n": {n}}}'`).
+- `length = [0, 5]`, `items = [...]`: an ArrayField's arrays of that many elements, from `items` (as
+  the base field stores them) or the base field's default draw; a BinaryField's random bytes of that
+  many bytes. Unique: the first element is the row number (arrays of integers or text), or the first 8
+  bytes are (bytea, at least 8 long).
+- `span = [low, high]` with a range field's `min`/`max` (IntegerRangeField, BigIntegerRangeField) or
+  `start`/`end` (DateRangeField, DateTimeRangeField): [lower, lower + span), the lower bound drawn as
+  the subtype's column would be, the span uniform (seconds for datetimes, days for dates), above 0.
+- A DurationField takes `min`, `max` in seconds (default 0 to a day); an inet, interval, range, hstore,
+  array or decimal `value`/`python`/`choices` is encoded to the column's binary form when the plan is
+  checked; a DecimalField's values are exact (their decimal text, never a float); a BinaryField's
+  `value` is bytea's hex text ("\\x0a0b"), its `python` a string stored as UTF-8.
 - `first = 250`, `order_by = "-stopped"`, `set = true`, `else = false`: ranked: the first 250 rows in
   the order of another field of the same model (a number, date or datetime; "-" for descending, as in
   Django's order_by; ties by row, NULLs last) get `set`, every other row `else`. The newest 250 rows by
@@ -76,8 +97,13 @@ rows; Django choices uniform; text from a Faker provider suggested by the field 
 slug, paragraph for TextField, words or sentences else), cut to max_length; integers 0..100 (small) or
 0..10,000; floats and decimals 0..1,000; booleans half true; dates and datetimes over 2025-10-01 to
 2026-10-01, flat; UUIDs random; times of day uniform. Nullable fields are not null unless `null` says
-so, except a nullable foreign key to the model itself, which is left NULL. A field of another type (JSON,
-binary, intervals, ...) is left to the database: it must be nullable or have a db_default.
+so, except a nullable foreign key to the model itself, which is left NULL. JSON: left to the database
+when nullable or with a db_default, else its default or small documents; inet addresses in 10.0.0.0/8,
+intervals up to a day, 16 to 64 random bytes, arrays of 0 to 5 elements, ranges of a default lower
+bound and span; a field that encodes its values by code of its own (get_prep_value or
+get_db_prep_value outside Django, a pickled field), an hstore and a decimal range: its default, through
+that code. Any other type is refused in one line naming the table, the column and its type, unless it
+is nullable or has a db_default (then left to the database).
 
 Unique fields, unique_together and UniqueConstraint(fields=...) are respected: auto ids, templates of n
 and UUIDs are distinct by construction; Faker text past its pool of distinct values gets "-<row>"
@@ -93,6 +119,7 @@ the identity (their draws may change between versions).
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +130,7 @@ from django_index_bench.seed.distributions import parse_moment
 from django_index_bench.seed.inputs import SeedInputError
 
 # Bump whenever the same plan, seed and counts would produce different rows.
-PLAN_VERSION = "1"
+PLAN_VERSION = "2"
 MAX_ROWS = 500_000_000
 KINDS: dict[str, tuple[str, ...]] = {
     "faker": ("faker", "pool", "args"),
@@ -117,8 +144,11 @@ KINDS: dict[str, tuple[str, ...]] = {
     "python": ("python",),
     "derived": ("from", "offset"),
     "ranked": ("first", "order_by", "set", "else"),
+    "network": ("network",),
+    "length": ("length", "items"),
+    "document": ("document",),
 }
-MODIFIERS = ("null", "sorted")
+MODIFIERS = ("null", "sorted", "span")
 WEEKLY: dict[str, list[float]] = {"flat": [1.0] * 7, "workweek": [1.0, 1.0, 1.0, 1.0, 0.95, 0.45, 0.3]}
 DAILY: dict[str, list[float]] = {
     "flat": [1.0] * 24,
@@ -240,7 +270,7 @@ def _field(shape: _Shape, key: str, spec: object) -> dict[str, Any]:
     unknown = sorted(set(spec) - known)
     if unknown:
         raise shape.fail(
-            f"{key}.{unknown[0]}", f"unknown key; expected one kind of ({expected}) and null, sorted"
+            f"{key}.{unknown[0]}", f"unknown key; expected one kind of ({expected}) and null, sorted, span"
         )
     kinds = [kind for kind, keys in KINDS.items() if set(keys) & set(spec)]
     if len(kinds) > 1:
@@ -252,6 +282,8 @@ def _field(shape: _Shape, key: str, spec: object) -> dict[str, Any]:
         if not isinstance(spec["sorted"], bool):
             raise shape.fail(f"{key}.sorted", f"expected true or false, got {spec['sorted']!r}")
         out["sorted"] = spec["sorted"]
+    if "span" in spec:
+        out["span"] = _pair(shape, f"{key}.span", spec["span"], low_above=0)
     if kinds:
         out["kind"] = kinds[0]
         out.update(_kind(shape, key, kinds[0], spec))
@@ -330,6 +362,22 @@ def _kind(shape: _Shape, key: str, kind: str, spec: dict[str, Any]) -> dict[str,
         out["python"] = spec["python"]  # any TOML value: the field's own get_db_prep_save judges it
     elif kind == "derived":
         _derived(shape, key, spec, out)
+    elif kind == "network":
+        out["network"] = _network(shape, f"{key}.network", spec["network"])
+    elif kind == "length":
+        if "length" not in spec:
+            raise shape.fail(f"{key}.length", "missing; expected [shortest, longest], e.g. length = [0, 5]")
+        low, high = _pair(shape, f"{key}.length", spec["length"], whole=True)
+        if high > 10_000:
+            raise shape.fail(f"{key}.length", f"expected at most 10,000 elements or bytes, got {high}")
+        out["length"] = [int(low), int(high)]
+        if "items" in spec:
+            items = spec["items"]
+            if not isinstance(items, list) or not items:
+                raise shape.fail(f"{key}.items", f"expected a list of element values, got {items!r}")
+            out["items"] = items
+    elif kind == "document":
+        out["document"] = _document(shape, f"{key}.document", spec["document"])
     elif kind == "ranked":
         _ranked(shape, key, spec, out)
     elif kind == "value":
@@ -348,13 +396,63 @@ def _name(shape: _Shape, key: str, value: object, example: str) -> str:
     return value
 
 
-def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
-    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset."""
-    if "from" not in spec or "offset" not in spec:
+def _pair(
+    shape: _Shape, key: str, value: object, *, whole: bool = False, low_above: float | None = None
+) -> list[float]:
+    """[low, high], low <= high (and above `low_above` when given)."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise shape.fail(key, f"expected [low, high], got {value!r}")
+    low, high = (shape.number(key, v, 0 if whole else -1e15, 1e15, whole=whole) for v in value)
+    if low > high:
+        raise shape.fail(key, f"expected low <= high, got {value!r}")
+    if low_above is not None and low <= low_above:
+        raise shape.fail(key, f"expected low above {low_above:g} (an empty range repeats), got {value!r}")
+    return [value[0], value[1]]
+
+
+def _network(shape: _Shape, key: str, value: object) -> str:
+    try:
+        return str(ipaddress.ip_network(str(value), strict=False)) if isinstance(value, str) else ""
+    except ValueError:
+        pass
+    raise shape.fail(key, f'expected a network such as "10.0.0.0/8" or "2001:db8::/32", got {value!r}')
+
+
+def _document(shape: _Shape, key: str, value: object) -> dict[str, dict[str, Any]]:
+    """{ status = ["open", "closed"], user = "name", score = { min = 0, max = 100 } }: per key, a list
+    of values (uniform), a Faker provider or a number range."""
+    if not isinstance(value, dict):
         raise shape.fail(
-            key, 'a derived field needs from (a field) and offset ([low, high]), e.g. from = "stopped"'
+            key, 'expected a table of key = leaf, e.g. { status = ["open", "closed"], user = "name" }'
         )
+    leaves: dict[str, dict[str, Any]] = {}
+    for name, leaf in value.items():
+        where = f"{key}.{name}"
+        if isinstance(leaf, list) and leaf and all(isinstance(v, str | int | float | bool) for v in leaf):
+            leaves[name] = {"leaf": "choices", "choices": leaf}
+        elif isinstance(leaf, str) and leaf.isidentifier():
+            leaves[name] = {"leaf": "faker", "faker": leaf}
+        elif isinstance(leaf, dict) and set(leaf) == {"min", "max"}:
+            low, high = (shape.number(where, leaf[e], -1e15, 1e15) for e in ("min", "max"))
+            if low > high:
+                raise shape.fail(where, f"expected min <= max, got {leaf!r}")
+            leaves[name] = {"leaf": "range", "min": leaf["min"], "max": leaf["max"]}
+        else:
+            raise shape.fail(
+                where,
+                f'expected a list of values, a Faker provider such as "name" or {{ min, max }}, got {leaf!r}',
+            )
+    return leaves
+
+
+def _derived(shape: _Shape, key: str, spec: dict[str, Any], out: dict[str, Any]) -> None:
+    """{ from = "stopped", offset = [-7200, 0] }: the other field's value plus a uniform offset; without
+    offset, its value as it is, or converted to this field's type (text of a number, a number of text)."""
+    if "from" not in spec:
+        raise shape.fail(key, 'a derived field needs from (a field), e.g. from = "stopped"')
     out["from"] = _name(shape, f"{key}.from", spec["from"], "stopped")
+    if "offset" not in spec:
+        return
     offset = spec["offset"]
     if not isinstance(offset, list) or len(offset) != 2:
         raise shape.fail(f"{key}.offset", f"expected [low, high], got {offset!r}")

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -15,7 +16,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
 
-from django_index_bench.seed import hooks
+from django_index_bench.seed import encoders, hooks
 from django_index_bench.seed.binary import PG_EPOCH_US
 from django_index_bench.seed.distributions import (
     DAY_US,
@@ -24,8 +25,10 @@ from django_index_bench.seed.distributions import (
     UNIX_DAY_OF_PG_EPOCH,
     Column,
     ResolvedModel,
+    encoded_wire,
     parse_moment,
 )
+from django_index_bench.seed.encoders import ELEMENT_OIDS, RANGE_SUBTYPES
 from django_index_bench.seed.inputs import SeedInputError
 from django_index_bench.seed.plan import DAILY, WEEKLY, ModelPlan, SeedPlan, model_key
 from django_index_bench.seed.plan_unique import uniques
@@ -46,12 +49,19 @@ BY_NAME = (
 # The drawing kinds each wire type accepts (besides value, and fk for foreign keys).
 ACCEPTS = {
     "faker": ("text",),
-    "template": ("text",),
-    "choices": ("text", "bool", "numeric", *INTEGER_WIRES, *FLOAT_WIRES),
-    "time": ("date", "timestamptz", "timestamp"),
+    "template": ("text", "json", "jsonb"),
+    "choices": ("text", "bool", "numeric", "json", "jsonb", "inet", "interval", *INTEGER_WIRES, *FLOAT_WIRES),
+    "time": ("date", "timestamptz", "timestamp", "daterange", "tstzrange", "tsrange"),
     "true": ("bool",),
-    "range": ("numeric", *INTEGER_WIRES, *FLOAT_WIRES),
+    "range": ("numeric", "interval", "int4range", "int8range", *INTEGER_WIRES, *FLOAT_WIRES),
+    "network": ("inet",),
+    "length": ("bytea",),  # and arrays, whose wires end in "[]"
+    "document": ("json", "jsonb", "hstore"),
 }
+# Range fields whose bounds a plan can draw: the lower bound as its subtype's range or time, then a span.
+DRAWN_RANGES = ("int4range", "int8range", "daterange", "tstzrange", "tsrange")
+DEFAULT_SPAN = {"int4": [1, 100], "int8": [1, 100], "date": [1, 30], "timestamptz": [60, 86_400]}
+DEFAULT_SPAN["timestamp"] = DEFAULT_SPAN["timestamptz"]
 
 if TYPE_CHECKING:
     Field = models.Field[Any, Any]
@@ -83,13 +93,33 @@ WIRE_OF_TYPE = {
     "jsonb": "jsonb",
     "json": "json",
     "numeric": "numeric",
+    "inet": "inet",
+    "interval": "interval",
+    "bytea": "bytea",
+    "hstore": "hstore",
+    **{name: name for name in RANGE_SUBTYPES},
 }
 
 
+def _db_type(field: Field) -> str:
+    return re.sub(r"\(.*?\)", "", (field.db_type(connection) or "").lower()).strip()
+
+
 def wire_of(field: Field) -> str | None:
-    """The binary COPY type the field's column takes, from its database type; None: not supported."""
-    db_type = (field.db_type(connection) or "").lower()
-    return WIRE_OF_TYPE.get(re.sub(r"\(.*?\)", "", db_type).strip())
+    """The binary COPY type the field's column takes, from its database type; None: not supported. A
+    one-dimensional array of a built-in type is its element's wire and "[]"."""
+    db_type = _db_type(field)
+    if db_type.endswith("[]"):
+        element = db_type[:-2].strip()
+        wire = WIRE_OF_TYPE.get(element)
+        return f"{wire}[]" if wire is not None and element in ELEMENT_OIDS else None
+    return WIRE_OF_TYPE.get(db_type)
+
+
+def _refused(field: Field, why: str) -> str:
+    """One line naming the table, the column and its type, for a field the plan cannot fill."""
+    table = field.model._meta.db_table
+    return f"{table}.{field.column} ({type(field).__name__}, {field.db_type(connection)}): {why}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +205,7 @@ def _resolve_model(context: _Context, mp: ModelPlan, model: type[models.Model]) 
                 f"{key}.fields.{name}.via", f"{column.params['via']} must be drawn, not NULL or via"
             )
     columns = uniques(context.fail, key, model, columns, specs, context.planned)
+    checked_copies(context, key, columns, context.planned[label])
     code = ""
     if mp.hook is not None:
         try:
@@ -198,26 +229,104 @@ def _column(context: _Context, key: str, label: str, field: Field, spec: dict[st
             return None  # left to the database: NULL or its db_default
         raise context.fail(
             key,
-            f"no generator for {type(field).__name__} (database type {field.db_type(connection)}); "
-            "leave it out of the plan, and make it nullable or give it a db_default",
-        )
-    if wire in JSON_WIRES and kind is None:
-        if field.null or field.db_default is not NOT_PROVIDED:
-            return None  # left to the database, as before JSON values could be planned
-        raise context.fail(key, "a JSON field takes value (its stored JSON text) or python (a TOML value)")
+            _refused(field, "no generator for this type; leave it out of the plan, and make it nullable "
+                     "or give it a db_default"),
+        )  # fmt: skip
+    if wire in JSON_WIRES and kind is None and (field.null or field.db_default is not NOT_PROVIDED):
+        return None  # left to the database, as before JSON values could be planned
     if null >= 1:
         return base
     if spec.get("sorted") and kind not in (None, "time", "range"):
         raise context.fail(f"{key}.sorted", "only dates, datetimes and number ranges can be sorted")
+    if "span" in spec and wire not in DRAWN_RANGES:
+        raise context.fail(
+            f"{key}.span", f"span is for integer, date and datetime range fields, not {type(field).__name__}"
+        )
+    if kind is None and (encodes(field) or wire in ("hstore", "numrange", *JSON_WIRES)):
+        kind, spec = "python", {**spec, "python": _python_default(context, key, field, wire)}
     if kind is None:
         kind, params = _default(field, wire)
         params["sorted"] = spec.get("sorted", False)
+        if wire in DRAWN_RANGES:
+            params = _typed_params(context, key, field, wire, kind, params, spec)
+            kind = "bounds"
+    elif wire in DRAWN_RANGES and kind in ("range", "time"):
+        params = _typed_params(
+            context, key, field, wire, kind, _explicit(context, key, field, wire, kind, spec), spec
+        )
+        kind = "bounds"
     else:
         params = _explicit(context, key, field, wire, kind, spec)
-        kind = "value" if kind == "python" else kind  # settled to its stored form: drawn as a value
+        if kind == "python":  # settled to its stored form: drawn as a value (a JSON default: documents)
+            kind = "value" if "value" in params else "document"
+    if wire.endswith("[]") and kind == "length":
+        params = _typed_params(context, key, field, wire, kind, params, spec)
     if wire == "numeric":
         params |= dict(zip(("digits", "scale"), _numeric(field), strict=True))
     return dataclasses.replace(base, kind=kind, params=params)
+
+
+def encodes(field: Field) -> bool:
+    """Does the field store its values through code of its own (a pickled or encrypted field's
+    get_prep_value or get_db_prep_value)? Then text drawn for its column would be no value it can read;
+    an omitted one takes the field's default, encoded by that code."""
+    cls = type(field)
+    if cls.__module__.startswith("django."):
+        return False
+    base = next(c for c in cls.__mro__ if c.__module__.startswith("django."))
+    return any(getattr(cls, m) is not getattr(base, m) for m in ("get_prep_value", "get_db_prep_value"))
+
+
+def _python_default(context: _Context, key: str, field: Field, wire: str) -> Any:
+    """An omitted field drawn by no generator of its type: the Python value the app would give it, its
+    default; a JSON field without one gets small documents instead."""
+    if field.has_default():
+        return field.get_default()
+    if wire in JSON_WIRES:
+        return None
+    raise context.fail(
+        key,
+        _refused(field, "no generator for this type and no default; give it python = ... (the value the "
+                 "app would assign) or value = ... (the column's stored form)"),
+    )  # fmt: skip
+
+
+def _typed_params(
+    context: _Context,
+    key: str,
+    field: Field,
+    wire: str,
+    kind: str,
+    params: dict[str, Any],
+    spec: dict[str, Any],
+) -> dict[str, Any]:
+    """A range field's lower bound and span, or an array's length and elements, settled."""
+    if wire in DRAWN_RANGES:
+        subtype = RANGE_SUBTYPES[wire]
+        span = spec.get("span", DEFAULT_SPAN[subtype])
+        lower = {k: v for k, v in params.items() if k != "sorted"}
+        return {"subtype": subtype, "lower": {"kind": kind, "params": lower}, "span": list(span)}
+    base_field = field.base_field  # type: ignore[attr-defined]
+    element_wire = wire[:-2]
+    out = {**params, "oid": ELEMENT_OIDS[_db_type(base_field)], "element_wire": element_wire}
+    out["length"] = list(params.get("length", [0, 5]))
+    if "items" in params:
+        out["items"] = [
+            _convert(context, f"{key}.items", base_field, element_wire, v, None, hex_of=True)
+            for v in params["items"]
+        ]
+    else:
+        if element_wire not in ("text", "numeric", "bool", "date", "timestamptz", "timestamp", "uuid", "time",
+                                *INTEGER_WIRES, *FLOAT_WIRES):  # fmt: skip
+            raise context.fail(
+                key, _refused(field, f"no generator for arrays of {element_wire}; give items = [...]")
+            )
+        element_kind, element = _default(base_field, element_wire)
+        if element_wire == "numeric":
+            element |= dict(zip(("digits", "scale"), _numeric(base_field), strict=True))
+        out["element"] = {"kind": element_kind, "params": element}
+    out.pop("sorted", None)
+    return out
 
 
 def _foreign_key(
@@ -322,6 +431,17 @@ def _default(field: Field, wire: str) -> tuple[str, dict[str, Any]]:
         return "time", _time({})
     if wire == "time":
         return "clock", {}
+    if wire == "inet":
+        return "network", {
+            "network": "fd00::/8" if getattr(field, "protocol", "") == "ipv6" else "10.0.0.0/8"
+        }
+    if wire == "interval":
+        return "range", {"min": 0, "max": 86_400}
+    if wire == "bytea" or wire.endswith("[]"):
+        return "length", {"length": [16, 64] if wire == "bytea" else [0, 5]}
+    if wire in DRAWN_RANGES:
+        subtype = RANGE_SUBTYPES[wire]
+        return ("time", _time({})) if subtype not in INTEGER_WIRES else ("range", {"min": 0, "max": 10_000})
     return "uuid", {}
 
 
@@ -366,13 +486,23 @@ def _explicit(
         try:
             if wire in JSON_WIRES:  # get_db_prep_save gives the driver's adapter, not the text
                 encoder = getattr(field, "encoder", None)
-                stored = json.dumps(field.get_prep_value(spec["python"]), cls=encoder)
+                python = spec["python"]
+                stored = json.dumps(field.get_prep_value(python), cls=encoder) if python is not None else None
             else:
                 stored = field.get_db_prep_save(spec["python"], connection)
         except (ValidationError, TypeError, ValueError) as exc:
             raise context.fail(f"{key}.python", f"{type(field).__name__} refused it: {exc}") from None
-        return {"value": _convert(context, f"{key}.python", field, wire, stored, None)}
-    if kind not in ("value", "python") and wire not in ACCEPTS[kind]:
+        if stored is None and wire in JSON_WIRES and not field.null:  # no default: small documents
+            return {
+                "document": {
+                    "n": {"leaf": "range", "min": 0, "max": 10_000},
+                    "word": {"leaf": "faker", "faker": "word"},
+                }
+            }
+        if stored is None:
+            raise context.fail(f"{key}.python", "it is stored as NULL; give null = 1 instead")
+        return {"value": _convert(context, f"{key}.python", field, wire, stored, None, prepped=True)}
+    if kind not in ("value", "python") and not _accepts(kind, wire):
         fits = ", ".join(k for k, wires in ACCEPTS.items() if wire in wires) or "value"
         raise context.fail(key, f"{kind} does not fit a {type_name}; it takes {fits}, value or null")
     allowed = [v for v, _ in field.flatchoices] if field.choices else None
@@ -401,7 +531,22 @@ def _explicit(
             )
     elif kind == "range":
         params = _range(context, key, field, wire, spec)
+    elif kind == "template" and wire in JSON_WIRES:
+        try:
+            json.loads(spec["template"].format(n=1))
+        except ValueError:
+            raise context.fail(f"{key}.template", f"{spec['template']!r} does not give JSON text") from None
+    elif (
+        kind == "document"
+        and wire == "hstore"
+        and any(leaf["leaf"] not in ("faker", "choices") for leaf in spec["document"].values())
+    ):
+        raise context.fail(f"{key}.document", "an hstore holds text: give lists of values or Faker providers")
     return params
+
+
+def _accepts(kind: str, wire: str) -> bool:
+    return wire in ACCEPTS.get(kind, ()) or (kind == "length" and wire.endswith("[]"))
 
 
 JSON_WIRES = ("json", "jsonb")
@@ -431,6 +576,8 @@ def _correlated(
     if field.unique:
         raise context.fail(key, f"{kind} values are not distinct; {field.name} is unique")
     allowed = [v for v, _ in field.flatchoices] if field.choices else None
+    if kind == "derived" and "offset" not in spec:
+        return _copy(context, f"{key}.from", field, wire, spec["from"])
     if kind == "derived":
         source = _other(context, f"{key}.from", field, spec["from"])
         if wire_of(source) != wire:
@@ -448,6 +595,66 @@ def _correlated(
         "set": _convert(context, f"{key}.set", field, wire, spec["set"], allowed),
         "else": _convert(context, f"{key}.else", field, wire, spec["else"], allowed),
     }
+
+
+# A derived copy's conversions: this field's wire -> the wires it can be copied from (besides its own).
+COPIES = {"text": ("uuid", *INTEGER_WIRES), **dict.fromkeys(INTEGER_WIRES, ("text", *INTEGER_WIRES))}
+
+
+def _copy(context: _Context, key: str, field: Field, wire: str, name: str) -> dict[str, Any]:
+    """{ from = "object_id" } without offset: the other field's value in this one's type (its text, or
+    the number its text holds), as an app keeps object_pk = str(object_id)."""
+    model = field.model
+    try:
+        other = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        raise context.fail(key, f"{model._meta.label} has no field {name!r}") from None
+    if other is field or not isinstance(other, models.Field) or not other.concrete:
+        raise context.fail(key, f"expected another field of {model._meta.label} with a column")
+    source = wire_of(other.target_field if other.is_relation else other)  # type: ignore[attr-defined]
+    if source is None or (source != wire and source not in COPIES.get(wire, ())):
+        raise context.fail(
+            key, f"{type(field).__name__} cannot be copied from a {type(other).__name__} ({name}); a copy "
+            "is of one type, text of a number or UUID, or a number of text"
+        )  # fmt: skip
+    return {"from": str(other.column), "from_wire": source}
+
+
+def checked_copies(context: _Context, key: str, columns: dict[str, Column], rows: int) -> None:
+    """A derived field reads a drawn column that is neither derived nor ranked; a number copied from text
+    reads text that holds whole numbers (a template of {n}, choices or a value), checked here rather than
+    when the rows are drawn."""
+    by_column = {c.column: c for c in columns.values()}
+    for name, column in columns.items():
+        if column.kind != "derived":
+            continue
+        where = f"{key}.fields.{name}.from"
+        source = by_column.get(column.params["from"])
+        if source is None or source.null >= 1 or source.kind in ("derived", "ranked"):
+            raise context.fail(
+                where, "its field must be drawn (not NULL, derived, ranked or left to the database)"
+            )
+        if "offset" in column.params or column.wire not in INTEGER_WIRES or source.wire != "text":
+            continue
+        if source.kind == "template":
+            samples = [source.params["template"].format(n=i) for i in (1, rows)]
+        elif source.kind in ("choices", "value"):
+            samples = (
+                [str(v) for v, _ in source.params["choices"]]
+                if source.kind == "choices"
+                else [str(source.params["value"])]
+            )
+        elif source.kind == "fk":
+            continue  # the parent's key: checked when drawn
+        else:
+            raise context.fail(
+                where,
+                f"{source.field} is drawn by {source.kind}; a number can be read only from a template "
+                "of {n}, choices or a value",
+            )
+        for sample in samples:
+            if not sample.lstrip("-").isdigit():
+                raise context.fail(where, f"{source.field} gives {sample!r}, which is not a whole number")
 
 
 def _range(context: _Context, key: str, field: Field, wire: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -504,11 +711,24 @@ def _show(values: list[Any]) -> str:
 
 
 def _convert(
-    context: _Context, key: str, field: Field, wire: str, value: object, allowed: list[Any] | None
+    context: _Context,
+    key: str,
+    field: Field,
+    wire: str,
+    value: object,
+    allowed: list[Any] | None,
+    *,
+    prepped: bool = False,
+    hex_of: bool = False,
 ) -> Any:
     """A plan's value as the column stores it. Text goes in exactly as written: a field's to_python may
     decode what it stores (a pickled field would turn its stored form into the object's repr). For the
-    other wires the field's own to_python decides what it accepts."""
+    other wires the field's own to_python decides what it accepts. `prepped`: the value is already what
+    the field's get_db_prep_save gave. Wires without a numpy type (encoded_wire: inet, arrays, ranges,
+    exact numerics, ...) settle to their binary form as hex text; `hex_of` asks that of any wire (an
+    array's element)."""
+    if encoded_wire(wire) or hex_of:
+        return _binary(context, key, field, wire, value, allowed, prepped, hex_of)
     if wire in JSON_WIRES:
         if not isinstance(value, str):
             why = f"expected the column's JSON text, got {value!r}; a TOML value goes in python"
@@ -541,11 +761,66 @@ def _convert(
         return moment // DAY_US - UNIX_DAY_OF_PG_EPOCH if wire == "date" else moment - PG_EPOCH_US
     if wire in ("uuid", "time"):
         raise context.fail(key, f"a {type(field).__name__} takes no value in a plan; leave it out")
+    if wire in ("json", "jsonb"):
+        raise AssertionError("settled above")
     if wire == "bool" and not isinstance(python, bool):
         raise context.fail(key, f"expected true or false, got {value!r}")
     if wire in INTEGER_WIRES and (not isinstance(python, int) or abs(python) > WIRE_BOUNDS[wire]):
         raise context.fail(key, f"expected a whole number that fits {wire}, got {value!r}")
-    return float(python) if wire in FLOAT_WIRES or wire == "numeric" else python
+    return float(python) if wire in FLOAT_WIRES else python
+
+
+def _binary(
+    context: _Context,
+    key: str,
+    field: Field,
+    wire: str,
+    value: object,
+    allowed: list[Any] | None,
+    prepped: bool,
+    hex_of: bool,
+) -> str:
+    """The value's binary form, as hex text. bytea's stored form is PostgreSQL's hex text ("\\x0a0b");
+    any other value goes through the field's to_python and get_db_prep_save, as the ORM would save it."""
+    element_oid = ELEMENT_OIDS.get(_db_type(field.base_field), 0) if wire.endswith("[]") else 0  # type: ignore[attr-defined]
+    try:
+        if prepped:
+            stored = value
+        elif wire == "bytea":
+            if not isinstance(value, str) or not value.startswith("\\x"):
+                raise context.fail(key, f"expected bytea's hex text such as \"\\\\x0a0b\", got {value!r}; "
+                                   "text to store as UTF-8 goes in python")  # fmt: skip
+            stored = bytes.fromhex(value[2:])
+        else:
+            python = field.to_python(value)
+            if allowed is not None and python not in allowed:
+                raise context.fail(key, f"{value!r} is not one of the field's choices: {_show(allowed)}")
+            stored = field.get_db_prep_save(python, connection)
+        if wire == "bytea" and isinstance(stored, str):
+            stored = stored.encode()
+        if wire == "numeric":
+            stored = _exact(context, key, field, stored)
+            if not hex_of:
+                return str(stored)  # its decimal text: exact, and readable in the plan's identity
+        return encoders.encode(wire, stored, element_oid).hex()
+    except (ValidationError, ValueError, TypeError) as exc:
+        if isinstance(exc, SeedInputError):
+            raise
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        raise context.fail(key, f"{value!r} is not a value of a {type(field).__name__}: {message}") from None
+
+
+def _exact(context: _Context, key: str, field: Field, value: object) -> Decimal:
+    """A decimal as the column keeps it: rounded to its decimal places, refused when it has more integer
+    digits than the column holds (the server would refuse it mid-COPY)."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    digits = getattr(field, "max_digits", None)
+    places = getattr(field, "decimal_places", None)
+    if places is not None:
+        number = number.quantize(Decimal(1).scaleb(-int(places)))
+        if digits is not None and number != 0 and number.adjusted() >= int(digits) - int(places):
+            raise context.fail(key, f"{value} has more than {int(digits) - int(places)} integer digits")
+    return number
 
 
 def _parents_first(plan: SeedPlan, resolved: list[ResolvedModel]) -> list[ResolvedModel]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import models
 
+from django_index_bench.seed import typed
 from django_index_bench.seed.distributions import FLOAT_WIRES, Column
 from django_index_bench.seed.inputs import SeedInputError
 
@@ -27,6 +28,28 @@ def _distinct(column: Column, rows: int, planned: dict[str, int]) -> str | None:
     if kind == "faker":
         limit = p.get("max_length")
         return None if limit is None or limit >= len(str(rows)) + 2 else f"max_length {limit} is too short"
+    if kind == "range" and column.wire == "interval":
+        span = (round(float(p["max"]) * 1e6) - round(float(p["min"]) * 1e6)) + 1
+        return None if span >= rows else f"min..max holds {span:,} microseconds for {rows:,} rows"
+    if kind == "network":
+        size = typed.network_size(p)
+        return None if size >= rows else f"{p['network']} holds {size:,} addresses for {rows:,} rows"
+    if kind == "length" and column.wire == "bytea":
+        return (
+            None if p["length"][0] >= 8 else "values shorter than 8 bytes can repeat; give length = [8, ...]"
+        )
+    if kind == "length":
+        element = p["element_wire"]
+        if "items" in p or element not in ("text", "int4", "int8"):
+            return f"arrays of {element} from items can repeat; leave items out (arrays of text or integers)"
+        return None  # the first element is the row's number
+    if kind == "bounds":
+        lower = Column(column.field, column.column, p["subtype"], **p["lower"])
+        if lower.kind != "range":
+            return "ranges from moments can repeat; give an integer range field distinct min..max"
+        return _distinct(lower, rows, planned)
+    if kind == "document":
+        return "JSON documents can repeat; give it a template of {n} such as '{{\"n\": {n}}}'"
     if kind == "range" and column.wire not in FLOAT_WIRES:
         scale = int(p.get("scale", 0))
         span = round(float(p["max"]) * 10**scale) - round(float(p["min"]) * 10**scale) + 1

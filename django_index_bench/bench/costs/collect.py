@@ -20,6 +20,7 @@ from tqdm import tqdm
 from django_index_bench.bench.costs.indexes import index_changes, index_costs
 from django_index_bench.bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from django_index_bench.bench.costs.sizes import relation_sizes
+from django_index_bench.bench.costs.writer import column_names
 from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import CostFailure, Costs, MigrationCost, RelationSize, WriteCost
@@ -115,11 +116,16 @@ def measure_writes(
     method) a figure of its own, which keeps its complete pairs when a later one fails."""
     writes: list[WriteCost] = []
     for table in tables:
-        read = functools.partial(copy_payload, copies[states[0].name].url, table, rows["copy"])
-        payload: bytes | None = figures.attempt(f"copy into {table}", read, None)
+        # The payload is read from the first state's copy and inserted into both: only the columns both
+        # states' tables have, named explicitly on both sides (the states' schemas may differ).
+        shared = figures.attempt(
+            f"copy into {table}", functools.partial(_shared, copies, states, table), None
+        )
+        read = functools.partial(copy_payload, copies[states[0].name].url, table, rows["copy"], shared)
+        payload: bytes | None = None if shared is None else figures.attempt(f"copy into {table}", read, None)
         methods: dict[str, Method] = {"orm_create": orm_create_cost}
         if payload is not None:
-            methods = {"copy": functools.partial(copy_cost, data=payload), **methods}
+            methods = {"copy": functools.partial(copy_cost, data=payload, columns=shared), **methods}
         for method, measure in methods.items():
             done: list[WriteCost] = []
             timed = functools.partial(
@@ -128,6 +134,22 @@ def measure_writes(
             figures.attempt(f"{method} into {table}", timed, None)
             writes += done
     return writes
+
+
+def _shared(copies: dict[str, db.Target], states: tuple[State, State], table: str) -> list[str]:
+    """The columns the payload is read with from the first state's copy (its key left out when the
+    database generates it) that the second state's table has too, in the first one's order. The second
+    is read from the catalog alone: its keys are copy_cost's business, whose failure is its own figure."""
+    with psycopg.connect(copies[states[0].name].url, autocommit=True) as conn:
+        first = column_names(conn, table)
+    with psycopg.connect(copies[states[1].name].url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0"
+            " AND NOT attisdropped",
+            (table,),
+        ).fetchall()
+    second = {str(r[0]) for r in rows}
+    return [c for c in first if c in second]
 
 
 def collect_costs(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import cast
@@ -92,13 +93,21 @@ def _fresh_template(kind: tuple[str, str, int | None]) -> str | None:
     return template.replace("{n}", str(length or 1000)).replace("{type}", typname)
 
 
-def select_list(conn: Connection, table: str) -> sql.Composed:
+def column_names(conn: Connection, table: str) -> list[str]:
+    """column_list's columns, by name, in table order."""
+    return list(_columns(conn, table))
+
+
+def select_list(conn: Connection, table: str, only: Sequence[str] | None = None) -> sql.Composed:
     """column_list's columns as a SELECT list over the table's rows: a key the database generates is
     left to it, and one column of the primary key (when the database does not generate it) and of each
     unique index gets a fresh value, so a copy of a row never collides with the row (any project's keys
     and unique constraints hold, whatever their types). Other columns keep the row's own values, as the
-    database stores them: nothing passes through Python."""
+    database stores them: nothing passes through Python. `only`: just these columns (those of another
+    schema state's table too, when the rows go there)."""
     kinds = _columns(conn, table)
+    if only is not None:
+        kinds = {c: kind for c, kind in kinds.items() if c in only}
     # A foreign key's values must exist in the parent: such a column is never the one made fresh.
     foreign = _foreign_key_columns(conn, table)
     usable = {c for c, kind in kinds.items() if _fresh_template(kind) and c not in foreign}

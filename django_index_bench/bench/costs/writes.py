@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Sequence
 
 import psycopg
 from django.apps import apps
@@ -19,7 +20,7 @@ from psycopg import sql
 from django_index_bench.bench.costs.writer import (
     Connection,
     Key,
-    column_list,
+    column_names,
     first_rows,
     generated_key,
     primary_key,
@@ -50,30 +51,42 @@ def _wal_since(conn: Connection, start: str) -> int:
     return int(str(row[0]))
 
 
-def copy_payload(url: str, table: str, rows: int) -> bytes:
+def copy_payload(url: str, table: str, rows: int, columns: Sequence[str] | None = None) -> bytes:
     """The table's first `rows` rows with fresh keys and unique values, in COPY's binary format, as the
-    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows."""
+    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows.
+    `columns`: only these (the columns both states' tables have), which copy_cost must then name too."""
     with psycopg.connect(url, autocommit=True) as conn:
         query = sql.SQL("COPY (SELECT {c} FROM {first}) TO STDOUT (FORMAT binary)").format(
-            c=select_list(conn, table), first=first_rows(conn, table, rows)
+            c=select_list(conn, table, columns), first=first_rows(conn, table, rows)
         )
         with conn.cursor().copy(query) as copy:
             return b"".join(bytes(block) for block in copy)
 
 
 def copy_cost(
-    url: str, table: str, rows: int, state: str, *, pair: int, first: bool, data: bytes | None = None
+    url: str,
+    table: str,
+    rows: int,
+    state: str,
+    *,
+    pair: int,
+    first: bool,
+    data: bytes | None = None,
+    columns: Sequence[str] | None = None,
 ) -> WriteCost:
     """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was.
-    `data`: copy_payload's rows, when the caller has read them already."""
-    data = copy_payload(url, table, rows) if data is None else data
+    `data`: copy_payload's rows, when the caller has read them already, of `columns` (None: all of this
+    table's): the payload's own column list, never this table's, whose state may have other columns (a
+    column of this state only is left to its default)."""
+    data = copy_payload(url, table, rows, columns) if data is None else data
     with psycopg.connect(url, autocommit=True) as conn:
-        columns = column_list(conn, table)
+        names = column_names(conn, table) if columns is None else columns
+        columns_sql = sql.SQL(", ").join(map(sql.Identifier, names))
         _checkpoint(conn)
         start = _lsn(conn)
         began = time.perf_counter()
         target = sql.SQL("COPY {t} ({c}) FROM STDIN (FORMAT binary)").format(
-            t=sql.Identifier(table), c=columns
+            t=sql.Identifier(table), c=columns_sql
         )
         with conn.transaction(force_rollback=True):
             with conn.cursor().copy(target) as copy:

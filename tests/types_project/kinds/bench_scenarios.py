@@ -1,0 +1,1 @@
+"""No scenarios: the project is seeded, never measured."""

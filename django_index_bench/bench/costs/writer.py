@@ -207,6 +207,16 @@ def _inserted(conn: Connection, statement: sql.Composed) -> Key:
     return tuple(row)
 
 
+# What an INSERT built before a migration meets after it: a column it names is gone (or retyped), one it
+# leaves out is NOT NULL without a default, or its prepared plan's types changed.
+SCHEMA_CHANGED = (
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.NotNullViolation,
+    psycopg.errors.DatatypeMismatch,
+    psycopg.errors.FeatureNotSupported,
+)
+
+
 class SteadyWriter:
     """Insert one row at a time, in autocommit, until stopped; record when each insert completed. The
     rows it inserted are deleted again when it stops, so repeated migrations see the same table."""
@@ -230,7 +240,14 @@ class SteadyWriter:
                 self._started.set()
                 try:
                     while not self._stop.is_set():
-                        keys.append(_inserted(conn, statement))
+                        try:
+                            keys.append(_inserted(conn, statement))
+                        except SCHEMA_CHANGED:
+                            # The migration changed the table's columns under the statement (added one
+                            # without a default, dropped or retyped one): copy rows as the table is now,
+                            # as the application would once deployed. A second failure is real.
+                            statement = copy_row_statement(conn, self.table)
+                            keys.append(_inserted(conn, statement))
                         self._completions.append(time.perf_counter())
                 finally:
                     remove_keys(conn, self.table, keys)

@@ -14,17 +14,17 @@ from typing import Never, TypeVar
 
 import psycopg
 from django.db import connection
+from django.db.models import Model
 from django.db.utils import InterfaceError, OperationalError
 from tqdm import tqdm
 
 from django_index_bench.bench.costs.indexes import index_changes, index_costs
 from django_index_bench.bench.costs.migrations import REPETITIONS, forward_plan, migration_costs, tables_of
 from django_index_bench.bench.costs.sizes import relation_sizes
-from django_index_bench.bench.costs.writer import column_names
-from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost
+from django_index_bench.bench.costs.writes import copy_cost, copy_payload, orm_create_cost, state_models
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import CostFailure, Costs, MigrationCost, RelationSize, WriteCost
-from django_index_bench.bench.steps.states import State, move_to
+from django_index_bench.bench.steps.states import State, move_to, schema_state
 
 # Pairs per write figure. Wilcoxon's signed-rank test, two-sided and exact, cannot go below p = 0.0625
 # with 5 pairs, so 5 could never call a change at alpha 0.05; with 6 the smallest p is 0.031.
@@ -55,6 +55,17 @@ LOST_SERVER = (psycopg.OperationalError, OperationalError, InterfaceError)
 T = TypeVar("T")
 
 
+def server_lost(exc: BaseException) -> bool:
+    """One of LOST_SERVER that is about the connection: no SQLSTATE (the driver lost it), class 08
+    (connection exception) or 57P (the server shutting down or crashed). An error the server answered
+    with (a COPY it could not read is a ProtocolViolation, an OperationalError) is the figure's own."""
+    if not isinstance(exc, LOST_SERVER):
+        return False
+    cause = exc if isinstance(exc, psycopg.Error) else exc.__cause__
+    state = cause.sqlstate if isinstance(cause, psycopg.Error) else None
+    return state is None or state.startswith(("08", "57P"))
+
+
 class _Figures:
     """Runs each cost figure on its own: one that raises is recorded by name (Costs.failures) and the
     others still run. `step` names what is being measured, as the progress bar shows it."""
@@ -73,9 +84,9 @@ class _Figures:
         self.current = figure
         try:
             return measure()
-        except LOST_SERVER:
-            raise
         except Exception as exc:
+            if server_lost(exc):
+                raise
             connection.close()  # a half-done ORM transaction must not leak into the next figure
             self.failures.append(CostFailure(self.current, f"{type(exc).__name__}: {db.first_line(exc)}"))
             return instead
@@ -103,6 +114,28 @@ def _write_pairs(
         done += both
 
 
+def _copy_into_own_state() -> Method:
+    """copy_cost with each state's own rows: copy_payload of its copy, read at its first repetition (a
+    read that fails is that repetition's failure) and kept for the others (the same rows every time)."""
+    payloads: dict[str, bytes] = {}
+
+    def measure(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
+        if state not in payloads:
+            payloads[state] = copy_payload(url, table, rows)
+        return copy_cost(url, table, rows, state, pair=pair, first=first, data=payloads[state])
+
+    return measure
+
+
+def _create_through(models: dict[str, type[Model]]) -> Method:
+    """orm_create_cost through each state's model (state_models)."""
+
+    def measure(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
+        return orm_create_cost(url, table, rows, state, pair=pair, first=first, model=models[state])
+
+    return measure
+
+
 def measure_writes(
     copies: dict[str, db.Target],
     states: tuple[State, State],
@@ -113,19 +146,23 @@ def measure_writes(
     figures: _Figures,
 ) -> list[WriteCost]:
     """Every table and method, `repetitions` pairs, the two sides of a pair back to back; each (table,
-    method) a figure of its own, which keeps its complete pairs when a later one fails."""
+    method) a figure of its own, which keeps its complete pairs when a later one fails.
+
+    The states' tables may differ in columns (a migration between them adds or drops one): each state's
+    rows are its own copy's, read and written back in that copy's columns, by COPY at the database level
+    (nothing passes through Python). Both copies hold the same seeded rows, so a column both states have
+    carries the same values in both; a column only the after state has carries what its migrations filled
+    it with (its default, or a generated value); a column only the before state has is in its rows alone."""
     writes: list[WriteCost] = []
     for table in tables:
-        # The payload is read from the first state's copy and inserted into both: only the columns both
-        # states' tables have, named explicitly on both sides (the states' schemas may differ).
-        shared = figures.attempt(
-            f"copy into {table}", functools.partial(_shared, copies, states, table), None
-        )
-        read = functools.partial(copy_payload, copies[states[0].name].url, table, rows["copy"], shared)
-        payload: bytes | None = None if shared is None else figures.attempt(f"copy into {table}", read, None)
-        methods: dict[str, Method] = {"orm_create": orm_create_cost}
-        if payload is not None:
-            methods = {"copy": functools.partial(copy_cost, data=payload, columns=shared), **methods}
+
+        def choose(table: str = table) -> dict[str, type[Model]]:
+            return state_models(table, {s.name: (copies[s.name].url, schema_state(s)) for s in states})
+
+        models: dict[str, type[Model]] | None = figures.attempt(f"orm_create into {table}", choose, None)
+        methods: dict[str, Method] = {"copy": _copy_into_own_state()}
+        if models is not None:
+            methods["orm_create"] = _create_through(models)
         for method, measure in methods.items():
             done: list[WriteCost] = []
             timed = functools.partial(
@@ -134,22 +171,6 @@ def measure_writes(
             figures.attempt(f"{method} into {table}", timed, None)
             writes += done
     return writes
-
-
-def _shared(copies: dict[str, db.Target], states: tuple[State, State], table: str) -> list[str]:
-    """The columns the payload is read with from the first state's copy (its key left out when the
-    database generates it) that the second state's table has too, in the first one's order. The second
-    is read from the catalog alone: its keys are copy_cost's business, whose failure is its own figure."""
-    with psycopg.connect(copies[states[0].name].url, autocommit=True) as conn:
-        first = column_names(conn, table)
-    with psycopg.connect(copies[states[1].name].url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0"
-            " AND NOT attisdropped",
-            (table,),
-        ).fetchall()
-    second = {str(r[0]) for r in rows}
-    return [c for c in first if c in second]
 
 
 def collect_costs(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import cast
@@ -93,21 +92,13 @@ def _fresh_template(kind: tuple[str, str, int | None]) -> str | None:
     return template.replace("{n}", str(length or 1000)).replace("{type}", typname)
 
 
-def column_names(conn: Connection, table: str) -> list[str]:
-    """column_list's columns, by name, in table order."""
-    return list(_columns(conn, table))
-
-
-def select_list(conn: Connection, table: str, only: Sequence[str] | None = None) -> sql.Composed:
+def select_list(conn: Connection, table: str) -> sql.Composed:
     """column_list's columns as a SELECT list over the table's rows: a key the database generates is
     left to it, and one column of the primary key (when the database does not generate it) and of each
     unique index gets a fresh value, so a copy of a row never collides with the row (any project's keys
     and unique constraints hold, whatever their types). Other columns keep the row's own values, as the
-    database stores them: nothing passes through Python. `only`: just these columns (those of another
-    schema state's table too, when the rows go there)."""
+    database stores them: nothing passes through Python."""
     kinds = _columns(conn, table)
-    if only is not None:
-        kinds = {c: kind for c, kind in kinds.items() if c in only}
     # A foreign key's values must exist in the parent: such a column is never the one made fresh.
     foreign = _foreign_key_columns(conn, table)
     usable = {c for c, kind in kinds.items() if _fresh_template(kind) and c not in foreign}
@@ -216,6 +207,16 @@ def _inserted(conn: Connection, statement: sql.Composed) -> Key:
     return tuple(row)
 
 
+# What an INSERT built before a migration meets after it: a column it names is gone (or retyped), one it
+# leaves out is NOT NULL without a default, or its prepared plan's types changed.
+SCHEMA_CHANGED = (
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.NotNullViolation,
+    psycopg.errors.DatatypeMismatch,
+    psycopg.errors.FeatureNotSupported,
+)
+
+
 class SteadyWriter:
     """Insert one row at a time, in autocommit, until stopped; record when each insert completed. The
     rows it inserted are deleted again when it stops, so repeated migrations see the same table."""
@@ -239,7 +240,14 @@ class SteadyWriter:
                 self._started.set()
                 try:
                     while not self._stop.is_set():
-                        keys.append(_inserted(conn, statement))
+                        try:
+                            keys.append(_inserted(conn, statement))
+                        except SCHEMA_CHANGED:
+                            # The migration changed the table's columns under the statement (added one
+                            # without a default, dropped or retyped one): copy rows as the table is now,
+                            # as the application would once deployed. A second failure is real.
+                            statement = copy_row_statement(conn, self.table)
+                            keys.append(_inserted(conn, statement))
                         self._completions.append(time.perf_counter())
                 finally:
                     remove_keys(conn, self.table, keys)

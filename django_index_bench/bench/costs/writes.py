@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 import psycopg
 from django.apps import apps
+from django.apps.registry import Apps
 from django.db import connection, models
 from django.db.models.base import DEFERRED
 from psycopg import sql
@@ -20,7 +21,7 @@ from psycopg import sql
 from django_index_bench.bench.costs.writer import (
     Connection,
     Key,
-    column_names,
+    column_list,
     first_rows,
     generated_key,
     primary_key,
@@ -28,6 +29,7 @@ from django_index_bench.bench.costs.writer import (
     select_list,
 )
 from django_index_bench.bench.results import WriteCost
+from django_index_bench.bench.seeding import models_at
 
 WAL_BATCHES = 5
 
@@ -51,42 +53,30 @@ def _wal_since(conn: Connection, start: str) -> int:
     return int(str(row[0]))
 
 
-def copy_payload(url: str, table: str, rows: int, columns: Sequence[str] | None = None) -> bytes:
+def copy_payload(url: str, table: str, rows: int) -> bytes:
     """The table's first `rows` rows with fresh keys and unique values, in COPY's binary format, as the
-    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows.
-    `columns`: only these (the columns both states' tables have), which copy_cost must then name too."""
+    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows."""
     with psycopg.connect(url, autocommit=True) as conn:
         query = sql.SQL("COPY (SELECT {c} FROM {first}) TO STDOUT (FORMAT binary)").format(
-            c=select_list(conn, table, columns), first=first_rows(conn, table, rows)
+            c=select_list(conn, table), first=first_rows(conn, table, rows)
         )
         with conn.cursor().copy(query) as copy:
             return b"".join(bytes(block) for block in copy)
 
 
 def copy_cost(
-    url: str,
-    table: str,
-    rows: int,
-    state: str,
-    *,
-    pair: int,
-    first: bool,
-    data: bytes | None = None,
-    columns: Sequence[str] | None = None,
+    url: str, table: str, rows: int, state: str, *, pair: int, first: bool, data: bytes | None = None
 ) -> WriteCost:
     """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was.
-    `data`: copy_payload's rows, when the caller has read them already, of `columns` (None: all of this
-    table's): the payload's own column list, never this table's, whose state may have other columns (a
-    column of this state only is left to its default)."""
-    data = copy_payload(url, table, rows, columns) if data is None else data
+    `data`: copy_payload's rows, when the caller has read them already."""
+    data = copy_payload(url, table, rows) if data is None else data
     with psycopg.connect(url, autocommit=True) as conn:
-        names = column_names(conn, table) if columns is None else columns
-        columns_sql = sql.SQL(", ").join(map(sql.Identifier, names))
+        columns = column_list(conn, table)
         _checkpoint(conn)
         start = _lsn(conn)
         began = time.perf_counter()
         target = sql.SQL("COPY {t} ({c}) FROM STDIN (FORMAT binary)").format(
-            t=sql.Identifier(table), c=columns_sql
+            t=sql.Identifier(table), c=columns
         )
         with conn.transaction(force_rollback=True):
             with conn.cursor().copy(target) as copy:
@@ -102,12 +92,54 @@ def copy_cost(
     )  # fmt: skip
 
 
-def model_for(table: str) -> type[models.Model]:
-    """The installed model whose table this is, from Django's app registry: any project's tables work."""
-    found = [m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == table]
+def model_for(table: str, registry: Apps = apps) -> type[models.Model]:
+    """The model whose table this is, from Django's app registry (or another, a migration state's):
+    any project's tables work."""
+    found = [m for m in registry.get_models(include_auto_created=True) if m._meta.db_table == table]
     if not found:
         raise RuntimeError(f"no installed Django model has db_table {table!r}: cannot time its ORM inserts")
     return found[0]
+
+
+def table_columns(url: str, table: str) -> set[str]:
+    """The table's columns in the database at url, as its catalog has them now."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+            " AND NOT attisdropped",
+            (table,),
+        ).fetchall()
+    return {str(name) for (name,) in rows}
+
+
+def _columns_of(model: type[models.Model]) -> set[str]:
+    return {str(f.column) for f in model._meta.concrete_fields}
+
+
+def state_models(
+    table: str, copies: Mapping[str, tuple[str, Mapping[str, str]]]
+) -> dict[str, type[models.Model]]:
+    """The model the ORM's inserts into `table` go through in each state's copy (state -> (its URL, its
+    schema state, app -> migration)). Today's class when its columns are the table's in every copy (the
+    application's own save path). When the states' tables differ in columns, today's class cannot insert
+    into the state whose table lacks (or has more than) its fields; then each state gets the model as
+    Django's migration state has it there, in every state alike, so both sides of a pair run the same
+    code path (Model.save without the class's own overrides)."""
+    today = model_for(table)
+    found = {state: table_columns(url, table) for state, (url, _) in copies.items()}
+    if all(columns == _columns_of(today) for columns in found.values()):
+        return dict.fromkeys(copies, today)
+    chosen = {}
+    for state, (_, schema) in copies.items():
+        model = model_for(table, models_at(schema))
+        if _columns_of(model) != found[state]:
+            extra = sorted(found[state] ^ _columns_of(model))
+            raise RuntimeError(
+                f"{table} in the {state} state's copy does not have the columns its migrations give the "
+                f"model ({', '.join(extra)} differ): cannot time its ORM inserts"
+            )
+        chosen[state] = model
+    return chosen
 
 
 def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -> list[models.Model]:
@@ -128,6 +160,12 @@ def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -
         names = [c.name for c in cursor.description or ()]
         found = cursor.fetchall()
     by_column = {f.column: f for f in model._meta.concrete_fields}
+    unknown = [name for name in names if name not in by_column]
+    if unknown:
+        raise RuntimeError(
+            f"{table} has columns its model {model.__name__} lacks ({', '.join(unknown)}): cannot time its "
+            "ORM inserts"
+        )
     fields = [by_column[name] for name in names]
     columns = [f.get_col(table) for f in fields]
     converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in columns]
@@ -157,11 +195,20 @@ def _key_of(obj: models.Model, columns: list[str]) -> Key:
     return tuple(fields[c].get_db_prep_value(getattr(obj, fields[c].attname), connection) for c in columns)
 
 
-def orm_create_cost(url: str, table: str, rows: int, state: str, *, pair: int, first: bool) -> WriteCost:
+def orm_create_cost(
+    url: str,
+    table: str,
+    rows: int,
+    state: str,
+    *,
+    pair: int,
+    first: bool,
+    model: type[models.Model] | None = None,
+) -> WriteCost:
     """`rows` single-row inserts through the model's save (what Model.objects.create() runs), each its
     own transaction, as a view would, on the database Django's connection points at (the caller points
-    it at `url`'s copy)."""
-    model = model_for(table)
+    it at `url`'s copy). `model`: the class to insert through (state_models); None: today's."""
+    model = model_for(table) if model is None else model
     objects = _fresh_objects(model, url, table, rows + 1)
     if not objects:
         raise RuntimeError(f"{table} is empty: nothing to copy")

@@ -123,11 +123,19 @@ class Worker:
         }
 
     def dataset(self, state: str) -> dict[str, Any]:
-        from django_index_bench.bench.seeding import source_from_args
+        """The data in the state's database, as `bench seed` left it (reused) or seeded again. As bench
+        seed does: the rows belong at the before state, so the plan is read against the models as
+        Django's migration state has them there (not this ref's classes, which may have columns the
+        older schema lacks), and the marker records that state and this project."""
+        from django_index_bench.bench.seeding import owner_of, source_from_args
         from django_index_bench.bench.steps.run import seeded
+        from django_index_bench.bench.steps.states import schema_state
         from django_index_bench.seed import ensure_seeded
 
-        outcome = ensure_seeded(self.urls[state], source_from_args(self.project, self.args), progress=False)
+        self._use(state)
+        at = schema_state(self._states()["before"])
+        source = source_from_args(self.project, self.args, at)
+        outcome = ensure_seeded(self.urls[state], source, progress=False, state=at, by=owner_of(self.project))
         return dataclasses.asdict(seeded(outcome, 0.0))
 
     def environment(self, state: str) -> dict[str, Any]:

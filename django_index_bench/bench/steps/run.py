@@ -25,7 +25,7 @@ from django.db.utils import InterfaceError, OperationalError
 
 from django_index_bench.bench import environment, results
 from django_index_bench.bench.config import ProjectConfig
-from django_index_bench.bench.costs.collect import collect_costs, copy_name
+from django_index_bench.bench.costs.collect import collect_costs, copy_name, server_lost
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
 from django_index_bench.bench.load.measure import check as check_load
@@ -242,9 +242,9 @@ def measure_costs(
             orm_rows=min(200, max(50, largest // 1_000)),
             progress=progress,
         )
-    except LOST_SERVER:
-        raise
     except Exception as exc:  # recorded: the run exits 1 and the report shows the cost step FAILED
+        if isinstance(exc, ConnectionLost) or server_lost(exc):
+            raise  # an error the server answered with (SQLSTATE other than 08, 57P) is the step's
         return Costs.failed(f"{type(exc).__name__}: {db.first_line(exc)}", copy_name(name, states[0].name))
 
 

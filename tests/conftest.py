@@ -39,6 +39,7 @@ E2E_MODULES = frozenset(
         "test_no_seed",
         "test_run",
         "test_run_failures",
+        "test_suggest_confirm",
         "test_two_projects",
     }
 )

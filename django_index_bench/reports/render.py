@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django_index_bench.bench.results import Measurement, Plan, Results, ScheduledItem, write_atomic
+from django_index_bench.bench.suggest.results import Suggestions
 from django_index_bench.reports import (
     budgets,
     charts,
@@ -26,6 +27,7 @@ from django_index_bench.reports import (
     load_section,
     method,
     scaling,
+    suggestions,
     tradeoff,
     warm_cold,
 )
@@ -400,11 +402,11 @@ def render_markdown(
     verdicts: list[claims.Verdict],
     claims_file: str | None = None,
     budget_verdicts: list[budgets.BudgetVerdict] | None = None,
+    suggested: str = "",
 ) -> str:
     template = fmt.jinja_environment().get_template("report.md.j2")
-    return template.render(
-        {**context(analysis, written_charts, verdicts, budget_verdicts), "claims_file": claims_file}
-    )
+    shown = {"claims_file": claims_file, "suggestions": suggested}
+    return template.render({**context(analysis, written_charts, verdicts, budget_verdicts), **shown})
 
 
 def _shown(path: Path) -> str:
@@ -421,9 +423,11 @@ def render(
     *,
     claims_path: Path | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    suggested: tuple[Suggestions, Path] | None = None,
 ) -> Written:
     """Write output/PERFORMANCE_BASELINE_REPORT.md and output/charts/*.png; return their paths.
-    Without a claims file, the claims section says that nothing was claimed."""
+    Without a claims file, the claims section says that nothing was claimed; with `suggested` (a
+    suggestions file, read, and its path) the report has bench suggest's section."""
     claim_list = claims.load(claims_path) if claims_path else ()
     budget_list = budgets.load(claims_path) if claims_path else ()
     output.mkdir(parents=True, exist_ok=True)
@@ -439,8 +443,9 @@ def render(
     )
     verdicts = claims.judge_all(claim_list, analysis)
     shown = _shown(claims_path) if claims_path else None
+    section = suggestions.section(suggested[0], _shown(suggested[1]), results.dataset) if suggested else ""
     text = render_markdown(
-        analysis, written_charts, verdicts, shown, budgets.judge_all(budget_list, analysis)
+        analysis, written_charts, verdicts, shown, budgets.judge_all(budget_list, analysis), section
     )
     report = output / REPORT_NAME
     write_atomic(report, text)  # 0644 whatever the umask, like the results file

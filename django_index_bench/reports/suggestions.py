@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django_index_bench.bench.results import Dataset
+from django_index_bench.verdicts import stats
 from django_index_bench.bench.suggest import rank
 from django_index_bench.bench.suggest.results import Candidate, Suggestions, Trial
 from django_index_bench.reports import fmt
@@ -42,7 +44,7 @@ def _writes(ranked: rank.Ranked) -> str:
 
 
 def _ranking(found: Suggestions, ranked: list[rank.Ranked], by_name: dict[str, Candidate]) -> list[str]:
-    measured = [r for r in ranked if r.trial.status == "measured"]
+    measured = _measured(ranked)
     if not measured:
         return ["No candidate was measured."]
     rows = [
@@ -73,15 +75,49 @@ def _unit(found: Suggestions) -> str:
 
 
 def _scenarios(found: Suggestions) -> list[str]:
-    return list(dict.fromkeys(m.scenario for m in found.captured))
+    timed = (m.scenario for t in found.trials for m in t.measurements)
+    return list(dict.fromkeys([*(m.scenario for m in found.captured), *timed]))
 
 
-def _plans(ranked: list[rank.Ranked], by_name: dict[str, Candidate]) -> list[str]:
+def _change(comparison: stats.Comparison) -> str:
+    """A paired change, its interval and the test's word: "8.10x faster [7.90x to 8.30x faster], faster"."""
+    interval = fmt.ratio_ci(comparison.ratio_ci)
+    return f"{fmt.ratio(comparison.ratio)} [{interval}], {comparison.verdict}"
+
+
+def _speedups(ranked: list[rank.Ranked]) -> list[str]:
+    """Every measured case of every trial: the change the candidate made, end to end and in database
+    time, with its interval (its level is Bonferroni-corrected over the trial's cases)."""
+    rows = [
+        (
+            n, r.trial.label, f"{c.scenario}[{c.case}]",
+            "yes" if c.plan_changed else "no (not the index's doing)", _change(c.end_to_end),
+            _change(c.database), f"{c.end_to_end.confidence * 100:.3g} %", fmt.duration(c.saved_s),
+        )
+        for n, r in enumerate(_measured(ranked), start=1)
+        for c in r.cases
+    ]  # fmt: skip
+    if not rows:
+        return ["No case was timed with and without a candidate."]
+    header = [
+        "#", "candidate", "case", "plan changed", "end to end: without / with [CI], verdict",
+        "database time: without / with [CI], verdict", "CI level", "saved per call",
+    ]  # fmt: skip
+    return [
+        "Each case paired and interleaved against the copy without the candidate; # is the ranking's.",
+        "",
+        *_table(header, rows),
+    ]
+
+
+def _measured(ranked: list[rank.Ranked]) -> list[rank.Ranked]:
+    return [r for r in ranked if r.trial.status == "measured"]
+
+
+def _plans(ranked: list[rank.Ranked], by_name: dict[str, Candidate], level: int) -> list[str]:
     lines: list[str] = []
-    for r in ranked:
-        if r.trial.status != "measured":
-            continue
-        lines += ["", f"### {r.trial.label}: {r.verdict}", ""]
+    for r in _measured(ranked):
+        lines += ["", f"{'#' * level} {r.trial.label}: {r.verdict}", ""]
         lines += [f"Why: {by_name[n].why}." for n in r.trial.indexes if n in by_name]
         sides = {(m.scenario, m.case, m.side): m for m in r.trial.measurements}
         rows = []
@@ -141,44 +177,81 @@ def _tables_in(shape: str) -> list[str]:
     return [words[i + 1] for i, w in enumerate(words[:-1]) if w == "on"]
 
 
-def render(found: Suggestions) -> str:
+def _body(found: Suggestions, level: int) -> list[str]:
+    """Everything but the title and the introduction, its headings at `level` (2 in SUGGESTIONS.md, 3 in
+    bench report's section)."""
     ranked = rank.ranking(found.trials, found.weights, found.writes)
     by_name = {c.name: c for c in found.candidates}
-    state = ", ".join(f"{app} {migration}" for app, migration in found.targets.items()) or "latest migrations"
+    h = "#" * level
     lines = [
-        "# Index suggestions, measured",
-        "",
-        f"`{found.command}`, {found.started_at} to {found.finished_at}: state `{found.state}` ({state}), "
-        f"data profile {found.dataset.profile}, budget {found.budget_s:g} s. Each candidate was built on a "
-        "copy of the seeded data and every scenario measured paired against a copy without it; nothing "
-        "was applied to your database.",
-        "",
         f"HypoPG: {found.hypopg}.",
         "",
-        "## Ranking",
+        f"{h} Ranking",
         "",
         *_ranking(found, ranked, by_name),
         "",
-        "## Not measured or failed",
+        f"{h} Measured speedups",
+        "",
+        *_speedups(ranked),
+        "",
+        f"{h} Not measured or failed",
         "",
         *_not_measured(found),
         "",
-        "## Redundant and pruned candidates",
+        f"{h} Redundant and pruned candidates",
         "",
         *_dropped(found, by_name),
         "",
-        "## Existing indexes no scenario uses",
+        f"{h} Existing indexes no scenario uses",
         "",
         *_unused(found),
         "",
-        "## Plans without and with each candidate",
-        *_plans(ranked, by_name),
+        f"{h} Plans without and with each candidate",
+        *_plans(ranked, by_name, level + 1),
         "",
-        "## Migration",
+        f"{h} Migration",
         "",
         f"Written to `{found.migration}`: the best recommended candidate." if found.migration else
         "None written (give --migration FILE; it is written only when a candidate is recommended).",
     ]  # fmt: skip
     if found.errors:
-        lines += ["", "## Errors", "", *(f"- FAILED: {e}" for e in found.errors)]
+        lines += ["", f"{h} Errors", "", *(f"- FAILED: {e}" for e in found.errors)]
+    return lines
+
+
+def _measured_how(found: Suggestions) -> str:
+    state = ", ".join(f"{app} {migration}" for app, migration in found.targets.items()) or "latest migrations"
+    return (
+        f"`{found.command}`, {found.started_at} to {found.finished_at}: state `{found.state}` ({state}), "
+        f"data profile {found.dataset.profile}, budget {found.budget_s:g} s. Each candidate was built on a "
+        "copy of the seeded data and every scenario measured paired against a copy without it; nothing "
+        "was applied to your database."
+    )
+
+
+def render(found: Suggestions) -> str:
+    lines = ["# Index suggestions, measured", "", _measured_how(found), "", *_body(found, 2)]
+    return "\n".join(lines) + "\n"
+
+
+def section(found: Suggestions, source: str, run: Dataset) -> str:
+    """`bench report`'s section: the same content as SUGGESTIONS.md, one heading level down, saying which
+    suggestions file it comes from and whether that search ran on this run's data."""
+    if found.dataset.fingerprint == run.fingerprint:
+        data = "on the same data as this run (same fingerprint)."
+    else:
+        data = (
+            f"on other data than this run (profile {found.dataset.profile}, fingerprint "
+            f"`{found.dataset.fingerprint}`; this run: profile {run.profile}, `{run.fingerprint}`): its "
+            "figures are not this run's."
+        )
+    lines = [
+        "## Index suggestions (`bench suggest`)",
+        "",
+        f"From `{source}`, measured {data}",
+        "",
+        _measured_how(found),
+        "",
+        *_body(found, 3),
+    ]
     return "\n".join(lines) + "\n"

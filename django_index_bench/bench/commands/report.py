@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django_index_bench.bench import config, results
+from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
     add_results_file_argument,
@@ -14,6 +16,10 @@ from django_index_bench.bench.options import (
 )
 from django_index_bench.bench.steps import stopwatch
 from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
+from django_index_bench.bench.suggest.results import FILE_NAME as SUGGESTIONS
+
+if TYPE_CHECKING:
+    from django_index_bench.bench.suggest.results import Suggestions
 
 NAME = "report"
 HELP = "Render PERFORMANCE_BASELINE_REPORT.md and its charts from a results file (no database needed)."
@@ -45,7 +51,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the claims to check (default: `claims` of the project's configuration, if any)",
     )
+    parser.add_argument(
+        "--suggestions",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="bench suggest's results file, shown as the report's index-suggestions section (default: "
+        f"{SUGGESTIONS} beside the results file, when there is one)",
+    )
+    parser.add_argument(
+        "--no-suggestions", action="store_true", help="no index-suggestions section, whatever file exists"
+    )
     add_config_argument(parser)
+
+
+def _suggestions(args: argparse.Namespace) -> tuple[Suggestions, Path] | None:
+    """The suggestions file named, else the one beside the results file if any. Read (and a bad one
+    refused) before anything is written."""
+    from django_index_bench.bench.suggest import results as suggested
+
+    if args.suggestions is not None and args.no_suggestions:
+        raise UsageError("--suggestions and --no-suggestions: give one of them")
+    path: Path | None = args.suggestions
+    if path is None and not args.no_suggestions:
+        beside = args.results_file.parent / SUGGESTIONS
+        path = beside if beside.is_file() else None
+    return None if path is None else (suggested.load(path), path)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -54,6 +85,7 @@ def handle(args: argparse.Namespace) -> int:
 
     output: Path = args.output
     loaded = results.load(args.results_file)
+    found = _suggestions(args)
     claims_path = args.claims or _configured_claims(args)
     if claims_path is not None:
         claims.load(claims_path)  # a bad claims file is refused before anything is written
@@ -61,8 +93,12 @@ def handle(args: argparse.Namespace) -> int:
     writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
     watch = stopwatch.Stopwatch()
     with watch.step("report"):
-        written = render.render(loaded, output, claims_path=claims_path, threshold=args.threshold)
+        written = render.render(
+            loaded, output, claims_path=claims_path, threshold=args.threshold, suggested=found
+        )
     print(f"report: {written.report}")
+    if found is not None:
+        print(f"suggestions: {found[1]}")
     print(f"charts: {len(written.charts)} in {written.report.parent / render.CHARTS_DIR}")
     # The run's own step lines end `bench run`; this one is the step that follows it (the results file
     # is only read here, never written).

@@ -21,6 +21,7 @@ from django_index_bench.bench.options import add_config_argument, database_name,
 from django_index_bench.bench.pg import db
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
+from django_index_bench.bench.suggest.results import FILE_NAME
 
 if TYPE_CHECKING:
     from django_index_bench.bench.suggest.results import Suggestions
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 NAME = "suggest"
 HELP = "Derive index candidates from the scenarios' SQL and measure each on a copy: reads, writes, build."
 
-DEFAULT_RESULTS = Path("results") / "suggestions.json"
+DEFAULT_RESULTS = Path("results") / FILE_NAME
 DEFAULT_OUTPUT = Path("report") / "SUGGESTIONS.md"
 ITEM_SECONDS = 0.5  # per scenario case and trial: the budget is spread over many trials
 

@@ -18,6 +18,8 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.results import Costs, Dataset, Measurement, write_atomic
 
 SCHEMA = 1
+# bench suggest writes it in results/ by default; bench report looks for it beside the run's results.
+FILE_NAME = "suggestions.json"
 Test = Literal["=", "is null", "is not null"]
 TrialStatus = Literal["measured", "failed", "not measured"]
 # Why a candidate was not measured before any budget was spent.

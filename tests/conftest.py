@@ -3,10 +3,12 @@
 The server lives in its own temporary data directory (never the user's .bench/pgdata), so the suite
 can run beside a benchmark, or beside another test run, without either seeing the other.
 
-Parallel workers (pytest-xdist, `pytest -n 2`, as the test command runs): each worker is a session of
-its own with its own server, data directory and databases, so two workers never share a database name;
-the controller that hands out the tests starts none. Tests are handed out a whole file at a time
-(`--dist loadfile`, tox.ini), so a module-scoped fixture is built once, in one worker.
+Parallel workers (pytest-xdist, `pytest -n 2 --dist loadfile`, opt-in; the test command does not use it
+yet): each worker is a session of its own with its own server, data directory and databases, so two
+workers never share a database name; the controller that hands out the tests starts none. Handed out a
+whole file at a time, a module-scoped fixture is built once, in one worker. Not yet right under xdist:
+pytest-benchmark disables itself in a worker (tests/test_pytest_plugin.py, tests/test_sample_plugin.py)
+and tests/test_run_failures.py's killed-server test failed once.
 
 Sharing an expensive run (the pattern to follow when a new test file needs one): a `scope="module"`
 fixture runs the whole command once (a `bench run`, a compare, a seed) and returns what it wrote, and

@@ -2,6 +2,19 @@
 
 The server lives in its own temporary data directory (never the user's .bench/pgdata), so the suite
 can run beside a benchmark, or beside another test run, without either seeing the other.
+
+Parallel workers (pytest-xdist, `pytest -n 2 --dist loadfile`, opt-in; the test command does not use it
+yet): each worker is a session of its own with its own server, data directory and databases, so two
+workers never share a database name; the controller that hands out the tests starts none. Handed out a
+whole file at a time, a module-scoped fixture is built once, in one worker. Not yet right under xdist:
+pytest-benchmark disables itself in a worker (tests/test_pytest_plugin.py, tests/test_sample_plugin.py)
+and tests/test_run_failures.py's killed-server test failed once.
+
+Sharing an expensive run (the pattern to follow when a new test file needs one): a `scope="module"`
+fixture runs the whole command once (a `bench run`, a compare, a seed) and returns what it wrote, and
+every test of the module only reads it (tests/test_run.py's `two_runs`, tests/test_costs.py). Tests
+that must change what they read get a run of their own. A module of whole-command runs goes into
+E2E_MODULES below, so `-m "not e2e"` stays the quick answer.
 """
 
 from __future__ import annotations
@@ -51,8 +64,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+def _xdist_controller(config: pytest.Config) -> bool:
+    """True in pytest-xdist's controller process, which runs no test (its workers do)."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from django_index_bench.bench.pg import server as embedded
+
+    if _xdist_controller(config):
+        return
 
     # DATABASE_URL from the caller's shell must not leak in: tests own their server.
     os.environ.pop("DATABASE_URL", None)

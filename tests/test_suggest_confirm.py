@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django_index_bench.bench import results
-from django_index_bench.bench.rounds import stats
 from django_index_bench.bench.suggest import rank
 from django_index_bench.bench.suggest import results as found_file
 from django_index_bench.bench.suggest.results import Key
 from django_index_bench.reports.analysis import analyze
+from django_index_bench.verdicts import stats
 from tests.cli import bench
 from tests.test_example_project import example_copy
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django_index_bench.bench.results import Dataset
-from django_index_bench.verdicts import stats
 from django_index_bench.bench.suggest import rank
 from django_index_bench.bench.suggest.results import Candidate, Suggestions, Trial
 from django_index_bench.reports import fmt
 from django_index_bench.reports.fmt import cell
+from django_index_bench.verdicts import stats
 
 
 def _row(values: Iterable[object]) -> str:

@@ -15,8 +15,8 @@ from django_index_bench.bench.options import (
     writable_dir,
 )
 from django_index_bench.bench.steps import stopwatch
-from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 from django_index_bench.bench.suggest.results import FILE_NAME as SUGGESTIONS
+from django_index_bench.verdicts.defaults import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from django_index_bench.bench.suggest.results import Suggestions

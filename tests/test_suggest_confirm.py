@@ -12,7 +12,7 @@ from django_index_bench.bench.suggest import rank
 from django_index_bench.bench.suggest import results as found_file
 from django_index_bench.bench.suggest.results import Key
 from django_index_bench.reports.analysis import analyze
-from django_index_bench.verdicts import stats
+from django_index_bench.verdicts import words
 from tests.cli import bench
 from tests.test_example_project import example_copy
 
@@ -48,7 +48,7 @@ def test_the_run_after_the_suggested_migration_confirms_the_predicted_speedup(tm
         (Key("author_id"), Key("published", True)),
     )
     predicted = {c.case: c.end_to_end for c in best.cases if c.scenario == "books_by_author"}
-    assert predicted["heavy"].verdict == stats.FASTER
+    assert predicted["heavy"].verdict == words.FASTER
 
     done = bench(
         "run", "--scenario", "books_by_author", "--seconds", "0.5", "--no-cold", "--no-load", "--no-costs",
@@ -67,7 +67,7 @@ def test_the_run_after_the_suggested_migration_confirms_the_predicted_speedup(tm
     assert measured.keys() == predicted.keys()
     confirmed = {}
     for case, guess in predicted.items():
-        if guess.verdict not in (stats.FASTER, stats.SLOWER):
+        if guess.verdict not in (words.FASTER, words.SLOWER):
             continue  # nothing predicted: no change, or one too small to tell, is both consistent
         seen = measured[case]
         assert seen is not None

@@ -12,7 +12,6 @@ faster and the whole call hardly at all; the report has to be able to say both.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,25 +23,15 @@ from django_index_bench.bench.results import (
     ScenarioInfo,
     ScheduledItem,
     Timing,
-    pairs,
 )
 from django_index_bench.reports import fmt
 from django_index_bench.verdicts import stats
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from django_index_bench.verdicts.timings import Values, compare_timings, database, total
 
 OK = "ok"
 FAILED = "failed"
 MISSING = "missing"
-
-Values = Callable[[Timing], tuple[float, ...]]
-
-
-def total(timing: Timing) -> tuple[float, ...]:
-    return timing.total_s
-
-
-def database(timing: Timing) -> tuple[float, ...]:
-    return timing.db_s
 
 
 def _summary(timing: Timing | None, values: Values) -> stats.Summary | None:
@@ -155,28 +144,6 @@ class Analysis:
     def reading(self, table: str) -> list[CaseResult]:
         """The cases whose SQL reads `table` (by their plans; a scenario's group is only a label)."""
         return [case for case in self.all_cases() if table in case.tables]
-
-
-def compare_timings(
-    baseline: Timing, candidate: Timing, values: Values, *, alpha: float, threshold: float
-) -> stats.Comparison | None:
-    """Paired when the sides share pairs (the rule), Mann-Whitney only when they share none.
-
-    None when a ratio cannot be taken: a round that spent no time in the database has no log ratio.
-    """
-    base_all, cand_all = values(baseline), values(candidate)
-    if len(base_all) != baseline.rounds or len(cand_all) != candidate.rounds:
-        return None  # this series was not recorded (database time in a schema 2 file)
-    base_rounds, cand_rounds, workers = pairs(baseline, candidate)
-    if base_rounds:
-        base = [base_all[i] for i in base_rounds]
-        cand = [cand_all[j] for j in cand_rounds]
-        if min(base) <= 0 or min(cand) <= 0:
-            return None
-        return stats.compare_paired(base, cand, workers=workers, alpha=alpha, threshold=threshold)
-    if not base_all or not cand_all or min(base_all) <= 0 or min(cand_all) <= 0:
-        return None
-    return stats.compare(base_all, cand_all, alpha=alpha, threshold=threshold)
 
 
 def _side(name: str, measurement: Measurement | None) -> Side:

@@ -13,8 +13,8 @@ import numpy as np
 
 from django_index_bench.bench.results import Measurement, Results, Timing
 from django_index_bench.reports import fmt
-from django_index_bench.reports.analysis import compare_timings, total
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
+from django_index_bench.verdicts.timings import compare_timings, total
 
 CASE = "typical"  # the case bench.scales measures at every size
 SIDES = ("before", "after")

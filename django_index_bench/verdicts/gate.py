@@ -38,9 +38,17 @@ from typing import Any, Final
 import numpy as np
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, pairs
+from django_index_bench.bench.results import Measurement, Results, StepTime, Timing
 from django_index_bench.verdicts import load_gate, stats, words
 from django_index_bench.verdicts.defaults import NOISE_MIN_SIGMA, NOISE_MIN_TIMINGS, NOISE_SIGMAS
+from django_index_bench.verdicts.timings import (
+    Samples,
+    Values,
+    compare_samples,
+    database,
+    rounds_to_compare,
+    total,
+)
 from django_index_bench.verdicts.words import (
     CHANGED,
     DB_TIME,
@@ -322,49 +330,11 @@ def _deterministic(base: Measurement, head: Measurement, threshold: float) -> li
 # ---- timings --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Samples:
-    """One metric's rounds of one measurement, ready for a test: paired ones share positions."""
-
-    base: tuple[float, ...]
-    head: tuple[float, ...]
-    workers: tuple[tuple[int, int], ...] | None  # paired only: each pair's (BASE worker, HEAD worker)
-
-
-def _values(timing: Timing, metric: str) -> tuple[float, ...]:
-    return timing.db_s if metric == DB_TIME else timing.total_s
+METRIC_VALUES: Final[dict[str, Values]] = {END_TO_END: total, DB_TIME: database}
 
 
 def _timing(m: Measurement | None) -> Timing | None:
     return m.timing if m is not None and m.ok and m.timing is not None and m.timing.rounds else None
-
-
-def _paired(base: Timing, head: Timing, metric: str) -> _Samples:
-    """The rounds both files have a pair index for, aligned; each pair with its two workers, so the
-    bootstrap resamples whole processes (a slow worker is not an effect)."""
-    base_rounds, head_rounds, workers = pairs(base, head)
-    b, h = _values(base, metric), _values(head, metric)
-    return _Samples(tuple(b[i] for i in base_rounds), tuple(h[j] for j in head_rounds), tuple(workers))
-
-
-def _samples(base: Timing, head: Timing, metric: str, paired: bool) -> _Samples | None:
-    """None when no ratio can be taken: no common pair, or a round that spent no time (database)."""
-    found = (
-        _paired(base, head, metric)
-        if paired
-        else _Samples(_values(base, metric), _values(head, metric), None)
-    )
-    if not found.base or not found.head or min(found.base) <= 0 or min(found.head) <= 0:
-        return None
-    return found
-
-
-def _test(samples: _Samples, *, alpha: float, threshold: float) -> stats.Comparison:
-    if samples.workers is not None:
-        return stats.compare_paired(
-            samples.base, samples.head, workers=samples.workers, alpha=alpha, threshold=threshold
-        )
-    return stats.compare(samples.base, samples.head, alpha=alpha, threshold=threshold)
 
 
 def _noise(metric: str, timings: Iterable[stats.Comparison]) -> NoiseFloor | None:
@@ -442,15 +412,15 @@ def _timing_findings(
 
 def _timed(
     base: Mapping[Key, Measurement], head: Mapping[Key, Measurement], paired: bool
-) -> dict[tuple[Key, str], _Samples]:
+) -> dict[tuple[Key, str], Samples]:
     """Every (measurement, metric) with rounds on both sides: the tests Bonferroni corrects over."""
-    out: dict[tuple[Key, str], _Samples] = {}
+    out: dict[tuple[Key, str], Samples] = {}
     for key, b in base.items():
         before, after = _timing(b), _timing(head.get(key))
         if before is None or after is None:
             continue
         for metric in METRIC_WORDS:
-            found = _samples(before, after, metric, paired)
+            found = rounds_to_compare(before, after, METRIC_VALUES[metric], paired=paired)
             if found is not None:
                 out[key, metric] = found
     return out
@@ -524,7 +494,7 @@ def compare(
     paired, pairing = partners(base, head)
     samples = _timed(base_by_key, head_by_key, paired)
     alpha_per_test = alpha / max(len(samples), 1)
-    tested = {k: _test(s, alpha=alpha_per_test, threshold=threshold) for k, s in samples.items()}
+    tested = {k: compare_samples(s, alpha=alpha_per_test, threshold=threshold) for k, s in samples.items()}
     # Paired rounds cancel what moved between runs: no noise floor on top of the test.
     noise = {} if paired else _noise_floors(tested)
     return RefComparison(

@@ -123,3 +123,44 @@ def test_a_bad_correlated_field_is_one_line(tmp_path: Path, field: str, message:
         check(read_plan(write(tmp_path, text)))
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_a_ranked_field_may_order_by_a_derived_one(
+    server_url: str, database_url: str, tmp_path: Path
+) -> None:
+    # The ranked field comes first in the plan and reads a derived field, which reads a drawn one: each is
+    # drawn after what it reads, whatever the plan's order.
+    text = PLAN.replace(
+        'fields.created_at = { from = "receiveddate", offset = [0, 3600] }\n'
+        'fields.accuracy = { first = 40, order_by = "-receiveddate", set = 1.5, else = 25.0 }',
+        'fields.accuracy = { first = 40, order_by = "-created_at", set = 1.5, else = 25.0 }\n'
+        'fields.created_at = { from = "receiveddate", offset = [0, 3600] }',
+    ).replace('hook = "tests.seed_hooks:delay_as_speed"\n', "")
+    from django.core.management import call_command
+
+    plan = read_plan(write(tmp_path, text))
+    name = "plan_correlated_chain"
+    embedded.create_owned_database(server_url, name)
+    url = embedded.with_database(server_url, name)
+    db.switch_django(db.Target(url, embedded=False))
+    try:
+        call_command("migrate", verbosity=0)
+        check(plan)
+        ensure_seeded(url, source(plan, None, 5), progress=False)
+        newest = "SELECT accuracy FROM tracking ORDER BY created_at DESC, id LIMIT 40"
+        assert one(url, f"SELECT bool_and(accuracy = 1.5) FROM ({newest}) AS n") == (True,)
+        assert one(url, "SELECT count(*) FILTER (WHERE accuracy = 1.5) FROM tracking") == (40,)
+    finally:
+        db.switch_django(db.Target(database_url, embedded=False))
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_a_ranked_field_cannot_order_by_a_ranked_one(tmp_path: Path) -> None:
+    text = PLAN.replace(
+        'fields.created_at = { from = "receiveddate", offset = [0, 3600] }',
+        'fields.speed = { first = 5, order_by = "accuracy", set = 1.0, else = 2.0 }',
+    )
+    with pytest.raises(SeedInputError) as raised:
+        check(read_plan(write(tmp_path, text)))
+    assert str(raised.value).endswith("fields.speed.order_by: its field must not be ranked itself")

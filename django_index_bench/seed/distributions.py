@@ -201,9 +201,7 @@ class Drawn:
 
 def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
     columns: dict[str, Fixed | Text] = {}
-    # A key copied via another (fk `via`) is drawn after the one it follows; a derived or ranked field
-    # after the field it reads.
-    for column in sorted(model.columns, key=_order):
+    for column in _in_reading_order(model.columns):
         rng = stream(drawn.seed, model.label, column.field)
         if column.null >= 1.0:
             values: Fixed | Text = _all_null(column, n)
@@ -229,6 +227,35 @@ def draw_model(model: ResolvedModel, n: int, drawn: Drawn) -> PlanTable:
 
 def _order(column: Column) -> int:
     return 2 if column.kind in ("derived", "ranked") else int("via" in column.params)
+
+
+def _reads(column: Column) -> tuple[str, ...]:
+    """The columns of its own row a column is drawn from."""
+    return tuple(str(column.params[k]) for k in ("from", "order_by") if k in column.params)
+
+
+def _in_reading_order(columns: Sequence[Column]) -> list[Column]:
+    """Each column after those it reads: a key copied via another (fk `via`) after the one it follows, a
+    derived or ranked field after its source, even when that source is itself ranked or derived. The
+    plan refuses a cycle before anything is drawn; one here would be a bug, and raises."""
+    by_column = {c.column: c for c in columns}
+    ordered: list[Column] = []
+    placed: set[str] = set()
+
+    def place(column: Column, reading: frozenset[str]) -> None:
+        if column.column in placed:
+            return
+        if column.column in reading:
+            raise AssertionError(f"columns read each other: {', '.join(sorted(reading))}")
+        for name in _reads(column):
+            if name in by_column:
+                place(by_column[name], reading | {column.column})
+        placed.add(column.column)
+        ordered.append(column)
+
+    for column in sorted(columns, key=_order):
+        place(column, frozenset())
+    return ordered
 
 
 def _fix_numeric(values: Fixed | Text) -> Fixed | Text:

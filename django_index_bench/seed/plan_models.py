@@ -621,11 +621,17 @@ def _copy(context: _Context, key: str, field: Field, wire: str, name: str) -> di
 
 
 def checked_copies(context: _Context, key: str, columns: dict[str, Column], rows: int) -> None:
-    """A derived field reads a drawn column that is neither derived nor ranked; a number copied from text
+    """A derived field reads a drawn column that is neither derived nor ranked, and a ranked one orders by
+    a field that is not ranked (so no two fields read each other); a number copied from text
     reads text that holds whole numbers (a template of {n}, choices or a value), checked here rather than
     when the rows are drawn."""
     by_column = {c.column: c for c in columns.values()}
     for name, column in columns.items():
+        if (
+            column.kind == "ranked"
+            and getattr(by_column.get(column.params["order_by"]), "kind", "") == "ranked"
+        ):
+            raise context.fail(f"{key}.fields.{name}.order_by", "its field must not be ranked itself")
         if column.kind != "derived":
             continue
         where = f"{key}.fields.{name}.from"

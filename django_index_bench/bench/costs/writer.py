@@ -55,11 +55,15 @@ def column_list(conn: Connection, table: str) -> sql.Composed:
 # (pg_type.typcategory). Numbers and times count up from the column's largest value (row_number() in a
 # batch; a single-row INSERT ... SELECT sees the previous one's value), so they never collide and stay
 # in the column's range as far as its largest value allows; strings get a random suffix within their
-# length limit; UUIDs and bytes are random.
+# length limit; UUIDs and bytes are random. An inet counts up from the largest address (max(inet) and
+# inet + bigint are PostgreSQL's own); a jsonb document gets a random key merged in (an array an element
+# appended): either is a value the row never held, in the column's own type.
 _FRESH_BY_NAME = {
     "uuid": "gen_random_uuid()",
     "bytea": "{c} || decode(md5(random()::text), 'hex')",
     "date": "(SELECT max({c}) FROM {t}) + (row_number() OVER ())::int",  # a day apart: no seconds
+    "inet": "(SELECT max({c}) FROM {t}) + row_number() OVER ()",
+    "jsonb": "{c} || jsonb_build_object('~', md5(random()::text))",
 }
 _FRESH = {
     "S": "left({c}, greatest({n} - 12, 0)) || '~' || substr(md5(random()::text), 1, least({n} - 1, 11))",

@@ -36,10 +36,11 @@ def marker(url: str) -> tuple[str | None, str | None]:
     return row[0], row[1]
 
 
-def run_library(project: Path, *extra: str) -> tuple[int, list[str]]:
+def run_library(project: Path, url: str, *extra: str) -> tuple[int, list[str]]:
+    """The library's run, pointed at the sample's database by DATABASE_URL alone, as the issue's user did."""
     done = bench(
         "run", "--profile", "tiny", "--quick", "--no-cold", "--no-load", "--no-costs", "--no-progress",
-        "--scenario", "books_by_author", "--database", DATABASE, *extra, cwd=project,
+        "--scenario", "books_by_author", *extra, cwd=project, env={"DATABASE_URL": url},
     )  # fmt: skip
     assert "Traceback" not in done.stderr
     return done.returncode, done.stderr.splitlines()
@@ -52,7 +53,7 @@ def test_another_project_s_database_is_refused_then_replaced_when_allowed(url: s
 
     library = example_copy(tmp_path)
     config = library / "bench.toml"
-    status, lines = run_library(library)
+    status, lines = run_library(library, url)
     assert status == 2
     assert lines == [
         f"bench: error: database {DATABASE} holds the data of {SAMPLE} (seeded from {HOOK}); this is "
@@ -61,7 +62,7 @@ def test_another_project_s_database_is_refused_then_replaced_when_allowed(url: s
     ]
     assert marker(url) == (str(SAMPLE), HOOK)  # nothing changed
 
-    status, lines = run_library(library, "--force-seed")
+    status, lines = run_library(library, url, "--force-seed")
     assert status == 0, lines
     assert marker(url) == (str(config), str(library / "seed_plan.toml"))
     with psycopg.connect(url) as conn:
@@ -73,7 +74,7 @@ def test_another_project_s_database_is_refused_then_replaced_when_allowed(url: s
 
     # A copy of the library elsewhere is the same project (the same apps): its data is reused.
     elsewhere = example_copy(tmp_path / "elsewhere")
-    status, lines = run_library(elsewhere)
+    status, lines = run_library(elsewhere, url)
     assert status == 0, lines
     assert marker(url) == (str(config), str(library / "seed_plan.toml"))
 

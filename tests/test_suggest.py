@@ -351,9 +351,18 @@ def test_a_candidate_an_existing_index_serves_is_reported_redundant(tmp_path: Pa
 
 def test_what_the_budget_does_not_cover_is_listed_as_not_measured(tmp_path: Path) -> None:
     project = example_copy(tmp_path)
-    found, report = suggest(project, "--state", "before", "--quick", "--seconds", "1")
+    found, report = suggest(
+        project, "--state", "before", "--quick", "--seconds", "1",
+        "--weight", "books_by_author=50", "--writes", "catalog_book=1000",
+    )  # fmt: skip
     # The first trial starts with the whole second left; it takes longer, so the second cannot start.
     assert [t.status for t in found.trials] == ["measured", "not measured"]
+    # The weights given on the command line are the file's and the ranking's (tests above: the rules).
+    assert (found.weights, found.writes) == ({"books_by_author": 50.0}, {"catalog_book": 1000.0})
+    assert (
+        "A unit of work is 50 call(s) of books_by_author, 1 call(s) of books_in_genre; 1000 row(s) "
+        "inserted into catalog_book."
+    ) in report
     reason = found.trials[1].reason
     assert reason is not None
     assert reason.startswith("budget: 0 s of --seconds 1 left; a trial took ")

@@ -23,6 +23,8 @@ import pytest
 from django_index_bench.bench import results
 from django_index_bench.bench.costs.collect import WRITE_REPETITIONS
 from django_index_bench.bench.pg import server as embedded
+from django_index_bench.reports import render
+from django_index_bench.reports.analysis import analyze
 from tests.cli import bench
 
 pytestmark = pytest.mark.e2e
@@ -228,6 +230,19 @@ def test_the_rewritten_table_s_control_plans_the_same_in_both_states(
     assert plan.raw[0]["Plan"]["Heap Fetches"] == 0
     assert "host_cost_idx" in by[("cheap_hosts", "after")].plans[0].index_names
     assert "host_cost_idx" not in by[("cheap_hosts", "before")].plans[0].index_names
+    # The report's verdicts: the control's plan did not change, so the rewrite is not mentioned; the
+    # read the new index serves changed its plan on the rewritten table, and its verdict says so.
+    analysis = analyze(run)
+    control_case = analysis.scenario("host_ids")
+    served = analysis.scenario("cheap_hosts")
+    assert control_case is not None
+    assert served is not None
+    assert [(c.plan_changed, "rewrote" in render.verdict(c)) for c in control_case.cases] == [(False, False)]
+    assert [c.plan_changed for c in served.cases] == [True]
+    assert render.verdict(served.cases[0]).endswith(
+        "; the plan changed on `kinds_host`, which a migration between the states rewrote (its copy was "
+        "vacuumed and analyzed after the move)"
+    )
 
 
 def test_a_state_change_seeds_again_by_itself(measured: Measured, server_url: str) -> None:

@@ -14,9 +14,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from django_index_bench.bench import results
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import REPO, bench
 
 pytestmark = pytest.mark.e2e
@@ -50,13 +52,20 @@ class Measured:
         return {m.writes for m in self.run.measurements if m.scenario == scenario}
 
 
-def measure(where: Path, name: str, *extra: str) -> Measured:
+def measure(where: Path, name: str, *extra: str, plan: dict[str, str] | None = None) -> Measured:
+    """Seed and run a copy of the example; `plan`: lines of its seed plan replaced, old -> new."""
     project = where / name
     shutil.copytree(
         REPO / "examples" / name,
         project,
         ignore=shutil.ignore_patterns("__pycache__", "results", "report", ".bench"),
     )
+    plan_file = project / "seed_plan.toml"
+    text = plan_file.read_text(encoding="utf-8")
+    for old, new in (plan or {}).items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    plan_file.write_text(text, encoding="utf-8")
     seeded = bench("seed", "--profile", "tiny", "--database", f"corpus_{name}", cwd=project)
     assert seeded.returncode == 0, seeded.stderr
     done = bench("run", *QUICK, "--database", f"corpus_{name}", *extra, cwd=project)
@@ -75,9 +84,21 @@ def celery_results(tmp_path_factory: pytest.TempPathFactory) -> Measured:
     return measure(tmp_path_factory.mktemp("corpus"), "celery_results", "--no-costs")
 
 
+# Issue 25's app with what its first try needed a hook for, from the plan alone: object_id derived from
+# object_pk, and the inet column drawn from a network (the example's own plan leaves it NULL, so that its
+# README's figures stay those of the plan they were measured with).
+AUDITLOG_PLAN = {
+    "fields.object_id = { min = 1, max = 50_000 }\n": (
+        'fields.object_id = { from = "object_pk" }\n'
+        'fields.remote_addr = { network = "10.0.0.0/8", null = 0.1 }\n'
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def auditlog(tmp_path_factory: pytest.TempPathFactory) -> Measured:
-    return measure(tmp_path_factory.mktemp("corpus"), "auditlog", "--no-costs")
+    # With the cost step: the orm_create copies carry the inet and JSON values (issue 25 item 4).
+    return measure(tmp_path_factory.mktemp("corpus"), "auditlog", plan=AUDITLOG_PLAN)
 
 
 def test_django_q2_prunes_under_select_for_update_through_the_partial_index(django_q2: Measured) -> None:
@@ -124,6 +145,27 @@ def test_auditlog_newest_entries_with_the_timestamp_index_dropped_before(auditlo
     index = "auditlog_logentry_timestamp_37867bb0"
     assert index in auditlog.indexes("newest_entries", "after")
     assert index not in auditlog.indexes("newest_entries", "before")
+    # Every cost figure on a table with inet and JSON columns, none failed.
+    assert run.costs is not None
+    assert run.costs.failures == ()
+    assert {(w.table, w.method, w.state) for w in run.costs.writes} == {
+        ("auditlog_logentry", method, state)
+        for method in ("copy", "orm_create")
+        for state in ("before", "after")
+    }
+
+
+def test_auditlog_s_inet_and_derived_columns_come_from_the_plan(auditlog: Measured, server_url: str) -> None:
+    with psycopg.connect(embedded.with_database(server_url, "corpus_auditlog")) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(remote_addr), bool_and(remote_addr << inet '10.0.0.0/8'),"
+            " bool_and(object_id = object_pk::bigint) FROM auditlog_logentry"
+        ).fetchone()
+    assert row is not None
+    total, addressed, in_network, derived = row
+    assert total == 10_000
+    assert 800 < total - addressed < 1_200  # null = 0.1
+    assert (in_network, derived) == (True, True)
 
 
 @pytest.mark.parametrize("name", sorted(APPS))

@@ -199,7 +199,7 @@ def _copying(server_url: str, database: str, child: subprocess.Popen[str], deadl
 
 def test_ctrl_c_during_the_copy_is_one_line_exit_130_and_rolls_back(server_url: str) -> None:
     database = "bench_sigint"
-    command = ["seed", "--profile", "small", "--force", "--database", database, "--no-progress"]
+    command = ["seed", "--profile", "small", "--force-seed", "--database", database, "--no-progress"]
     child = subprocess.Popen(
         [sys.executable, "-m", "django_index_bench", *command],
         cwd=REPO,

@@ -138,7 +138,7 @@ def test_a_forged_comment_does_not_make_a_database_the_harness_s(forged: str, se
     assert embedded.is_owned(url) is False
     done = bench("db", "status", env={"DATABASE_URL": url})
     assert f"database: {forged}, NOT owned by the harness" in done.stdout
-    refused = bench("seed", "--profile", "tiny", "--force", "--database", forged, "--no-progress")
+    refused = bench("seed", "--profile", "tiny", "--force-seed", "--database", forged, "--no-progress")
     assert one_line_error(refused).startswith(f"bench: error: refusing to touch database '{forged}'")
     assert database_exists(server_url, forged)
 
@@ -572,7 +572,7 @@ def test_sigterm_during_the_copy_is_one_line_exit_143_and_rolls_back(server_url:
     from tests.test_bad_inputs import _copying
 
     database = "bench_sigterm"
-    command = ["seed", "--profile", "small", "--force", "--database", database, "--no-progress"]
+    command = ["seed", "--profile", "small", "--force-seed", "--database", database, "--no-progress"]
     child = subprocess.Popen(
         [sys.executable, "-m", "django_index_bench", *command],
         cwd=REPO, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -263,11 +263,15 @@ def test_warm_and_cold_sit_side_by_side(results: Results, rendered: tuple[Path, 
         assert pair.cold.timing is not None
         warm = stats.summarize(pair.warm.timing.total_s).median
         cold = stats.summarize(pair.cold.timing.total_s).median
-        assert pair.ratio == pytest.approx(cold / warm)
         row = next(
             r for r in text.splitlines() if r.startswith(f"| `{pair.scenario}` | heavy | {pair.side} |")
         )
-        assert f"| {fmt.duration(warm)} | {fmt.duration(cold)} | {fmt.factor(cold / warm)} |" in row
+        assert f"| {fmt.duration(warm)} | {fmt.duration(cold)} |" in row
+        # The series were not interleaved: their medians are never divided into a ratio.
+        assert row.count("|") == 8
+        assert fmt.factor(cold / warm) not in row
+    assert "not compared" in text
+    assert "Cold / warm" not in text
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def test_the_orm_inserts_after_seeding(seeded: str) -> None:
 def test_a_matching_request_is_reused_and_force_reseeds(seeded: str) -> None:
     assert seed_cli("seeded_one", "--seed", "1").startswith("reused: seeded_one already holds seed 1")
     before = checksums(seeded)
-    assert "tracking" in seed_cli("seeded_one", "--seed", "1", "--force")
+    assert "tracking" in seed_cli("seeded_one", "--seed", "1", "--force-seed")
     assert checksums(seeded) == before
 
 

@@ -97,7 +97,7 @@ def test_a_failed_rebuild_is_finished_by_the_next_seed(server_url: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute("ALTER DATABASE seeded_broken SET bench_test.fail = 'on'")
 
-    failed = bench("seed", "--profile", "tiny", "--seed", "6", "--force", "--no-progress", "--database",
+    failed = bench("seed", "--profile", "tiny", "--seed", "6", "--force-seed", "--no-progress", "--database",
                    "seeded_broken")  # fmt: skip
     assert failed.returncode == 1
     assert "build tracking_probe on tracking failed: probe says no" in failed.stderr

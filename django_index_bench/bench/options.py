@@ -151,6 +151,47 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which database a command seeds, copies or changes, and how it treats one it did not create or one
+    another run is using: defined once, so every command that takes them means the same by them."""
+    group = parser.add_argument_group("the harness database")
+    group.add_argument(
+        "--database",
+        type=database_name,
+        metavar="NAME",
+        help="the harness database on the server (created and marked when missing; default: bench, or the "
+        "one named in DATABASE_URL)",
+    )
+    group.add_argument(
+        "--allow-foreign-database",
+        action="store_true",
+        help="allow migrating, wiping and re-seeding a database the harness did not create (destroys its "
+        "data)",
+    )
+    group.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="refuse, instead of waiting, when another run or seed is changing the database",
+    )
+
+
+def add_reseed_arguments(parser: argparse.ArgumentParser, *, refuse: bool = True) -> None:
+    """When the data is seeded again. `refuse`: the command can also be told never to re-seed."""
+    group = parser.add_argument_group("seeding again")
+    group.add_argument(
+        "--force-seed",
+        action="store_true",
+        help="seed again even when the database already holds the data asked for",
+    )
+    if refuse:
+        group.add_argument(
+            "--no-reseed",
+            action="store_true",
+            help="never seed again: when the database holds other data than asked for (another seed, "
+            "plan, row counts or schema state), refuse in one line instead of replacing it",
+        )
+
+
 def project_config(args: argparse.Namespace) -> ProjectConfig:
     """The configuration the command line names, read once, at the edge."""
     return config.load(args.config)

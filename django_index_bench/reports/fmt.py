@@ -52,7 +52,7 @@ def ratio(value: float) -> str:
 
 
 def factor(value: float | None) -> str:
-    """A plain multiple, no direction: "3.50x" (cold / warm, WAL after / before)."""
+    """A plain multiple, no direction: "3.50x" (WAL after / before, a size)."""
     return "-" if value is None else f"{value:.2f}x"
 
 

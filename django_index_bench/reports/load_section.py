@@ -50,7 +50,7 @@ def _rate(value: float) -> str:
 
 
 def _ratio(r: load_levels.Ratio) -> str:
-    """after/before as a multiple with its interval: "0.12x [0.10x to 0.15x] (4 pairs): better"."""
+    """after/before as a multiple with its interval: "0.12x [0.10x to 0.15x] (4 pairs): faster"."""
     if r.ratio is None:
         return "-"
     text = f"{r.ratio:.2f}x"

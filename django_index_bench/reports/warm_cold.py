@@ -1,5 +1,7 @@
-"""Warm against cold, per (scenario, case, side): how much slower the same work is when PostgreSQL's shared
-buffers were emptied first, and how many blocks it then had to read from outside them."""
+"""Warm and cold, per (scenario, case, side): the same work's medians with PostgreSQL's shared buffers
+as the warm series left them and emptied first, side by side, and how many blocks each read from outside
+them. The two series are not interleaved, so their medians are shown, never divided: a ratio would carry
+the machine's drift between the series as if it were a cache effect."""
 
 from __future__ import annotations
 
@@ -32,14 +34,6 @@ class WarmCold:
     @property
     def cold_summary(self) -> stats.Summary | None:
         return self._summary(self.cold)
-
-    @property
-    def ratio(self) -> float | None:
-        """cold median / warm median: how many times slower the cold run was."""
-        warm, cold = self.warm_summary, self.cold_summary
-        if warm is None or cold is None or warm.median <= 0:
-            return None
-        return cold.median / warm.median
 
 
 def read_blocks(m: Measurement) -> int | None:
@@ -75,7 +69,7 @@ def pairs(results: Results) -> list[WarmCold]:
 def context(results: Results) -> list[dict[str, str]]:
     rows = []
     for pair in pairs(results):
-        warm, cold, ratio = pair.warm_summary, pair.cold_summary, pair.ratio
+        warm, cold = pair.warm_summary, pair.cold_summary
         rows.append(
             {
                 "scenario": pair.scenario,
@@ -83,7 +77,6 @@ def context(results: Results) -> list[dict[str, str]]:
                 "side": pair.side,
                 "warm": fmt.duration(warm.median) if warm else pair.warm.status,
                 "cold": fmt.duration(cold.median) if cold else pair.cold.status,
-                "ratio": fmt.factor(ratio),
                 "warm_read": fmt.count(read_blocks(pair.warm)),
                 "cold_read": fmt.count(read_blocks(pair.cold)),
             }

@@ -18,7 +18,8 @@ from django_index_bench.bench.load.gunicorn import default_workers
 from django_index_bench.bench.load.measure import LoadConfig
 from django_index_bench.bench.options import (
     add_config_argument,
-    database_name,
+    add_database_arguments,
+    add_reseed_arguments,
     positive_int,
     project_config,
     seconds,
@@ -133,20 +134,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
     add_load_arguments(parser)
+    add_database_arguments(parser)
+    add_reseed_arguments(parser, refuse=False)
     parser.add_argument("--quick", action="store_true", help="fewer levels and pairs: checks that all runs")
-    parser.add_argument(
-        "--database", type=database_name, metavar="NAME",
-        help="the harness database to seed and copy (default: bench, or the one named in DATABASE_URL)",
-    )  # fmt: skip
     parser.add_argument(
         "--before", action="append", type=_target, default=[], metavar="APP=MIGRATION",
         help="the 'before' state of an app (repeatable; default: the configuration's states.before)",
     )  # fmt: skip
-    parser.add_argument(
-        "--allow-foreign-database", action="store_true",
-        help="allow re-seeding a database the harness did not create (destroys its data)",
-    )  # fmt: skip
-    parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
     parser.add_argument(
         "--results-dir", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
         help="where the results file goes (default: %(default)s)",
@@ -155,7 +149,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output", type=Path, default=DEFAULT_OUTPUT, metavar="DIR",
         help="where LOAD_REPORT.md and its charts go (default: %(default)s)",
     )  # fmt: skip
-    parser.add_argument("--no-wait", action="store_true", help="refuse when another run holds the database")
     parser.add_argument("--keep-databases", action="store_true", help="keep the load step's copies")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 

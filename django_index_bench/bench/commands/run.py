@@ -14,7 +14,8 @@ from django_index_bench.bench.commands.load import add_load_arguments, load_conf
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
-    database_name,
+    add_database_arguments,
+    add_reseed_arguments,
     positive_int,
     project_config,
     seconds,
@@ -74,25 +75,8 @@ def _precision(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
-    parser.add_argument(
-        "--database",
-        type=database_name,
-        metavar="NAME",
-        help="the harness database to use on the server (created and marked when missing; default: bench, "
-        "or the one named in DATABASE_URL)",
-    )
-    parser.add_argument(
-        "--allow-foreign-database",
-        action="store_true",
-        help="allow migrating and re-seeding a database the harness did not create (destroys its data)",
-    )
-    parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
-    parser.add_argument(
-        "--no-reseed",
-        action="store_true",
-        help="never seed again: when the database holds other data than asked for (another seed, plan, "
-        "row counts or schema state), refuse in one line instead of replacing it",
-    )
+    add_database_arguments(parser)
+    add_reseed_arguments(parser)
     parser.add_argument(
         "--no-seed",
         action="store_true",
@@ -173,11 +157,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TRIALS",
         help="also measure what this machine can detect: A/A trials and trials with 2, 5, 10 and 20 %% "
         "slowdowns injected, TRIALS each, per scenario class; the report states the result (default: off)",
-    )
-    parser.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="refuse, instead of waiting, when another run or seed is changing the database",
     )
     parser.add_argument(
         "--keep-databases",

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.options import add_config_argument, database_name, project_config
+from django_index_bench.bench.options import (
+    add_config_argument,
+    add_database_arguments,
+    add_reseed_arguments,
+    project_config,
+)
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.seeding import add_seed_arguments, check_args, source_from_args
@@ -20,13 +25,6 @@ HELP = "Fill the harness database with the project's rows, from its seed plan or
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
-    parser.add_argument("--force", action="store_true", help="re-seed even when the data already matches")
-    parser.add_argument(
-        "--no-reseed",
-        action="store_true",
-        help="never seed again: when the database holds other data than asked for (another seed, plan, "
-        "row counts or schema state), refuse in one line instead of replacing it",
-    )
     parser.add_argument(
         "--measure",
         action="store_true",
@@ -35,19 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "scratch copies with keys and indexes rebuilt one at a time and in parallel, phase by phase; "
         "nothing is kept",
     )
-    parser.add_argument(
-        "--database", type=database_name, metavar="NAME", help="the harness database (default: bench)"
-    )
-    parser.add_argument(
-        "--allow-foreign-database",
-        action="store_true",
-        help="allow wiping and re-seeding a database the harness did not create",
-    )
-    parser.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="refuse, instead of waiting, when another run or seed is changing the database",
-    )
+    add_database_arguments(parser)
+    add_reseed_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -55,8 +42,8 @@ def handle(args: argparse.Namespace) -> int:
     project = project_config(args)
     # Before any database work: a contradiction in the options or the plan file is refused now.
     check_args(project, args)
-    if args.force and args.no_reseed:
-        raise UsageError("--force re-seeds and --no-reseed never does: choose one")
+    if args.force_seed and args.no_reseed:
+        raise UsageError("--force-seed re-seeds and --no-reseed never does: choose one")
     target = db.resolve(args.database)
     db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target, project)
@@ -71,7 +58,7 @@ def handle(args: argparse.Namespace) -> int:
             target,
             source,
             before,
-            force=args.force,
+            force=args.force_seed,
             progress=not args.no_progress,
             reseed=not args.no_reseed,
             project=project,

@@ -15,7 +15,7 @@ from django_index_bench.bench import results
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
-    database_name,
+    add_database_arguments,
     positive_int,
     project_config,
     seconds,
@@ -49,9 +49,7 @@ def _slowdowns(text: str) -> tuple[float, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config_argument(parser)
     add_seed_arguments(parser)
-    parser.add_argument(
-        "--database", type=database_name, metavar="NAME", help="the harness database (default: bench)"
-    )
+    add_database_arguments(parser)
     parser.add_argument(
         "--slowdowns", type=_slowdowns, default=SLOWDOWNS, metavar="PCTS",
         help="injected slowdowns, as percentages of the median (default: 2,5,10,20)",
@@ -89,12 +87,14 @@ def handle(args: argparse.Namespace) -> int:
     project = project_config(args)
     check_args(project, args)
     target = db.resolve(args.database)
-    db.guard(target, allow_foreign=False)
+    db.guard(target, allow_foreign=args.allow_foreign_database)
     db.setup_django(target, project)
     states = resolve_states(project.before, project.after, where=f"{project.path}: states")
     source = source_from_args(project, args, schema_state(states[0]))
     scenarios = select(load(project.scenarios), ())
-    with locks.hold(clones.maintenance_url(target), target.name, purpose="bench sensitivity"):
+    with locks.hold(
+        clones.maintenance_url(target), target.name, purpose="bench sensitivity", wait=not args.no_wait
+    ):
         prepare(target, source, states[0], force=False, progress=not args.no_progress, project=project)
         cases, _ = draw(scenarios, None)
         found = sensitivity.on_copy(

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.options import add_config_argument, database_name, project_config, writable_dir
+from django_index_bench.bench.options import (
+    add_config_argument,
+    add_database_arguments,
+    add_reseed_arguments,
+    project_config,
+    writable_dir,
+)
 from django_index_bench.bench.pg import db
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
@@ -141,16 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the migration uses AddIndex (holds a SHARE lock: writes wait) instead of AddIndexConcurrently",
     )
-    parser.add_argument(
-        "--database", type=database_name, metavar="NAME", help="the harness database to seed and copy"
-    )
-    parser.add_argument(
-        "--allow-foreign-database",
-        action="store_true",
-        help="allow seeding a database the harness did not create (destroys its data)",
-    )
-    parser.add_argument("--force-seed", action="store_true", help="re-seed even when the data matches")
-    parser.add_argument("--no-wait", action="store_true", help="refuse, instead of waiting, when it is busy")
+    add_database_arguments(parser)
+    add_reseed_arguments(parser, refuse=False)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -41,6 +42,8 @@ def timed(name: str, args: list[str], cwd: Path, env: dict[str, str]) -> dict[st
         "load_before": [round(x, 2) for x in before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "step_lines": [line for line in done.stdout.splitlines() if line.startswith("step ")],
+        # tox's own summary: its environment (setup) against the commands.
+        "tox": [line.strip() for line in done.stdout.splitlines() if "setup[" in line],
     }
 
 
@@ -56,6 +59,7 @@ def main() -> int:
     parser.add_argument("--commit", default="HEAD", help="what to clone and time (default: HEAD)")
     parser.add_argument("--no-compare", action="store_true", help="time the main job only")
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "main_job.json")
+    parser.add_argument("--keep", type=Path, help="copy the results files here (the clone is removed)")
     args = parser.parse_args()
     commit = sh("git", "rev-parse", args.commit, cwd=REPO).stdout.strip()
     found: dict[str, Any] = {"commit": commit, "cpu_count": os.cpu_count()}
@@ -70,6 +74,9 @@ def main() -> int:
         tox = [sys.executable, "-m", "tox", "-e", "bench"]
         found["tox -e bench"] = timed("tox -e bench", tox, clone, env)
         found["tox -e bench"]["results_steps"] = steps(clone / "results" / "latest.json")
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copy(clone / "results" / "latest.json", args.keep / "main_job_results.json")
         if not args.no_compare:
             bench = str(clone / ".tox" / "bench" / "bin" / "bench")
             out = Path(name) / "compare"

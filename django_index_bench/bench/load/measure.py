@@ -62,6 +62,13 @@ def sides(config: LoadConfig) -> list[tuple[Endpoint, str]]:
     return [(e, side) for e in config.endpoints for side in e.sides]
 
 
+def load_states(config: LoadConfig, states: tuple[State, State]) -> tuple[str, ...]:
+    """The states the endpoints' sides are served in (a variant endpoint: only the after state)."""
+    before, after = states[0].name, states[-1].name
+    wanted = {e.state_of(s, before, after) for e, s in sides(config)}
+    return tuple(s.name for s in states if s.name in wanted)
+
+
 def check(config: LoadConfig) -> None:
     """Everything that can be refused before seeding, copying and serving: UsageError, one line."""
     plan.check_levels(config.levels)
@@ -216,7 +223,7 @@ def _measure(
     ready: dict[str, db.Target] | None = None,
 ) -> LoadRun:
     before, after = states[0].name, states[-1].name
-    wanted = {e.state_of(s, before, after) for e, s in sides(config)}
+    wanted = set(load_states(config, states))
     made: list[db.Target] = list(ready.values()) if ready is not None else []
     try:
         if ready is not None:

@@ -27,7 +27,7 @@ from django_index_bench.bench import environment, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.costs.collect import collect_costs, copy_name, server_lost
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
+from django_index_bench.bench.load.measure import LoadConfig, failed, load_states, measure_load
 from django_index_bench.bench.load.measure import check as check_load
 from django_index_bench.bench.load.results import LoadRun
 from django_index_bench.bench.options import writable_dir
@@ -318,7 +318,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                     cache.enable()
             connection.close()
         # The cost and load steps get copies of the read copies, taken once they are migrated.
-        spares = tuple(p for p, on in (("costs", config.costs), ("load", config.load is not None)) if on)
+        spares = {"costs": tuple(s.name for s in states)} if config.costs else {}
+        if config.load is not None:
+            spares["load"] = load_states(config.load, states)
         measured = measure_states(
             target, states, scenarios, config.rules,
             cold=cold, seed=config.seed, tag=tag,

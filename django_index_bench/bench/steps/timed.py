@@ -77,18 +77,19 @@ def spare_copies(
     states: tuple[State, State],
     copies: list[db.Target],
     broken: dict[str, str],
-    purposes: tuple[str, ...],
+    purposes: dict[str, tuple[str, ...]],
     tag: str,
     made: list[db.Target],
 ) -> dict[str, dict[str, db.Target]]:
-    """For each purpose (the cost step, the load step), a copy of each reached state's copy, taken right
-    after it was migrated and settled, before any round ran in it: the same database, page for page, as
-    a fresh copy moved to that state, without migrating and vacuuming it again. `made` lists them."""
+    """For each purpose (the cost step, the load step), a copy of each state's copy it names (if that
+    state was reached), taken right after it was migrated and settled, before any round ran in it: the
+    same database, page for page, as a fresh copy moved to that state, without migrating and vacuuming
+    it again. `made` lists them."""
     spares: dict[str, dict[str, db.Target]] = {}
     connection.close()  # a template must have no other session
-    for purpose in purposes:
+    for purpose, wanted in purposes.items():
         for state, copied in zip(states, copies, strict=True):
-            if state.name in broken:
+            if state.name in broken or state.name not in wanted:
                 continue
             made.append(clones.clone(copied, clones.name_for(target, tag, f"{purpose}_{state.name}"), tag))
             spares.setdefault(purpose, {})[state.name] = made[-1]
@@ -114,11 +115,11 @@ def measure_states(
     label: str,
     only_case: str | None = None,
     clock: Stopwatch | None = None,
-    spares: tuple[str, ...] = (),
+    spares: dict[str, tuple[str, ...]] | None = None,
 ) -> Measured:
     """`clock` gets the seconds of "copies" (cloning, migrating, dropping) and of each cache series's
-    items ("warm", "cold"; drawing the cases counts as warm). `spares`: purposes that get copies of the
-    migrated state copies (Measured.spares), which the caller then owns and drops."""
+    items ("warm", "cold"; drawing the cases counts as warm). `spares`: purpose -> the states whose
+    migrated copies it gets a copy of (Measured.spares), which the caller then owns and drops."""
     watch = clock if clock is not None else Stopwatch()
     with watch.step("warm"):
         db.switch_django(target)
@@ -131,7 +132,7 @@ def measure_states(
         with watch.step("copies"):
             changes = migrate_copies(target, states, tag, copies)
             broken = {c.state: c.error or "failed" for c in changes if not c.ok}
-            spared = spare_copies(target, states, copies, broken, spares, tag, made)
+            spared = spare_copies(target, states, copies, broken, spares or {}, tag, made)
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
         databases = {state.name: settings_of(copied) for state, copied in zip(states, copies, strict=True)}

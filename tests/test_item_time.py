@@ -103,7 +103,7 @@ def test_without_a_floor_an_item_runs_its_minimum_of_pairs(tenant: int) -> None:
 def test_the_schedule_records_the_floor() -> None:
     rules = Rules(min_pairs=20, floor_pairs=defaults.MIN_VERDICT_PAIRS)
     schedule = record(rules, sides="databases", workers=1, seed=1, items=())
-    assert (schedule.min_pairs, schedule.floor_pairs) == (20, 6)
+    assert (schedule.min_pairs, schedule.floor_pairs) == (20, 9)
     # No floor, or one above the minimum, is the minimum: no item can stop for slow rounds.
     assert record(Rules(min_pairs=6), sides="databases", workers=1, seed=1, items=()).floor_pairs == 6
     assert (
@@ -112,12 +112,14 @@ def test_the_schedule_records_the_floor() -> None:
     )
 
 
-def test_the_floor_is_the_fewest_pairs_a_verdict_can_rest_on() -> None:
+def test_the_floor_is_the_fewest_pairs_whose_interval_one_stray_pair_cannot_decide() -> None:
     floor = defaults.MIN_VERDICT_PAIRS
+    values = [float(i) for i in range(floor)]
+    # The 95 % interval of 9 values leaves out the smallest and the largest; of 8 it is [min, max].
+    assert stats.median_interval(values) == (1.0, float(floor - 2))
+    assert stats.median_interval(values[:-1]) == (0.0, float(floor - 2))
     # The exact two-sided signed-rank test's smallest p with n pairs, all of one sign, is 2 / 2**n.
-    assert 2 / 2**floor < defaults.DEFAULT_ALPHA <= 2 / 2 ** (floor - 1)
-    assert stats.median_interval([float(i) for i in range(floor)]) is not None
-    assert stats.median_interval([float(i) for i in range(floor - 1)]) is None
+    assert 2 / 2**floor < defaults.DEFAULT_ALPHA
     same_sign = stats.compare_paired([1.2] * floor, [1.0] * floor, threshold=0.05)
     assert same_sign.p_value is not None
     assert same_sign.p_value < defaults.DEFAULT_ALPHA

@@ -139,7 +139,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Rules().seconds,
         help="time budget of one item (a scenario's case, both sides paired): it stops when the budget "
         f"is spent and it has its minimum of {Rules().min_pairs} pairs, or, when its rounds are slow, "
-        f"{MIN_VERDICT_PAIRS} pairs, the fewest a verdict can rest on (default: %(default)s)",
+        f"{MIN_VERDICT_PAIRS} pairs (default: %(default)s)",
     )
     timing.add_argument("--quick", action="store_true", help="a few pairs only: checks that all runs")
     parser.add_argument(

@@ -222,8 +222,17 @@ def test_bench_run_runs_the_load_step_unless_told_not_to(two_runs: tuple[Results
     assert sorted(b.side for b in load.bursts) == ["legacy", "paginated"]
     assert all(b.ok == b.planned == len(b.latencies_ms) and not b.errors for b in load.bursts)
     assert [s.side for s in load.servers] == ["legacy", "paginated"]
-    # The variant endpoint runs both code paths in the state the change ships.
+    # The variant endpoint runs both code paths in the state the change ships, on the copy of that
+    # state's read copy taken before any round ran (not a copy migrated once more).
     assert {s.state for s in load.servers} == {first.states[-1].state}
+    assert {s.database for s in load.servers} == {f"{DATABASE}_{run_tag(first)}_load_after"}
+
+
+def test_the_cost_step_uses_copies_of_the_read_copies(tiny_results: Results) -> None:
+    costs = tiny_results.costs
+    assert costs is not None
+    tag = run_tag(tiny_results)
+    assert costs.databases == {state: f"{DATABASE}_{tag}_costs_{state}" for state in ("before", "after")}
 
 
 def test_same_state_twice_gives_identical_deterministic_metrics(two_runs: tuple[Results, Results]) -> None:
@@ -290,8 +299,10 @@ def test_cold_series_mirrors_the_warm_one_and_reads_more(tiny_results: Results) 
     warm = {key(m): m for m in tiny_results.measurements if m.scenario in migration_scenarios}
     cold = {key(m): m for m in tiny_results.cold}
     assert cold.keys() == warm.keys()
-    # Warmup rounds warm the connection and the code, not the buffers: each cold round evicts first.
-    assert all(m.ok and m.timing is not None and m.timing.warmup_rounds == 1 for m in cold.values())
+    # Warmup rounds warm the connection and the code, not the buffers: each cold round evicts first, and
+    # the warm series already ran the same code on the same connections, so the cold series has none.
+    assert all(m.ok and m.timing is not None and m.timing.warmup_rounds == 0 for m in cold.values())
+    assert all(m.timing is not None and m.timing.warmup_rounds == 1 for m in warm.values())
     assert reads(cold.values()) > reads(warm.values())
     assert {(i.cache, i.baseline_state, i.candidate_state) for i in tiny_results.schedule.items} == {
         ("warm", "before", "after"),

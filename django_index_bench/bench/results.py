@@ -67,7 +67,12 @@ from django_index_bench.bench.load.results import LoadRun
 #     afterwards, bench/rounds/isolation.py). Optional `Costs.failures`: each cost figure that failed,
 #     by name, while the others were kept. A schema 6 file reads as is: `writes` False, `isolation` None
 #     (not recorded: calls ran in autocommit), `failures` empty.
-SCHEMA_VERSION = 7
+# 8 - 2026-12-05: items stop by time as well as by pairs. `Schedule.floor_pairs`: an item whose budget
+#     ran out before min_pairs (slow rounds) stopped there, with at least this many pairs, and records
+#     `ScheduledItem.stop` "slow". `ScaleRun.reused`: a scale point whose data is the main dataset's
+#     (same fingerprint) is not seeded and measured again; it carries the main run's measurements of its
+#     scenarios and says so. A schema 7 file reads with floor_pairs 0 (none) and nothing reused.
+SCHEMA_VERSION = 8
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -82,7 +87,8 @@ Maintenance = Literal["ANALYZE", "VACUUM (ANALYZE)"]
 CostOrder = Literal["alternating", "single"]
 # Why an item stopped pairing: its interval got narrow enough, its time ran out, it reached the most
 # pairs allowed, or it failed.
-StopReason = Literal["precision", "budget", "max_pairs", "failed"]
+# "slow": the item's time budget ran out before min_pairs; it stopped with at least floor_pairs.
+StopReason = Literal["precision", "budget", "slow", "max_pairs", "failed"]
 
 
 @dataclass(frozen=True)
@@ -272,6 +278,9 @@ class Schedule:
     # What every call (fact, warmup, round) ran in; None: not recorded (schema 5 and older: autocommit,
     # a writing call's changes stayed).
     isolation: str | None = None
+    # The fewest pairs an item whose budget ran out before min_pairs stopped with (stop "slow"); 0 or
+    # min_pairs: no item could stop that way (0 in schema 7 and older).
+    floor_pairs: int = 0
 
 
 @dataclass(frozen=True)
@@ -413,6 +422,9 @@ class ScaleRun:
     counts: dict[str, int]
     fingerprint: str
     measurements: tuple[Measurement, ...]
+    # "main": this point's data is the main dataset (same fingerprint), so its measurements are the main
+    # warm series' of its scenarios, not a second measurement; None: seeded and measured on its own.
+    reused: Literal["main"] | None = None
 
 
 # A slowdown counts as detectable when the trials flagged it at least this often.
@@ -424,7 +436,7 @@ SensitivityKind = Literal["orm", "db"]  # where a slowdown was injected: Python 
 class SensitivityLevel:
     """Trials at one injected slowdown (0: A/A) of one scenario class's representative case."""
 
-    scenario_class: str  # "sub-ms", "ms", "tens of ms": by the baseline's median end to end
+    scenario_class: str  # verdicts.defaults.SPEED_CLASSES: by the baseline's median end to end
     scenario: str
     case: str
     baseline_total_s: float
@@ -515,8 +527,15 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5, upgrade_6
+    if version in (2, 3, 4, 5, 6, 7):
+        from django_index_bench.bench.upgrade import (
+            upgrade_2,
+            upgrade_3,
+            upgrade_4,
+            upgrade_5,
+            upgrade_6,
+            upgrade_7,
+        )
 
         try:
             if version == 2:
@@ -527,7 +546,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_4(data)
             if version in (2, 3, 4, 5):
                 data = upgrade_5(data)
-            data = upgrade_6(data)
+            if version in (2, 3, 4, 5, 6):
+                data = upgrade_6(data)
+            data = upgrade_7(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -23,6 +23,7 @@ TESTS = {
 STOPS: dict[StopReason, str] = {
     "precision": "its interval reached the precision",
     "budget": "its time budget ran out",
+    "slow": "its rounds were slow: its time budget ran out before the usual minimum of pairs",
     "max_pairs": "it reached the most pairs allowed",
     "failed": "it failed",
 }
@@ -106,14 +107,41 @@ def _order(analysis: Analysis, schedule: Schedule) -> str:
 def _stopping(schedule: Schedule) -> str:
     if schedule.sides == "blocks":
         return "Not recorded: the file predates the schedule."
-    return (
+    text = (
         f"{schedule.warmup_rounds} untimed warmup round(s) per side before the first pair. Each item ran "
         f"at least {fmt.count(schedule.min_pairs)} and at most {fmt.count(schedule.max_pairs)} pairs: it "
         f"stopped once the {fmt.percent(defaults.CONFIDENCE, 0)} interval of its median paired ratio was "
         f"within {fmt.percent(schedule.precision)} of it, or when its budget of "
-        f"{fmt.duration(schedule.seconds)} ran out. Timer `{schedule.timer}`, resolution "
-        f"{fmt.duration(schedule.timer_resolution_s)}."
+        f"{fmt.duration(schedule.seconds)} ran out."
     )
+    if 0 < schedule.floor_pairs < schedule.min_pairs:
+        text += (
+            f" An item whose rounds were slow stopped when its budget ran out even before "
+            f"{fmt.count(schedule.min_pairs)} pairs, but never before {fmt.count(schedule.floor_pairs)}: "
+            "its minimum is a number of pairs or its budget in seconds, whichever came first."
+        )
+    return text + (
+        f" Timer `{schedule.timer}`, resolution {fmt.duration(schedule.timer_resolution_s)}. "
+        + _stop_meaning(schedule)
+    )
+
+
+def _stop_meaning(schedule: Schedule) -> str:
+    """What each way of stopping means for the item's verdict, from the rules the run recorded."""
+    floor = schedule.floor_pairs
+    text = (
+        "An item stopped by precision has an interval narrow enough to tell a change of the threshold's "
+        "size from none; one stopped by its budget or by the most pairs allowed has the interval its "
+        "pairs gave, and its verdict says no significant change when that interval cannot exclude one."
+    )
+    if 0 < floor < schedule.min_pairs:
+        text += (
+            f" One stopped for slow rounds rests on as few as {fmt.count(floor)} pairs: the smallest p "
+            f"the two-sided signed-rank test can give with n pairs is 2/2^n ({2 / 2**floor:.3g} at "
+            f"{fmt.count(floor)}), so it is called faster or slower only when nearly every pair agrees, "
+            "and its wider interval raises the smallest change it could show."
+        )
+    return text
 
 
 def _items(results: Results) -> str:

@@ -20,9 +20,22 @@ RESAMPLES: Final = 9999
 WORKER_RESAMPLES: Final = 1999  # each resample weighs every pair: memory grows with the pairs
 SEED: Final = 20261129
 
-# Classes of speed, by a call's median end to end: their noise differs by an order of magnitude, so what
-# a run can detect is stated per class.
-SPEED_CLASSES: Final = (("sub-ms", 0.0, 1e-3), ("ms", 1e-3, 10e-3), ("tens of ms", 10e-3, float("inf")))
+# The fewest pairs an item stopped by its time budget may keep (bench run's floor). From 6 pairs a
+# verdict is possible at DEFAULT_ALPHA and CONFIDENCE (the exact two-sided signed-rank test's smallest p
+# with n pairs is 2 / 2**n: 0.031 at 6; the order-statistic interval of the median exists at 95 % from
+# 6 values), but up to 8 that interval is [min, max]: one stray pair (a load spike on a busy machine)
+# decides it alone. From 9 it leaves out the most extreme pair on each side (and 2 / 2**9 = 0.0039).
+MIN_VERDICT_PAIRS: Final = 9
+
+# Classes of speed, by a call's measured median end to end, a decade each: their noise differs by an
+# order of magnitude, so what a run can detect is stated per class (a 2 s case is not "tens of ms").
+SPEED_CLASSES: Final = (
+    ("sub-ms", 0.0, 1e-3),
+    ("ms", 1e-3, 10e-3),
+    ("tens of ms", 10e-3, 100e-3),
+    ("hundreds of ms", 100e-3, 1.0),
+    ("seconds", 1.0, float("inf")),
+)
 
 # Unpaired gate only (two runs timed at different moments): a timing must stand this many robust
 # standard deviations (scaled MAD) of all its comparison's log ratios beyond their median.

@@ -29,6 +29,7 @@ from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
 from django_index_bench.bench.steps import stopwatch
 from django_index_bench.bench.steps.run import LOST_SERVER, RunConfig, execute
 from django_index_bench.bench.steps.states import parse_target
+from django_index_bench.verdicts.defaults import MIN_VERDICT_PAIRS
 
 NAME = "run"
 HELP = "Seed, measure every scenario before and after the migrations, and write a results file."
@@ -136,8 +137,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds",
         type=seconds,
         default=Rules().seconds,
-        help="time budget of one item (a scenario's case, both sides paired), once it has its minimum "
-        f"of {Rules().min_pairs} pairs (default: %(default)s)",
+        help="time budget of one item (a scenario's case, both sides paired): it stops when the budget "
+        f"is spent and it has its minimum of {Rules().min_pairs} pairs, or, when its rounds are slow, "
+        f"{MIN_VERDICT_PAIRS} pairs (default: %(default)s)",
     )
     timing.add_argument("--quick", action="store_true", help="a few pairs only: checks that all runs")
     parser.add_argument(
@@ -174,7 +176,11 @@ def handle(args: argparse.Namespace) -> int:
     results_dir: Path = args.results_dir
     if results_dir.exists() and not results_dir.is_dir():
         raise UsageError(f"--results-dir {results_dir} exists and is not a directory")
-    rules = QUICK if args.quick else Rules(seconds=args.seconds, precision=args.precision)
+    rules = (
+        QUICK
+        if args.quick
+        else Rules(seconds=args.seconds, precision=args.precision, floor_pairs=MIN_VERDICT_PAIRS)
+    )
     project = project_config(args)
     load = None
     if not args.no_load and (project.load.endpoints or args.endpoint):

@@ -183,21 +183,24 @@ def collect_costs(
     write_repetitions: int = WRITE_REPETITIONS,
     migration_repetitions: int = REPETITIONS,
     progress: bool = True,
+    ready: dict[str, db.Target] | None = None,
 ) -> Costs:
     """On copies of main named after `name` (unique to the run), dropped afterwards. Each figure (the
     sizes in each state, each table's writes by each method, each migration's or index's timings) is
-    measured on its own: one that fails is recorded in Costs.failures and the others are kept."""
+    measured on its own: one that fails is recorded in Costs.failures and the others are kept.
+    `ready`: a copy per state, already in its state and untouched (bench run's spares of its read
+    copies), used instead of copying and migrating again; they are dropped here all the same."""
     before, after = states
     bar = tqdm(desc="costs", unit="step", disable=not progress)
     figures = _Figures(bar)
     step = figures.step
 
-    made: list[db.Target] = []
+    made: list[db.Target] = [ready[s.name] for s in states] if ready is not None else []
     try:
         # Each copy is made from the seeded database and moved to its own state, as the read copies are:
         # the same rows page for page, and each really in its state (an index "before" drops is back in
         # "after" unless "after" drops it too).
-        for state in states:
+        for state in states if ready is None else ():
             step(f"copying the seeded database ({state.name})")
             connection.close()
             made.append(clones.clone(main, copy_name(name, state.name)))

@@ -62,6 +62,13 @@ def sides(config: LoadConfig) -> list[tuple[Endpoint, str]]:
     return [(e, side) for e in config.endpoints for side in e.sides]
 
 
+def load_states(config: LoadConfig, states: tuple[State, State]) -> tuple[str, ...]:
+    """The states the endpoints' sides are served in (a variant endpoint: only the after state)."""
+    before, after = states[0].name, states[-1].name
+    wanted = {e.state_of(s, before, after) for e, s in sides(config)}
+    return tuple(s.name for s in states if s.name in wanted)
+
+
 def check(config: LoadConfig) -> None:
     """Everything that can be refused before seeding, copying and serving: UsageError, one line."""
     plan.check_levels(config.levels)
@@ -180,11 +187,14 @@ def measure_load(
     tag: str,
     keep: bool = False,
     profile: str | None = None,
+    ready: dict[str, db.Target] | None = None,
 ) -> LoadRun:
-    """The load run; a failed step gives a run with status "failed" and the reason, not an exception."""
+    """The load run; a failed step gives a run with status "failed" and the reason, not an exception.
+    `ready`: a copy per state, already in its state and untouched (bench run's spares of its read
+    copies), served instead of copying and migrating again; dropped (or kept) like the step's own."""
     started = time.perf_counter()
     try:
-        run = _measure(target, states, config, tag=tag, keep=keep, profile=profile)
+        run = _measure(target, states, config, tag=tag, keep=keep, profile=profile, ready=ready)
     except (LoadFailed, server.ServerFailed, drive.GeneratorFailed, OSError) as exc:
         return failed(states, config, profile, f"{type(exc).__name__}: {db.first_line(exc)}")
     return dataclasses.replace(run, seconds=time.perf_counter() - started)
@@ -210,12 +220,19 @@ def _measure(
     tag: str,
     keep: bool,
     profile: str | None,
+    ready: dict[str, db.Target] | None = None,
 ) -> LoadRun:
     before, after = states[0].name, states[-1].name
-    wanted = {e.state_of(s, before, after) for e, s in sides(config)}
-    made: list[db.Target] = []
+    wanted = set(load_states(config, states))
+    made: list[db.Target] = list(ready.values()) if ready is not None else []
     try:
-        urls = _copies(target, {s.name: s for s in states if s.name in wanted}, tag, made)
+        if ready is not None:
+            missing = sorted(wanted - ready.keys())
+            if missing:
+                raise LoadFailed(f"no copy of state {', '.join(missing)} to serve")
+            urls = {name: ready[name].url for name in wanted}
+        else:
+            urls = _copies(target, {s.name: s for s in states if s.name in wanted}, tag, made)
         keys = [(e.name, s) for e, s in sides(config)]
         state_of = {(e.name, s): e.state_of(s, before, after) for e, s in sides(config)}
         ports = _ports(config, len(keys) + 1)

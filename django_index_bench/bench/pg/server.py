@@ -299,6 +299,10 @@ def create_owned_database(
         create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
             create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+            if conn.info.server_version >= 150000:
+                # Copying the files after a checkpoint is about three times faster than WAL_LOG (15's
+                # default, which writes every block to the WAL) for a seeded database of hundreds of MB.
+                create += sql.SQL(" STRATEGY FILE_COPY")
         forget(conn, name)  # rows of databases dropped behind the harness's back: their oids are free
         conn.execute(create)
         conn.execute(

@@ -5,7 +5,9 @@ Each item: both sides' facts (untimed), warmup rounds, then pairs. A pair is one
 candidate round back to back, so drift and load spikes hit both rounds of every pair; the order
 alternates A B, B A, A B ..., starting from a side drawn from the seed. Pairing stops when the median
 paired ratio's 95 % interval is narrow enough (end to end and database time), the item's time is spent,
-or the most pairs allowed have run.
+or the most pairs allowed have run. An item whose rounds are slow stops when its time is spent even
+before min_pairs, but never before floor_pairs: its minimum is min_pairs or its budget in seconds,
+whichever comes first.
 """
 
 from __future__ import annotations
@@ -124,11 +126,16 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
         for position, index in enumerate(order):
             rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
         done = pair + 1
+        spent = time.perf_counter() - started > rules.seconds
         if done < rules.min_pairs:
+            # Slow rounds: the budget ran out before min_pairs. The item stops once it has the fewest
+            # pairs a verdict can rest on (floor_pairs), instead of running min_pairs for minutes.
+            if spent and done >= rules.floor:
+                return (*rounds, "slow")
             continue
         if done % rules.check_every == 0 and _precise(*rounds, rules.precision):
             return (*rounds, "precision")
-        if time.perf_counter() - started > rules.seconds:
+        if spent:
             return (*rounds, "budget")
     return (*rounds, "max_pairs")
 
@@ -161,6 +168,12 @@ def _scheduled(item: Item, pairs: int, stop: StopReason, seconds: float) -> Sche
     )
 
 
+def warmup_rounds(item: Item, rules: Rules) -> int:
+    """A cold item's code path ran warm earlier in the run, on the same connections (the warm series
+    comes first), and every cold round evicts the buffers anyway: warming it again proves nothing."""
+    return 0 if item.cache == "cold" else rules.warmup_rounds
+
+
 def run_item(item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str, str]) -> ItemResult:
     """One item. `broken` maps a database that could not be brought to its state (SideSpec.database)
     to the migration's error."""
@@ -177,13 +190,14 @@ def run_item(item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str
     gc.collect()
     gc.freeze()
     try:
-        measured = [_facts(sides, item, side, rules.warmup_rounds) for side in item.sides]
+        warmup = warmup_rounds(item, rules)
+        measured = [_facts(sides, item, side, warmup) for side in item.sides]
         base, cand, stop = _pairs(item, sides, rules, seed)
     except _SideFailed as failure:
         return _failed_item(item, {failure.side.name: failure.error}, started)
     timed = (
-        dataclasses.replace(measured[0], timing=base.timing(rules.warmup_rounds)),
-        dataclasses.replace(measured[1], timing=cand.timing(rules.warmup_rounds)),
+        dataclasses.replace(measured[0], timing=base.timing(warmup)),
+        dataclasses.replace(measured[1], timing=cand.timing(warmup)),
     )
     return ItemResult(*timed, _scheduled(item, len(base.pair), stop, time.perf_counter() - started))
 

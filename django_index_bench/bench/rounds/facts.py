@@ -70,10 +70,18 @@ class _Recorder:
 
 
 def facts(
-    scenario: Scenario, case: Case, side: str, state: str, *, cold: Callable[[], None] | None = None
+    scenario: Scenario,
+    case: Case,
+    side: str,
+    state: str,
+    *,
+    cold: Callable[[], None] | None = None,
+    warm_first: bool = True,
 ) -> Measurement:
     """One side's facts, on the current connection; with `cold`, plans are taken right after evicting.
-    Every call runs in a transaction rolled back afterwards, as every timed round does."""
+    Every call runs in a transaction rolled back afterwards, as every timed round does. warm_first=False:
+    the connection already ran this call (the cold series follows the warm one), so it is not run once
+    more before the recorded call."""
 
     def once() -> Outcome:
         with rolled_back():
@@ -82,7 +90,8 @@ def facts(
         return outcome
 
     # Warm the connection, the caches and Django's model machinery first.
-    once()
+    if warm_first:
+        once()
 
     recorder = _Recorder(cold)
     with connection.execute_wrapper(recorder):

@@ -29,14 +29,23 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Rules:
     """How many pairs an item gets: at least min_pairs, then until the median paired ratio's 95 % CI
-    is within `precision` of it, the item's `seconds` are spent, or max_pairs is reached."""
+    is within `precision` of it, the item's `seconds` are spent, or max_pairs is reached. An item whose
+    `seconds` are spent before min_pairs (slow rounds) stops there too, once it has floor_pairs: its
+    minimum is min_pairs or `seconds`, whichever comes first, and never fewer than floor_pairs. The
+    default floor, 0, is none: min_pairs is the minimum. `bench run` sets it to MIN_VERDICT_PAIRS."""
 
     seconds: float = 2.0
     min_pairs: int = 20
+    floor_pairs: int = 0
     max_pairs: int = 2_000
     precision: float = 0.02
     warmup_rounds: int = 2
     check_every: int = 10  # pairs between two looks at the interval
+
+    @property
+    def floor(self) -> int:
+        """The fewest pairs an item stops with: floor_pairs when set below min_pairs, else min_pairs."""
+        return self.floor_pairs if 0 < self.floor_pairs < self.min_pairs else self.min_pairs
 
 
 QUICK = Rules(seconds=0.05, min_pairs=6, max_pairs=8, warmup_rounds=1, check_every=2)
@@ -110,6 +119,7 @@ def record(
         order_seed=seed,
         warmup_rounds=rules.warmup_rounds,
         min_pairs=rules.min_pairs,
+        floor_pairs=rules.floor,
         max_pairs=rules.max_pairs,
         precision=rules.precision,
         seconds=rules.seconds,

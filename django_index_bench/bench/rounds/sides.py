@@ -120,7 +120,8 @@ class LocalSides:
         evict = cache.evict_all if item.cache == "cold" else None
         scenario = self._scenario(item.scenario)
         with self._guard(side), self._side(side).active():
-            return facts(scenario, item.case, side.name, side.state, cold=evict)
+            # The warm series ran this call on this connection already: cold facts need no warm-up call.
+            return facts(scenario, item.case, side.name, side.state, cold=evict, warm_first=evict is None)
 
     def warm(self, item: Item, side: SideSpec, rounds: int) -> None:
         for _ in range(rounds):

@@ -27,22 +27,23 @@ from django_index_bench.bench import environment, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.costs.collect import collect_costs, copy_name, server_lost
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.load.measure import LoadConfig, failed, measure_load
+from django_index_bench.bench.load.measure import LoadConfig, failed, load_states, measure_load
 from django_index_bench.bench.load.measure import check as check_load
+from django_index_bench.bench.load.results import LoadRun
 from django_index_bench.bench.options import writable_dir
 from django_index_bench.bench.pg import cache, clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.pg import server as embedded
-from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun
+from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun, Sensitivity
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
 from django_index_bench.bench.seeding import check_options, claim, owner_of, source_for
 from django_index_bench.bench.steps import sensitivity
-from django_index_bench.bench.steps.scales import run_scales, scale_database
+from django_index_bench.bench.steps.scales import MainSeries, run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
 from django_index_bench.bench.steps.stopwatch import Stopwatch
-from django_index_bench.bench.steps.timed import measure_states
+from django_index_bench.bench.steps.timed import Measured, measure_states
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
@@ -225,11 +226,17 @@ LOST_SERVER = (ConnectionLost, OperationalError, InterfaceError, psycopg.Operati
 
 
 def measure_costs(
-    target: db.Target, states: tuple[State, State], dataset: Dataset, tag: str, *, progress: bool
+    target: db.Target,
+    states: tuple[State, State],
+    dataset: Dataset,
+    tag: str,
+    *,
+    progress: bool,
+    ready: dict[str, db.Target] | None = None,
 ) -> Costs:
     """What the indexes cost; when the step fails (a table it cannot copy, a failed insert, ...), that
     failure recorded as its result, so the read measurements already taken still reach the results file.
-    collect_costs drops its copies either way."""
+    collect_costs drops its copies (and `ready`, copies already in their states) either way."""
     name = clones.name_for(target, tag, "costs")
     largest = max(dataset.counts.values(), default=1_000)
     try:
@@ -241,11 +248,13 @@ def measure_costs(
             copy_rows=min(20_000, largest),
             orm_rows=min(200, max(50, largest // 1_000)),
             progress=progress,
+            ready=ready,
         )
     except Exception as exc:  # recorded: the run exits 1 and the report shows the cost step FAILED
         if isinstance(exc, ConnectionLost) or server_lost(exc):
             raise  # an error the server answered with (SQLSTATE other than 08, 57P) is the step's
-        return Costs.failed(f"{type(exc).__name__}: {db.first_line(exc)}", copy_name(name, states[0].name))
+        where = ready[states[0].name].name if ready else copy_name(name, states[0].name)
+        return Costs.failed(f"{type(exc).__name__}: {db.first_line(exc)}", where)
 
 
 def execute(config: RunConfig) -> tuple[Results, Path]:
@@ -308,42 +317,27 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
                 if cold:  # a database that started over lost the extension with everything else
                     cache.enable()
             connection.close()
+        # The cost and load steps get copies of the read copies, taken once they are migrated.
+        spares = {"costs": tuple(s.name for s in states)} if config.costs else {}
+        if config.load is not None:
+            spares["load"] = load_states(config.load, states)
         measured = measure_states(
             target, states, scenarios, config.rules,
             cold=cold, seed=config.seed, tag=tag,
             keep=config.keep_databases, progress=config.progress, label="measuring", clock=watch,
+            spares=spares,
         )  # fmt: skip
-        costs = None
-        if config.costs and not measured.broken:
-            with watch.step("costs"):
-                costs = measure_costs(target, states, dataset, tag, progress=config.progress)
-        scales: tuple[ScaleRun, ...] = ()
-        if source is not None:
-            with watch.step("scales") if config.scales else contextlib.nullcontext():
-                scales = run_scales(
-                    target, source, project.scales, config.scales, states, scenarios, config.rules,
-                    lambda t, s: prepare(
-                        t, s, seed_state, force=False, progress=config.progress, project=project
-                    ),
-                    seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
-                )  # fmt: skip
-        found = None
-        if config.sensitivity_trials and not measured.broken:
-            with watch.step("sensitivity"):
-                found = sensitivity.on_copy(
-                    target, states[-1], scenarios, measured.cases, config.rules, tag,
-                    slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
-                    threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
-                )  # fmt: skip
-        under_load = None
-        if config.load is not None and measured.broken:
-            why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
-            under_load = failed(states, config.load, dataset.profile, f"not run: {why}")
-        elif config.load is not None:
-            with watch.step("load"):
-                under_load = measure_load(
-                    target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile
-                )
+        spared = dict(measured.spares)  # each step that uses its copies takes them out (and drops them)
+        try:
+            costs, scales, found, under_load = _after_reads(
+                config, target, source, (states, seed_state), scenarios, dataset, measured, spared, tag, watch
+            )
+        finally:
+            left = [copied for by_state in spared.values() for copied in by_state.values()]
+            if left:  # those a step did not take (it did not run, or raised before taking them)
+                with watch.step("copies"):
+                    db.switch_django(target)
+                    clones.drop_all(target, left)
     run = Results(
         schema_version=results.SCHEMA_VERSION,
         run_id=rid,
@@ -364,3 +358,56 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         steps=watch.recorded(),
     )
     return run, results.save(run, config.results_dir)
+
+
+def _after_reads(
+    config: RunConfig,
+    target: db.Target,
+    source: Source | None,
+    states_and_seeded: tuple[tuple[State, State], State],
+    scenarios: dict[str, Scenario],
+    dataset: Dataset,
+    measured: Measured,
+    spared: dict[str, dict[str, db.Target]],
+    tag: str,
+    watch: Stopwatch,
+) -> tuple[Costs | None, tuple[ScaleRun, ...], Sensitivity | None, LoadRun | None]:
+    """The steps after the read measurements: costs, the scale curve, sensitivity, the load step. The cost
+    and load steps take their copies out of `spared`, and drop them themselves."""
+    states, seed_state = states_and_seeded
+    project = config.project
+    costs = None
+    if config.costs and not measured.broken:
+        with watch.step("costs"):
+            ready = spared.pop("costs", None)
+            costs = measure_costs(target, states, dataset, tag, progress=config.progress, ready=ready)
+    scales: tuple[ScaleRun, ...] = ()
+    if source is not None:
+        with watch.step("scales") if config.scales else contextlib.nullcontext():
+            scales = run_scales(
+                target, source, project.scales, config.scales, states, scenarios, config.rules,
+                lambda t, s: prepare(
+                    t, s, seed_state, force=False, progress=config.progress, project=project
+                ),
+                seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
+                main_series=MainSeries(dataset.fingerprint, measured.warm),
+            )  # fmt: skip
+    found = None
+    if config.sensitivity_trials and not measured.broken:
+        with watch.step("sensitivity"):
+            found = sensitivity.on_copy(
+                target, states[-1], scenarios, measured.cases, config.rules, tag,
+                slowdowns=sensitivity.SLOWDOWNS, kinds=("orm", "db"), trials=config.sensitivity_trials,
+                threshold=DEFAULT_THRESHOLD, alpha=DEFAULT_ALPHA,
+            )  # fmt: skip
+    under_load = None
+    if config.load is not None and measured.broken:
+        why = "; ".join(f"state {s}: {e}" for s, e in measured.broken.items())
+        under_load = failed(states, config.load, dataset.profile, f"not run: {why}")
+    elif config.load is not None:
+        with watch.step("load"):
+            under_load = measure_load(
+                target, states, config.load, tag=tag, keep=config.keep_databases, profile=dataset.profile,
+                ready=spared.pop("load", None),
+            )  # fmt: skip
+    return costs, scales, found, under_load

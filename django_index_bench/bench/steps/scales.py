@@ -1,10 +1,13 @@
 """The scale curve: the main scenarios on datasets of several sizes, each in its own database.
 
 A sequential scan grows with the table; an index lookup barely does. One size cannot show that.
+A point whose data is the main dataset (the same seed, population and counts: the same fingerprint)
+is neither seeded nor measured again: it is the main warm series' measurements of its scenarios.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django_index_bench.bench.pg import clones, db
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from django_index_bench.bench.config import ScaleSpec
+    from django_index_bench.bench.results import Measurement
     from django_index_bench.bench.rounds.schedule import Rules
     from django_index_bench.bench.scenarios import Scenario
     from django_index_bench.bench.steps.states import State
@@ -33,6 +37,31 @@ def chosen(scenarios: dict[str, Scenario], spec: ScaleSpec) -> dict[str, Scenari
     if spec.scenarios:
         return {name: s for name, s in scenarios.items() if name in spec.scenarios}
     return {name: s for name, s in scenarios.items() if s.kind == "migration"}
+
+
+@dataclass(frozen=True)
+class MainSeries:
+    """What the main dataset already measured: its fingerprint and its warm series."""
+
+    fingerprint: str
+    warm: tuple[Measurement, ...]
+
+
+def reused(
+    main: MainSeries, source: Source, spec: ScaleSpec, scenarios: dict[str, Scenario]
+) -> ScaleRun | None:
+    """The scale point that is the main dataset: the main warm series' measurements of the point's
+    scenarios and case, as the point would have measured them. None when the point's data differs, or
+    the main series lacks one of them (the point then measures it, and says what is missing)."""
+    if source.fingerprint() != main.fingerprint:
+        return None
+    measurements = tuple(m for m in main.warm if m.scenario in scenarios and m.case == spec.case)
+    if {m.scenario for m in measurements} != set(scenarios):
+        return None
+    return ScaleRun(
+        counts=dict(source.dataset_counts), fingerprint=main.fingerprint, measurements=measurements,
+        reused="main",
+    )  # fmt: skip
 
 
 def scale_database(main: db.Target, rows: int) -> str:
@@ -54,15 +83,22 @@ def run_scales(
     tag: str,
     keep: bool,
     progress: bool,
+    main_series: MainSeries | None = None,
 ) -> tuple[ScaleRun, ...]:
+    """`main_series`: the main dataset's measurements, reused for a point whose data is the same."""
     measured_here = chosen(scenarios, spec)
     runs: list[ScaleRun] = []
     try:
         for count in rows:
+            point = scaled(source, spec, count)
+            same = None if main_series is None else reused(main_series, point, spec, measured_here)
+            if same is not None:
+                runs.append(same)
+                continue
             target = db.resolve(scale_database(main, count))
             with locks.hold(clones.maintenance_url(target), target.name, purpose=f"bench run scale {tag}"):
                 db.switch_django(target)
-                outcome = prepare(target, scaled(source, spec, count))
+                outcome = prepare(target, point)
                 measured = measure_states(
                     target, states, measured_here, rules,
                     cold=False, seed=seed, tag=tag, keep=keep, progress=progress,

@@ -150,7 +150,9 @@ def representatives(
     for name, low, high in defaults.SPEED_CLASSES:
         inside = [m for m in measured if low <= m[2] < high]
         if inside:
-            centre = np.sqrt(max(low, 1e-4) * min(high, 0.1))
+            # The class's middle on a log scale; the open-ended top class is taken as one decade wide.
+            bottom = max(low, 1e-4)
+            centre = np.sqrt(bottom * (high if np.isfinite(high) else 10 * bottom))
             best = min(inside, key=lambda m: abs(np.log(m[2] / centre)))
             chosen.append(Representative(name, *best))
     return chosen

@@ -33,6 +33,8 @@ class Measured:
     cold: tuple[Measurement, ...] = ()
     items: tuple[ScheduledItem, ...] = ()
     broken: dict[str, str] = field(default_factory=dict)  # state -> why it was not reached
+    # purpose -> state -> a copy of that state's copy, made before measuring; the caller drops them.
+    spares: dict[str, dict[str, db.Target]] = field(default_factory=dict)
 
 
 def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, list[Case]], list[Measurement]]:
@@ -70,6 +72,30 @@ def migrate_copies(
     return changes
 
 
+def spare_copies(
+    target: db.Target,
+    states: tuple[State, State],
+    copies: list[db.Target],
+    broken: dict[str, str],
+    purposes: dict[str, tuple[str, ...]],
+    tag: str,
+    made: list[db.Target],
+) -> dict[str, dict[str, db.Target]]:
+    """For each purpose (the cost step, the load step), a copy of each state's copy it names (if that
+    state was reached), taken right after it was migrated and settled, before any round ran in it: the
+    same database, page for page, as a fresh copy moved to that state, without migrating and vacuuming
+    it again. `made` lists them."""
+    spares: dict[str, dict[str, db.Target]] = {}
+    connection.close()  # a template must have no other session
+    for purpose, wanted in purposes.items():
+        for state, copied in zip(states, copies, strict=True):
+            if state.name in broken or state.name not in wanted:
+                continue
+            made.append(clones.clone(copied, clones.name_for(target, tag, f"{purpose}_{state.name}"), tag))
+            spares.setdefault(purpose, {})[state.name] = made[-1]
+    return spares
+
+
 def settings_of(target: db.Target) -> dict[str, Any]:
     db.switch_django(target)
     return copy.deepcopy(connection.settings_dict)
@@ -89,19 +115,24 @@ def measure_states(
     label: str,
     only_case: str | None = None,
     clock: Stopwatch | None = None,
+    spares: dict[str, tuple[str, ...]] | None = None,
 ) -> Measured:
     """`clock` gets the seconds of "copies" (cloning, migrating, dropping) and of each cache series's
-    items ("warm", "cold"; drawing the cases counts as warm)."""
+    items ("warm", "cold"; drawing the cases counts as warm). `spares`: purpose -> the states whose
+    migrated copies it gets a copy of (Measured.spares), which the caller then owns and drops."""
     watch = clock if clock is not None else Stopwatch()
     with watch.step("warm"):
         db.switch_django(target)
         cases, failures = draw(scenarios, only_case)
         connection.close()
     copies: list[db.Target] = []
+    made: list[db.Target] = []
+    handed_over = False
     try:
         with watch.step("copies"):
             changes = migrate_copies(target, states, tag, copies)
-        broken = {c.state: c.error or "failed" for c in changes if not c.ok}
+            broken = {c.state: c.error or "failed" for c in changes if not c.ok}
+            spared = spare_copies(target, states, copies, broken, spares or {}, tag, made)
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
         databases = {state.name: settings_of(copied) for state, copied in zip(states, copies, strict=True)}
@@ -124,6 +155,7 @@ def measure_states(
                     bar.update()
             finally:
                 sides.close()
+        handed_over = True
     finally:
         with watch.step("copies"):
             db.switch_django(target)
@@ -131,4 +163,6 @@ def measure_states(
                 clones.keep(target, copies)
             else:
                 clones.drop_all(target, copies)
-    return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken)
+            if not handed_over:
+                clones.drop_all(target, made)
+    return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken, spared)

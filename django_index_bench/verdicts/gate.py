@@ -63,7 +63,11 @@ from django_index_bench.verdicts.words import (
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
 # 3: `steps`, where the command's time went: each step (seed, copies, warm, verdicts, report, ...) with
 #    its seconds; empty when the caller timed none.
-COMPARISON_VERSION: Final = 3
+# 4: timing regressions measured again before they fail the gate: each row's `confirmation` (the second
+#    measurement's end-to-end and database-time comparisons, and whether it agreed), and the
+#    comparison's `confirmation` (what was done: measured again, off, or not possible from files).
+#    Nothing reads comparison.json back: no upgrade step.
+COMPARISON_VERSION: Final = 4
 Key = tuple[str, str, str]  # (scenario, case, side)
 # Why unpaired timings say less; printed and rendered whenever the timings were not interleaved.
 UNPAIRED_WEAKNESS: Final = (
@@ -90,6 +94,19 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A timing regression measured again, on fresh database copies by fresh worker processes: it stands
+    only when the second measurement agrees (the same metric slower, significantly), or when the second
+    measurement could not be made (a failure is never a pass)."""
+
+    outcome: words.Confirmation
+    timing: stats.Comparison | None  # the second measurement, end to end
+    db_timing: stats.Comparison | None  # and database time
+    first: str  # the finding as the first measurement made it
+    error: str | None = None  # why there is no second measurement (outcome NOT_REMEASURED)
+
+
+@dataclass(frozen=True)
 class Row:
     scenario: str
     case: str
@@ -105,6 +122,7 @@ class Row:
     base_shapes: tuple[str, ...]
     head_shapes: tuple[str, ...]
     findings: tuple[Finding, ...]
+    confirmation: Confirmation | None = None  # a timing regression, measured again
 
     @property
     def key(self) -> Key:
@@ -161,6 +179,8 @@ class RefComparison:
     only_in_head: tuple[Key, ...]  # new in HEAD and measured: nothing to compare with
     notes: tuple[str, ...]  # differences in the environment that did not prevent comparing
     load: tuple[load_gate.LoadFinding, ...] = ()  # under load, when both files have load results
+    # What was done about timing regressions before failing: measured again, or why not.
+    confirmation: str = ""
 
     @property
     def interleaved(self) -> bool:
@@ -351,19 +371,19 @@ def _noise(metric: str, timings: Iterable[stats.Comparison]) -> NoiseFloor | Non
     )
 
 
-def _support(t: stats.Comparison) -> str:
+def support_words(t: stats.Comparison) -> str:
     """How many observations a timing verdict rests on, and of what kind."""
     return f"n={t.n} pairs" if t.method == "paired" else f"n={t.n} rounds per side, unpaired"
 
 
-def _p(t: stats.Comparison) -> str:
+def p_words(t: stats.Comparison) -> str:
     # The message is data (JSON, stdout) made here in bench, which does not import reports; written
     # the way reports.fmt.p_value writes it.
     p = t.p_value
     return "p ?" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
-def _factor(t: stats.Comparison) -> str:
+def factor_words(t: stats.Comparison) -> str:
     """HEAD against BASE as people say it, like reports.fmt.ratio; "1.00x" claims no direction."""
     if not 0 < t.ratio < math.inf:
         return "-"
@@ -400,9 +420,9 @@ def _timing_findings(
             continue
         direction, qualifier = judgement
         t = timings[metric]
-        parts = [f"{METRIC_WORDS[metric]} {_factor(t)} ({_support(t)}, {_p(t)})"]
+        parts = [f"{METRIC_WORDS[metric]} {factor_words(t)} ({support_words(t)}, {p_words(t)})"]
         parts += [qualifier] if qualifier else []
-        parts += [f"{METRIC_WORDS[o]} {_factor(timings[o])}" for o in timings if judged[o] is None]
+        parts += [f"{METRIC_WORDS[o]} {factor_words(timings[o])}" for o in timings if judged[o] is None]
         findings.append(Finding(metric, direction, ", ".join(parts)))
     return findings
 

@@ -24,10 +24,13 @@ from tqdm import tqdm
 from django_index_bench.bench import results
 from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate.refs import (
+    Confirm,
+    Key,
     Log,
     Measured,
     Ref,
     RefSetup,
+    Remeasured,
     can_clone,
     child_env,
     config_args,
@@ -39,6 +42,7 @@ from django_index_bench.bench.gate.refs import (
 from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started, state_passing
 from django_index_bench.bench.pg import clones
 from django_index_bench.bench.pg import server as embedded
+from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.results import (
     Dataset,
     Environment,
@@ -102,8 +106,13 @@ def _states(pool: list[WorkerProcess], role: str) -> tuple[list[StateChange], di
     return changes, broken
 
 
-def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Sequence[str]) -> list[Item]:
-    """Every (scenario, case, side) of the base ref, as both refs measure it."""
+def plan(
+    infos: Sequence[ScenarioInfo],
+    cases: dict[str, list[Case]],
+    wanted: Sequence[str],
+    only: frozenset[Key] | None = None,
+) -> list[Item]:
+    """Every (scenario, case, side) of the base ref, as both refs measure it; with `only`, those alone."""
     items = []
     for info in infos:
         if wanted and info.name not in wanted:
@@ -112,6 +121,8 @@ def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Se
         sides = ((info.baseline, states[0]), (info.candidate, states[1]))
         for case in cases.get(info.name, []):
             for side, state in sides:
+                if only is not None and (info.name, case.name, side) not in only:
+                    continue
                 items.append(
                     Item(
                         info.name, case, "warm", SideSpec(side, state, "base"), SideSpec(side, state, "head")
@@ -174,6 +185,23 @@ def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
             drop_all(server, created, log)
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """What every measuring pass of one compare shares: the server, the seeded databases, the checkouts
+    and how to start their workers."""
+
+    server: str
+    seeded: dict[str, str]  # role -> the seeded database its state copies are made from
+    refs: dict[str, Ref]
+    trees: dict[str, Path]
+    opts: Options
+    setup: RefSetup
+    created: list[str]  # every database made, dropped at the end
+    out: Path
+    log: Log
+    watch: Stopwatch
+
+
 def measure_interleaved(
     repo: Path,
     base: Ref,
@@ -185,14 +213,15 @@ def measure_interleaved(
     keep_databases: bool,
     log: Log,
     clock: Stopwatch | None = None,
-) -> tuple[Measured, Measured]:
+    confirm: Confirm | None = None,
+) -> tuple[Measured, Measured, Remeasured | None]:
     """`clock` gets the seconds of seeding, of the state copies (cloned, then migrated by the workers)
-    and of each cache series's items."""
+    and of each cache series's items. With `confirm`, the items it names from the first measurement are
+    measured a second time, on fresh state copies of the same seeded data with fresh workers."""
     watch = clock if clock is not None else Stopwatch()
     opts = options(run_args)
     server = server_url()
     prefix = f"bench_cmp_{clones.run_tag()}"
-    started_at = dt.datetime.now(dt.UTC)
     refs = {"base": base, "head": head}
     with (
         worktree.sigterm_as_interrupt(),
@@ -213,36 +242,59 @@ def measure_interleaved(
                 log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
             else:
                 seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
-        with watch.step("copies"):
-            for role in refs:
-                for state in STATES:
-                    created.append(f"{seeded[role]}_{state}")
-                    copy_database(server, seeded[role], created[-1])
         trees = {"base": base_tree, "head": head_tree}
-        args, envs = {}, {}
-        for role in refs:
-            urls = {state: embedded.with_database(server, f"{seeded[role]}_{state}") for state in STATES}
-            passing, extra_env = state_passing(trees[role], urls)
-            args[role] = [*passing, *opts.seed_args, *config_args(trees[role], setup.config)]
-            envs[role] = {**child_env(trees[role]), **extra_env}
-        log(f"starting {WORKERS} worker processes per ref")
-        with (
-            started(base_tree, envs["base"], args["base"], WORKERS) as base_pool,
-            started(head_tree, envs["head"], args["head"], WORKERS) as head_pool,
-        ):
-            pools = {"base": base_pool, "head": head_pool}
-            return _measure(refs, pools, opts, out, started_at, log, watch)
+        shared = _Setup(server, seeded, refs, trees, opts, setup, created, out, log, watch)
+        first_base, first_head = _pass(shared, 1, None)
+        keys = confirm(first_base.results, first_head.results) if confirm is not None else ()
+        if not keys:
+            return first_base, first_head, None
+        log(f"measuring {len(keys)} item(s) again on fresh copies and workers before failing on a timing")
+        try:
+            again_base, again_head = _pass(shared, 2, frozenset(keys))
+        except Exception as exc:  # never lost: the findings stand, and say why
+            error = f"{type(exc).__name__}: {first_line(exc)}"
+            log(f"the second measurement failed: {error}")
+            return first_base, first_head, Remeasured(keys, None, None, error)
+        return first_base, first_head, Remeasured(keys, again_base, again_head)
+
+
+def _pass(shared: _Setup, number: int, only: frozenset[Key] | None) -> tuple[Measured, Measured]:
+    """One measurement of both refs: state copies of the seeded data made for this pass, worker processes
+    started for it, and the items (all, or `only` these) paired across the refs."""
+    started_at = dt.datetime.now(dt.UTC)
+    suffix = "" if number == 1 else f"_m{number}"
+    with shared.watch.step("copies"):
+        for role in shared.refs:
+            for state in STATES:
+                shared.created.append(f"{shared.seeded[role]}_{state}{suffix}")
+                copy_database(shared.server, shared.seeded[role], shared.created[-1])
+    args, envs = {}, {}
+    for role in shared.refs:
+        tree = shared.trees[role]
+        urls = {
+            state: embedded.with_database(shared.server, f"{shared.seeded[role]}_{state}{suffix}")
+            for state in STATES
+        }
+        passing, extra_env = state_passing(tree, urls)
+        args[role] = [*passing, *shared.opts.seed_args, *config_args(tree, shared.setup.config)]
+        envs[role] = {**child_env(tree), **extra_env}
+    shared.log(f"starting {WORKERS} worker processes per ref")
+    with (
+        started(shared.trees["base"], envs["base"], args["base"], WORKERS) as base_pool,
+        started(shared.trees["head"], envs["head"], args["head"], WORKERS) as head_pool,
+    ):
+        pools = {"base": base_pool, "head": head_pool}
+        return _measure(shared, pools, started_at, only, "" if number == 1 else ".confirm")
 
 
 def _measure(
-    refs: dict[str, Ref],
+    shared: _Setup,
     pools: dict[str, list[WorkerProcess]],
-    opts: Options,
-    out: Path,
     started_at: dt.datetime,
-    log: Log,
-    watch: Stopwatch,
+    only: frozenset[Key] | None,
+    suffix: str,
 ) -> tuple[Measured, Measured]:
+    refs, opts, log, watch = shared.refs, shared.opts, shared.log, shared.watch
     changes: dict[str, list[StateChange]] = {}
     broken: dict[str, str] = {}
     with watch.step("copies"):  # the workers migrate each copy to its state
@@ -253,7 +305,7 @@ def _measure(
                 log(f"{key}: {error}")
     with watch.step("warm"):  # drawing the cases is part of measuring, as in bench run
         drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
-        items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios)
+        items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios, only)
     done: list[ItemResult] = []
     with tqdm(total=len(items), desc="comparing", unit="item", disable=not sys.stderr.isatty()) as bar:
 
@@ -286,7 +338,7 @@ def _measure(
             mine,
             command,
         )
-        path = out / f"{role}.json"
+        path = shared.out / f"{role}{suffix}.json"
         results.write_atomic(path, results.to_json(run))
         measured.append(Measured(ref, run, path))
     return measured[0], measured[1]

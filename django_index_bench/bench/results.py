@@ -67,7 +67,10 @@ from django_index_bench.bench.load.results import LoadRun
 #     afterwards, bench/rounds/isolation.py). Optional `Costs.failures`: each cost figure that failed,
 #     by name, while the others were kept. A schema 6 file reads as is: `writes` False, `isolation` None
 #     (not recorded: calls ran in autocommit), `failures` empty.
-SCHEMA_VERSION = 7
+# 8 - 2026-12-05: compare replicates the database level. Optional `Schedule.copies` (database copies per
+#     ref and state), `Schedule.worker_copies` (the copy each worker process used, by worker index) and
+#     `Schedule.copies_reason` (why that many). A schema 7 file reads as one copy that every worker used.
+SCHEMA_VERSION = 8
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -272,6 +275,16 @@ class Schedule:
     # What every call (fact, warmup, round) ran in; None: not recorded (schema 5 and older: autocommit,
     # a writing call's changes stayed).
     isolation: str | None = None
+    # compare: database copies per (ref, state), each with its own connections, and the copy each worker
+    # process used (index: the worker), so an interval can resample whole copies with their workers.
+    # One copy and no list: every worker on the one copy (bench run, schema 7 and older).
+    copies: int = 1
+    worker_copies: tuple[int, ...] = ()
+    copies_reason: str = ""
+
+    def copy_of(self, worker: int) -> int:
+        """The database copy a worker process measured on (0 when not recorded)."""
+        return self.worker_copies[worker] if 0 <= worker < len(self.worker_copies) else 0
 
 
 @dataclass(frozen=True)
@@ -515,8 +528,15 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6):
-        from django_index_bench.bench.upgrade import upgrade_2, upgrade_3, upgrade_4, upgrade_5, upgrade_6
+    if version in (2, 3, 4, 5, 6, 7):
+        from django_index_bench.bench.upgrade import (
+            upgrade_2,
+            upgrade_3,
+            upgrade_4,
+            upgrade_5,
+            upgrade_6,
+            upgrade_7,
+        )
 
         try:
             if version == 2:
@@ -527,7 +547,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_4(data)
             if version in (2, 3, 4, 5):
                 data = upgrade_5(data)
-            data = upgrade_6(data)
+            if version in (2, 3, 4, 5, 6):
+                data = upgrade_6(data)
+            data = upgrade_7(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -82,8 +82,18 @@ def _row(row: Row, verdict: str) -> dict[str, str]:
         "p": _p_values(row),
         "queries": pair(row.base_queries, row.head_queries),
         "blocks": pair(row.base_blocks, row.head_blocks),
+        "copies": copy_spread(row),
         "why": "; ".join(f.message for f in findings) or "-",
     }
+
+
+def copy_spread(row: Row) -> str:
+    """The copy-level spread beside a verdict: HEAD's end-to-end change on the pair of database copies
+    where it was smallest and where it was largest ('-' with one copy a side)."""
+    if row.copy_spread is None:
+        return "-"
+    low, high = row.copy_spread
+    return f"{low - 1:+.1%} to {high - 1:+.1%}"
 
 
 def _errors(timings: list[stats.Comparison]) -> tuple[list[float], list[float], list[float]]:
@@ -223,6 +233,8 @@ def _method(comparison: RefComparison) -> dict[str, object]:
         "noise": [noise_text(n) for n in comparison.noise],
         "noise_min": defaults.NOISE_MIN_TIMINGS,
         "confirmation": comparison.confirmation,
+        "copies": comparison.copies,
+        "copies_reason": comparison.copies_reason,
         "detectable": detectable.limits(
             [
                 (r.timing.baseline.median, r.timing, r.db_timing)

@@ -18,6 +18,7 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate import refs as compare_refs
+from django_index_bench.bench.gate.interleaved import MAX_COPIES, MIN_COPIES, SMALL_DATABASE_BYTES
 from django_index_bench.bench.gate.measure import measure_refs
 from django_index_bench.bench.gate.refs import Confirm, Key, Measured, Remeasured
 from django_index_bench.bench.options import (
@@ -154,6 +155,15 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="a few rounds only (for tests; timings say little)"
     )
     runs.add_argument(
+        "--copies",
+        type=_copies,
+        default=None,
+        metavar="N",
+        help=f"database copies per ref and state, {MIN_COPIES} to {MAX_COPIES}, the workers spread over them "
+        f"(default: {MAX_COPIES} when the seeded data is at most {SMALL_DATABASE_BYTES // 1024**2} MB, else "
+        f"{MIN_COPIES})",
+    )
+    runs.add_argument(
         "--no-confirm",
         action="store_true",
         help="fail on a timing regression as first measured; by default each one is measured again on "
@@ -165,6 +175,16 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the seeded databases and their copies per state (bench_cmp_<tag>_*) afterwards",
     )
+
+
+def _copies(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not MIN_COPIES <= value <= MAX_COPIES:
+        raise argparse.ArgumentTypeError(f"must be {MIN_COPIES} to {MAX_COPIES} (one per worker at most)")
+    return value
 
 
 def _is_results_file(arg: str) -> bool:
@@ -219,9 +239,11 @@ def _from_files(args: argparse.Namespace) -> Inputs:
         or args.keep_databases
         or args.config is not None
         or args.no_confirm
+        or args.copies is not None
     ):
         raise UsageError(
-            "--repo, --config, --no-confirm and the run options only apply when BASE and HEAD are git refs"
+            "--repo, --config, --copies, --no-confirm and the run options only apply when BASE and HEAD "
+            "are git refs"
         )
     base_path, head_path = Path(args.base), Path(args.head)
     base, head = gate.load_pair(base_path, head_path)
@@ -287,7 +309,7 @@ def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> tuple[In
     measured_base, measured_head, again = measure_refs(
         repo, args.base, args.head, run_args(args), args.output, setup,
         keep_databases=args.keep_databases, clock=watch,
-        confirm=None if args.no_confirm else _keys_to_confirm(args),
+        confirm=None if args.no_confirm else _keys_to_confirm(args), copies=args.copies,
     )  # fmt: skip
     # Worktrees, their setup, worker processes, dropping the databases: what no step inside counted
     # (all of the measuring when the refs ran one after the other).

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dacite
+import psycopg
 from tqdm import tqdm
 
 from django_index_bench.bench import results
@@ -39,7 +40,7 @@ from django_index_bench.bench.gate.refs import (
     seed_database,
     server_url,
 )
-from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started, state_passing
+from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started_each, state_passing
 from django_index_bench.bench.pg import clones
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.pg.db import first_line
@@ -59,6 +60,12 @@ from django_index_bench.bench.steps.run import run_id
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 WORKERS = 4
+# Database copies per (ref, state): at least two, so a difference between copies (which of their pages sit
+# in shared buffers, their physical state) shows as spread instead of reading as an effect of the code.
+# Four (one per worker) while copying and migrating them stays cheap, two above that size.
+MIN_COPIES = 2
+MAX_COPIES = WORKERS
+SMALL_DATABASE_BYTES = 64 * 1024**2
 SEED_FLAGS = ("--profile", "--seed", "--rows")
 DEFAULT_SEED = 42
 STATES = ("before", "after")  # the state names bench.states.resolve_states gives
@@ -93,16 +100,22 @@ def options(run_args: Sequence[str]) -> Options:
     return Options(tuple(seed_args), tuple(scenarios), rules, seed)
 
 
-def _states(pool: list[WorkerProcess], role: str) -> tuple[list[StateChange], dict[str, str]]:
-    """Each state reached by the ref's own migrations on its copy; broken: `role/state` -> error."""
+def _states(pool: list[WorkerProcess], role: str, copies: int) -> tuple[list[StateChange], dict[str, str]]:
+    """Each state reached by the ref's own migrations on each of its copies (by the copy's first worker:
+    worker k < copies uses copy k); the first copy's changes are recorded. A state broken on any copy is
+    broken: `role/state` -> error."""
     changes, broken = [], {}
-    for state, targets in pool[0].call("states").items():
-        change = dacite.from_dict(
-            StateChange, pool[0].call("reach", state=state, targets=targets), config=DACITE
-        )
-        changes.append(change)
-        if not change.ok:
-            broken[f"{role}/{state}"] = change.error or "failed"
+    for copy in range(copies):
+        worker = pool[copy]
+        for state, targets in worker.call("states").items():
+            change = dacite.from_dict(
+                StateChange, worker.call("reach", state=state, targets=targets), config=DACITE
+            )
+            if copy == 0:
+                changes.append(change)
+            if not change.ok and f"{role}/{state}" not in broken:
+                where = f" (database copy {copy})" if copy else ""
+                broken[f"{role}/{state}"] = f"{change.error or 'failed'}{where}"
     return changes, broken
 
 
@@ -186,6 +199,49 @@ def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
 
 
 @dataclass(frozen=True)
+class Copies:
+    """How many database copies each (ref, state) gets per measuring pass, and why, for the record."""
+
+    count: int
+    reason: str
+
+    def of(self, worker: int) -> int:
+        """Workers go round-robin over the copies: each copy has its own workers and connections."""
+        return worker % self.count
+
+    @property
+    def worker_copies(self) -> tuple[int, ...]:
+        return tuple(self.of(w) for w in range(WORKERS))
+
+
+def choose_copies(size_bytes: int, requested: int | None) -> Copies:
+    """The copies per (ref, state), from the seeded database's size (or as asked)."""
+    megabytes = f"{size_bytes / 1024**2:.0f} MB"
+    if requested is not None:
+        return Copies(
+            requested, f"{requested} per ref and state, as --copies asked (seeded data {megabytes})"
+        )
+    if size_bytes <= SMALL_DATABASE_BYTES:
+        return Copies(
+            MAX_COPIES,
+            f"{MAX_COPIES} per ref and state, one per worker: the seeded data ({megabytes}) is at most "
+            f"{SMALL_DATABASE_BYTES // 1024**2} MB, so copying and migrating it {MAX_COPIES} times is cheap",
+        )
+    return Copies(
+        MIN_COPIES,
+        f"{MIN_COPIES} per ref and state, {WORKERS // MIN_COPIES} workers each: the seeded data "
+        f"({megabytes}) is over {SMALL_DATABASE_BYTES // 1024**2} MB, so each copy costs a full copy "
+        "and migration",
+    )
+
+
+def database_size(server: str, name: str) -> int:
+    with psycopg.connect(server, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
 class _Setup:
     """What every measuring pass of one compare shares: the server, the seeded databases, the checkouts
     and how to start their workers."""
@@ -200,6 +256,7 @@ class _Setup:
     out: Path
     log: Log
     watch: Stopwatch
+    copies: Copies
 
 
 def measure_interleaved(
@@ -214,6 +271,7 @@ def measure_interleaved(
     log: Log,
     clock: Stopwatch | None = None,
     confirm: Confirm | None = None,
+    copies: int | None = None,
 ) -> tuple[Measured, Measured, Remeasured | None]:
     """`clock` gets the seconds of seeding, of the state copies (cloned, then migrated by the workers)
     and of each cache series's items. With `confirm`, the items it names from the first measurement are
@@ -243,7 +301,9 @@ def measure_interleaved(
             else:
                 seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
         trees = {"base": base_tree, "head": head_tree}
-        shared = _Setup(server, seeded, refs, trees, opts, setup, created, out, log, watch)
+        chosen = choose_copies(database_size(server, seeded["base"]), copies)
+        log(f"database copies: {chosen.reason}")
+        shared = _Setup(server, seeded, refs, trees, opts, setup, created, out, log, watch, chosen)
         first_base, first_head = _pass(shared, 1, None)
         keys = confirm(first_base.results, first_head.results) if confirm is not None else ()
         if not keys:
@@ -258,30 +318,40 @@ def measure_interleaved(
         return first_base, first_head, Remeasured(keys, again_base, again_head)
 
 
+def _copy_name(shared: _Setup, role: str, state: str, suffix: str, copy: int) -> str:
+    return f"{shared.seeded[role]}_{state}{suffix}_c{copy}"
+
+
 def _pass(shared: _Setup, number: int, only: frozenset[Key] | None) -> tuple[Measured, Measured]:
-    """One measurement of both refs: state copies of the seeded data made for this pass, worker processes
-    started for it, and the items (all, or `only` these) paired across the refs."""
+    """One measurement of both refs: state copies of the seeded data made for this pass (several per ref
+    and state), worker processes started for it (round-robin over the copies), and the items (all, or
+    `only` these) paired across the refs."""
     started_at = dt.datetime.now(dt.UTC)
     suffix = "" if number == 1 else f"_m{number}"
+    count = shared.copies.count
     with shared.watch.step("copies"):
         for role in shared.refs:
             for state in STATES:
-                shared.created.append(f"{shared.seeded[role]}_{state}{suffix}")
-                copy_database(shared.server, shared.seeded[role], shared.created[-1])
-    args, envs = {}, {}
+                for copy in range(count):
+                    shared.created.append(_copy_name(shared, role, state, suffix, copy))
+                    copy_database(shared.server, shared.seeded[role], shared.created[-1])
+    each: dict[str, list[tuple[dict[str, str], list[str]]]] = {}
     for role in shared.refs:
         tree = shared.trees[role]
-        urls = {
-            state: embedded.with_database(shared.server, f"{shared.seeded[role]}_{state}{suffix}")
-            for state in STATES
-        }
-        passing, extra_env = state_passing(tree, urls)
-        args[role] = [*passing, *shared.opts.seed_args, *config_args(tree, shared.setup.config)]
-        envs[role] = {**child_env(tree), **extra_env}
-    shared.log(f"starting {WORKERS} worker processes per ref")
+        each[role] = []
+        for worker in range(WORKERS):
+            copy = shared.copies.of(worker)
+            urls = {
+                state: embedded.with_database(shared.server, _copy_name(shared, role, state, suffix, copy))
+                for state in STATES
+            }
+            passing, extra_env = state_passing(tree, urls)
+            args = [*passing, *shared.opts.seed_args, *config_args(tree, shared.setup.config)]
+            each[role].append(({**child_env(tree), **extra_env}, args))
+    shared.log(f"starting {WORKERS} worker processes per ref over {count} database copies per state")
     with (
-        started(shared.trees["base"], envs["base"], args["base"], WORKERS) as base_pool,
-        started(shared.trees["head"], envs["head"], args["head"], WORKERS) as head_pool,
+        started_each(shared.trees["base"], each["base"]) as base_pool,
+        started_each(shared.trees["head"], each["head"]) as head_pool,
     ):
         pools = {"base": base_pool, "head": head_pool}
         return _measure(shared, pools, started_at, only, "" if number == 1 else ".confirm")
@@ -299,7 +369,7 @@ def _measure(
     broken: dict[str, str] = {}
     with watch.step("copies"):  # the workers migrate each copy to its state
         for role, pool in pools.items():
-            changes[role], failed = _states(pool, role)
+            changes[role], failed = _states(pool, role, shared.copies.count)
             broken.update(failed)
             for key, error in failed.items():
                 log(f"{key}: {error}")
@@ -318,8 +388,17 @@ def _measure(
             last = time.perf_counter()
             done.append(result)
             bar.update()
-    schedule = record(
-        opts.rules, sides="workers", workers=WORKERS, seed=opts.seed, items=tuple(r.scheduled for r in done)
+    schedule = dataclasses.replace(
+        record(
+            opts.rules,
+            sides="workers",
+            workers=WORKERS,
+            seed=opts.seed,
+            items=tuple(r.scheduled for r in done),
+        ),
+        copies=shared.copies.count,
+        worker_copies=shared.copies.worker_copies,
+        copies_reason=shared.copies.reason,
     )
     ids = {role: run_id(started_at, ref.commit) for role, ref in refs.items()}
     command = "bench compare " + " ".join(f"{r.name}" for r in refs.values())

@@ -47,6 +47,7 @@ def measure_refs(
     log: Log = log_to_stderr,
     clock: Stopwatch | None = None,
     confirm: Confirm | None = None,
+    copies: int | None = None,
 ) -> tuple[Measured, Measured, Remeasured | None]:
     """Both refs measured; `clock` gets the steps of an interleaved measurement (one ref after the
     other runs each ref's own `bench run`, timed as a whole by the caller). `confirm` names, from the
@@ -58,7 +59,7 @@ def measure_refs(
     if not old:
         return measure_interleaved(
             repo, base, head, run_args, out, setup,
-            keep_databases=keep_databases, log=log, clock=clock, confirm=confirm,
+            keep_databases=keep_databases, log=log, clock=clock, confirm=confirm, copies=copies,
         )  # fmt: skip
     log(
         f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "

@@ -12,8 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
+from django_index_bench.bench.cli import main
+from django_index_bench.bench.gate import interleaved, refs
+from django_index_bench.bench.pg import server as embedded
 from tests.cli import bench
 from tests.git_repos import DEVICE_QUERY, TRACKING, branch, git, project_copy
 
@@ -70,3 +74,70 @@ def test_a_real_slowdown_is_measured_again_and_confirmed(project_repo: Path, tmp
     assert "### Timings measured again" in markdown
     assert markdown.count("| confirmed on a second measurement |") == 6
     assert "confirmed on a second measurement: end to end" in done.stdout
+
+
+def _bloat(url: str, held: list[psycopg.Connection[Any]]) -> None:
+    """Two dead versions of every tracking row that VACUUM may not remove: a snapshot taken before the
+    updates stays open (in `held`) for the whole compare, and autovacuum is off for the table."""
+    hold = psycopg.connect(url)
+    hold.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    hold.execute("SELECT count(*) FROM tracking").fetchone()
+    held.append(hold)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE tracking SET (autovacuum_enabled = off)")
+        for _ in range(2):
+            conn.execute("UPDATE tracking SET battery_level = battery_level")
+
+
+@pytest.mark.parametrize("copies", [None, "2"])
+def test_one_copy_with_dead_tuples_is_not_called_a_change_of_the_code(
+    project_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, copies: str | None
+) -> None:
+    """A/A, with one of HEAD's database copies (both states) given dead tuples after its migrations: a
+    copy-level artefact, never a change of the code. With four copies it moves a quarter of the pairs,
+    with two half of them; a timing it makes look slower is measured again on fresh copies."""
+    made: list[tuple[str, str]] = []
+    held: list[psycopg.Connection[Any]] = []
+    copy_database, reach_states = refs.copy_database, interleaved._states
+
+    def copying(server: str, template: str, name: str) -> None:
+        copy_database(server, template, name)
+        made.append((server, name))
+
+    def reaching(pool: Any, role: str, copies: int) -> Any:
+        reached = reach_states(pool, role, copies)
+        if role == "head" and not held:  # the first measurement only
+            for server, name in made:
+                if "_head_" in name and name.endswith("_c1"):
+                    _bloat(embedded.with_database(server, name), held)
+        return reached
+
+    monkeypatch.setattr(interleaved, "copy_database", copying)
+    monkeypatch.setattr(interleaved, "_states", reaching)
+    try:
+        code = main(
+            [
+                "compare", "main", "main", "--repo", str(project_repo), "--output", str(tmp_path),
+                "--profile", "tiny", "--seed", "7", "--seconds", "0.3", "--scenario", "tracking_person_range",
+                *(["--copies", copies] if copies else []),
+            ]
+        )  # fmt: skip
+    finally:
+        for conn in held:
+            conn.close()
+    assert len(held) == 2  # the artefact was made, on head's copy 1 of both states
+    data = comparison(tmp_path)
+    assert [r for r in data["rows"] if r["verdict"] == "regression"] == []
+    assert code == 0
+    assert data["copies"] == int(copies or 4)
+    # Anything the artefact made look slower was measured again, and not confirmed.
+    outcomes = [r["confirmation"]["outcome"] for r in data["rows"] if r["confirmation"]]
+    print("measured again:", outcomes)
+    assert set(outcomes) <= {"not confirmed"}
+    # The artefact was there, on one copy: HEAD's copy 1 slower than its copy 0 in database time.
+    factors = []
+    for row in data["rows"]:
+        head = {c["copy"]: c["db_s"] for c in row["copies"] if c["role"] == "head"}
+        factors.append(head[1] / head[0])
+    print("head copy 1 / copy 0, database time:", [f"{f:.2f}" for f in factors])
+    assert max(factors) > 1.2

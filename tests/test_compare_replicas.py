@@ -23,7 +23,7 @@ from tests.git_repos import DEVICE_QUERY, TRACKING, branch, git, project_copy
 
 BUSY_WAIT = (
     'started = __import__("time").perf_counter()\n'
-    '        while __import__("time").perf_counter() - started < 0.004:\n'
+    '        while __import__("time").perf_counter() - started < 0.02:\n'
     "            pass\n"
     "        "
 )
@@ -31,7 +31,7 @@ BUSY_WAIT = (
 
 @pytest.fixture(scope="module")
 def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This project's committed tree, and a branch whose tracking_device call busy-waits 4 ms."""
+    """This project's committed tree, and a branch whose tracking_device call busy-waits 20 ms (several times the call: the test must find it on a busy machine too)."""
     repo = project_copy(tmp_path_factory.mktemp("project"))
     tracking = (repo / TRACKING).read_text(encoding="utf-8")
     assert tracking.count(DEVICE_QUERY) == 1
@@ -64,7 +64,7 @@ def test_a_real_slowdown_is_measured_again_and_confirmed(project_repo: Path, tmp
     assert {r["confirmation"]["outcome"] for r in flagged} == {"confirmed"}
     assert {r["verdict"] for r in flagged} == {"regression"}
     for row in flagged:
-        assert 1 / row["confirmation"]["timing"]["ratio"] > 1.5  # the second measurement's own figure
+        assert 1 / row["confirmation"]["timing"]["ratio"] > 2  # the second measurement's own figure
     assert data["confirmation"].startswith("each timing regression was measured a second time")
     # The second measurement is a results pair of its own, of the flagged items only.
     again = json.loads((tmp_path / "head.confirm.json").read_text(encoding="utf-8"))

@@ -31,7 +31,8 @@ BUSY_WAIT = (
 
 @pytest.fixture(scope="module")
 def project_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This project's committed tree, and a branch whose tracking_device call busy-waits 20 ms (several times the call: the test must find it on a busy machine too)."""
+    """This project's committed tree, and a branch whose tracking_device call busy-waits 20 ms: several
+    times the call, so the test finds it on a busy machine too."""
     repo = project_copy(tmp_path_factory.mktemp("project"))
     tracking = (repo / TRACKING).read_text(encoding="utf-8")
     assert tracking.count(DEVICE_QUERY) == 1

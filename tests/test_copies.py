@@ -143,7 +143,7 @@ def test_a_schema_7_file_reads_as_one_copy(tmp_path: Path) -> None:
     current = with_everything()
     data = json.loads(results.to_json(current))
     data["schema_version"] = 7
-    for field in ("copies", "worker_copies", "copies_reason"):
+    for field in ("copies", "worker_copies", "copies_reason", "prewarm"):
         del data["schedule"][field]
     path = tmp_path / "v7.json"
     path.write_text(json.dumps(data))

@@ -70,6 +70,8 @@ from django_index_bench.bench.load.results import LoadRun
 # 8 - 2026-12-05: compare replicates the database level. Optional `Schedule.copies` (database copies per
 #     ref and state), `Schedule.worker_copies` (the copy each worker process used, by worker index) and
 #     `Schedule.copies_reason` (why that many). A schema 7 file reads as one copy that every worker used.
+#     Also `Schedule.prewarm`: how the copies were prewarmed before the timed rounds (pg_prewarm of every
+#     copy alike, or why none was); "" in a schema 7 file: not recorded.
 SCHEMA_VERSION = 8
 
 LATEST = "latest.json"
@@ -281,6 +283,8 @@ class Schedule:
     copies: int = 1
     worker_copies: tuple[int, ...] = ()
     copies_reason: str = ""
+    # compare: how the copies were prewarmed before the timed rounds (all alike, or why none was).
+    prewarm: str = ""
 
     def copy_of(self, worker: int) -> int:
         """The database copy a worker process measured on (0 when not recorded)."""

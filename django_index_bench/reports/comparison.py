@@ -235,6 +235,7 @@ def _method(comparison: RefComparison) -> dict[str, object]:
         "confirmation": comparison.confirmation,
         "copies": comparison.copies,
         "copies_reason": comparison.copies_reason,
+        "prewarm": comparison.prewarm,
         "detectable": detectable.limits(
             [
                 (r.timing.baseline.median, r.timing, r.db_timing)

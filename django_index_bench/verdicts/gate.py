@@ -70,7 +70,8 @@ from django_index_bench.verdicts.words import (
 #    The database level replicated: `copies` and `copies_reason` (copies per ref and state, and why),
 #    each row's `copies` (per side and copy, the median of its rounds) and `copy_spread` (the lowest and
 #    highest HEAD/BASE factor over pairs of copies). A paired timing from several processes or copies
-#    takes its p-value from the clustered bootstrap, not Wilcoxon's test.
+#    takes its p-value from the clustered bootstrap, not Wilcoxon's test. `prewarm`: how the copies were
+#    prewarmed before the timed rounds.
 #    Nothing reads comparison.json back: no upgrade step.
 COMPARISON_VERSION: Final = 4
 Key = tuple[str, str, str]  # (scenario, case, side)
@@ -205,6 +206,7 @@ class RefComparison:
     # schedule; 1 and "" for runs that recorded none).
     copies: int = 1
     copies_reason: str = ""
+    prewarm: str = ""  # how the copies were prewarmed before the timed rounds, from the schedule
 
     @property
     def interleaved(self) -> bool:
@@ -596,6 +598,7 @@ def compare(
         load=load_gate.findings(base, head, threshold=threshold),
         copies=max(base.schedule.copies, head.schedule.copies),
         copies_reason=base.schedule.copies_reason or head.schedule.copies_reason,
+        prewarm=base.schedule.prewarm or head.schedule.prewarm,
     )
 
 

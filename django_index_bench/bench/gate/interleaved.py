@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from django_index_bench.bench import results
 from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate.prewarm import prewarm
 from django_index_bench.bench.gate.refs import (
     Confirm,
     Key,
@@ -329,12 +330,14 @@ def _pass(shared: _Setup, number: int, only: frozenset[Key] | None) -> tuple[Mea
     started_at = dt.datetime.now(dt.UTC)
     suffix = "" if number == 1 else f"_m{number}"
     count = shared.copies.count
+    names = []
     with shared.watch.step("copies"):
         for role in shared.refs:
             for state in STATES:
                 for copy in range(count):
-                    shared.created.append(_copy_name(shared, role, state, suffix, copy))
-                    copy_database(shared.server, shared.seeded[role], shared.created[-1])
+                    names.append(_copy_name(shared, role, state, suffix, copy))
+                    shared.created.append(names[-1])
+                    copy_database(shared.server, shared.seeded[role], names[-1])
     each: dict[str, list[tuple[dict[str, str], list[str]]]] = {}
     for role in shared.refs:
         tree = shared.trees[role]
@@ -354,7 +357,7 @@ def _pass(shared: _Setup, number: int, only: frozenset[Key] | None) -> tuple[Mea
         started_each(shared.trees["head"], each["head"]) as head_pool,
     ):
         pools = {"base": base_pool, "head": head_pool}
-        return _measure(shared, pools, started_at, only, "" if number == 1 else ".confirm")
+        return _measure(shared, pools, started_at, only, "" if number == 1 else ".confirm", names)
 
 
 def _measure(
@@ -363,6 +366,7 @@ def _measure(
     started_at: dt.datetime,
     only: frozenset[Key] | None,
     suffix: str,
+    names: Sequence[str],
 ) -> tuple[Measured, Measured]:
     refs, opts, log, watch = shared.refs, shared.opts, shared.log, shared.watch
     changes: dict[str, list[StateChange]] = {}
@@ -373,6 +377,9 @@ def _measure(
             broken.update(failed)
             for key, error in failed.items():
                 log(f"{key}: {error}")
+        # Every copy at its state: each gets the same cache treatment before any round is timed.
+        prewarmed = prewarm(shared.server, names)
+        log(f"prewarm: {prewarmed}")
     with watch.step("warm"):  # drawing the cases is part of measuring, as in bench run
         drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
         items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios, only)
@@ -399,6 +406,7 @@ def _measure(
         copies=shared.copies.count,
         worker_copies=shared.copies.worker_copies,
         copies_reason=shared.copies.reason,
+        prewarm=prewarmed,
     )
     ids = {role: run_id(started_at, ref.commit) for role, ref in refs.items()}
     command = "bench compare " + " ".join(f"{r.name}" for r in refs.values())

@@ -1,4 +1,5 @@
-"""Every compare copy prewarmed alike before its timed rounds, or none: real PostgreSQL."""
+"""Every compare copy prewarmed alike before its timed rounds, or none, on a server whose shared_buffers
+follows the machine's memory: real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -50,3 +51,17 @@ def test_copies_that_do_not_fit_together_are_none_of_them_prewarmed(
     done = prewarm.prewarm(server_url, copies)
     assert done.startswith("not prewarmed: the 2 copies (")
     assert done.endswith("together, so prewarming the last would evict the first")
+
+
+def test_a_new_embedded_server_sizes_shared_buffers_from_the_machines_memory(server_url: str) -> None:
+    """The test session's server was started fresh by embedded.start, as a first `bench` command's is."""
+    expected = embedded.shared_buffers_mb()
+    assert expected is not None
+    assert expected >= 128
+    with psycopg.connect(server_url) as conn:
+        row = conn.execute(
+            "SELECT setting::bigint * current_setting('block_size')::bigint / 1024 / 1024 FROM pg_settings "
+            "WHERE name = 'shared_buffers'"
+        ).fetchone()
+    assert row is not None
+    assert row[0] == expected

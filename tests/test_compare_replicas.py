@@ -78,15 +78,16 @@ def test_a_real_slowdown_is_measured_again_and_confirmed(project_repo: Path, tmp
 
 
 def _bloat(url: str, held: list[psycopg.Connection[Any]]) -> None:
-    """Two dead versions of every tracking row that VACUUM may not remove: a snapshot taken before the
-    updates stays open (in `held`) for the whole compare, and autovacuum is off for the table."""
+    """Six dead versions of every tracking row that VACUUM may not remove: a snapshot taken before the
+    updates stays open (in `held`) for the whole compare, and autovacuum is off for the table. Six, not
+    two: with the copies prewarmed into large shared buffers, two slowed the copy by only 10-20 %."""
     hold = psycopg.connect(url)
     hold.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     hold.execute("SELECT count(*) FROM tracking").fetchone()
     held.append(hold)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER TABLE tracking SET (autovacuum_enabled = off)")
-        for _ in range(2):
+        for _ in range(6):
             conn.execute("UPDATE tracking SET battery_level = battery_level")
 
 
@@ -147,4 +148,4 @@ def test_one_copy_with_dead_tuples_is_not_called_a_change_of_the_code(
         head = {c["copy"]: c["db_s"] for c in row["copies"] if c["role"] == "head"}
         factors.append(head[1] / head[0])
     print("head copy 1 / copy 0, database time:", [f"{f:.2f}" for f in factors])
-    assert max(factors) > 1.2
+    assert max(factors) > 1.25

@@ -2,7 +2,7 @@
 a known 10 % slowdown is caught, and how long the main commands take. Never a test: its figures go to
 the README, with the command that produced them.
 
-    python benchmarks/targets.py [--aa-compares 20] [--aa-runs 10] [--detect 20] [--timings]
+    python benchmarks/targets.py [--aa-compares 20] [--busy 2] [--aa-runs 10] [--detect 20] [--timings]
 
 Everything runs in a throwaway git repository made from this checkout's HEAD, against the harness's
 own server (BENCH_PGDATA, or DATABASE_URL), with the tiny profile.
@@ -73,14 +73,15 @@ def branch(repo: Path, name: str, path: str, old: str, new: str) -> None:
 
 
 @contextlib.contextmanager
-def busy_core() -> Iterator[None]:
-    """Another process keeps one core busy, as other work on a shared machine does."""
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+def busy_cores(count: int) -> Iterator[None]:
+    """Other processes keep `count` cores busy, as other work on a shared machine does."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
     try:
         yield
     finally:
-        spinner.kill()
-        spinner.wait()
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
 def compare(repo: Path, out: Path, head: str, *extra: str) -> dict[str, Any]:
@@ -110,15 +111,38 @@ def median_ms(path: Path, key: tuple[str, str, str], series: str) -> float:
     raise SystemExit(f"no timing for {key} in {path}")
 
 
-def aa_compares(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
-    flagged = []
-    with busy_core():
+def refuted(data: dict[str, Any]) -> list[str]:
+    """Rows whose timing regression a second measurement did not confirm (treated as noise)."""
+    return [
+        f"{r['scenario']}[{r['case']}] {r['side']}"
+        for r in data["rows"]
+        if r.get("confirmation") and r["confirmation"]["outcome"] == "not confirmed"
+    ]
+
+
+def aa_compares(repo: Path, tmp: Path, count: int, busy: int, *extra: str) -> dict[str, Any]:
+    """A/A compares while `busy` other processes spin: every timing still flagged after confirmation is
+    a false alarm; those the second measurement refuted are counted apart."""
+    flagged, noise = [], []
+    with busy_cores(busy):
         for n in range(count):
-            data = compare(repo, tmp / f"aa{n}", "main")
-            flags = timing_flags(data)
+            data = compare(repo, tmp / f"aa{n}", "main", *extra)
+            flags, not_confirmed = timing_flags(data), refuted(data)
             flagged.append(flags)
-            print(f"A/A compare {n + 1}/{count}: {len(flags)} timing flag(s) {flags}", flush=True)
-    return {"runs": count, "runs_flagging": sum(bool(f) for f in flagged), "flags": flagged}
+            noise.append(not_confirmed)
+            print(
+                f"A/A compare {n + 1}/{count} ({busy} busy): {len(flags)} timing flag(s) {flags}, "
+                f"{len(not_confirmed)} not confirmed {not_confirmed}",
+                flush=True,
+            )
+    return {
+        "runs": count,
+        "busy_processes": busy,
+        "runs_flagging": sum(bool(f) for f in flagged),
+        "flags": flagged,
+        "runs_with_unconfirmed": sum(bool(f) for f in noise),
+        "not_confirmed": noise,
+    }
 
 
 def aa_runs(repo: Path, tmp: Path, count: int) -> dict[str, Any]:
@@ -232,6 +256,7 @@ def timings(repo: Path, tmp: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aa-compares", type=int, default=20)
+    parser.add_argument("--busy", type=int, default=2, help="processes kept spinning during the A/A compares")
     parser.add_argument("--aa-runs", type=int, default=10)
     parser.add_argument("--detect", type=int, default=20)
     parser.add_argument("--timings", action="store_true", help="also time bench run (tiny) and the main job")
@@ -261,7 +286,7 @@ def measure(args: argparse.Namespace, repo: Path, tmp: Path, found: dict[str, An
     if args.detect:
         found["detection"] = detection(repo, tmp, args.detect)
     if args.aa_compares:
-        found["aa_compares"] = aa_compares(repo, tmp, args.aa_compares)
+        found["aa_compares"] = aa_compares(repo, tmp, args.aa_compares, args.busy)
 
 
 if __name__ == "__main__":

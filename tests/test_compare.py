@@ -172,7 +172,7 @@ def test_a_measurement_that_fails_in_head_is_a_regression_with_heads_error(
     )
     assert run_compare(tmp_path, base, head_results(base, wellness_summary__prefetch=failed)) == 1
     assert "REGRESSION wellness_summary[all] prefetch: failed in HEAD: boom\n" in capsys.readouterr().out
-    assert "| failed | - | - | - | - | - | - | 2 | - | failed in HEAD: boom |" in regressions_section(
+    assert "| failed | - | - | - | - | - | - | - | 2 | - | failed in HEAD: boom |" in regressions_section(
         tmp_path
     )
 
@@ -248,7 +248,7 @@ def test_a_base_from_before_pairing_is_compared_end_to_end_only_and_says_why(
     assert {(r["timing"]["method"], r["db_timing"]) for r in data["rows"]} == {("independent", None)}
     assert data["tests"] == 8
     row = (
-        "| heavy | before | 10.0 ms | 10.0 ms | +0.0% | -1.0% to +1.2% | - | - | "
+        "| heavy | before | 10.0 ms | 10.0 ms | +0.0% | -1.0% to +1.2% | - | - | - | "
         "30 rounds per side, unpaired |"
     )
     assert row in markdown_of(tmp_path)

@@ -72,7 +72,12 @@ from django_index_bench.bench.load.results import LoadRun
 #     `ScheduledItem.stop` "slow". `ScaleRun.reused`: a scale point whose data is the main dataset's
 #     (same fingerprint) is not seeded and measured again; it carries the main run's measurements of its
 #     scenarios and says so. A schema 7 file reads with floor_pairs 0 (none) and nothing reused.
-SCHEMA_VERSION = 8
+# 9 - 2026-12-05: compare replicates the database level. Optional `Schedule.copies` (database copies per
+#     ref and state), `Schedule.worker_copies` (the copy each worker process used, by worker index) and
+#     `Schedule.copies_reason` (why that many). A schema 8 file reads as one copy that every worker used.
+#     Also `Schedule.prewarm`: how the copies were prewarmed before the timed rounds (pg_prewarm of every
+#     copy alike, or why none was); "" in a schema 8 file: not recorded.
+SCHEMA_VERSION = 9
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -281,6 +286,18 @@ class Schedule:
     # The fewest pairs an item whose budget ran out before min_pairs stopped with (stop "slow"); 0 or
     # min_pairs: no item could stop that way (0 in schema 7 and older).
     floor_pairs: int = 0
+    # compare: database copies per (ref, state), each with its own connections, and the copy each worker
+    # process used (index: the worker), so an interval can resample whole copies with their workers.
+    # One copy and no list: every worker on the one copy (bench run, schema 8 and older).
+    copies: int = 1
+    worker_copies: tuple[int, ...] = ()
+    copies_reason: str = ""
+    # compare: how the copies were prewarmed before the timed rounds (all alike, or why none was).
+    prewarm: str = ""
+
+    def copy_of(self, worker: int) -> int:
+        """The database copy a worker process measured on (0 when not recorded)."""
+        return self.worker_copies[worker] if 0 <= worker < len(self.worker_copies) else 0
 
 
 @dataclass(frozen=True)
@@ -527,7 +544,7 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6, 7):
+    if version in (2, 3, 4, 5, 6, 7, 8):
         from django_index_bench.bench.upgrade import (
             upgrade_2,
             upgrade_3,
@@ -535,6 +552,7 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
             upgrade_5,
             upgrade_6,
             upgrade_7,
+            upgrade_8,
         )
 
         try:
@@ -548,7 +566,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_5(data)
             if version in (2, 3, 4, 5, 6):
                 data = upgrade_6(data)
-            data = upgrade_7(data)
+            if version in (2, 3, 4, 5, 6, 7):
+                data = upgrade_7(data)
+            data = upgrade_8(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -99,3 +99,9 @@ def upgrade_7(data: dict[str, Any]) -> dict[str, Any]:
     """A schema 7 file as schema 8: nothing to change. No item could stop for slow rounds (`floor_pairs`
     0: no such floor), and every scale point was seeded and measured on its own (`reused` None)."""
     return {**data, "schema_version": 8}
+
+
+def upgrade_8(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 8 file as schema 9: nothing to change. It measured each (ref, state) on one database copy
+    (`Schedule.copies` 1, no `worker_copies`: every worker on copy 0), with no prewarm recorded."""
+    return {**data, "schema_version": 9}

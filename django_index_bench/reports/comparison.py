@@ -82,8 +82,18 @@ def _row(row: Row, verdict: str) -> dict[str, str]:
         "p": _p_values(row),
         "queries": pair(row.base_queries, row.head_queries),
         "blocks": pair(row.base_blocks, row.head_blocks),
+        "copies": copy_spread(row),
         "why": "; ".join(f.message for f in findings) or "-",
     }
+
+
+def copy_spread(row: Row) -> str:
+    """The copy-level spread beside a verdict: HEAD's end-to-end change on the pair of database copies
+    where it was smallest and where it was largest ('-' with one copy a side)."""
+    if row.copy_spread is None:
+        return "-"
+    low, high = row.copy_spread
+    return f"{low - 1:+.1%} to {high - 1:+.1%}"
 
 
 def _errors(timings: list[stats.Comparison]) -> tuple[list[float], list[float], list[float]]:
@@ -176,6 +186,36 @@ def noise_text(floor: gate.NoiseFloor) -> str:
     )
 
 
+def _figures(timing: stats.Comparison | None, db_timing: stats.Comparison | None) -> str:
+    """One measurement's two timings, as the confirmation table shows them side by side."""
+    parts = []
+    for name, t in (("end to end", timing), ("database", db_timing)):
+        if t is not None:
+            parts.append(f"{name} {time_change(t)} ({time_ci(t)}, {fmt.pairs(t)}, {fmt.p_is(t.p_value)})")
+    return "; ".join(parts) or "-"
+
+
+def _remeasured(comparison: RefComparison) -> list[dict[str, str]]:
+    """Each timing regression measured again: both measurements' figures and what came of it."""
+    out = []
+    for row in comparison.rows:
+        done = row.confirmation
+        if done is None:
+            continue
+        second = _figures(done.timing, done.db_timing) if done.error is None else f"failed: {done.error}"
+        out.append(
+            {
+                "scenario": row.scenario,
+                "case": row.case,
+                "side": row.side,
+                "outcome": words.CONFIRMATION_WORDS[done.outcome],
+                "first": _figures(row.timing, row.db_timing),
+                "second": second,
+            }
+        )
+    return out
+
+
 def _method(comparison: RefComparison) -> dict[str, object]:
     """Everything the template says about how the timings were tested, from the record."""
     timed = len({r.key for r in comparison.rows if r.timing is not None or r.db_timing is not None})
@@ -192,6 +232,10 @@ def _method(comparison: RefComparison) -> dict[str, object]:
         "timed": timed,
         "noise": [noise_text(n) for n in comparison.noise],
         "noise_min": defaults.NOISE_MIN_TIMINGS,
+        "confirmation": comparison.confirmation,
+        "copies": comparison.copies,
+        "copies_reason": comparison.copies_reason,
+        "prewarm": comparison.prewarm,
         "detectable": detectable.limits(
             [
                 (r.timing.baseline.median, r.timing, r.db_timing)
@@ -225,6 +269,7 @@ def render_markdown(comparison: RefComparison, chart_path: str | None) -> str:
             improvements=sections[words.IMPROVEMENT],
             unchanged=sections[words.UNCHANGED],
             method=_method(comparison),
+            remeasured=_remeasured(comparison),
             chart=chart_path,
             only_in_head=[" ".join(k) for k in comparison.only_in_head],
             notes=list(comparison.notes),

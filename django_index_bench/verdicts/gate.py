@@ -45,6 +45,7 @@ from django_index_bench.verdicts.timings import (
     Samples,
     Values,
     compare_samples,
+    copy_cells,
     database,
     rounds_to_compare,
     total,
@@ -63,7 +64,16 @@ from django_index_bench.verdicts.words import (
 # 2: paired timings (method, pairing, db_timing, noise per metric), failures in HEAD as rows, states.
 # 3: `steps`, where the command's time went: each step (seed, copies, warm, verdicts, report, ...) with
 #    its seconds; empty when the caller timed none.
-COMPARISON_VERSION: Final = 3
+# 4: timing regressions measured again before they fail the gate: each row's `confirmation` (the second
+#    measurement's end-to-end and database-time comparisons, and whether it agreed), and the
+#    comparison's `confirmation` (what was done: measured again, off, or not possible from files).
+#    The database level replicated: `copies` and `copies_reason` (copies per ref and state, and why),
+#    each row's `copies` (per side and copy, the median of its rounds) and `copy_spread` (the lowest and
+#    highest HEAD/BASE factor over pairs of copies). A paired timing from several processes or copies
+#    takes its p-value from the clustered bootstrap, not Wilcoxon's test. `prewarm`: how the copies were
+#    prewarmed before the timed rounds.
+#    Nothing reads comparison.json back: no upgrade step.
+COMPARISON_VERSION: Final = 4
 Key = tuple[str, str, str]  # (scenario, case, side)
 # Why unpaired timings say less; printed and rendered whenever the timings were not interleaved.
 UNPAIRED_WEAKNESS: Final = (
@@ -90,6 +100,30 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """A timing regression measured again, on fresh database copies by fresh worker processes: it stands
+    only when the second measurement agrees (the same metric slower, significantly), or when the second
+    measurement could not be made (a failure is never a pass)."""
+
+    outcome: words.Confirmation
+    timing: stats.Comparison | None  # the second measurement, end to end
+    db_timing: stats.Comparison | None  # and database time
+    first: str  # the finding as the first measurement made it
+    error: str | None = None  # why there is no second measurement (outcome NOT_REMEASURED)
+
+
+@dataclass(frozen=True)
+class CopyMedian:
+    """One side's rounds on one database copy: the median of each metric (per-copy medians)."""
+
+    role: str  # "base" or "head"
+    copy: int
+    rounds: int
+    total_s: float
+    db_s: float | None  # None when the file recorded no database time
+
+
+@dataclass(frozen=True)
 class Row:
     scenario: str
     case: str
@@ -105,6 +139,11 @@ class Row:
     base_shapes: tuple[str, ...]
     head_shapes: tuple[str, ...]
     findings: tuple[Finding, ...]
+    confirmation: Confirmation | None = None  # a timing regression, measured again
+    copies: tuple[CopyMedian, ...] = ()  # per side and database copy: the medians of its rounds
+    # The lowest and highest HEAD/BASE end-to-end factor over the (base copy, head copy) pairs of copies:
+    # the copy-level spread beside the verdict. None with one copy a side, or without pairs.
+    copy_spread: tuple[float, float] | None = None
 
     @property
     def key(self) -> Key:
@@ -161,6 +200,13 @@ class RefComparison:
     only_in_head: tuple[Key, ...]  # new in HEAD and measured: nothing to compare with
     notes: tuple[str, ...]  # differences in the environment that did not prevent comparing
     load: tuple[load_gate.LoadFinding, ...] = ()  # under load, when both files have load results
+    # What was done about timing regressions before failing: measured again, or why not.
+    confirmation: str = ""
+    # Database copies per (ref, state) the timings were measured on, and why that many (from the
+    # schedule; 1 and "" for runs that recorded none).
+    copies: int = 1
+    copies_reason: str = ""
+    prewarm: str = ""  # how the copies were prewarmed before the timed rounds, from the schedule
 
     @property
     def interleaved(self) -> bool:
@@ -351,19 +397,19 @@ def _noise(metric: str, timings: Iterable[stats.Comparison]) -> NoiseFloor | Non
     )
 
 
-def _support(t: stats.Comparison) -> str:
+def support_words(t: stats.Comparison) -> str:
     """How many observations a timing verdict rests on, and of what kind."""
     return f"n={t.n} pairs" if t.method == "paired" else f"n={t.n} rounds per side, unpaired"
 
 
-def _p(t: stats.Comparison) -> str:
+def p_words(t: stats.Comparison) -> str:
     # The message is data (JSON, stdout) made here in bench, which does not import reports; written
     # the way reports.fmt.p_value writes it.
     p = t.p_value
     return "p ?" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
-def _factor(t: stats.Comparison) -> str:
+def factor_words(t: stats.Comparison) -> str:
     """HEAD against BASE as people say it, like reports.fmt.ratio; "1.00x" claims no direction."""
     if not 0 < t.ratio < math.inf:
         return "-"
@@ -400,9 +446,9 @@ def _timing_findings(
             continue
         direction, qualifier = judgement
         t = timings[metric]
-        parts = [f"{METRIC_WORDS[metric]} {_factor(t)} ({_support(t)}, {_p(t)})"]
+        parts = [f"{METRIC_WORDS[metric]} {factor_words(t)} ({support_words(t)}, {p_words(t)})"]
         parts += [qualifier] if qualifier else []
-        parts += [f"{METRIC_WORDS[o]} {_factor(timings[o])}" for o in timings if judged[o] is None]
+        parts += [f"{METRIC_WORDS[o]} {factor_words(timings[o])}" for o in timings if judged[o] is None]
         findings.append(Finding(metric, direction, ", ".join(parts)))
     return findings
 
@@ -411,7 +457,10 @@ def _timing_findings(
 
 
 def _timed(
-    base: Mapping[Key, Measurement], head: Mapping[Key, Measurement], paired: bool
+    base: Mapping[Key, Measurement],
+    head: Mapping[Key, Measurement],
+    paired: bool,
+    worker_copies: tuple[tuple[int, ...], tuple[int, ...]] = ((), ()),
 ) -> dict[tuple[Key, str], Samples]:
     """Every (measurement, metric) with rounds on both sides: the tests Bonferroni corrects over."""
     out: dict[tuple[Key, str], Samples] = {}
@@ -420,10 +469,35 @@ def _timed(
         if before is None or after is None:
             continue
         for metric in METRIC_WORDS:
-            found = rounds_to_compare(before, after, METRIC_VALUES[metric], paired=paired)
+            found = rounds_to_compare(
+                before, after, METRIC_VALUES[metric], paired=paired, worker_copies=worker_copies
+            )
             if found is not None:
                 out[key, metric] = found
     return out
+
+
+def copy_medians(role: str, timing: Timing | None, worker_copies: tuple[int, ...]) -> tuple[CopyMedian, ...]:
+    """The median of one side's rounds on each of its database copies (copy 0 alone when not recorded)."""
+    if timing is None:
+        return ()
+    by_copy: dict[int, list[int]] = {}
+    for index, worker in enumerate(timing.worker or (0,) * timing.rounds):
+        copy = worker_copies[worker] if 0 <= worker < len(worker_copies) else 0
+        by_copy.setdefault(copy, []).append(index)
+    out = []
+    for copy, rounds in sorted(by_copy.items()):
+        total_s = float(np.median([timing.total_s[i] for i in rounds]))
+        db_s = float(np.median([timing.db_s[i] for i in rounds])) if timing.db_s else None
+        out.append(CopyMedian(role, copy, len(rounds), total_s, db_s))
+    return tuple(out)
+
+
+def _spread(found: Samples | None) -> tuple[float, float] | None:
+    cells = copy_cells(found) if found is not None else {}
+    if len(cells) < 2:
+        return None
+    return min(cells.values()), max(cells.values())
 
 
 def _row(
@@ -432,6 +506,8 @@ def _row(
     head: Measurement | None,
     timings: Mapping[str, stats.Comparison],
     findings: list[Finding],
+    copies: tuple[tuple[int, ...], tuple[int, ...]] = ((), ()),
+    found: Samples | None = None,
 ) -> Row:
     return Row(
         *key,
@@ -446,6 +522,9 @@ def _row(
         base_shapes=_shapes(base),
         head_shapes=_shapes(head),
         findings=tuple(findings),
+        copies=copy_medians("base", _timing(base), copies[0])
+        + copy_medians("head", _timing(head), copies[1]),
+        copy_spread=_spread(found),
     )
 
 
@@ -465,6 +544,8 @@ def _rows(
     tested: Mapping[tuple[Key, str], stats.Comparison],
     noise: Mapping[str, NoiseFloor],
     threshold: float,
+    copies: tuple[tuple[int, ...], tuple[int, ...]] = ((), ()),
+    samples: Mapping[tuple[Key, str], Samples] | None = None,
 ) -> tuple[Row, ...]:
     # Every key of BASE gets a row (a missing HEAD is a finding); of HEAD's own, only the failures.
     keys = list(base) + [k for k, m in head.items() if k not in base and not m.ok]
@@ -475,7 +556,8 @@ def _rows(
         findings = _status_findings(b, h)
         if b is not None and h is not None and b.ok and h.ok:
             findings += _deterministic(b, h, threshold) + _timing_findings(timings, noise)
-        rows.append(_row(key, b, h, timings, findings))
+        found = (samples or {}).get((key, END_TO_END))
+        rows.append(_row(key, b, h, timings, findings, copies, found))
     return tuple(rows)
 
 
@@ -492,7 +574,8 @@ def compare(
     base_by_key = {(m.scenario, m.case, m.side): m for m in base.measurements}
     head_by_key = {(m.scenario, m.case, m.side): m for m in head.measurements}
     paired, pairing = partners(base, head)
-    samples = _timed(base_by_key, head_by_key, paired)
+    copies = (base.schedule.worker_copies, head.schedule.worker_copies)
+    samples = _timed(base_by_key, head_by_key, paired, copies)
     alpha_per_test = alpha / max(len(samples), 1)
     tested = {k: compare_samples(s, alpha=alpha_per_test, threshold=threshold) for k, s in samples.items()}
     # Paired rounds cancel what moved between runs: no noise floor on top of the test.
@@ -508,11 +591,14 @@ def compare(
         method="paired" if paired else "independent",
         pairing=pairing,
         noise=tuple(noise.values()),
-        rows=_rows(base_by_key, head_by_key, tested, noise, threshold),
+        rows=_rows(base_by_key, head_by_key, tested, noise, threshold, copies, samples),
         failed_states=failed_states("head", head) + failed_states("base", base),
         only_in_head=tuple(k for k, m in head_by_key.items() if k not in base_by_key and m.ok),
         notes=environment_notes(base, head),
         load=load_gate.findings(base, head, threshold=threshold),
+        copies=max(base.schedule.copies, head.schedule.copies),
+        copies_reason=base.schedule.copies_reason or head.schedule.copies_reason,
+        prewarm=base.schedule.prewarm or head.schedule.prewarm,
     )
 
 

@@ -10,6 +10,7 @@ the same samples always give the same interval (a report re-rendered later must 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -202,33 +203,96 @@ def _verdict(
     return NO_CHANGE
 
 
-def _workers_bootstrap(
+def _side_weights(
+    rng: np.random.Generator,
+    workers: np.ndarray[Any, np.dtype[np.int64]],
+    copies: np.ndarray[Any, np.dtype[np.int64]],
+) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """How often each pair's process of one side is drawn in each resample (WORKER_RESAMPLES rows).
+    Hierarchical: the side's database copies are drawn with replacement, then, within each copy as often
+    as it was drawn, its worker processes (k draws of a copy with m workers draw m*k workers from it).
+    With one copy this is drawing the side's processes with replacement."""
+    ids, pair_worker = np.unique(workers, return_inverse=True)
+    copy_of = np.array([copies[np.argmax(workers == w)] for w in ids])
+    copy_ids, worker_copy = np.unique(copy_of, return_inverse=True)
+    n_workers, n_copies = ids.size, copy_ids.size
+    if n_copies == 1:
+        drawn = rng.multinomial(n_workers, np.full(n_workers, 1 / n_workers), size=WORKER_RESAMPLES)
+        return np.asarray(drawn[:, pair_worker], dtype=np.int64)
+    drawn_copies = rng.multinomial(n_copies, np.full(n_copies, 1 / n_copies), size=WORKER_RESAMPLES)
+    drawn = np.zeros((WORKER_RESAMPLES, n_workers), dtype=np.int64)
+    for copy in range(n_copies):
+        members = np.flatnonzero(worker_copy == copy)
+        draws = drawn_copies[:, copy] * members.size
+        drawn[:, members] = rng.multinomial(draws, np.full(members.size, 1 / members.size))
+    return np.asarray(drawn[:, pair_worker], dtype=np.int64)
+
+
+def _clustered_medians(
     logs: np.ndarray[Any, np.dtype[np.float64]],
     workers: np.ndarray[Any, np.dtype[np.int64]],
-    confidence: float,
-) -> tuple[float, float]:
-    """Percentile interval of the median log ratio when pairs come from worker processes: each side's
-    processes are resampled whole and independently, and a pair counts as often as its baseline worker
-    times its candidate worker was drawn (a pigeonhole bootstrap, Owen 2007). A slow process on either
-    side then moves whole rows or columns of pairs together, as it did when measured, so the spread
-    between processes widens the interval instead of reading as an effect. Vectorised: one weighted
-    median per resample over the sorted log ratios. The rare resample whose drawn processes share no
-    pair has no median and is left out."""
+    copies: np.ndarray[Any, np.dtype[np.int64]],
+) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The median log ratio of each resample when pairs come from worker processes on database copies:
+    each side's copies, and within them their processes, are resampled whole and independently, and a
+    pair counts as often as its baseline process times its candidate process was drawn (a pigeonhole
+    bootstrap, Owen 2007, nested: copies, then processes). A slow copy or process on either side then
+    moves whole rows or columns of pairs together, as it did when measured, so a difference between
+    copies or processes widens the spread instead of reading as an effect. Vectorised: one weighted median
+    per resample over the sorted log ratios. The rare resample whose drawn processes share no pair has no
+    median and is left out."""
     rng = _rng()
-    base = np.unique(workers[:, 0], return_inverse=True)[1]
-    cand = np.unique(workers[:, 1], return_inverse=True)[1]
-    n_base, n_cand = int(base.max()) + 1, int(cand.max()) + 1
-    drawn_base = rng.multinomial(n_base, np.full(n_base, 1 / n_base), size=WORKER_RESAMPLES)
-    drawn_cand = rng.multinomial(n_cand, np.full(n_cand, 1 / n_cand), size=WORKER_RESAMPLES)
+    weights_base = _side_weights(rng, workers[:, 0], copies[:, 0])
+    weights_cand = _side_weights(rng, workers[:, 1], copies[:, 1])
     order = np.argsort(logs, kind="stable")
-    weights = (drawn_base[:, base] * drawn_cand[:, cand])[:, order]
+    weights = (weights_base * weights_cand)[:, order]
     cumulative = np.cumsum(weights, axis=1)
     total = cumulative[:, -1:]
     kept = total[:, 0] > 0
     medians = logs[order][np.argmax(cumulative[kept] * 2 >= total[kept], axis=1)]
+    return np.asarray(medians, dtype=np.float64)
+
+
+def _top_clusters(
+    workers: np.ndarray[Any, np.dtype[np.int64]], copies: np.ndarray[Any, np.dtype[np.int64]]
+) -> int:
+    """The fewer top-level clusters of the two sides: copies where a side has several, else processes."""
+    counts = []
+    for side in (0, 1):
+        n_copies = np.unique(copies[:, side]).size
+        counts.append(n_copies if n_copies > 1 else np.unique(workers[:, side]).size)
+    return int(min(counts))
+
+
+def _clustered(
+    logs: np.ndarray[Any, np.dtype[np.float64]],
+    workers: np.ndarray[Any, np.dtype[np.int64]],
+    copies: np.ndarray[Any, np.dtype[np.int64]],
+    confidence: float,
+) -> tuple[tuple[float, float], float]:
+    """The interval of the median log ratio, and a two-sided p-value, both from the clustered resamples
+    (_clustered_medians). Wilcoxon's test assumes independent pairs, which pairs sharing a process or a
+    database copy are not: the p-value instead takes the median log ratio's spread from the resamples
+    (its standard error) and assumes the median close to normal with it (a z-test on the cluster
+    bootstrap's standard error). A bootstrap over C clusters sees (C - 1) / C of their variance, half with
+    two copies: the standard error, and the percentile interval's reach from the median, are widened by
+    sqrt(C / (C - 1)) for the side with fewer clusters. With a spread of exactly zero every resample
+    agrees: p is 0 when the median moved, 1 when it did not."""
+    medians = _clustered_medians(logs, workers, copies)
+    clusters = _top_clusters(workers, copies)
+    widen = math.sqrt(clusters / (clusters - 1)) if clusters > 1 else 1.0
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(medians, [tail, 100 - tail])
-    return float(low), float(high)
+    centre = float(np.median(logs))
+    low, high = centre - (centre - float(low)) * widen, centre + (float(high) - centre) * widen
+    spread = float(np.std(medians, ddof=1)) * widen if medians.size > 1 else 0.0
+    if spread > 0:
+        from scipy import stats as scipy_stats
+
+        p_value = float(2 * scipy_stats.norm.sf(abs(centre) / spread))
+    else:
+        p_value = 0.0 if centre != 0 else 1.0
+    return (low, high), p_value
 
 
 def paired_logs(
@@ -248,6 +312,7 @@ def compare_paired(
     candidate_samples: Sequence[float],
     *,
     workers: Sequence[tuple[int, int]] | None = None,
+    copies: Sequence[tuple[int, int]] | None = None,
     alpha: float = 0.05,
     threshold: float = 0.0,
     confidence: float = CONFIDENCE,
@@ -255,12 +320,14 @@ def compare_paired(
     """Compare paired rounds: element i of each side ran back to back, each side first in half the pairs.
 
     Drift and load spikes hit both rounds of a pair, so each pair's ratio is one observation of the
-    effect. Wilcoxon's signed-rank test (two-sided) asks whether the log ratios are centred on 0; it
-    assumes the pairs are independent and their differences symmetric. The interval of the median ratio
-    is the order-statistic one (median_interval): it assumes only independent pairs. With `workers`
-    (each pair's baseline and candidate worker process) from more than one process, pairs of one
-    process are not independent, so it is a seeded bootstrap that resamples whole processes of both
-    sides (_workers_bootstrap), so a difference between processes is not mistaken for an effect.
+    effect. From one process on one database per side, the pairs are independent: Wilcoxon's
+    signed-rank test (two-sided) asks whether the log ratios are centred on 0 (it also assumes their
+    differences symmetric), and the interval of the median ratio is the order-statistic one
+    (median_interval). With `workers` (each pair's baseline and candidate worker process) from more than
+    one process, or `copies` (each pair's two database copies) from more than one copy, pairs of one
+    process or copy are not independent: the interval and the p-value both come from a seeded bootstrap
+    that resamples whole copies and, within them, whole processes of both sides (_clustered), so a
+    difference between copies or processes widens the interval instead of being mistaken for an effect.
     """
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must be between 0 and 1")
@@ -275,20 +342,21 @@ def compare_paired(
         return Comparison(
             baseline, candidate, ratio, None, None, NOT_ENOUGH, alpha, threshold, confidence, "paired", n
         )
+    processes = np.asarray(workers if workers is not None else np.zeros((n, 2)), dtype=np.int64)
+    databases = np.asarray(copies if copies is not None else np.zeros((n, 2)), dtype=np.int64)
+    if processes.shape != (n, 2) or databases.shape != (n, 2):
+        raise ValueError("workers and copies need one (baseline, candidate) value per pair")
+    clustered = np.unique(np.hstack([processes, databases]), axis=0).shape[0] > 1
+    interval: tuple[float, float] | None
     if np.all(logs == 0):
-        p_value = 1.0
+        interval, p_value = ((0.0, 0.0) if clustered else median_interval(logs, confidence)), 1.0
+    elif clustered:
+        interval, p_value = _clustered(logs, processes, databases, confidence)
     else:
         from scipy import stats as scipy_stats
 
         p_value = float(scipy_stats.wilcoxon(logs, alternative="two-sided", zero_method="zsplit").pvalue)
-    processes = np.asarray(workers if workers is not None else np.zeros((n, 2)), dtype=np.int64)
-    if processes.shape != (n, 2):
-        raise ValueError("workers need one (baseline, candidate) worker per pair")
-    interval = (
-        _workers_bootstrap(logs, processes, confidence)
-        if np.unique(processes, axis=0).shape[0] > 1
-        else median_interval(logs, confidence)
-    )
+        interval = median_interval(logs, confidence)
     ratio_ci = None if interval is None else (float(np.exp(interval[0])), float(np.exp(interval[1])))
     verdict = _verdict(ratio, ratio_ci, p_value, alpha, threshold)
     return Comparison(

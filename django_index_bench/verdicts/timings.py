@@ -4,6 +4,8 @@ paired by one and unpaired by the other."""
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,15 +32,23 @@ class Samples:
     base: tuple[float, ...]
     head: tuple[float, ...]
     workers: tuple[tuple[int, int], ...] | None  # paired only: each pair's two worker processes
+    copies: tuple[tuple[int, int], ...] | None = None  # paired only: each pair's two database copies
 
 
 def rounds_to_compare(
-    base: Timing, head: Timing, values: Values, *, paired: bool | None = None
+    base: Timing,
+    head: Timing,
+    values: Values,
+    *,
+    paired: bool | None = None,
+    worker_copies: tuple[tuple[int, ...], tuple[int, ...]] = ((), ()),
 ) -> Samples | None:
     """The rounds to compare. `paired`: True for interleaved partners (their pair indexes align them, each
-    pair with its two workers, so a resample takes whole processes), False for independent series, None
-    for paired exactly when the two share pairs. None when no ratio can be taken: a series that was not
-    recorded (database time in an old file), no common pair, or a round that spent no time."""
+    pair with its two workers and, by `worker_copies` (each side's copy per worker, as its schedule
+    records it), their two database copies, so a resample takes whole copies and processes), False for
+    independent series, None for paired exactly when the two share pairs. None when no ratio can be
+    taken: a series that was not recorded (database time in an old file), no common pair, or a round
+    that spent no time."""
     base_all, head_all = values(base), values(head)
     if len(base_all) != base.rounds or len(head_all) != head.rounds:
         return None
@@ -47,7 +57,10 @@ def rounds_to_compare(
         paired = bool(base_rounds)
     found = (
         Samples(
-            tuple(base_all[i] for i in base_rounds), tuple(head_all[j] for j in head_rounds), tuple(workers)
+            tuple(base_all[i] for i in base_rounds),
+            tuple(head_all[j] for j in head_rounds),
+            tuple(workers),
+            tuple((_copy(worker_copies[0], b), _copy(worker_copies[1], h)) for b, h in workers),
         )
         if paired
         else Samples(base_all, head_all, None)
@@ -57,11 +70,20 @@ def rounds_to_compare(
     return found
 
 
+def _copy(worker_copies: tuple[int, ...], worker: int) -> int:
+    return worker_copies[worker] if 0 <= worker < len(worker_copies) else 0
+
+
 def compare_samples(found: Samples, *, alpha: float, threshold: float) -> stats.Comparison:
     """Paired: the bootstrap of the median log ratio over whole workers; independent: Mann-Whitney."""
     if found.workers is not None:
         return stats.compare_paired(
-            found.base, found.head, workers=found.workers, alpha=alpha, threshold=threshold
+            found.base,
+            found.head,
+            workers=found.workers,
+            copies=found.copies,
+            alpha=alpha,
+            threshold=threshold,
         )
     return stats.compare(found.base, found.head, alpha=alpha, threshold=threshold)
 
@@ -72,3 +94,14 @@ def compare_timings(
     """rounds_to_compare, then compare_samples: None when no ratio can be taken."""
     found = rounds_to_compare(base, head, values, paired=paired)
     return None if found is None else compare_samples(found, alpha=alpha, threshold=threshold)
+
+
+def copy_cells(found: Samples) -> dict[tuple[int, int], float]:
+    """Paired only: the median HEAD/BASE time factor of the pairs of each (base copy, head copy): how far
+    the effect moves from one pair of database copies to another."""
+    if found.copies is None:
+        return {}
+    cells: dict[tuple[int, int], list[float]] = {}
+    for base, head, copies in zip(found.base, found.head, found.copies, strict=True):
+        cells.setdefault(copies, []).append(math.log(head / base))
+    return {cell: math.exp(statistics.median(logs)) for cell, logs in sorted(cells.items())}

@@ -30,3 +30,14 @@ Metric = Literal["time", "db_time"]
 END_TO_END: Final = "time"
 DB_TIME: Final = "db_time"
 METRIC_WORDS: Final = {END_TO_END: "end to end", DB_TIME: "database time"}
+
+# A timing regression of `bench compare`, measured again before it may fail the gate.
+Confirmation = Literal["confirmed", "not confirmed", "not measured again"]
+CONFIRMED: Final = "confirmed"
+NOT_CONFIRMED: Final = "not confirmed"
+NOT_REMEASURED: Final = "not measured again"  # the second measurement failed: the finding stands
+CONFIRMATION_WORDS: Final = {
+    CONFIRMED: "confirmed on a second measurement",
+    NOT_CONFIRMED: "not confirmed: treated as noise",
+    NOT_REMEASURED: "could not be measured again, so it stands",
+}

@@ -1,8 +1,9 @@
 """`bench compare BASE HEAD`: measure two git refs (or read two results files) and gate regressions.
 
 Exit status: 0 no regression, 1 a regression (a measurement or state that failed or is missing in
-HEAD, a deterministic metric that got worse, or a timing significant and beyond --threshold), 2 bad
-input. Every option is checked before any worktree is made: a typo must not cost a measuring run.
+HEAD, a deterministic metric that got worse, or a timing significant and beyond --threshold, and, when
+the refs were measured here, slower again on a second measurement), 2 bad input. Every option is
+checked before any worktree is made: a typo must not cost a measuring run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate import refs as compare_refs
+from django_index_bench.bench.gate.interleaved import MAX_COPIES, MIN_COPIES, SMALL_DATABASE_BYTES
 from django_index_bench.bench.gate.measure import measure_refs
+from django_index_bench.bench.gate.refs import Confirm, Key, Measured, Remeasured
 from django_index_bench.bench.options import (
     add_config_argument,
     alpha,
@@ -29,6 +32,7 @@ from django_index_bench.bench.results import Results
 from django_index_bench.bench.seeding import add_seed_arguments, check_options, rows_from_args
 from django_index_bench.bench.steps import stopwatch
 from django_index_bench.seed.inputs import DEFAULT_SEED
+from django_index_bench.verdicts import confirm as confirming
 from django_index_bench.verdicts import gate, load_gate, words
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 
@@ -37,6 +41,17 @@ HELP = "Compare two git refs (measured now) or two results files, and exit 1 on 
 DEFAULT_OUTPUT = Path("comparison")
 JSON_NAME = "comparison.json"
 Inputs = tuple[gate.Source, gate.Source, Results, Results]
+
+# What was done about timing regressions before failing, as comparison.json and COMPARISON.md say it.
+CONFIRM_DONE = (
+    "each timing regression was measured a second time, on fresh database copies by fresh worker "
+    "processes, and stands only if the second measurement agrees (slower again, significantly)"
+)
+CONFIRM_NONE = "no timing regression to measure again"
+CONFIRM_OFF = "turned off (--no-confirm): a timing regression stands on one measurement"
+CONFIRM_FILES = (
+    "compared from results files: nothing is measured again, a timing regression stands on one measurement"
+)
 
 
 def _seed_dests() -> tuple[str, ...]:
@@ -140,10 +155,36 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--quick", action="store_true", help="a few rounds only (for tests; timings say little)"
     )
     runs.add_argument(
+        "--copies",
+        type=_copies,
+        default=None,
+        metavar="N",
+        help=f"database copies per ref and state, {MIN_COPIES} to {MAX_COPIES}, the workers spread over them "
+        f"(default: {MAX_COPIES} when the seeded data is at most {SMALL_DATABASE_BYTES // 1024**2} MB, else "
+        f"{MIN_COPIES})",
+    )
+    runs.add_argument(
+        "--no-confirm",
+        action="store_true",
+        help="fail on a timing regression as first measured; by default each one is measured again on "
+        "fresh database copies by fresh worker processes and fails only if the second measurement "
+        "agrees (costs the time of the flagged items again)",
+    )
+    runs.add_argument(
         "--keep-databases",
         action="store_true",
         help="keep the seeded databases and their copies per state (bench_cmp_<tag>_*) afterwards",
     )
+
+
+def _copies(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not MIN_COPIES <= value <= MAX_COPIES:
+        raise argparse.ArgumentTypeError(f"must be {MIN_COPIES} to {MAX_COPIES} (one per worker at most)")
+    return value
 
 
 def _is_results_file(arg: str) -> bool:
@@ -192,8 +233,18 @@ def _refuse_directories(*args: str) -> None:
 
 
 def _from_files(args: argparse.Namespace) -> Inputs:
-    if run_args(args) or args.repo is not None or args.keep_databases or args.config is not None:
-        raise UsageError("--repo, --config and the run options only apply when BASE and HEAD are git refs")
+    if (
+        run_args(args)
+        or args.repo is not None
+        or args.keep_databases
+        or args.config is not None
+        or args.no_confirm
+        or args.copies is not None
+    ):
+        raise UsageError(
+            "--repo, --config, --copies, --no-confirm and the run options only apply when BASE and HEAD "
+            "are git refs"
+        )
     base_path, head_path = Path(args.base), Path(args.head)
     base, head = gate.load_pair(base_path, head_path)
     writable_dir(args.output)
@@ -202,7 +253,52 @@ def _from_files(args: argparse.Namespace) -> Inputs:
     return base_source, head_source, base, head
 
 
-def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> Inputs:
+def _compare(args: argparse.Namespace, inputs: Inputs) -> gate.RefComparison:
+    base_source, head_source, base, head = inputs
+    return gate.compare(
+        base, head, base_source=base_source, head_source=head_source,
+        threshold=args.threshold, alpha=args.alpha,
+    )  # fmt: skip
+
+
+def _sources(args: argparse.Namespace, base: Measured, head: Measured) -> Inputs:
+    return (
+        gate.Source(args.base, base.ref.commit, base.results.run_id, str(base.path)),
+        gate.Source(args.head, head.ref.commit, head.results.run_id, str(head.path)),
+        base.results,
+        head.results,
+    )
+
+
+def _keys_to_confirm(args: argparse.Namespace) -> Confirm:
+    """From the first measurement, what to measure again: the rows whose timing regressed."""
+
+    def keys(base: Results, head: Results) -> tuple[Key, ...]:
+        first = gate.compare(
+            base, head, base_source=gate.Source(args.base, None, base.run_id),
+            head_source=gate.Source(args.head, None, head.run_id),
+            threshold=args.threshold, alpha=args.alpha,
+        )  # fmt: skip
+        return confirming.to_confirm(first)
+
+    return keys
+
+
+def _confirmed(
+    args: argparse.Namespace, first: gate.RefComparison, again: Remeasured | None
+) -> gate.RefComparison:
+    """The first comparison, its timing regressions confirmed or not by the second measurement."""
+    if args.no_confirm:
+        return confirming.unconfirmed(first, CONFIRM_OFF)
+    if again is None or not again.keys:
+        return confirming.unconfirmed(first, CONFIRM_NONE)
+    second = None
+    if again.base is not None and again.head is not None:
+        second = _compare(args, _sources(args, again.base, again.head))
+    return confirming.confirm(first, second, error=again.error, note=CONFIRM_DONE)
+
+
+def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> tuple[Inputs, Remeasured | None]:
     repo = worktree.toplevel((args.repo or Path.cwd()).resolve())
     for ref in (args.base, args.head):
         worktree.resolve_ref(repo, ref)  # an unknown ref is refused before --output is made
@@ -210,17 +306,15 @@ def _from_refs(args: argparse.Namespace, watch: stopwatch.Stopwatch) -> Inputs:
     setup = compare_refs.RefSetup.of(repo, project) if project else compare_refs.RefSetup()
     writable_dir(args.output)
     started = time.perf_counter()
-    measured_base, measured_head = measure_refs(
+    measured_base, measured_head, again = measure_refs(
         repo, args.base, args.head, run_args(args), args.output, setup,
         keep_databases=args.keep_databases, clock=watch,
+        confirm=None if args.no_confirm else _keys_to_confirm(args), copies=args.copies,
     )  # fmt: skip
     # Worktrees, their setup, worker processes, dropping the databases: what no step inside counted
     # (all of the measuring when the refs ran one after the other).
     watch.add("other", time.perf_counter() - started - sum(watch.seconds.values()))
-    base, head = measured_base.results, measured_head.results
-    base_source = gate.Source(args.base, measured_base.ref.commit, base.run_id, str(measured_base.path))
-    head_source = gate.Source(args.head, measured_head.ref.commit, head.run_id, str(measured_head.path))
-    return base_source, head_source, base, head
+    return _sources(args, measured_base, measured_head), again
 
 
 def _merge_base(args: argparse.Namespace) -> None:
@@ -245,16 +339,15 @@ def handle(args: argparse.Namespace) -> int:
     if any(files) and not all(files):
         raise UsageError("compare two git refs or two results files, not one of each")
     watch = stopwatch.Stopwatch()
-    base_source, head_source, base, head = _from_files(args) if all(files) else _from_refs(args, watch)
-    with watch.step("verdicts"):
-        outcome = gate.compare(
-            base,
-            head,
-            base_source=base_source,
-            head_source=head_source,
-            threshold=args.threshold,
-            alpha=args.alpha,
-        )
+    if all(files):
+        inputs = _from_files(args)
+        with watch.step("verdicts"):
+            outcome = confirming.unconfirmed(_compare(args, inputs), CONFIRM_FILES)
+    else:
+        inputs, again = _from_refs(args, watch)
+        with watch.step("verdicts"):
+            outcome = _confirmed(args, _compare(args, inputs), again)
+    base, head = inputs[2], inputs[3]
     with watch.step("report"):
         # Imported here: matplotlib is slow to import and only rendering needs it.
         from django_index_bench.reports import comparison as rendering
@@ -288,6 +381,11 @@ def _print_summary(outcome: gate.RefComparison) -> None:
     for row in outcome.with_verdict(words.REGRESSION):
         for finding in row.of(words.REGRESSION):
             print(f"REGRESSION {row.scenario}[{row.case}] {row.side}: {finding.message}")
+    for row in outcome.rows:
+        if row.confirmation is not None and row.confirmation.outcome == words.NOT_CONFIRMED:
+            for finding in row.of(words.CHANGED):
+                if finding.metric in confirming.TIMED:
+                    print(f"NOT CONFIRMED {row.scenario}[{row.case}] {row.side}: {finding.message}")
     for line in load_gate.lines(outcome.load):
         print(line)
     if not outcome.interleaved:

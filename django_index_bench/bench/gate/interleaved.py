@@ -19,15 +19,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dacite
+import psycopg
 from tqdm import tqdm
 
 from django_index_bench.bench import results
 from django_index_bench.bench.gate import git as worktree
+from django_index_bench.bench.gate.prewarm import prewarm
 from django_index_bench.bench.gate.refs import (
+    Confirm,
+    Key,
     Log,
     Measured,
     Ref,
     RefSetup,
+    Remeasured,
     can_clone,
     child_env,
     config_args,
@@ -36,9 +41,10 @@ from django_index_bench.bench.gate.refs import (
     seed_database,
     server_url,
 )
-from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started, state_passing
+from django_index_bench.bench.gate.workers import DACITE, RefSides, WorkerProcess, started_each, state_passing
 from django_index_bench.bench.pg import clones
 from django_index_bench.bench.pg import server as embedded
+from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.results import (
     Dataset,
     Environment,
@@ -55,6 +61,12 @@ from django_index_bench.bench.steps.run import run_id
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 
 WORKERS = 4
+# Database copies per (ref, state): at least two, so a difference between copies (which of their pages sit
+# in shared buffers, their physical state) shows as spread instead of reading as an effect of the code.
+# Four (one per worker) while copying and migrating them stays cheap, two above that size.
+MIN_COPIES = 2
+MAX_COPIES = WORKERS
+SMALL_DATABASE_BYTES = 64 * 1024**2
 SEED_FLAGS = ("--profile", "--seed", "--rows")
 DEFAULT_SEED = 42
 STATES = ("before", "after")  # the state names bench.states.resolve_states gives
@@ -89,21 +101,32 @@ def options(run_args: Sequence[str]) -> Options:
     return Options(tuple(seed_args), tuple(scenarios), rules, seed)
 
 
-def _states(pool: list[WorkerProcess], role: str) -> tuple[list[StateChange], dict[str, str]]:
-    """Each state reached by the ref's own migrations on its copy; broken: `role/state` -> error."""
+def _states(pool: list[WorkerProcess], role: str, copies: int) -> tuple[list[StateChange], dict[str, str]]:
+    """Each state reached by the ref's own migrations on each of its copies (by the copy's first worker:
+    worker k < copies uses copy k); the first copy's changes are recorded. A state broken on any copy is
+    broken: `role/state` -> error."""
     changes, broken = [], {}
-    for state, targets in pool[0].call("states").items():
-        change = dacite.from_dict(
-            StateChange, pool[0].call("reach", state=state, targets=targets), config=DACITE
-        )
-        changes.append(change)
-        if not change.ok:
-            broken[f"{role}/{state}"] = change.error or "failed"
+    for copy in range(copies):
+        worker = pool[copy]
+        for state, targets in worker.call("states").items():
+            change = dacite.from_dict(
+                StateChange, worker.call("reach", state=state, targets=targets), config=DACITE
+            )
+            if copy == 0:
+                changes.append(change)
+            if not change.ok and f"{role}/{state}" not in broken:
+                where = f" (database copy {copy})" if copy else ""
+                broken[f"{role}/{state}"] = f"{change.error or 'failed'}{where}"
     return changes, broken
 
 
-def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Sequence[str]) -> list[Item]:
-    """Every (scenario, case, side) of the base ref, as both refs measure it."""
+def plan(
+    infos: Sequence[ScenarioInfo],
+    cases: dict[str, list[Case]],
+    wanted: Sequence[str],
+    only: frozenset[Key] | None = None,
+) -> list[Item]:
+    """Every (scenario, case, side) of the base ref, as both refs measure it; with `only`, those alone."""
     items = []
     for info in infos:
         if wanted and info.name not in wanted:
@@ -112,6 +135,8 @@ def plan(infos: Sequence[ScenarioInfo], cases: dict[str, list[Case]], wanted: Se
         sides = ((info.baseline, states[0]), (info.candidate, states[1]))
         for case in cases.get(info.name, []):
             for side, state in sides:
+                if only is not None and (info.name, case.name, side) not in only:
+                    continue
                 items.append(
                     Item(
                         info.name, case, "warm", SideSpec(side, state, "base"), SideSpec(side, state, "head")
@@ -174,6 +199,67 @@ def _databases(server: str, keep: bool, log: Log) -> Iterator[list[str]]:
             drop_all(server, created, log)
 
 
+@dataclass(frozen=True)
+class Copies:
+    """How many database copies each (ref, state) gets per measuring pass, and why, for the record."""
+
+    count: int
+    reason: str
+
+    def of(self, worker: int) -> int:
+        """Workers go round-robin over the copies: each copy has its own workers and connections."""
+        return worker % self.count
+
+    @property
+    def worker_copies(self) -> tuple[int, ...]:
+        return tuple(self.of(w) for w in range(WORKERS))
+
+
+def choose_copies(size_bytes: int, requested: int | None) -> Copies:
+    """The copies per (ref, state), from the seeded database's size (or as asked)."""
+    megabytes = f"{size_bytes / 1024**2:.0f} MB"
+    if requested is not None:
+        return Copies(
+            requested, f"{requested} per ref and state, as --copies asked (seeded data {megabytes})"
+        )
+    if size_bytes <= SMALL_DATABASE_BYTES:
+        return Copies(
+            MAX_COPIES,
+            f"{MAX_COPIES} per ref and state, one per worker: the seeded data ({megabytes}) is at most "
+            f"{SMALL_DATABASE_BYTES // 1024**2} MB, so copying and migrating it {MAX_COPIES} times is cheap",
+        )
+    return Copies(
+        MIN_COPIES,
+        f"{MIN_COPIES} per ref and state, {WORKERS // MIN_COPIES} workers each: the seeded data "
+        f"({megabytes}) is over {SMALL_DATABASE_BYTES // 1024**2} MB, so each copy costs a full copy "
+        "and migration",
+    )
+
+
+def database_size(server: str, name: str) -> int:
+    with psycopg.connect(server, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What every measuring pass of one compare shares: the server, the seeded databases, the checkouts
+    and how to start their workers."""
+
+    server: str
+    seeded: dict[str, str]  # role -> the seeded database its state copies are made from
+    refs: dict[str, Ref]
+    trees: dict[str, Path]
+    opts: Options
+    setup: RefSetup
+    created: list[str]  # every database made, dropped at the end
+    out: Path
+    log: Log
+    watch: Stopwatch
+    copies: Copies
+
+
 def measure_interleaved(
     repo: Path,
     base: Ref,
@@ -185,14 +271,16 @@ def measure_interleaved(
     keep_databases: bool,
     log: Log,
     clock: Stopwatch | None = None,
-) -> tuple[Measured, Measured]:
+    confirm: Confirm | None = None,
+    copies: int | None = None,
+) -> tuple[Measured, Measured, Remeasured | None]:
     """`clock` gets the seconds of seeding, of the state copies (cloned, then migrated by the workers)
-    and of each cache series's items."""
+    and of each cache series's items. With `confirm`, the items it names from the first measurement are
+    measured a second time, on fresh state copies of the same seeded data with fresh workers."""
     watch = clock if clock is not None else Stopwatch()
     opts = options(run_args)
     server = server_url()
     prefix = f"bench_cmp_{clones.run_tag()}"
-    started_at = dt.datetime.now(dt.UTC)
     refs = {"base": base, "head": head}
     with (
         worktree.sigterm_as_interrupt(),
@@ -213,47 +301,88 @@ def measure_interleaved(
                 log(f"seeder unchanged: {seeded['head']} copied from {seeded['base']}")
             else:
                 seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
-        with watch.step("copies"):
-            for role in refs:
-                for state in STATES:
-                    created.append(f"{seeded[role]}_{state}")
-                    copy_database(server, seeded[role], created[-1])
         trees = {"base": base_tree, "head": head_tree}
-        args, envs = {}, {}
-        for role in refs:
-            urls = {state: embedded.with_database(server, f"{seeded[role]}_{state}") for state in STATES}
-            passing, extra_env = state_passing(trees[role], urls)
-            args[role] = [*passing, *opts.seed_args, *config_args(trees[role], setup.config)]
-            envs[role] = {**child_env(trees[role]), **extra_env}
-        log(f"starting {WORKERS} worker processes per ref")
-        with (
-            started(base_tree, envs["base"], args["base"], WORKERS) as base_pool,
-            started(head_tree, envs["head"], args["head"], WORKERS) as head_pool,
-        ):
-            pools = {"base": base_pool, "head": head_pool}
-            return _measure(refs, pools, opts, out, started_at, log, watch)
+        chosen = choose_copies(database_size(server, seeded["base"]), copies)
+        log(f"database copies: {chosen.reason}")
+        shared = _Setup(server, seeded, refs, trees, opts, setup, created, out, log, watch, chosen)
+        first_base, first_head = _pass(shared, 1, None)
+        keys = confirm(first_base.results, first_head.results) if confirm is not None else ()
+        if not keys:
+            return first_base, first_head, None
+        log(f"measuring {len(keys)} item(s) again on fresh copies and workers before failing on a timing")
+        try:
+            again_base, again_head = _pass(shared, 2, frozenset(keys))
+        except Exception as exc:  # never lost: the findings stand, and say why
+            error = f"{type(exc).__name__}: {first_line(exc)}"
+            log(f"the second measurement failed: {error}")
+            return first_base, first_head, Remeasured(keys, None, None, error)
+        return first_base, first_head, Remeasured(keys, again_base, again_head)
+
+
+def _copy_name(shared: _Setup, role: str, state: str, suffix: str, copy: int) -> str:
+    return f"{shared.seeded[role]}_{state}{suffix}_c{copy}"
+
+
+def _pass(shared: _Setup, number: int, only: frozenset[Key] | None) -> tuple[Measured, Measured]:
+    """One measurement of both refs: state copies of the seeded data made for this pass (several per ref
+    and state), worker processes started for it (round-robin over the copies), and the items (all, or
+    `only` these) paired across the refs."""
+    started_at = dt.datetime.now(dt.UTC)
+    suffix = "" if number == 1 else f"_m{number}"
+    count = shared.copies.count
+    names = []
+    with shared.watch.step("copies"):
+        for role in shared.refs:
+            for state in STATES:
+                for copy in range(count):
+                    names.append(_copy_name(shared, role, state, suffix, copy))
+                    shared.created.append(names[-1])
+                    copy_database(shared.server, shared.seeded[role], names[-1])
+    each: dict[str, list[tuple[dict[str, str], list[str]]]] = {}
+    for role in shared.refs:
+        tree = shared.trees[role]
+        each[role] = []
+        for worker in range(WORKERS):
+            copy = shared.copies.of(worker)
+            urls = {
+                state: embedded.with_database(shared.server, _copy_name(shared, role, state, suffix, copy))
+                for state in STATES
+            }
+            passing, extra_env = state_passing(tree, urls)
+            args = [*passing, *shared.opts.seed_args, *config_args(tree, shared.setup.config)]
+            each[role].append(({**child_env(tree), **extra_env}, args))
+    shared.log(f"starting {WORKERS} worker processes per ref over {count} database copies per state")
+    with (
+        started_each(shared.trees["base"], each["base"]) as base_pool,
+        started_each(shared.trees["head"], each["head"]) as head_pool,
+    ):
+        pools = {"base": base_pool, "head": head_pool}
+        return _measure(shared, pools, started_at, only, "" if number == 1 else ".confirm", names)
 
 
 def _measure(
-    refs: dict[str, Ref],
+    shared: _Setup,
     pools: dict[str, list[WorkerProcess]],
-    opts: Options,
-    out: Path,
     started_at: dt.datetime,
-    log: Log,
-    watch: Stopwatch,
+    only: frozenset[Key] | None,
+    suffix: str,
+    names: Sequence[str],
 ) -> tuple[Measured, Measured]:
+    refs, opts, log, watch = shared.refs, shared.opts, shared.log, shared.watch
     changes: dict[str, list[StateChange]] = {}
     broken: dict[str, str] = {}
     with watch.step("copies"):  # the workers migrate each copy to its state
         for role, pool in pools.items():
-            changes[role], failed = _states(pool, role)
+            changes[role], failed = _states(pool, role, shared.copies.count)
             broken.update(failed)
             for key, error in failed.items():
                 log(f"{key}: {error}")
+        # Every copy at its state: each gets the same cache treatment before any round is timed.
+        prewarmed = prewarm(shared.server, names)
+        log(f"prewarm: {prewarmed}")
     with watch.step("warm"):  # drawing the cases is part of measuring, as in bench run
         drawn = {role: _drawn(pool[0]) for role, pool in pools.items()}
-        items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios)
+        items = plan(drawn["base"].infos, drawn["base"].cases, opts.scenarios, only)
     done: list[ItemResult] = []
     with tqdm(total=len(items), desc="comparing", unit="item", disable=not sys.stderr.isatty()) as bar:
 
@@ -266,8 +395,18 @@ def _measure(
             last = time.perf_counter()
             done.append(result)
             bar.update()
-    schedule = record(
-        opts.rules, sides="workers", workers=WORKERS, seed=opts.seed, items=tuple(r.scheduled for r in done)
+    schedule = dataclasses.replace(
+        record(
+            opts.rules,
+            sides="workers",
+            workers=WORKERS,
+            seed=opts.seed,
+            items=tuple(r.scheduled for r in done),
+        ),
+        copies=shared.copies.count,
+        worker_copies=shared.copies.worker_copies,
+        copies_reason=shared.copies.reason,
+        prewarm=prewarmed,
     )
     ids = {role: run_id(started_at, ref.commit) for role, ref in refs.items()}
     command = "bench compare " + " ".join(f"{r.name}" for r in refs.values())
@@ -286,7 +425,7 @@ def _measure(
             mine,
             command,
         )
-        path = out / f"{role}.json"
+        path = shared.out / f"{role}{suffix}.json"
         results.write_atomic(path, results.to_json(run))
         measured.append(Measured(ref, run, path))
     return measured[0], measured[1]

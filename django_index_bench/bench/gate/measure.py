@@ -12,10 +12,13 @@ from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate.interleaved import measure_interleaved
 from django_index_bench.bench.gate.refs import (
+    NO_REMEASURE_SEQUENTIAL,
+    Confirm,
     Log,
     Measured,
     Ref,
     RefSetup,
+    Remeasured,
     log_to_stderr,
     measure_sequentially,
 )
@@ -43,21 +46,28 @@ def measure_refs(
     keep_databases: bool = False,
     log: Log = log_to_stderr,
     clock: Stopwatch | None = None,
-) -> tuple[Measured, Measured]:
+    confirm: Confirm | None = None,
+    copies: int | None = None,
+) -> tuple[Measured, Measured, Remeasured | None]:
     """Both refs measured; `clock` gets the steps of an interleaved measurement (one ref after the
-    other runs each ref's own `bench run`, timed as a whole by the caller)."""
+    other runs each ref's own `bench run`, timed as a whole by the caller). `confirm` names, from the
+    first measurement, what to measure again; one ref after the other cannot, and says so."""
     base = Ref("base", base_name, worktree.resolve_ref(repo, base_name))
     head = Ref("head", head_name, worktree.resolve_ref(repo, head_name))
     worktree.reap_scratch(repo)  # what a killed compare left: its checkouts and temporary directory
     old = [ref for ref in (base, head) if not has_worker(repo, ref.commit)]
     if not old:
         return measure_interleaved(
-            repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log, clock=clock
-        )
+            repo, base, head, run_args, out, setup,
+            keep_databases=keep_databases, log=log, clock=clock, confirm=confirm, copies=copies,
+        )  # fmt: skip
     log(
         f"{' and '.join(f'{r.role} {r.name} ({r.short})' for r in old)} predates the worker protocol: "
         "measuring one ref after the other, NOT interleaved; drift between the two runs can read as a change"
     )
-    return measure_sequentially(
+    measured_base, measured_head = measure_sequentially(
         repo, base, head, run_args, out, setup, keep_databases=keep_databases, log=log
     )
+    keys = confirm(measured_base.results, measured_head.results) if confirm is not None else ()
+    again = Remeasured(keys, None, None, NO_REMEASURE_SEQUENTIAL) if keys else None
+    return measured_base, measured_head, again

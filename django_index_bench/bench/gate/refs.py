@@ -65,6 +65,25 @@ class Measured:
 
 
 Log = Callable[[str], None]
+Key = tuple[str, str, str]  # (scenario, case, side), as a results file's measurement names it
+# Given the first measurement of both refs, the measurements to measure again (confirm before failing).
+Confirm = Callable[[Results, Results], tuple[Key, ...]]
+# Why the sequential path measures nothing again (its refs' harness measures whole runs only).
+NO_REMEASURE_SEQUENTIAL = (
+    "the refs were measured one after the other by their own `bench run` (a harness from before the "
+    "worker protocol), which cannot measure single items again"
+)
+
+
+@dataclass(frozen=True)
+class Remeasured:
+    """The second measurement of the items the first one flagged: fresh database copies, fresh worker
+    processes. Without it (`error`), the first measurement's findings stand."""
+
+    keys: tuple[Key, ...]
+    base: Measured | None
+    head: Measured | None
+    error: str | None = None
 
 
 @dataclass(frozen=True)

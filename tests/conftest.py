@@ -3,18 +3,20 @@
 The server lives in its own temporary data directory (never the user's .bench/pgdata), so the suite
 can run beside a benchmark, or beside another test run, without either seeing the other.
 
-Parallel workers (pytest-xdist, `pytest -n 2 --dist loadfile`, opt-in; the test command does not use it
-yet): each worker is a session of its own with its own server, data directory and databases, so two
-workers never share a database name; the controller that hands out the tests starts none. Handed out a
-whole file at a time, a module-scoped fixture is built once, in one worker. Not yet right under xdist:
-pytest-benchmark disables itself in a worker (tests/test_pytest_plugin.py, tests/test_sample_plugin.py)
-and tests/test_run_failures.py's killed-server test failed once.
+Parallel workers (pytest-xdist; the test command runs `pytest -n auto`, one worker per core, see
+tox.ini): each worker is a session of its own with its own server, data directory and databases, so two
+workers never share a database name; the controller that hands out the tests starts none. The tests are
+handed out a whole file at a time (`--dist loadfile`), so a module-scoped fixture is built once, in one
+worker, and the slowest modules first (`--no-loadscope-reorder`, SLOW_FIRST below), so no worker is left
+with a long one at the end while the other idles. (`--dist loadgroup` would let a file of independent
+tests spread, but pytest-xdist 3.8 cannot group under pytest 9: the group it writes into a test's id is no
+longer read, and every test went alone, each module-scoped fixture built in both workers.)
 
 Sharing an expensive run (the pattern to follow when a new test file needs one): a `scope="module"`
 fixture runs the whole command once (a `bench run`, a compare, a seed) and returns what it wrote, and
 every test of the module only reads it (tests/test_run.py's `two_runs`, tests/test_costs.py). Tests
 that must change what they read get a run of their own. A module of whole-command runs goes into
-E2E_MODULES below, so `-m "not e2e"` stays the quick answer.
+E2E_MODULES below, so `-m "not e2e"` stays the quick answer; a slow one goes into SLOW_FIRST.
 """
 
 from __future__ import annotations
@@ -58,10 +60,35 @@ E2E_MODULES = frozenset(
 )
 
 
+# The modules that take longest (pytest --durations), slowest first: handed out before the rest. A module
+# not named here keeps its place after them; the order only decides how evenly the workers finish.
+SLOW_FIRST = (
+    "test_compare_e2e",
+    "test_hygiene",
+    "test_suggest",
+    "test_example_project",
+    "test_index_only_costs",
+    "test_pytest_plugin",
+    "test_bad_inputs",
+    "test_run",
+    "test_load",
+    "test_compare_worktrees",
+    "test_suggest_confirm",
+    "test_states_e2e",
+    "test_costs",
+    "test_exports",
+    "test_keyed_project",
+    "test_wheel",
+    "test_no_seed",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.stem in E2E_MODULES:
             item.add_marker(pytest.mark.e2e)
+    rank = {stem: i for i, stem in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))  # stable: files keep their order
 
 
 def _xdist_controller(config: pytest.Config) -> bool:

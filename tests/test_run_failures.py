@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,8 +179,21 @@ def wait_for(what: str, condition: object, child: subprocess.Popen[str] | None =
         time.sleep(0.1)
 
 
-def test_a_server_killed_mid_run_ends_it_with_one_line_and_no_results(tmp_path: Path) -> None:
-    pgdata = tmp_path / "pgdata"
+@pytest.fixture
+def own_pgdata() -> Iterator[Path]:
+    """A data directory outside pytest's temporary root: every pytest session that starts (another
+    suite's, a child pytest) sets that root back to mode 0700, and the server, which runs as its own user
+    when the tests run as root, could then no longer be started again there (pg_control: permission
+    denied). The session's server lives outside it for the same reason (tests/conftest.py)."""
+    root = Path(tempfile.mkdtemp(prefix="bench-killed-"))
+    yield root / "pgdata"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_server_killed_mid_run_ends_it_with_one_line_and_no_results(
+    tmp_path: Path, own_pgdata: Path
+) -> None:
+    pgdata = own_pgdata
     results_dir = tmp_path / "results"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"BENCH_PGDATA": str(pgdata)}
     with own_server(pgdata) as server_url:

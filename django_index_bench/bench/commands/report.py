@@ -80,8 +80,7 @@ def _suggestions(args: argparse.Namespace) -> tuple[Suggestions, Path] | None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    # Imported here: matplotlib is slow to import and only this command needs it.
-    from django_index_bench.reports import budgets, claims, render
+    from django_index_bench.reports import budgets, claims
 
     output: Path = args.output
     loaded = results.load(args.results_file)
@@ -91,6 +90,9 @@ def handle(args: argparse.Namespace) -> int:
         claims.load(claims_path)  # a bad claims file is refused before anything is written
         budgets.load(claims_path)  # and so are its budgets
     writable_dir(output)  # before rendering: charts take seconds, and a refusal must leave nothing
+    # Imported only now: matplotlib and scipy take a second to import, which a refusal need not wait for.
+    from django_index_bench.reports import render
+
     watch = stopwatch.Stopwatch()
     with watch.step("report"):
         written = render.render(

@@ -94,13 +94,19 @@ def run(scenario: Scenario, tenant: int, database: dict[str, Any]) -> ItemResult
         sides.close()
 
 
-def verdicts(result: ItemResult) -> tuple[str, str]:
+# An assertion that a change is absent fails by chance at the test's alpha: 0.05 made these tests fail
+# about one run in twenty on a busy machine. A strict alpha keeps a real change (the 0.3 ms spin, many
+# times the noise) found, and a false one rare.
+STRICT_ALPHA = 0.001
+
+
+def verdicts(result: ItemResult, alpha: float = 0.05) -> tuple[str, str]:
     """End to end and database time, candidate against baseline, pair by pair."""
     base, cand = result.baseline.timing, result.candidate.timing
     assert base is not None
     assert cand is not None
-    total = stats.compare_paired(base.total_s, cand.total_s, threshold=THRESHOLD)
-    database = stats.compare_paired(base.db_s, cand.db_s, threshold=THRESHOLD)
+    total = stats.compare_paired(base.total_s, cand.total_s, alpha=alpha, threshold=THRESHOLD)
+    database = stats.compare_paired(base.db_s, cand.db_s, alpha=alpha, threshold=THRESHOLD)
     return total.verdict, database.verdict
 
 
@@ -127,15 +133,14 @@ def test_time_spent_outside_the_database_is_slower_end_to_end_only(
 ) -> None:
     result = run(PeoplePage(spin=0.3), tenant, database)
     check_paired(result)
-    total, in_database = verdicts(result)
-    assert total == words.SLOWER
-    assert in_database != words.SLOWER
+    assert verdicts(result)[0] == words.SLOWER
+    assert verdicts(result, STRICT_ALPHA)[1] != words.SLOWER
 
 
 def test_the_same_work_on_both_sides_is_no_change(tenant: int, database: dict[str, Any]) -> None:
     result = run(PeoplePage(), tenant, database)
     check_paired(result)
-    assert verdicts(result) == (words.NO_CHANGE, words.NO_CHANGE)
+    assert verdicts(result, STRICT_ALPHA) == (words.NO_CHANGE, words.NO_CHANGE)
 
 
 def failed_sides(result: ItemResult) -> tuple[Measurement, Measurement]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from django_index_bench.bench.gate import prewarm
 from django_index_bench.bench.pg import server as embedded
@@ -19,7 +20,7 @@ def copies(server_url: str) -> Iterator[list[str]]:
     names = [f"prewarm_{uuid.uuid4().hex[:8]}_{n}" for n in range(2)]
     with psycopg.connect(server_url, autocommit=True) as conn:
         for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     for name in names:
         with psycopg.connect(embedded.with_database(server_url, name), autocommit=True) as conn:
             conn.execute("CREATE TABLE t (id int PRIMARY KEY, v text)")
@@ -27,7 +28,7 @@ def copies(server_url: str) -> Iterator[list[str]]:
     yield names
     with psycopg.connect(server_url, autocommit=True) as conn:
         for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _extensions(server_url: str, name: str) -> list[str]:

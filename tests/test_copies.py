@@ -149,7 +149,11 @@ def test_a_schema_7_file_reads_as_one_copy(tmp_path: Path) -> None:
     path.write_text(json.dumps(data))
     old = results.load(path)
     assert old.schema_version == results.SCHEMA_VERSION == 9
-    assert (old.schedule.copies, old.schedule.worker_copies, old.schedule.copy_of(3)) == (1, (), 0)
+    assert (
+        old.schedule.copies,
+        old.schedule.worker_copies,
+        results.copy_of(old.schedule.worker_copies, 3),
+    ) == (1, (), 0)
     assert old == current
 
 

@@ -154,6 +154,12 @@ class Timing:
         return tuple(t - d for t, d in zip(self.total_s, self.db_s, strict=True))
 
 
+def copy_of(worker_copies: tuple[int, ...], worker: int) -> int:
+    """The database copy a worker process measured on, by its schedule's `worker_copies` (copy 0 when
+    not recorded: one copy that every worker used)."""
+    return worker_copies[worker] if 0 <= worker < len(worker_copies) else 0
+
+
 def pairs(baseline: Timing, candidate: Timing) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """The round indexes of each side for the pairs both sides have, in pair order, and each pair's
     (baseline worker, candidate worker), so whole processes can be resampled.
@@ -294,10 +300,6 @@ class Schedule:
     copies_reason: str = ""
     # compare: how the copies were prewarmed before the timed rounds (all alike, or why none was).
     prewarm: str = ""
-
-    def copy_of(self, worker: int) -> int:
-        """The database copy a worker process measured on (0 when not recorded)."""
-        return self.worker_copies[worker] if 0 <= worker < len(self.worker_copies) else 0
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from typing import Any, Final
 import numpy as np
 
 from django_index_bench.bench.errors import UsageError
-from django_index_bench.bench.results import Measurement, Results, StepTime, Timing
+from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, copy_of
 from django_index_bench.verdicts import load_gate, stats, words
 from django_index_bench.verdicts.defaults import NOISE_MIN_SIGMA, NOISE_MIN_TIMINGS, NOISE_SIGMAS
 from django_index_bench.verdicts.timings import (
@@ -483,8 +483,7 @@ def copy_medians(role: str, timing: Timing | None, worker_copies: tuple[int, ...
         return ()
     by_copy: dict[int, list[int]] = {}
     for index, worker in enumerate(timing.worker or (0,) * timing.rounds):
-        copy = worker_copies[worker] if 0 <= worker < len(worker_copies) else 0
-        by_copy.setdefault(copy, []).append(index)
+        by_copy.setdefault(copy_of(worker_copies, worker), []).append(index)
     out = []
     for copy, rounds in sorted(by_copy.items()):
         total_s = float(np.median([timing.total_s[i] for i in rounds]))

@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django_index_bench.bench.results import Timing, pairs
+from django_index_bench.bench.results import Timing, copy_of, pairs
 from django_index_bench.verdicts import stats
 
 Values = Callable[[Timing], tuple[float, ...]]
@@ -60,7 +60,7 @@ def rounds_to_compare(
             tuple(base_all[i] for i in base_rounds),
             tuple(head_all[j] for j in head_rounds),
             tuple(workers),
-            tuple((_copy(worker_copies[0], b), _copy(worker_copies[1], h)) for b, h in workers),
+            tuple((copy_of(worker_copies[0], b), copy_of(worker_copies[1], h)) for b, h in workers),
         )
         if paired
         else Samples(base_all, head_all, None)
@@ -68,10 +68,6 @@ def rounds_to_compare(
     if not found.base or not found.head or min(found.base) <= 0 or min(found.head) <= 0:
         return None
     return found
-
-
-def _copy(worker_copies: tuple[int, ...], worker: int) -> int:
-    return worker_copies[worker] if 0 <= worker < len(worker_copies) else 0
 
 
 def compare_samples(found: Samples, *, alpha: float, threshold: float) -> stats.Comparison:

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dacite
-import psycopg
 from tqdm import tqdm
 
 from django_index_bench.bench import results
@@ -236,12 +235,6 @@ def choose_copies(size_bytes: int, requested: int | None) -> Copies:
     )
 
 
-def database_size(server: str, name: str) -> int:
-    with psycopg.connect(server, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
-    return int(row[0]) if row else 0
-
-
 @dataclass(frozen=True)
 class _Setup:
     """What every measuring pass of one compare shares: the server, the seeded databases, the checkouts
@@ -302,7 +295,7 @@ def measure_interleaved(
             else:
                 seed_database(head, head_tree, opts.seed_args, seeded["head"], setup, log)
         trees = {"base": base_tree, "head": head_tree}
-        chosen = choose_copies(database_size(server, seeded["base"]), copies)
+        chosen = choose_copies(clones.databases_bytes(server, [seeded["base"]]), copies)
         log(f"database copies: {chosen.reason}")
         shared = _Setup(server, seeded, refs, trees, opts, setup, created, out, log, watch, chosen)
         first_base, first_head = _pass(shared, 1, None)

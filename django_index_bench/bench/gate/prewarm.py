@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import sql
 
+from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import server as embedded
 
 # What the copies may fill of shared_buffers: the rest stays for the catalogs and the rounds' own work.
@@ -31,18 +32,13 @@ def _megabytes(size: float) -> str:
     return f"{size / 1024**2:.0f} MB"
 
 
-def _buffers_and_sizes(server: str, names: Sequence[str]) -> tuple[int, int]:
+def _shared_buffers(server: str) -> int:
     with psycopg.connect(server, autocommit=True) as conn:
         row = conn.execute(
             "SELECT setting::bigint * current_setting('block_size')::bigint FROM pg_settings "
             "WHERE name = 'shared_buffers'"
         ).fetchone()
-        buffers = int(row[0]) if row else 0
-        sizes = 0
-        for name in names:
-            found = conn.execute("SELECT pg_database_size(%s)", (name,)).fetchone()
-            sizes += int(found[0]) if found else 0
-    return buffers, sizes
+    return int(row[0]) if row else 0
 
 
 def _prewarm_one(url: str) -> int:
@@ -61,7 +57,7 @@ def _prewarm_one(url: str) -> int:
 
 def prewarm(server: str, names: Sequence[str]) -> str:
     """Prewarm every copy alike, or none; what was done, in words, for the record."""
-    buffers, sizes = _buffers_and_sizes(server, names)
+    buffers, sizes = _shared_buffers(server), clones.databases_bytes(server, names)
     if sizes > buffers * SHARE_OF_BUFFERS:
         return (
             f"not prewarmed: the {len(names)} copies ({_megabytes(sizes)}) do not fit in shared_buffers "
@@ -70,8 +66,7 @@ def prewarm(server: str, names: Sequence[str]) -> str:
     try:
         relations = sum(_prewarm_one(embedded.with_database(server, name)) for name in names)
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return f"not prewarmed: pg_prewarm failed ({embedded.scrub(first)})"
+        return f"not prewarmed: pg_prewarm failed ({db.first_line(exc)})"
     return (
         f"pg_prewarm of every table and index of each of the {len(names)} copies ({relations} relations, "
         f"{_megabytes(sizes)} within shared_buffers {_megabytes(buffers)})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 
 import psycopg
 
@@ -68,6 +69,15 @@ def _sessions(server: str, database: str) -> str:
             (database,),
         ).fetchall()
     return ", ".join(f"pid {pid}: {who}" for pid, who in rows) or "they have just left"
+
+
+def databases_bytes(server: str, names: Sequence[str]) -> int:
+    """The databases' sizes on the server together, in bytes (a missing one is an error)."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(pg_database_size(n)), 0) FROM unnest(%s::text[]) AS n", (list(names),)
+        ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def keep(target: db.Target, copies: list[db.Target]) -> None:

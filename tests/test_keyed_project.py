@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from django_index_bench.bench import results
 from django_index_bench.bench.costs.collect import WRITE_REPETITIONS
@@ -117,7 +118,7 @@ def measured(filled: str, server_url: str, tmp_path_factory: pytest.TempPathFact
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             for name in copies:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_every_write_figure_of_every_key_type_is_measured(measured: Measured) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from django_index_bench.bench.pg import db
 from django_index_bench.bench.pg import server as embedded
@@ -153,7 +154,7 @@ def test_a_ranked_field_may_order_by_a_derived_one(
     finally:
         db.switch_django(db.Target(database_url, embedded=False))
         with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_a_ranked_field_cannot_order_by_a_ranked_one(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from django_index_bench.bench import results
 from django_index_bench.bench.costs.collect import WRITE_REPETITIONS
@@ -162,7 +163,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory, server_url: str) -> Itera
                 "SELECT datname FROM pg_database WHERE datname LIKE %s", (DATABASE + "%",)
             ).fetchall()
             for (name,) in names:
-                conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def test_the_plan_is_seeded_at_the_older_state(measured: Measured, server_url: str) -> None:

@@ -377,10 +377,16 @@ def median_interval(
     """
     ordered = np.sort(np.asarray(values, dtype=np.float64))
     n = ordered.size
-    from scipy import stats as scipy_stats
-
-    # The smallest k with P(B <= k) >= tail; r = k keeps P(B <= r - 1) below the tail.
-    r = int(scipy_stats.binom.ppf((1 - confidence) / 2, n, 0.5))
+    r = median_rank(n, confidence)
     if r < 1:
         return None
     return float(ordered[r - 1]), float(ordered[n - r])
+
+
+def median_rank(n: int, confidence: float = CONFIDENCE) -> int:
+    """r of median_interval's [x_(r), x_(n+1-r)] for n values: the largest r with 1 - 2 P(B <= r - 1)
+    at least `confidence`, B ~ Binomial(n, 1/2); 0 when even min to max falls short."""
+    from scipy import stats as scipy_stats
+
+    # The smallest k with P(B <= k) >= tail; r = k keeps P(B <= r - 1) below the tail.
+    return int(scipy_stats.binom.ppf((1 - confidence) / 2, n, 0.5))

@@ -85,10 +85,11 @@ def compare_samples(found: Samples, *, alpha: float, threshold: float) -> stats.
 
 
 def compare_timings(
-    base: Timing, head: Timing, values: Values, *, alpha: float, threshold: float, paired: bool | None = None
+    base: Timing, head: Timing, values: Values, *, alpha: float, threshold: float
 ) -> stats.Comparison | None:
-    """rounds_to_compare, then compare_samples: None when no ratio can be taken."""
-    found = rounds_to_compare(base, head, values, paired=paired)
+    """rounds_to_compare (paired exactly when the two share pairs), then compare_samples: None when no
+    ratio can be taken."""
+    found = rounds_to_compare(base, head, values)
     return None if found is None else compare_samples(found, alpha=alpha, threshold=threshold)
 
 

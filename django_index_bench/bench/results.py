@@ -375,6 +375,10 @@ class RelationSize:
     bytes: int
 
 
+# The suffix of a write method that re-inserted the table's own rows (a unique foreign key: no fresh value).
+REINSERTED = "_reinserted"
+
+
 @dataclass(frozen=True)
 class WriteCost:
     """One repetition of inserting `rows` rows in one state; the other state's repetition with the same
@@ -382,7 +386,9 @@ class WriteCost:
 
     state: str
     table: str
-    method: str  # "copy" (one batch) or "orm_create" (one row per call and transaction)
+    # "copy" (one batch) or "orm_create" (one row per call and transaction); either + REINSERTED when the
+    # table's rows could not take fresh values and its own rows were deleted and inserted again instead.
+    method: str
     rows: int
     seconds: float
     wal_bytes: int

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from django_index_bench.bench.results import INDEX_STATEMENTS, Costs, MigrationCost, RelationSize, WriteCost
+from django_index_bench.bench.results import (
+    INDEX_STATEMENTS,
+    REINSERTED,
+    Costs,
+    MigrationCost,
+    RelationSize,
+    WriteCost,
+)
 from django_index_bench.reports import fmt, order_stats
 from django_index_bench.reports import method as methods
 from django_index_bench.reports.analysis import Analysis
@@ -502,4 +509,7 @@ def detail_context(analysis: Analysis) -> dict[str, Any] | None:
         "migrations": [_migration_row(v) for m in migrations(costs) for v in m.variants],
         "sizes": _sizes(costs),
         "writes": [_write_row(f) for f in figures],
+        "reinserted": ", ".join(
+            f"`{t}`" for t in sorted({w.table for w in costs.writes if w.method.endswith(REINSERTED)})
+        ),
     }

@@ -96,12 +96,11 @@ def _fresh_template(kind: tuple[str, str, int | None]) -> str | None:
     return template.replace("{n}", str(length or 1000)).replace("{type}", typname)
 
 
-def select_list(conn: Connection, table: str) -> sql.Composed:
-    """column_list's columns as a SELECT list over the table's rows: a key the database generates is
-    left to it, and one column of the primary key (when the database does not generate it) and of each
-    unique index gets a fresh value, so a copy of a row never collides with the row (any project's keys
-    and unique constraints hold, whatever their types). Other columns keep the row's own values, as the
-    database stores them: nothing passes through Python."""
+def _fresh_columns(conn: Connection, table: str) -> dict[str, sql.Composable] | None:
+    """A fresh value for one column of the primary key (when the database does not generate it) and of
+    each unique index; None when some unique key has no column that can take one: every column of it is
+    a foreign key (a OneToOneField, a multi-table child's parent link) or of a type with no fresh value (a
+    boolean)."""
     kinds = _columns(conn, table)
     # A foreign key's values must exist in the parent: such a column is never the one made fresh.
     foreign = _foreign_key_columns(conn, table)
@@ -114,16 +113,53 @@ def select_list(conn: Connection, table: str) -> sql.Composed:
             continue  # a column already fresh for another set keeps this one unique too
         chosen = next((c for c in unique if c in usable), None)
         if chosen is None:
-            raise RuntimeError(
-                f"{table}: no column of its unique key ({', '.join(unique)}) can take fresh values, so its "
-                "rows cannot be copied to time writes"
-            )
+            return None
         template = _fresh_template(kinds[chosen])
         assert template is not None
         fresh[chosen] = sql.SQL(template + " AS {c}").format(
             c=sql.Identifier(chosen), t=sql.Identifier(table)
         )
-    return sql.SQL(", ").join(fresh.get(name, sql.Identifier(name)) for name in kinds)
+    return fresh
+
+
+def reinserts(conn: Connection, table: str) -> bool:
+    """True when the table's rows cannot be copied under fresh values (_fresh_columns): its writes are
+    then timed by re-inserting existing rows, each deleted first in the same transaction (the deferred
+    foreign keys Django creates are checked at the commit, when the row is back)."""
+    return _fresh_columns(conn, table) is None
+
+
+def select_list(conn: Connection, table: str) -> sql.Composed:
+    """column_list's columns as a SELECT list over the table's rows: a key the database generates is
+    left to it, and one column of the primary key (when the database does not generate it) and of each
+    unique index gets a fresh value, so a copy of a row never collides with the row (any project's keys
+    and unique constraints hold, whatever their types). Other columns keep the row's own values, as the
+    database stores them: nothing passes through Python."""
+    fresh = _fresh_columns(conn, table)
+    if fresh is None:
+        raise RuntimeError(
+            f"{table}: a unique key of it has no column that can take fresh values, so copies of its rows "
+            "cannot be inserted beside them"
+        )
+    return sql.SQL(", ").join(fresh.get(name, sql.Identifier(name)) for name in _columns(conn, table))
+
+
+def stored_columns(conn: Connection, table: str) -> sql.Composed:
+    """Every column a row's own values can be written back to, a generated key included: what a
+    re-inserted row carries (a generated column is left to the database)."""
+    rows = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+        " AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+        (table,),
+    ).fetchall()
+    return sql.SQL(", ").join(sql.Identifier(str(name)) for (name,) in rows)
+
+
+def delete_first_rows(conn: Connection, table: str, rows: int) -> sql.Composed:
+    """DELETE the table's first `rows` rows by primary key: what a re-insert puts back."""
+    return sql.SQL("DELETE FROM {t} WHERE ctid IN (SELECT ctid FROM {t} ORDER BY {k} LIMIT {n})").format(
+        t=sql.Identifier(table), k=key_list(conn, table), n=sql.Literal(rows)
+    )
 
 
 def first_rows(conn: Connection, table: str, rows: int) -> sql.Composed:
@@ -155,7 +191,14 @@ def _unique_sets(conn: Connection, table: str) -> list[list[str]]:
 
 def copy_row_statement(conn: Connection, table: str) -> sql.Composed:
     """INSERT a copy of the table's first row under a new key, returning that key: realistic values
-    without knowing the table."""
+    without knowing the table. Where no fresh key can be made (reinserts), one statement deletes the
+    first row and inserts it again, returning its key: the row is back, nothing to remove later."""
+    if reinserts(conn, table):
+        columns = stored_columns(conn, table)
+        return sql.SQL(
+            "WITH gone AS (DELETE FROM {t} WHERE ctid = (SELECT ctid FROM {t} ORDER BY {k} LIMIT 1)"
+            " RETURNING {c}) INSERT INTO {t} ({c}) OVERRIDING SYSTEM VALUE SELECT {c} FROM gone RETURNING {k}"
+        ).format(t=sql.Identifier(table), c=columns, k=key_list(conn, table))
     return sql.SQL("INSERT INTO {t} ({c}) SELECT {s} FROM {first} RETURNING {k}").format(
         t=sql.Identifier(table),
         c=column_list(conn, table),
@@ -239,19 +282,27 @@ class SteadyWriter:
     def _run(self) -> None:
         try:
             with psycopg.connect(self.url, autocommit=True) as conn:
-                statement = copy_row_statement(conn, self.table)
-                keys = [_inserted(conn, statement)]  # warm: parse, plan, caches
+                keys: list[Key] = []
+                statement, reinserting = copy_row_statement(conn, self.table), reinserts(conn, self.table)
+
+                def insert() -> None:
+                    key = _inserted(conn, statement)
+                    if not reinserting:  # a re-inserted row is the table's own: it stays
+                        keys.append(key)
+
+                insert()  # warm: parse, plan, caches
                 self._started.set()
                 try:
                     while not self._stop.is_set():
                         try:
-                            keys.append(_inserted(conn, statement))
+                            insert()
                         except SCHEMA_CHANGED:
                             # The migration changed the table's columns under the statement (added one
                             # without a default, dropped or retyped one): copy rows as the table is now,
                             # as the application would once deployed. A second failure is real.
                             statement = copy_row_statement(conn, self.table)
-                            keys.append(_inserted(conn, statement))
+                            reinserting = reinserts(conn, self.table)
+                            insert()
                         self._completions.append(time.perf_counter())
                 finally:
                     remove_keys(conn, self.table, keys)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import psycopg
 from django.apps import apps
 from django.apps.registry import Apps
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.base import DEFERRED
 from psycopg import sql
 
@@ -22,13 +23,16 @@ from django_index_bench.bench.costs.writer import (
     Connection,
     Key,
     column_list,
+    delete_first_rows,
     first_rows,
     generated_key,
     primary_key,
+    reinserts,
     remove_keys,
     select_list,
+    stored_columns,
 )
-from django_index_bench.bench.results import WriteCost
+from django_index_bench.bench.results import REINSERTED, WriteCost
 from django_index_bench.bench.seeding import models_at
 
 WAL_BATCHES = 5
@@ -55,10 +59,12 @@ def _wal_since(conn: Connection, start: str) -> int:
 
 def copy_payload(url: str, table: str, rows: int) -> bytes:
     """The table's first `rows` rows with fresh keys and unique values, in COPY's binary format, as the
-    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows."""
+    database stores them: what copy_cost inserts. Read once per table; both copies hold the same rows.
+    Where no fresh values can be made (writer.reinserts): the rows as they are, keys included."""
     with psycopg.connect(url, autocommit=True) as conn:
+        columns = stored_columns(conn, table) if reinserts(conn, table) else select_list(conn, table)
         query = sql.SQL("COPY (SELECT {c} FROM {first}) TO STDOUT (FORMAT binary)").format(
-            c=select_list(conn, table), first=first_rows(conn, table, rows)
+            c=columns, first=first_rows(conn, table, rows)
         )
         with conn.cursor().copy(query) as copy:
             return b"".join(bytes(block) for block in copy)
@@ -68,17 +74,22 @@ def copy_cost(
     url: str, table: str, rows: int, state: str, *, pair: int, first: bool, data: bytes | None = None
 ) -> WriteCost:
     """COPY `rows` copies of existing rows (new keys) in one batch, rolled back: the table stays as it was.
-    `data`: copy_payload's rows, when the caller has read them already."""
+    `data`: copy_payload's rows, when the caller has read them already. A table whose rows cannot take
+    fresh values (writer.reinserts) gets its first rows back instead: deleted in the same transaction
+    before the clock and the WAL position start, then copied in again (method "copy_reinserted")."""
     data = copy_payload(url, table, rows) if data is None else data
     with psycopg.connect(url, autocommit=True) as conn:
-        columns = column_list(conn, table)
-        _checkpoint(conn)
-        start = _lsn(conn)
-        began = time.perf_counter()
+        again = reinserts(conn, table)
+        columns = stored_columns(conn, table) if again else column_list(conn, table)
         target = sql.SQL("COPY {t} ({c}) FROM STDIN (FORMAT binary)").format(
             t=sql.Identifier(table), c=columns
         )
+        _checkpoint(conn)
         with conn.transaction(force_rollback=True):
+            if again:
+                conn.execute(delete_first_rows(conn, table, rows))
+            start = _lsn(conn)
+            began = time.perf_counter()
             with conn.cursor().copy(target) as copy:
                 copy.write(data)
             # Still inside the transaction: the rows are written and logged; the rollback is not timed.
@@ -86,8 +97,9 @@ def copy_cost(
             wal = _wal_since(conn, start)
         # The aborted rows would otherwise set hint bits (and log full pages) in whatever reads next.
         conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
+    method = "copy" + (REINSERTED if again else "")
     return WriteCost(
-        state=state, table=table, method="copy", rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
+        state=state, table=table, method=method, rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
         first=first,
     )  # fmt: skip
 
@@ -144,19 +156,36 @@ def state_models(
 
 def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -> list[models.Model]:
     """`rows` copies of the table's first row, each with fresh keys and unique values, as model instances
-    made the way the ORM reads rows (each column through its field's database converters, then
-    Model.from_db): no driver value reaches model code unconverted. A key the database generates is
-    cleared, so the insert generates one."""
+    made the way the ORM reads rows. A key the database generates is cleared, so the insert generates
+    one. Where no fresh values can be made (writer.reinserts): the table's first `rows` rows as they are,
+    keys included (taken in turn again when the table has fewer), for _reinsert to put back."""
     with psycopg.connect(url, autocommit=True) as conn:
         generated = generated_key(conn, table)
-        query = sql.SQL("SELECT {s} FROM {first}, generate_series(1, {n})").format(
-            s=select_list(conn, table), first=first_rows(conn, table, 1), n=sql.Literal(rows)
-        )
+        if reinserts(conn, table):
+            generated = None
+            query = sql.SQL("SELECT {c} FROM {first}").format(
+                c=stored_columns(conn, table), first=first_rows(conn, table, rows)
+            )
+        else:
+            query = sql.SQL("SELECT {s} FROM {first}, generate_series(1, {n})").format(
+                s=select_list(conn, table), first=first_rows(conn, table, 1), n=sql.Literal(rows)
+            )
         text = query.as_string(conn)
-    # On Django's own connection (the caller points it at `url`'s copy): its loaders are the ones its
+    objects = _objects(model, table, text)
+    if generated:
+        # Left out of the SELECT: the database fills it at the insert, as it would for the app.
+        for obj in objects:
+            obj.pk = None
+    return [objects[i % len(objects)] for i in range(rows)] if objects else []
+
+
+def _objects(model: type[models.Model], table: str, query: str) -> list[models.Model]:
+    """The query's rows as model instances, each column through its field's database converters, then
+    Model.from_db: no driver value reaches model code unconverted."""
+    # On Django's own connection (the caller points it at the state's copy): its loaders are the ones its
     # converters expect (jsonb as text, for one).
     with connection.cursor() as cursor:
-        cursor.execute(text)
+        cursor.execute(query)
         names = [c.name for c in cursor.description or ()]
         found = cursor.fetchall()
     by_column = {f.column: f for f in model._meta.concrete_fields}
@@ -182,10 +211,6 @@ def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -
         obj = model.from_db(connection.alias, [f.attname for f in concrete], values)
         obj._state.adding = True
         objects.append(obj)
-    if generated:
-        # Left out of the SELECT: the database fills it at the insert, as it would for the app.
-        for obj in objects:
-            obj.pk = None
     return objects
 
 
@@ -207,7 +232,9 @@ def orm_create_cost(
 ) -> WriteCost:
     """`rows` single-row inserts through the model's save (what Model.objects.create() runs), each its
     own transaction, as a view would, on the database Django's connection points at (the caller points
-    it at `url`'s copy). `model`: the class to insert through (state_models); None: today's."""
+    it at `url`'s copy). `model`: the class to insert through (state_models); None: today's. A table
+    whose rows cannot take fresh values (writer.reinserts) gets its own rows back (_reinsert; method
+    "orm_create_reinserted")."""
     model = model_for(table) if model is None else model
     objects = _fresh_objects(model, url, table, rows + 1)
     if not objects:
@@ -219,25 +246,56 @@ def orm_create_cost(
     keys: list[Key] = []
     with psycopg.connect(url, autocommit=True) as watcher:
         columns = primary_key(watcher, table)
+        again = reinserts(watcher, table)
+        delete = _delete_by_key(watcher, table, columns)
         try:
-            objects[-1].save(force_insert=True)  # warm the connection and the ORM
-            keys.append(_key_of(objects[-1], columns))
-            _checkpoint(watcher)
             made = 0
-            for size in (s for s in sizes if s):
-                start = _lsn(watcher)
-                began = time.perf_counter()
-                for obj in objects[made : made + size]:
-                    obj.save(force_insert=True)
-                made += size
-                seconds += time.perf_counter() - began
-                per_row.append(_wal_since(watcher, start) / size)
-                keys += [_key_of(obj, columns) for obj in objects[made - size : made]]
+            if again:
+                _reinsert(objects[-1], delete, columns, watcher)  # warm the connection and the ORM
+                _checkpoint(watcher)
+                for size in (s for s in sizes if s):
+                    done = [_reinsert(obj, delete, columns, watcher) for obj in objects[made : made + size]]
+                    made += size
+                    seconds += sum(t for t, _ in done)
+                    per_row.append(sum(w for _, w in done) / size)
+            else:
+                objects[-1].save(force_insert=True)  # warm the connection and the ORM
+                keys.append(_key_of(objects[-1], columns))
+                _checkpoint(watcher)
+                for size in (s for s in sizes if s):
+                    start = _lsn(watcher)
+                    began = time.perf_counter()
+                    for obj in objects[made : made + size]:
+                        obj.save(force_insert=True)
+                    made += size
+                    seconds += time.perf_counter() - began
+                    per_row.append(_wal_since(watcher, start) / size)
+                    keys += [_key_of(obj, columns) for obj in objects[made - size : made]]
         finally:
             connection.close()
             remove_keys(watcher, table, keys)
     wal = round(min(per_row) * rows)
+    method = "orm_create" + (REINSERTED if again else "")
     return WriteCost(
-        state=state, table=table, method="orm_create", rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
+        state=state, table=table, method=method, rows=rows, seconds=seconds, wal_bytes=wal, pair=pair,
         first=first,
     )  # fmt: skip
+
+
+def _delete_by_key(conn: Connection, table: str, columns: list[str]) -> str:
+    match = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
+    return sql.SQL("DELETE FROM {t} WHERE {m}").format(t=sql.Identifier(table), m=match).as_string(conn)
+
+
+def _reinsert(obj: models.Model, delete: str, columns: list[str], watcher: Connection) -> tuple[float, int]:
+    """Put one of the table's own rows back through save(): deleted and inserted again in one transaction
+    (its unique values are free again inside it; Django's deferred foreign keys are checked at the commit,
+    when the row is back). The clock and the WAL position start after the delete; the commit is timed,
+    as an autocommit insert's is. Its seconds and WAL bytes."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(delete, cast(Sequence[Any], _key_of(obj, columns)))
+        start = _lsn(watcher)
+        began = time.perf_counter()
+        obj.save(force_insert=True)
+    return time.perf_counter() - began, _wal_since(watcher, start)

@@ -1,4 +1,5 @@
-"""Three tables none of which has an integer key from a sequence."""
+"""Three tables none of which has an integer key from a sequence, and one whose only unique column besides
+its key is a foreign key."""
 
 from __future__ import annotations
 
@@ -51,3 +52,17 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.day}"
+
+
+class Badge(models.Model):
+    """One per ticket (a OneToOneField): a unique foreign key, so no copy of a row can take a fresh value
+    for it; the database's own key."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE)
+    label = models.CharField(max_length=40)
+
+    class Meta:
+        indexes = [models.Index(fields=["label"], name="badge_label_idx")]
+
+    def __str__(self) -> str:
+        return self.label

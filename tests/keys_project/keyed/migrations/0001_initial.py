@@ -47,4 +47,20 @@ class Migration(migrations.Migration):
                 ("ticket", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="keyed.ticket")),
             ],
         ),
+        migrations.CreateModel(
+            name="Badge",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=40)),
+                (
+                    "ticket",
+                    models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to="keyed.ticket"),
+                ),
+            ],
+        ),
     ]

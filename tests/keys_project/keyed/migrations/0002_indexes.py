@@ -23,4 +23,8 @@ class Migration(migrations.Migration):
             model_name="visit",
             index=models.Index(fields=["hits"], name="visit_hits_idx"),
         ),
+        migrations.AddIndex(
+            model_name="badge",
+            index=models.Index(fields=["label"], name="badge_label_idx"),
+        ),
     ]

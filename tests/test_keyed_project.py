@@ -1,8 +1,8 @@
 """A project of the tests' own, tests/keys_project, measured end to end (issue 20, items 1-3). It keys
 its tables by a varchar, a UUID from Python and a composite (ticket, day) key, with a unique slug and a
-unique integer without a sequence besides, and has a OneToOneField (a unique foreign key, for which no
-copy of a row can take a fresh value: its write figures re-insert the table's own rows); its migration
-0002 adds one index to each table. Besides a
+unique integer without a sequence besides, and has a OneToOneField (a unique foreign key) and a
+multi-table child keyed by its parent link: no copy of their rows can take a fresh value, so their write
+figures re-insert the tables' own rows; its migration 0002 adds one index to each table. Besides a
 read, its scenarios lock rows in a transaction (select_for_update, a savepoint, on_commit) and write
 (INSERT under a fixed key, UPDATE, DELETE).
 
@@ -37,9 +37,9 @@ from tests.cli import bench
 Measured = tuple[results.Results, dict[str, tuple[object, ...]], Path]
 PROJECT = Path(__file__).resolve().parent / "keys_project"
 DATABASE = "keys_costs"
-TABLES = {"keyed_ticket", "keyed_token", "keyed_visit", "keyed_badge"}
+TABLES = {"keyed_ticket", "keyed_token", "keyed_visit", "keyed_badge", "keyed_escalation"}
 # Rows of a table with a unique foreign key cannot be copied under fresh values: they are re-inserted.
-REINSERTED = {"keyed_badge"}
+REINSERTED = {"keyed_badge", "keyed_escalation"}
 FILL = """
 INSERT INTO keyed_ticket (code, title, opened, slug)
   SELECT 'T-' || lpad(i::text, 6, '0'), 'ticket ' || i, timestamptz '2026-01-01' + i * interval '1 hour',
@@ -53,11 +53,14 @@ INSERT INTO keyed_visit (ticket_id, day, hits)
   FROM generate_series(1, 60) t, generate_series(0, 4) d;
 INSERT INTO keyed_badge (ticket_id, label)
   SELECT 'T-' || lpad(i::text, 6, '0'), 'badge ' || (i % 7) FROM generate_series(1, 40) i;
+INSERT INTO keyed_escalation (ticket_ptr_id, level)
+  SELECT 'T-' || lpad(i::text, 6, '0'), i % 3 FROM generate_series(1, 60, 2) i;
 """
 CHECKSUM = """
 SELECT (SELECT count(*) FROM keyed_ticket), (SELECT count(*) FROM keyed_token),
        (SELECT count(*) FROM keyed_visit), (SELECT count(*) FROM keyed_badge),
        (SELECT md5(string_agg(b::text, '|' ORDER BY id)) FROM keyed_badge b),
+       (SELECT md5(string_agg(e::text, '|' ORDER BY ticket_ptr_id)) FROM keyed_escalation e),
        (SELECT md5(string_agg(t::text, '|' ORDER BY code)) FROM keyed_ticket t),
        (SELECT md5(string_agg(t::text, '|' ORDER BY serial)) FROM keyed_token t),
        (SELECT md5(string_agg(v::text, '|' ORDER BY ticket_id, day)) FROM keyed_visit v)
@@ -161,7 +164,13 @@ def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: Measured) 
     run, _, _ = measured
     assert run.costs is not None
     after = {s.relation for s in run.costs.sizes_after}
-    assert {"ticket_opened_idx", "token_ticket_issued_idx", "visit_hits_idx", "badge_label_idx"} <= after
+    assert {
+        "ticket_opened_idx",
+        "token_ticket_issued_idx",
+        "visit_hits_idx",
+        "badge_label_idx",
+        "escalation_level_idx",
+    } <= after
     assert {s.table for s in run.costs.sizes_before} == TABLES
 
 
@@ -219,7 +228,7 @@ def test_the_writer_re_inserts_rows_of_a_table_with_a_unique_foreign_key_and_lea
 def test_the_report_says_which_tables_rows_were_re_inserted(measured: Measured) -> None:
     _, _, report = measured
     text = report.read_text(encoding="utf-8")
-    assert "The rows of `keyed_badge` cannot be\ncopied beside themselves" in text
+    assert "The rows of `keyed_badge`, `keyed_escalation` cannot be\ncopied beside themselves" in text
     assert "| keyed_badge | copy_reinserted |" in text
     assert "| keyed_badge | orm_create_reinserted |" in text
     assert "| keyed_ticket | copy |" in text

@@ -125,7 +125,8 @@ def table_columns(url: str, table: str) -> set[str]:
 
 
 def _columns_of(model: type[models.Model]) -> set[str]:
-    return {str(f.column) for f in model._meta.concrete_fields}
+    """The columns of the model's own table (a multi-table child's parent fields live in the parent's)."""
+    return {str(f.column) for f in model._meta.local_concrete_fields}
 
 
 def state_models(
@@ -157,26 +158,24 @@ def state_models(
 def _fresh_objects(model: type[models.Model], url: str, table: str, rows: int) -> list[models.Model]:
     """`rows` copies of the table's first row, each with fresh keys and unique values, as model instances
     made the way the ORM reads rows. A key the database generates is cleared, so the insert generates
-    one. Where no fresh values can be made (writer.reinserts): the table's first `rows` rows as they are,
-    keys included (taken in turn again when the table has fewer), for _reinsert to put back."""
+    one. Where no fresh values can be made (writer.reinserts): the table's first `rows` rows as the ORM
+    reads them, keys included (taken in turn again when the table has fewer), for _reinsert to put back."""
     with psycopg.connect(url, autocommit=True) as conn:
-        generated = generated_key(conn, table)
         if reinserts(conn, table):
-            generated = None
-            query = sql.SQL("SELECT {c} FROM {first}").format(
-                c=stored_columns(conn, table), first=first_rows(conn, table, rows)
-            )
-        else:
-            query = sql.SQL("SELECT {s} FROM {first}, generate_series(1, {n})").format(
-                s=select_list(conn, table), first=first_rows(conn, table, 1), n=sql.Literal(rows)
-            )
+            # Read by the ORM itself: every field loaded, a multi-table child's parent fields too.
+            stored = list(model._base_manager.order_by("pk")[:rows])
+            return [stored[i % len(stored)] for i in range(rows)] if stored else []
+        generated = generated_key(conn, table)
+        query = sql.SQL("SELECT {s} FROM {first}, generate_series(1, {n})").format(
+            s=select_list(conn, table), first=first_rows(conn, table, 1), n=sql.Literal(rows)
+        )
         text = query.as_string(conn)
     objects = _objects(model, table, text)
     if generated:
         # Left out of the SELECT: the database fills it at the insert, as it would for the app.
         for obj in objects:
             obj.pk = None
-    return [objects[i % len(objects)] for i in range(rows)] if objects else []
+    return objects
 
 
 def _objects(model: type[models.Model], table: str, query: str) -> list[models.Model]:
@@ -247,14 +246,14 @@ def orm_create_cost(
     with psycopg.connect(url, autocommit=True) as watcher:
         columns = primary_key(watcher, table)
         again = reinserts(watcher, table)
-        delete = _delete_by_key(watcher, table, columns)
+        delete = _deletes(watcher, model)
         try:
             made = 0
             if again:
-                _reinsert(objects[-1], delete, columns, watcher)  # warm the connection and the ORM
+                _reinsert(objects[-1], delete, watcher)  # warm the connection and the ORM
                 _checkpoint(watcher)
                 for size in (s for s in sizes if s):
-                    done = [_reinsert(obj, delete, columns, watcher) for obj in objects[made : made + size]]
+                    done = [_reinsert(obj, delete, watcher) for obj in objects[made : made + size]]
                     made += size
                     seconds += sum(t for t, _ in done)
                     per_row.append(sum(w for _, w in done) / size)
@@ -282,19 +281,31 @@ def orm_create_cost(
     )  # fmt: skip
 
 
-def _delete_by_key(conn: Connection, table: str, columns: list[str]) -> str:
-    match = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
-    return sql.SQL("DELETE FROM {t} WHERE {m}").format(t=sql.Identifier(table), m=match).as_string(conn)
+Delete = list[tuple[str, list[str]]]  # statements by primary key, each with its key columns
 
 
-def _reinsert(obj: models.Model, delete: str, columns: list[str], watcher: Connection) -> tuple[float, int]:
+def _deletes(conn: Connection, model: type[models.Model]) -> Delete:
+    """DELETE by primary key from the model's table and from each parent's (multi-table inheritance:
+    save() inserts a row into each), child first."""
+    tables = [model._meta.db_table, *(p._meta.db_table for p in model._meta.get_parent_list())]
+    found = []
+    for table in tables:
+        columns = primary_key(conn, table)
+        match = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
+        statement = sql.SQL("DELETE FROM {t} WHERE {m}").format(t=sql.Identifier(table), m=match)
+        found.append((statement.as_string(conn), columns))
+    return found
+
+
+def _reinsert(obj: models.Model, delete: Delete, watcher: Connection) -> tuple[float, int]:
     """Put one of the table's own rows back through save(): deleted and inserted again in one transaction
     (its unique values are free again inside it; Django's deferred foreign keys are checked at the commit,
     when the row is back). The clock and the WAL position start after the delete; the commit is timed,
     as an autocommit insert's is. Its seconds and WAL bytes."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(delete, cast(Sequence[Any], _key_of(obj, columns)))
+            for statement, columns in delete:
+                cursor.execute(statement, cast(Sequence[Any], _key_of(obj, columns)))
         start = _lsn(watcher)
         began = time.perf_counter()
         obj.save(force_insert=True)

@@ -1,5 +1,5 @@
-"""Three tables none of which has an integer key from a sequence, and one whose only unique column besides
-its key is a foreign key."""
+"""Three tables none of which has an integer key from a sequence, one whose only unique column besides
+its key is a foreign key, and a multi-table child keyed by its parent link."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ class Badge(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class Escalation(Ticket):
+    """Multi-table inheritance: keyed by its parent link (a varchar foreign key to the ticket); save()
+    inserts the ticket's row too."""
+
+    level = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["level"], name="escalation_level_idx")]

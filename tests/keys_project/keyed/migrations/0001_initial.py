@@ -63,4 +63,22 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
+        migrations.CreateModel(
+            name="Escalation",
+            fields=[
+                (
+                    "ticket_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="keyed.ticket",
+                    ),
+                ),
+                ("level", models.IntegerField()),
+            ],
+            bases=("keyed.ticket",),
+        ),
     ]

@@ -27,4 +27,8 @@ class Migration(migrations.Migration):
             model_name="badge",
             index=models.Index(fields=["label"], name="badge_label_idx"),
         ),
+        migrations.AddIndex(
+            model_name="escalation",
+            index=models.Index(fields=["level"], name="escalation_level_idx"),
+        ),
     ]

@@ -137,7 +137,9 @@ class Timing:
     db_s: tuple[float, ...]  # of which inside the database driver's execute, summed over the call
     pair: tuple[int, ...]
     first: tuple[bool, ...]  # this side ran first in its pair
-    worker: tuple[int, ...]  # the worker process that ran the round (0: the run's own process)
+    # The worker that ran the round: in compare a worker process; in bench run (one process) the database
+    # copy whose connections ran it (0: the only one), Schedule.worker_copies mapping copy i to itself.
+    worker: tuple[int, ...]
     warmup_rounds: int
     timer: str
 
@@ -292,13 +294,15 @@ class Schedule:
     # The fewest pairs an item whose budget ran out before min_pairs stopped with (stop "slow"); 0 or
     # min_pairs: no item could stop that way (0 in schema 7 and older).
     floor_pairs: int = 0
-    # compare: database copies per (ref, state), each with its own connections, and the copy each worker
-    # process used (index: the worker), so an interval can resample whole copies with their workers.
-    # One copy and no list: every worker on the one copy (bench run, schema 8 and older).
+    # Database copies per (ref, state) in compare, per state in bench run, each with its own connections,
+    # and the copy each worker used (index: the worker), so an interval can resample whole copies with
+    # their workers. bench run has one process: its "worker" i is copy i's connection set, so its list is
+    # (0, 1, ..., copies - 1), pair p on copy p % copies for both sides (recorded since schema 9 too; an
+    # older bench run file has one copy and no list: every round on the one copy).
     copies: int = 1
     worker_copies: tuple[int, ...] = ()
     copies_reason: str = ""
-    # compare: how the copies were prewarmed before the timed rounds (all alike, or why none was).
+    # How the copies were prewarmed before the timed rounds (all alike, or why none was); "": not recorded.
     prewarm: str = ""
 
 

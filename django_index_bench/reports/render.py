@@ -97,7 +97,29 @@ def _summary_row(case: CaseResult) -> dict[str, str]:
         "db_change": fmt.change_ci(db),
         "db_p": fmt.p_value(db.p_value) if db else "-",
         "verdict": verdict(case),
+        "copies": copy_spread(case),
     }
+
+
+def copy_spread(case: CaseResult) -> str:
+    """The copy-level spread beside a verdict: the end-to-end change on the database copy where it was
+    smallest and where it was largest ('-' with one copy)."""
+    if case.copy_spread is None:
+        return "-"
+    low, high = case.copy_spread
+    return f"{low - 1:+.1%} to {high - 1:+.1%}"
+
+
+def copy_medians(case: CaseResult) -> str:
+    """Each side's medians per database copy: where the copy-level spread comes from."""
+    names = {"base": case.baseline.name, "head": case.candidate.name}
+    by_side: dict[str, list[str]] = {}
+    for found in case.copies:
+        db_s = fmt.duration(found.db_s) if found.db_s is not None else "-"
+        by_side.setdefault(found.role, []).append(
+            f"copy {found.copy} {fmt.duration(found.total_s)} / {db_s} ({fmt.count(found.rounds)})"
+        )
+    return "; ".join(f"{names[role]}: {', '.join(parts)}" for role, parts in by_side.items())
 
 
 def _tally(cases: Iterable[CaseResult], which: str) -> str:
@@ -200,6 +222,7 @@ def _case_detail(case: CaseResult) -> dict[str, Any]:
             _comparison_line("End to end", case.comparison),
         ],
         "item": _item_line(case.schedule),
+        "copies": copy_medians(case),
         "params": ", ".join(f"{k}={v}" for k, v in params.items()),
         "sides": [_side_row(s) for s in sides],
         "plans": plans,

@@ -45,7 +45,7 @@ from django_index_bench.verdicts.timings import (
     Samples,
     Values,
     compare_samples,
-    copy_cells,
+    copy_spread,
     database,
     rounds_to_compare,
     total,
@@ -492,13 +492,6 @@ def copy_medians(role: str, timing: Timing | None, worker_copies: tuple[int, ...
     return tuple(out)
 
 
-def _spread(found: Samples | None) -> tuple[float, float] | None:
-    cells = copy_cells(found) if found is not None else {}
-    if len(cells) < 2:
-        return None
-    return min(cells.values()), max(cells.values())
-
-
 def _row(
     key: Key,
     base: Measurement | None,
@@ -523,7 +516,7 @@ def _row(
         findings=tuple(findings),
         copies=copy_medians("base", _timing(base), copies[0])
         + copy_medians("head", _timing(head), copies[1]),
-        copy_spread=_spread(found),
+        copy_spread=copy_spread(found),
     )
 
 

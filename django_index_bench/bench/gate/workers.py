@@ -154,7 +154,8 @@ class RefSides:
         for worker in self.workers[side.ref]:
             worker.call("warm", item=_item(item), side=_side(side), rounds=rounds)
 
-    def round(self, item: Item, side: SideSpec) -> Round:
+    def round(self, item: Item, side: SideSpec, pair: int = 0) -> Round:
+        """`pair` is not used: the workers are drawn at random (each worker's copy is fixed)."""
         worker = self.rng.choice(self.workers[side.ref])
         done = worker.call("round", item=_item(item), side=_side(side))
         return Round(float(done["total_s"]), float(done["db_s"]), worker.index)

@@ -94,9 +94,9 @@ class _SideFailed(Exception):
         self.side, self.error = side, error
 
 
-def _round(sides: Sides, item: Item, side: SideSpec) -> Round:
+def _round(sides: Sides, item: Item, side: SideSpec, pair: int) -> Round:
     try:
-        return sides.round(item, side)
+        return sides.round(item, side, pair)
     except ConnectionLost:
         raise
     except Exception as exc:
@@ -124,7 +124,7 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
         # round (a CPU-heavy call delaying the next database wake-up) favours either side.
         order = (order[1], order[0]) if pair else order
         for position, index in enumerate(order):
-            rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
+            rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
         done = pair + 1
         spent = time.perf_counter() - started > rules.seconds
         if done < rules.min_pairs:

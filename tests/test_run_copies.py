@@ -97,3 +97,28 @@ def test_copies_outside_two_to_four_are_refused_before_anything_runs(tmp_path: P
         "bench run: error: argument --copies: must be 2 to 4 (see bench run --help)"
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_each_side_records_the_shared_buffer_hits_and_reads_of_its_timed_rounds(
+    measured: tuple[Path, results.Results],
+) -> None:
+    project, run = measured
+    assert run.schema_version == 10
+    for m in run.measurements:
+        assert m.timing is not None
+        hit, read = m.timing.blocks_hit, m.timing.blocks_read
+        assert hit is not None, m.scenario
+        assert read is not None, m.scenario
+        # Both scenarios read catalog_book (5,000 rows): every round requests some of its blocks.
+        assert hit + read >= m.timing.rounds, (m.scenario, m.case, m.side, hit, read)
+    done = bench("report", cwd=project)
+    assert done.returncode == 0, done.stderr
+    text = (project / "report" / "PERFORMANCE_BASELINE_REPORT.md").read_text(encoding="utf-8")
+    lines = re.findall(r"^- Shared buffers in the timed rounds: (.*)$", text, re.M)
+    assert len(lines) == sum(len(s.cases) for s in run.scenarios)
+    for line in lines:
+        assert re.fullmatch(
+            r"before [\d,]+ hit \+ [\d,]+ read \(\d+\.\d % read\); after [\d,]+ hit \+ [\d,]+ read "
+            r"\(\d+\.\d % read\)\.",
+            line,
+        ), line

@@ -77,7 +77,11 @@ from django_index_bench.bench.load.results import LoadRun
 #     `Schedule.copies_reason` (why that many). A schema 8 file reads as one copy that every worker used.
 #     Also `Schedule.prewarm`: how the copies were prewarmed before the timed rounds (pg_prewarm of every
 #     copy alike, or why none was); "" in a schema 8 file: not recorded.
-SCHEMA_VERSION = 9
+# 10 - 2026-12-05: where each side's pages came from. Optional `Timing.blocks_hit` and `Timing.blocks_read`:
+#     the shared-buffer hits and reads (blocks not in shared buffers: from the OS cache or the disk) of
+#     the side's timed rounds together, counted by the measuring session inside each round's transaction
+#     (bench/rounds/blocks.py). A schema 9 file reads with both None: not recorded.
+SCHEMA_VERSION = 10
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -142,6 +146,10 @@ class Timing:
     worker: tuple[int, ...]
     warmup_rounds: int
     timer: str
+    # The shared-buffer hits and reads of the timed rounds together (warmup not included); None: not
+    # recorded (schema 9 and older, or a compare worker of an older harness).
+    blocks_hit: int | None = None
+    blocks_read: int | None = None
 
     @property
     def rounds(self) -> int:
@@ -550,7 +558,7 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6, 7, 8):
+    if version in (2, 3, 4, 5, 6, 7, 8, 9):
         from django_index_bench.bench.upgrade import (
             upgrade_2,
             upgrade_3,
@@ -559,6 +567,7 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
             upgrade_6,
             upgrade_7,
             upgrade_8,
+            upgrade_9,
         )
 
         try:
@@ -574,7 +583,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_6(data)
             if version in (2, 3, 4, 5, 6, 7):
                 data = upgrade_7(data)
-            data = upgrade_8(data)
+            if version in (2, 3, 4, 5, 6, 7, 8):
+                data = upgrade_8(data)
+            data = upgrade_9(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -25,7 +25,7 @@ from django_index_bench.bench.results import (
     Timing,
 )
 from django_index_bench.reports import fmt
-from django_index_bench.verdicts import stats
+from django_index_bench.verdicts import buffers, stats
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.verdicts.gate import CopyMedian, copy_medians
 from django_index_bench.verdicts.timings import (
@@ -94,6 +94,11 @@ class CaseResult:
     # lowest and highest end-to-end factor over the copies (None with one copy): the copy-level spread.
     copies: tuple[CopyMedian, ...] = ()
     copy_spread: tuple[float, float] | None = None
+    # Each side's shared-buffer hits and reads over its timed rounds (None: not recorded), and whether
+    # the sides clearly took their pages from different places (verdicts/buffers.py).
+    base_blocks: buffers.Blocks | None = None
+    head_blocks: buffers.Blocks | None = None
+    blocks_differ: bool = False
 
     @property
     def status(self) -> str:
@@ -198,6 +203,8 @@ def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) ->
     found = CaseResult(
         info, case, baseline, candidate, comparison, db_comparison, item,
         copies=medians if results.schedule.copies > 1 else (), copy_spread=spread,
+        base_blocks=buffers.of(before), head_blocks=buffers.of(after),
+        blocks_differ=buffers.differ(buffers.of(before), buffers.of(after)),
     )  # fmt: skip
     moves = [
         s for s in results.states

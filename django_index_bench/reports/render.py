@@ -54,7 +54,25 @@ def verdict(case: CaseResult) -> str:
         return "no timings"
     parts = [fmt.verdict_part("database time", case.db_comparison)] if case.db_comparison else []
     parts.append(fmt.verdict_part("end to end", case.comparison))
-    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}{_rewrite_note(case)}"
+    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}{_rewrite_note(case)}{_blocks_note(case)}"
+
+
+def _blocks_note(case: CaseResult) -> str:
+    if not case.blocks_differ:
+        return ""
+    return "; " + fmt.blocks_differ(
+        case.baseline.name, case.base_blocks, case.candidate.name, case.head_blocks
+    )
+
+
+def _blocks_line(case: CaseResult) -> str:
+    """Each side's shared-buffer hits and reads over its timed rounds."""
+    if case.base_blocks is None and case.head_blocks is None:
+        return "Shared buffers in the timed rounds: not recorded."
+    return (
+        f"Shared buffers in the timed rounds: {case.baseline.name} {fmt.blocks(case.base_blocks)}; "
+        f"{case.candidate.name} {fmt.blocks(case.head_blocks)}."
+    )
 
 
 def _rewrite_note(case: CaseResult) -> str:
@@ -223,6 +241,7 @@ def _case_detail(case: CaseResult) -> dict[str, Any]:
         ],
         "item": _item_line(case.schedule),
         "copies": copy_medians(case),
+        "blocks": _blocks_line(case),
         "params": ", ".join(f"{k}={v}" for k, v in params.items()),
         "sides": [_side_row(s) for s in sides],
         "plans": plans,

@@ -158,4 +158,12 @@ class RefSides:
         """`pair` is not used: the workers are drawn at random (each worker's copy is fixed)."""
         worker = self.rng.choice(self.workers[side.ref])
         done = worker.call("round", item=_item(item), side=_side(side))
-        return Round(float(done["total_s"]), float(done["db_s"]), worker.index)
+        # An older ref's worker does not count blocks: its rounds' buffers read as not recorded.
+        hit, read = done.get("hit"), done.get("read")
+        return Round(
+            float(done["total_s"]),
+            float(done["db_s"]),
+            worker.index,
+            None if hit is None else int(hit),
+            None if read is None else int(read),
+        )

@@ -24,6 +24,7 @@ from django.db.utils import InterfaceError, OperationalError, load_backend
 
 from django_index_bench.bench.pg import cache
 from django_index_bench.bench.pg.db import first_line
+from django_index_bench.bench.rounds import blocks
 from django_index_bench.bench.rounds.facts import facts
 from django_index_bench.bench.rounds.isolation import rolled_back, run_commit_hooks
 
@@ -43,6 +44,9 @@ class Round(NamedTuple):
     total_s: float
     db_s: float
     worker: int
+    # The call's shared-buffer hits and reads (rounds/blocks.py); None: not counted (an older worker).
+    hit: int | None = None
+    read: int | None = None
 
 
 class Sides(Protocol):
@@ -86,6 +90,13 @@ class DatabaseSide:
     def __init__(self, settings_dict: dict[str, Any]) -> None:
         self.wrapper = new_wrapper(settings_dict)
         self.clock = DbClock()
+        self.oids: list[int] | None = None  # the database's own relations, for the block counters
+
+    def block_counts(self) -> blocks.Blocks:
+        """The session's block requests so far in this transaction (rounds/blocks.py)."""
+        if self.oids is None:
+            self.oids = blocks.relations(self.wrapper)
+        return blocks.counters(self.wrapper, self.oids)
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -154,12 +165,16 @@ class LocalSides:
         with self._guard(side), database.active(), rolled_back():
             if item.cache == "cold":
                 cache.evict_all()
+            # Read in the round's own transaction, untimed: nothing is flushed between the two reads.
+            before = database.block_counts()
             database.clock.ns = 0
             started = time.perf_counter_ns()
             scenario.execute(side.name, params)
             run_commit_hooks()
             total = time.perf_counter_ns() - started
-        return Round(total / 1e9, database.clock.ns / 1e9, index)
+            db_ns = database.clock.ns
+            used = database.block_counts() - before
+        return Round(total / 1e9, db_ns / 1e9, index, used.hit, used.read)
 
     @contextlib.contextmanager
     def _guard(self, side: SideSpec) -> Iterator[None]:

@@ -176,7 +176,10 @@ def test_sizes_cover_the_three_tables_and_their_new_indexes(measured: Measured) 
 
 def test_the_measured_copies_hold_the_rows_they_held_before(measured: Measured) -> None:
     run, after, _ = measured
-    assert sorted(after) == sorted([DATABASE, *(s.database for s in run.states)])
+    # Each state's copy, and the clones of it the rounds were spread over (name_for: "<state>_c<n>").
+    clones = [f"{s.database}_c{n}" for s in run.states for n in range(1, run.schedule.copies)]
+    assert run.schedule.copies == 4
+    assert sorted(after) == sorted([DATABASE, *(s.database for s in run.states), *clones])
     assert len(set(after.values())) == 1
 
 

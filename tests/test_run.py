@@ -387,7 +387,9 @@ def test_every_round_is_paired_and_both_orders_occur(two_runs: tuple[Results, Re
             for base_first, cand_first in zip(baseline.timing.first, candidate.timing.first, strict=True):
                 assert base_first != cand_first, key(baseline)
                 orders.add(base_first)
-            assert set(baseline.timing.worker) == set(candidate.timing.worker) == {0}
+            # Pair p ran on database copy p % copies, both sides (its "worker": bench run has one process).
+            on_copy = [p % run.schedule.copies for p in pairs]
+            assert list(baseline.timing.worker) == list(candidate.timing.worker) == on_copy
         assert orders == {True, False}
 
 

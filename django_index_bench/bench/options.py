@@ -13,11 +13,13 @@ from pathlib import Path
 from django_index_bench.bench import config, results
 from django_index_bench.bench.config import ProjectConfig
 from django_index_bench.bench.errors import UsageError
+from django_index_bench.bench.rounds.copies import MAX_COPIES, MIN_COPIES
 from django_index_bench.seed.inputs import DEFAULT_SEED, MAX_SEED
 
 __all__ = [
     "DEFAULT_SEED",
     "alpha",
+    "copies",
     "positive_int",
     "seconds",
     "seed",
@@ -70,6 +72,17 @@ def alpha(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number like 0.05, got {text!r}") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (exclusive), got {text!r}")
+    return value
+
+
+def copies(text: str) -> int:
+    """argparse type of --copies: database copies per state, MIN_COPIES to MAX_COPIES."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not MIN_COPIES <= value <= MAX_COPIES:
+        raise argparse.ArgumentTypeError(f"must be {MIN_COPIES} to {MAX_COPIES}")
     return value
 
 

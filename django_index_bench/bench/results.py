@@ -77,7 +77,11 @@ from django_index_bench.bench.load.results import LoadRun
 #     `Schedule.copies_reason` (why that many). A schema 8 file reads as one copy that every worker used.
 #     Also `Schedule.prewarm`: how the copies were prewarmed before the timed rounds (pg_prewarm of every
 #     copy alike, or why none was); "" in a schema 8 file: not recorded.
-SCHEMA_VERSION = 9
+# 10 - 2026-12-05: where each side's pages came from. Optional `Timing.blocks_hit` and `Timing.blocks_read`:
+#     the shared-buffer hits and reads (blocks not in shared buffers: from the OS cache or the disk) of
+#     the side's timed rounds together, counted by the measuring session inside each round's transaction
+#     (bench/rounds/blocks.py). A schema 9 file reads with both None: not recorded.
+SCHEMA_VERSION = 10
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -137,9 +141,15 @@ class Timing:
     db_s: tuple[float, ...]  # of which inside the database driver's execute, summed over the call
     pair: tuple[int, ...]
     first: tuple[bool, ...]  # this side ran first in its pair
-    worker: tuple[int, ...]  # the worker process that ran the round (0: the run's own process)
+    # The worker that ran the round: in compare a worker process; in bench run (one process) the database
+    # copy whose connections ran it (0: the only one), Schedule.worker_copies mapping copy i to itself.
+    worker: tuple[int, ...]
     warmup_rounds: int
     timer: str
+    # The shared-buffer hits and reads of the timed rounds together (warmup not included); None: not
+    # recorded (schema 9 and older, or a compare worker of an older harness).
+    blocks_hit: int | None = None
+    blocks_read: int | None = None
 
     @property
     def rounds(self) -> int:
@@ -292,13 +302,15 @@ class Schedule:
     # The fewest pairs an item whose budget ran out before min_pairs stopped with (stop "slow"); 0 or
     # min_pairs: no item could stop that way (0 in schema 7 and older).
     floor_pairs: int = 0
-    # compare: database copies per (ref, state), each with its own connections, and the copy each worker
-    # process used (index: the worker), so an interval can resample whole copies with their workers.
-    # One copy and no list: every worker on the one copy (bench run, schema 8 and older).
+    # Database copies per (ref, state) in compare, per state in bench run, each with its own connections,
+    # and the copy each worker used (index: the worker), so an interval can resample whole copies with
+    # their workers. bench run has one process: its "worker" i is copy i's connection set, so its list is
+    # (0, 1, ..., copies - 1), pair p on copy p % copies for both sides (recorded since schema 9 too; an
+    # older bench run file has one copy and no list: every round on the one copy).
     copies: int = 1
     worker_copies: tuple[int, ...] = ()
     copies_reason: str = ""
-    # compare: how the copies were prewarmed before the timed rounds (all alike, or why none was).
+    # How the copies were prewarmed before the timed rounds (all alike, or why none was); "": not recorded.
     prewarm: str = ""
 
 
@@ -552,7 +564,7 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6, 7, 8):
+    if version in (2, 3, 4, 5, 6, 7, 8, 9):
         from django_index_bench.bench.upgrade import (
             upgrade_2,
             upgrade_3,
@@ -561,6 +573,7 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
             upgrade_6,
             upgrade_7,
             upgrade_8,
+            upgrade_9,
         )
 
         try:
@@ -576,7 +589,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_6(data)
             if version in (2, 3, 4, 5, 6, 7):
                 data = upgrade_7(data)
-            data = upgrade_8(data)
+            if version in (2, 3, 4, 5, 6, 7, 8):
+                data = upgrade_8(data)
+            data = upgrade_9(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

@@ -105,3 +105,9 @@ def upgrade_8(data: dict[str, Any]) -> dict[str, Any]:
     """A schema 8 file as schema 9: nothing to change. It measured each (ref, state) on one database copy
     (`Schedule.copies` 1, no `worker_copies`: every worker on copy 0), with no prewarm recorded."""
     return {**data, "schema_version": 9}
+
+
+def upgrade_9(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 9 file as schema 10: nothing to change. It did not count its rounds' shared-buffer hits
+    and reads (`Timing.blocks_hit`, `blocks_read` None): where its pages came from is not recorded."""
+    return {**data, "schema_version": 10}

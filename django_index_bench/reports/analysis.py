@@ -25,9 +25,17 @@ from django_index_bench.bench.results import (
     Timing,
 )
 from django_index_bench.reports import fmt
-from django_index_bench.verdicts import stats
+from django_index_bench.verdicts import buffers, stats
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
-from django_index_bench.verdicts.timings import Values, compare_timings, database, total
+from django_index_bench.verdicts.gate import CopyMedian, copy_medians
+from django_index_bench.verdicts.timings import (
+    Values,
+    compare_timings,
+    copy_spread,
+    database,
+    rounds_to_compare,
+    total,
+)
 
 OK = "ok"
 FAILED = "failed"
@@ -82,6 +90,15 @@ class CaseResult:
     # settled afterwards ("VACUUM (ANALYZE)" or "ANALYZE"): a plan change there may be the move's.
     rewritten: tuple[str, ...] = ()
     settled_by: str = ""
+    # Per side ("base": baseline, "head": candidate) and database copy, the medians of its rounds; and the
+    # lowest and highest end-to-end factor over the copies (None with one copy): the copy-level spread.
+    copies: tuple[CopyMedian, ...] = ()
+    copy_spread: tuple[float, float] | None = None
+    # Each side's shared-buffer hits and reads over its timed rounds (None: not recorded), and whether
+    # the sides clearly took their pages from different places (verdicts/buffers.py).
+    base_blocks: buffers.Blocks | None = None
+    head_blocks: buffers.Blocks | None = None
+    blocks_differ: bool = False
 
     @property
     def status(self) -> str:
@@ -170,12 +187,25 @@ def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) ->
     baseline = _side(info.baseline, results.find(info.name, case, info.baseline))
     candidate = _side(info.candidate, results.find(info.name, case, info.candidate))
     before, after = baseline.timing, candidate.timing
-    comparison = db_comparison = None
+    comparison = db_comparison = spread = None
+    # The copy each round ran on, by its worker: a copy-level difference widens the interval.
+    copies = (results.schedule.worker_copies, results.schedule.worker_copies)
     if before is not None and after is not None:
-        comparison = compare_timings(before, after, total, alpha=alpha, threshold=threshold)
-        db_comparison = compare_timings(before, after, database, alpha=alpha, threshold=threshold)
+        comparison = compare_timings(
+            before, after, total, alpha=alpha, threshold=threshold, worker_copies=copies
+        )
+        db_comparison = compare_timings(
+            before, after, database, alpha=alpha, threshold=threshold, worker_copies=copies
+        )
+        spread = copy_spread(rounds_to_compare(before, after, total, worker_copies=copies))
     item = _item(results, info.name, case, options.cache)
-    found = CaseResult(info, case, baseline, candidate, comparison, db_comparison, item)
+    medians = copy_medians("base", before, copies[0]) + copy_medians("head", after, copies[1])
+    found = CaseResult(
+        info, case, baseline, candidate, comparison, db_comparison, item,
+        copies=medians if results.schedule.copies > 1 else (), copy_spread=spread,
+        base_blocks=buffers.of(before), head_blocks=buffers.of(after),
+        blocks_differ=buffers.differ(buffers.of(before), buffers.of(after)),
+    )  # fmt: skip
     moves = [
         s for s in results.states
         if any(side.measurement and side.measurement.state == s.state for side in (baseline, candidate))

@@ -83,8 +83,15 @@ def _row(row: Row, verdict: str) -> dict[str, str]:
         "queries": pair(row.base_queries, row.head_queries),
         "blocks": pair(row.base_blocks, row.head_blocks),
         "copies": copy_spread(row),
-        "why": "; ".join(f.message for f in findings) or "-",
+        "why": "; ".join([f.message for f in findings] + _buffers(row)) or "-",
     }
+
+
+def _buffers(row: Row) -> list[str]:
+    """The sentence when BASE and HEAD took their pages from different places, with the figures."""
+    if not row.buffers_differ:
+        return []
+    return [fmt.blocks_differ("BASE", row.base_buffers, "HEAD", row.head_buffers)]
 
 
 def copy_spread(row: Row) -> str:

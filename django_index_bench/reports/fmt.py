@@ -11,6 +11,7 @@ from pathlib import Path
 import jinja2
 
 from django_index_bench.verdicts import stats
+from django_index_bench.verdicts.buffers import Blocks
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -113,6 +114,25 @@ def size(num_bytes: float | None) -> str:
 
 def count(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
+
+
+def blocks(found: Blocks | None) -> str:
+    """One side's shared-buffer hits and reads (a verdicts.buffers.Blocks): "12,340 hit + 0 read (0.0 %
+    read)", or "not recorded"."""
+    if found is None:
+        return "not recorded"
+    return f"{found.hit:,} hit + {found.read:,} read ({percent(found.read_share)} read)"
+
+
+def blocks_differ(base_name: str, base: Blocks | None, head_name: str, head: Blocks | None) -> str:
+    """The sentence beside a verdict whose sides took their pages from different places."""
+    if base is None or head is None:
+        return ""
+    return (
+        f"pages came from different places: {base_name} read {percent(base.read_share)} of its blocks from "
+        f"outside shared buffers ({base.read:,} of {base.requests:,}), {head_name} "
+        f"{percent(head.read_share)} ({head.read:,} of {head.requests:,})"
+    )
 
 
 def rate(per_second: float) -> str:

@@ -71,7 +71,20 @@ def _where(results: Results) -> str:
         + ": copies of one template database, so the data is the same, each migrated to its state, then "
         + _settled(results)
         + ". Each pair is one baseline round and one candidate round, back to back, over warmed connections."
+        + _copies(schedule)
     )
+
+
+def _copies(schedule: Schedule) -> str:
+    """How many database copies each state had and how the pairs were spread, as recorded."""
+    if schedule.copies <= 1:
+        return ""
+    text = (
+        f" Each state had {schedule.copies} database copies ({schedule.copies_reason}), each with its own "
+        "connections; pair p ran on copy p mod copies for both sides, and the intervals and tests resample "
+        "whole copies, so a difference between copies widens an interval instead of reading as a change"
+    )
+    return text + (f". Before the timed rounds: {schedule.prewarm}." if schedule.prewarm else ".")
 
 
 def _settled(results: Results) -> str:

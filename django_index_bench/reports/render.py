@@ -54,7 +54,25 @@ def verdict(case: CaseResult) -> str:
         return "no timings"
     parts = [fmt.verdict_part("database time", case.db_comparison)] if case.db_comparison else []
     parts.append(fmt.verdict_part("end to end", case.comparison))
-    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}{_rewrite_note(case)}"
+    return f"{', '.join(parts)}; n = {fmt.pairs(case.comparison)}{_rewrite_note(case)}{_blocks_note(case)}"
+
+
+def _blocks_note(case: CaseResult) -> str:
+    if not case.blocks_differ:
+        return ""
+    return "; " + fmt.blocks_differ(
+        case.baseline.name, case.base_blocks, case.candidate.name, case.head_blocks
+    )
+
+
+def _blocks_line(case: CaseResult) -> str:
+    """Each side's shared-buffer hits and reads over its timed rounds."""
+    if case.base_blocks is None and case.head_blocks is None:
+        return "Shared buffers in the timed rounds: not recorded."
+    return (
+        f"Shared buffers in the timed rounds: {case.baseline.name} {fmt.blocks(case.base_blocks)}; "
+        f"{case.candidate.name} {fmt.blocks(case.head_blocks)}."
+    )
 
 
 def _rewrite_note(case: CaseResult) -> str:
@@ -97,7 +115,29 @@ def _summary_row(case: CaseResult) -> dict[str, str]:
         "db_change": fmt.change_ci(db),
         "db_p": fmt.p_value(db.p_value) if db else "-",
         "verdict": verdict(case),
+        "copies": copy_spread(case),
     }
+
+
+def copy_spread(case: CaseResult) -> str:
+    """The copy-level spread beside a verdict: the end-to-end change on the database copy where it was
+    smallest and where it was largest ('-' with one copy)."""
+    if case.copy_spread is None:
+        return "-"
+    low, high = case.copy_spread
+    return f"{low - 1:+.1%} to {high - 1:+.1%}"
+
+
+def copy_medians(case: CaseResult) -> str:
+    """Each side's medians per database copy: where the copy-level spread comes from."""
+    names = {"base": case.baseline.name, "head": case.candidate.name}
+    by_side: dict[str, list[str]] = {}
+    for found in case.copies:
+        db_s = fmt.duration(found.db_s) if found.db_s is not None else "-"
+        by_side.setdefault(found.role, []).append(
+            f"copy {found.copy} {fmt.duration(found.total_s)} / {db_s} ({fmt.count(found.rounds)})"
+        )
+    return "; ".join(f"{names[role]}: {', '.join(parts)}" for role, parts in by_side.items())
 
 
 def _tally(cases: Iterable[CaseResult], which: str) -> str:
@@ -200,6 +240,8 @@ def _case_detail(case: CaseResult) -> dict[str, Any]:
             _comparison_line("End to end", case.comparison),
         ],
         "item": _item_line(case.schedule),
+        "copies": copy_medians(case),
+        "blocks": _blocks_line(case),
         "params": ", ".join(f"{k}={v}" for k, v in params.items()),
         "sides": [_side_row(s) for s in sides],
         "plans": plans,

@@ -105,22 +105,26 @@ def slope_words(slope: float) -> str:
     return "grows, but less than in proportion to the rows"
 
 
-def _change(before: Point, after: Point, threshold: float) -> str:
-    """Paired when both points come from the same run (their rounds were paired), like the summary."""
-    comparison = compare_timings(before.timing, after.timing, total, alpha=DEFAULT_ALPHA, threshold=threshold)
+def _change(before: Point, after: Point, threshold: float, copies: tuple[int, ...]) -> str:
+    """Paired when both points come from the same run (their rounds were paired), like the summary;
+    `copies`: the database copy of each worker (the schedule's worker_copies), resampled whole."""
+    comparison = compare_timings(
+        before.timing, after.timing, total, alpha=DEFAULT_ALPHA, threshold=threshold,
+        worker_copies=(copies, copies),
+    )  # fmt: skip
     if comparison is None:
         return "-"
     return fmt.change(comparison) + ("" if comparison.significant else ", not significant")
 
 
-def _table(by_side: dict[str, Line], threshold: float) -> list[dict[str, str]]:
+def _table(by_side: dict[str, Line], threshold: float, copies: tuple[int, ...]) -> list[dict[str, str]]:
     before, after = by_side.get("before"), by_side.get("after")
     b_points = {p.rows: p for p in before.points} if before else {}
     a_points = {p.rows: p for p in after.points} if after else {}
     out = []
     for rows in sorted(b_points.keys() | a_points.keys()):
         b, a = b_points.get(rows), a_points.get(rows)
-        change = _change(b, a, threshold) if b and a else "-"
+        change = _change(b, a, threshold, copies) if b and a else "-"
         sources = sorted({p.source for p in (b, a) if p})
         out.append(
             {
@@ -141,6 +145,7 @@ def context(results: Results, threshold: float = DEFAULT_THRESHOLD) -> dict[str,
     for found_line in found:
         scenarios.setdefault(found_line.scenario, {})[found_line.side] = found_line
     out = []
+    copies = results.schedule.worker_copies
     for name, by_side in scenarios.items():
         slopes = []
         for side in SIDES:
@@ -150,5 +155,11 @@ def context(results: Results, threshold: float = DEFAULT_THRESHOLD) -> dict[str,
                 slopes.append(f"{side}: slope {fmt.slope(slope)}, {slope_words(slope)}")
             elif line:
                 slopes.append(f"{side}: one size only, no slope")
-        out.append({"scenario": name, "slopes": "; ".join(slopes), "rows": _table(by_side, threshold)})
+        out.append(
+            {
+                "scenario": name,
+                "slopes": "; ".join(slopes),
+                "rows": _table(by_side, threshold, copies),
+            }
+        )
     return {"runs": len(results.scales), "scenarios": out}

@@ -44,8 +44,16 @@ def _interval(
 ) -> None:
     """A point with its interval as a horizontal error bar; a point alone when there is none."""
     low, high = interval if interval is not None else (value, value)
+    # A resampled interval (whole database copies and processes) can lie beside its point estimate: the
+    # bar then reaches from the point to the interval's far end only.
     ax.errorbar(
-        [value], [y], xerr=[[value - low], [high - value]], fmt="o", color=colour, capsize=3, label=label
+        [value],
+        [y],
+        xerr=[[max(0.0, value - low)], [max(0.0, high - value)]],
+        fmt="o",
+        color=colour,
+        capsize=3,
+        label=label,
     )
     # The value itself beside the point: a log axis over a narrow range has too few labels to read it.
     ax.annotate(

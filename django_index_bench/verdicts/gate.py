@@ -39,13 +39,13 @@ import numpy as np
 
 from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.results import Measurement, Results, StepTime, Timing, copy_of
-from django_index_bench.verdicts import load_gate, stats, words
+from django_index_bench.verdicts import buffers, load_gate, stats, words
 from django_index_bench.verdicts.defaults import NOISE_MIN_SIGMA, NOISE_MIN_TIMINGS, NOISE_SIGMAS
 from django_index_bench.verdicts.timings import (
     Samples,
     Values,
     compare_samples,
-    copy_cells,
+    copy_spread,
     database,
     rounds_to_compare,
     total,
@@ -72,6 +72,9 @@ from django_index_bench.verdicts.words import (
 #    highest HEAD/BASE factor over pairs of copies). A paired timing from several processes or copies
 #    takes its p-value from the clustered bootstrap, not Wilcoxon's test. `prewarm`: how the copies were
 #    prewarmed before the timed rounds.
+#    Each row's `base_buffers` and `head_buffers` (shared-buffer hits and reads of the side's timed rounds,
+#    null when not recorded) and `buffers_differ` (the sides clearly took their pages from different
+#    places, verdicts/buffers.py).
 #    Nothing reads comparison.json back: no upgrade step.
 COMPARISON_VERSION: Final = 4
 Key = tuple[str, str, str]  # (scenario, case, side)
@@ -144,6 +147,11 @@ class Row:
     # The lowest and highest HEAD/BASE end-to-end factor over the (base copy, head copy) pairs of copies:
     # the copy-level spread beside the verdict. None with one copy a side, or without pairs.
     copy_spread: tuple[float, float] | None = None
+    # Each side's shared-buffer hits and reads over its timed rounds (None: not recorded), and whether the
+    # two clearly took their pages from different places (verdicts/buffers.py).
+    base_buffers: buffers.Blocks | None = None
+    head_buffers: buffers.Blocks | None = None
+    buffers_differ: bool = False
 
     @property
     def key(self) -> Key:
@@ -492,13 +500,6 @@ def copy_medians(role: str, timing: Timing | None, worker_copies: tuple[int, ...
     return tuple(out)
 
 
-def _spread(found: Samples | None) -> tuple[float, float] | None:
-    cells = copy_cells(found) if found is not None else {}
-    if len(cells) < 2:
-        return None
-    return min(cells.values()), max(cells.values())
-
-
 def _row(
     key: Key,
     base: Measurement | None,
@@ -523,7 +524,10 @@ def _row(
         findings=tuple(findings),
         copies=copy_medians("base", _timing(base), copies[0])
         + copy_medians("head", _timing(head), copies[1]),
-        copy_spread=_spread(found),
+        copy_spread=copy_spread(found),
+        base_buffers=buffers.of(_timing(base)),
+        head_buffers=buffers.of(_timing(head)),
+        buffers_differ=buffers.differ(buffers.of(_timing(base)), buffers.of(_timing(head))),
     )
 
 

@@ -85,11 +85,17 @@ def compare_samples(found: Samples, *, alpha: float, threshold: float) -> stats.
 
 
 def compare_timings(
-    base: Timing, head: Timing, values: Values, *, alpha: float, threshold: float
+    base: Timing,
+    head: Timing,
+    values: Values,
+    *,
+    alpha: float,
+    threshold: float,
+    worker_copies: tuple[tuple[int, ...], tuple[int, ...]] = ((), ()),
 ) -> stats.Comparison | None:
-    """rounds_to_compare (paired exactly when the two share pairs), then compare_samples: None when no
-    ratio can be taken."""
-    found = rounds_to_compare(base, head, values)
+    """rounds_to_compare (paired exactly when the two share pairs; `worker_copies` as there, so the
+    interval resamples whole database copies), then compare_samples: None when no ratio can be taken."""
+    found = rounds_to_compare(base, head, values, worker_copies=worker_copies)
     return None if found is None else compare_samples(found, alpha=alpha, threshold=threshold)
 
 
@@ -102,3 +108,12 @@ def copy_cells(found: Samples) -> dict[tuple[int, int], float]:
     for base, head, copies in zip(found.base, found.head, found.copies, strict=True):
         cells.setdefault(copies, []).append(math.log(head / base))
     return {cell: math.exp(statistics.median(logs)) for cell, logs in sorted(cells.items())}
+
+
+def copy_spread(found: Samples | None) -> tuple[float, float] | None:
+    """The lowest and highest copy_cells factor: the copy-level spread beside a verdict (None with fewer
+    than two pairs of copies)."""
+    cells = copy_cells(found) if found is not None else {}
+    if len(cells) < 2:
+        return None
+    return min(cells.values()), max(cells.values())

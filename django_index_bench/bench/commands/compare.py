@@ -18,17 +18,18 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.gate import git as worktree
 from django_index_bench.bench.gate import harness
 from django_index_bench.bench.gate import refs as compare_refs
-from django_index_bench.bench.gate.interleaved import MAX_COPIES, MIN_COPIES, SMALL_DATABASE_BYTES
 from django_index_bench.bench.gate.measure import measure_refs
 from django_index_bench.bench.gate.refs import Confirm, Key, Measured, Remeasured
 from django_index_bench.bench.options import (
     add_config_argument,
     alpha,
+    copies,
     seconds,
     threshold,
     writable_dir,
 )
 from django_index_bench.bench.results import Results
+from django_index_bench.bench.rounds.copies import MAX_COPIES, MIN_COPIES, SMALL_DATABASE_BYTES
 from django_index_bench.bench.seeding import add_seed_arguments, check_options, rows_from_args
 from django_index_bench.bench.steps import stopwatch
 from django_index_bench.seed.inputs import DEFAULT_SEED
@@ -156,7 +157,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     runs.add_argument(
         "--copies",
-        type=_copies,
+        type=copies,
         default=None,
         metavar="N",
         help=f"database copies per ref and state, {MIN_COPIES} to {MAX_COPIES}, the workers spread over them "
@@ -175,16 +176,6 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the seeded databases and their copies per state (bench_cmp_<tag>_*) afterwards",
     )
-
-
-def _copies(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not MIN_COPIES <= value <= MAX_COPIES:
-        raise argparse.ArgumentTypeError(f"must be {MIN_COPIES} to {MAX_COPIES} (one per worker at most)")
-    return value
 
 
 def _is_results_file(arg: str) -> bool:

@@ -16,6 +16,7 @@ from django_index_bench.bench.options import (
     add_config_argument,
     add_database_arguments,
     add_reseed_arguments,
+    copies,
     positive_int,
     project_config,
     seconds,
@@ -24,6 +25,7 @@ from django_index_bench.bench.options import (
 )
 from django_index_bench.bench.pg.db import first_line
 from django_index_bench.bench.results import Results
+from django_index_bench.bench.rounds.copies import MAX_COPIES, MIN_COPIES, SMALL_DATABASE_BYTES
 from django_index_bench.bench.rounds.schedule import QUICK, Rules
 from django_index_bench.bench.seeding import add_seed_arguments, rows_from_args
 from django_index_bench.bench.steps import stopwatch
@@ -163,6 +165,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the run's copies of the database (one per state) afterwards, for inspection",
     )
+    parser.add_argument(
+        "--copies",
+        type=copies,
+        default=None,
+        metavar="N",
+        help=f"database copies per state, {MIN_COPIES} to {MAX_COPIES}, the pairs spread over them, each "
+        f"with its own connections (default: {MAX_COPIES} when the data is at most "
+        f"{SMALL_DATABASE_BYTES // 1024**2} MB, else {MIN_COPIES})",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--no-load",
@@ -209,6 +220,7 @@ def handle(args: argparse.Namespace) -> int:
         sensitivity_trials=args.sensitivity,
         progress=not args.no_progress,
         load=load,
+        copies=args.copies,
     )
     try:
         run, path = execute(config)

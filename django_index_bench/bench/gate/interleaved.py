@@ -53,19 +53,15 @@ from django_index_bench.bench.results import (
     Schedule,
     StateChange,
 )
+from django_index_bench.bench.rounds.copies import MAX_COPIES, count_for, megabytes, small_limit
 from django_index_bench.bench.rounds.executor import ItemResult, run_all
 from django_index_bench.bench.rounds.schedule import QUICK, Item, Rules, SideSpec, record, states_of
 from django_index_bench.bench.scenarios import Case
 from django_index_bench.bench.steps.run import run_id
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 
-WORKERS = 4
-# Database copies per (ref, state): at least two, so a difference between copies (which of their pages sit
-# in shared buffers, their physical state) shows as spread instead of reading as an effect of the code.
-# Four (one per worker) while copying and migrating them stays cheap, two above that size.
-MIN_COPIES = 2
-MAX_COPIES = WORKERS
-SMALL_DATABASE_BYTES = 64 * 1024**2
+# One worker process per database copy at most (rounds.copies.MAX_COPIES: four while copies are cheap).
+WORKERS = MAX_COPIES
 SEED_FLAGS = ("--profile", "--seed", "--rows")
 DEFAULT_SEED = 42
 STATES = ("before", "after")  # the state names bench.states.resolve_states gives
@@ -215,23 +211,20 @@ class Copies:
 
 
 def choose_copies(size_bytes: int, requested: int | None) -> Copies:
-    """The copies per (ref, state), from the seeded database's size (or as asked)."""
-    megabytes = f"{size_bytes / 1024**2:.0f} MB"
+    """The copies per (ref, state), from the seeded database's size (or as asked): rounds.copies' rule."""
+    count, size = count_for(size_bytes, requested), megabytes(size_bytes)
     if requested is not None:
+        return Copies(count, f"{count} per ref and state, as --copies asked (seeded data {size})")
+    if count == MAX_COPIES:
         return Copies(
-            requested, f"{requested} per ref and state, as --copies asked (seeded data {megabytes})"
-        )
-    if size_bytes <= SMALL_DATABASE_BYTES:
-        return Copies(
-            MAX_COPIES,
-            f"{MAX_COPIES} per ref and state, one per worker: the seeded data ({megabytes}) is at most "
-            f"{SMALL_DATABASE_BYTES // 1024**2} MB, so copying and migrating it {MAX_COPIES} times is cheap",
+            count,
+            f"{count} per ref and state, one per worker: the seeded data ({size}) is at most "
+            f"{small_limit()}, so copying and migrating it {count} times is cheap",
         )
     return Copies(
-        MIN_COPIES,
-        f"{MIN_COPIES} per ref and state, {WORKERS // MIN_COPIES} workers each: the seeded data "
-        f"({megabytes}) is over {SMALL_DATABASE_BYTES // 1024**2} MB, so each copy costs a full copy "
-        "and migration",
+        count,
+        f"{count} per ref and state, {WORKERS // count} workers each: the seeded data "
+        f"({size}) is over {small_limit()}, so each copy costs a full copy and migration",
     )
 
 

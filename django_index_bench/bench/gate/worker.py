@@ -155,7 +155,7 @@ class Worker:
 
     def round(self, item: dict[str, Any], side: dict[str, Any]) -> dict[str, Any]:
         done = self.sides.round(_item(item), self._local(side))
-        return {"total_s": done.total_s, "db_s": done.db_s}
+        return {"total_s": done.total_s, "db_s": done.db_s, "hit": done.hit, "read": done.read}
 
     @staticmethod
     def _local(side: dict[str, Any]) -> Any:

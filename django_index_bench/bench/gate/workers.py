@@ -154,7 +154,16 @@ class RefSides:
         for worker in self.workers[side.ref]:
             worker.call("warm", item=_item(item), side=_side(side), rounds=rounds)
 
-    def round(self, item: Item, side: SideSpec) -> Round:
+    def round(self, item: Item, side: SideSpec, pair: int = 0) -> Round:
+        """`pair` is not used: the workers are drawn at random (each worker's copy is fixed)."""
         worker = self.rng.choice(self.workers[side.ref])
         done = worker.call("round", item=_item(item), side=_side(side))
-        return Round(float(done["total_s"]), float(done["db_s"]), worker.index)
+        # An older ref's worker does not count blocks: its rounds' buffers read as not recorded.
+        hit, read = done.get("hit"), done.get("read")
+        return Round(
+            float(done["total_s"]),
+            float(done["db_s"]),
+            worker.index,
+            None if hit is None else int(hit),
+            None if read is None else int(read),
+        )

@@ -44,6 +44,7 @@ class _Rounds:
     pair: list[int] = field(default_factory=list)
     first: list[bool] = field(default_factory=list)
     worker: list[int] = field(default_factory=list)
+    blocks: list[tuple[int | None, int | None]] = field(default_factory=list)  # each round's hit, read
 
     def add(self, done: Round, pair: int, first: bool) -> None:
         self.total_s.append(done.total_s)
@@ -51,8 +52,13 @@ class _Rounds:
         self.pair.append(pair)
         self.first.append(first)
         self.worker.append(done.worker)
+        self.blocks.append((done.hit, done.read))
 
     def timing(self, warmup: int) -> Timing:
+        # Summed only when every round counted them: a partial sum would read as a figure.
+        hits = [h for h, _ in self.blocks if h is not None]
+        reads = [r for _, r in self.blocks if r is not None]
+        counted = bool(self.blocks) and len(hits) == len(reads) == len(self.blocks)
         return Timing(
             total_s=tuple(self.total_s),
             db_s=tuple(self.db_s),
@@ -61,6 +67,8 @@ class _Rounds:
             worker=tuple(self.worker),
             warmup_rounds=warmup,
             timer=TIMER,
+            blocks_hit=sum(hits) if counted else None,
+            blocks_read=sum(reads) if counted else None,
         )
 
 
@@ -94,9 +102,9 @@ class _SideFailed(Exception):
         self.side, self.error = side, error
 
 
-def _round(sides: Sides, item: Item, side: SideSpec) -> Round:
+def _round(sides: Sides, item: Item, side: SideSpec, pair: int) -> Round:
     try:
-        return sides.round(item, side)
+        return sides.round(item, side, pair)
     except ConnectionLost:
         raise
     except Exception as exc:
@@ -124,7 +132,7 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
         # round (a CPU-heavy call delaying the next database wake-up) favours either side.
         order = (order[1], order[0]) if pair else order
         for position, index in enumerate(order):
-            rounds[index].add(_round(sides, item, item.sides[index]), pair, position == 0)
+            rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
         done = pair + 1
         spent = time.perf_counter() - started > rules.seconds
         if done < rules.min_pairs:

@@ -5,8 +5,10 @@ they began (rows and their contents; sequences, which no rollback resets, do adv
 
 What that means for the figures: the scenario's statements and its own savepoints are timed as the app
 runs them, and its on_commit callbacks run at the end of the round, inside the timing, where a commit
-would run them. The COMMIT itself is not: neither its round trip nor its WAL flush (synchronous_commit)
-is in any round, so a writing scenario's timings leave out what its commit would cost. The write cost
+would run them. The transaction's BEGIN is not timed (it goes out with the untimed read of the block
+counters that opens each round, bench/rounds/blocks.py), and the COMMIT itself is not: neither its
+round trip nor its WAL flush (synchronous_commit) is in any round, so a writing scenario's timings
+leave out what its commit would cost. The write cost
 figures (bench/costs) are where committed inserts and their WAL are measured.
 """
 

@@ -35,6 +35,7 @@ from django_index_bench.bench.pg import cache, clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Costs, Dataset, Results, ScaleRun, Sensitivity
+from django_index_bench.bench.rounds.copies import MAX_COPIES, count_for, megabytes, small_limit
 from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
@@ -76,6 +77,7 @@ class RunConfig:
     sensitivity_trials: int = 0  # per slowdown and class; 0: no sensitivity check
     progress: bool = True
     load: LoadConfig | None = None  # the endpoints under load after the measurement; None: skipped
+    copies: int | None = None  # database copies per state (--copies); None: by the data's size
 
 
 def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[str, Scenario]:
@@ -179,6 +181,26 @@ def model_tables() -> list[str]:
     from django.apps import apps
 
     return sorted({m._meta.db_table for m in apps.get_models() if m._meta.managed})
+
+
+@dataclass(frozen=True)
+class Copies:
+    """The database copies per state of a run, and why that many, for the record."""
+
+    count: int
+    reason: str
+
+
+def choose_copies(size_bytes: int, requested: int | None) -> Copies:
+    """rounds.copies' rule (compare's too), from the seeded database's size, or as --copies asked."""
+    count, size = count_for(size_bytes, requested), megabytes(size_bytes)
+    if requested is not None:
+        return Copies(count, f"{count} per state, as --copies asked (data {size})")
+    if count == MAX_COPIES:
+        why = f"the data ({size}) is at most {small_limit()}, so cloning its migrated copies is cheap"
+    else:
+        why = f"the data ({size}) is over {small_limit()}, so each copy costs a full copy of it"
+    return Copies(count, f"{count} per state, each with its own connections: {why}")
 
 
 def run_id(started_at: dt.datetime, commit: str | None) -> str:
@@ -321,11 +343,14 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         spares = {"costs": tuple(s.name for s in states)} if config.costs else {}
         if config.load is not None:
             spares["load"] = load_states(config.load, states)
+        chosen = choose_copies(
+            clones.databases_bytes(clones.maintenance_url(target), [target.name]), config.copies
+        )
         measured = measure_states(
             target, states, scenarios, config.rules,
             cold=cold, seed=config.seed, tag=tag,
             keep=config.keep_databases, progress=config.progress, label="measuring", clock=watch,
-            spares=spares,
+            spares=spares, copies_per_state=chosen.count,
         )  # fmt: skip
         spared = dict(measured.spares)  # each step that uses its copies takes them out (and drops them)
         try:
@@ -346,7 +371,14 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         command=config.command,
         environment=env,
         dataset=dataset,
-        schedule=record(config.rules, sides="databases", workers=1, seed=config.seed, items=measured.items),
+        schedule=dataclasses.replace(
+            record(config.rules, sides="databases", workers=1, seed=config.seed, items=measured.items),
+            # One process: a round's worker is the database copy it ran on (its own connections).
+            copies=measured.copies,
+            worker_copies=tuple(range(measured.copies)),
+            copies_reason=chosen.reason,
+            prewarm=measured.prewarm,
+        ),
         states=measured.states,
         scenarios=tuple(s.info(measured.cases.get(n, [])) for n, s in scenarios.items()),
         measurements=measured.warm,
@@ -390,7 +422,7 @@ def _after_reads(
                     t, s, seed_state, force=False, progress=config.progress, project=project
                 ),
                 seed=config.seed, tag=tag, keep=config.keep_databases, progress=config.progress,
-                main_series=MainSeries(dataset.fingerprint, measured.warm),
+                main_series=MainSeries(dataset.fingerprint, measured.warm), copies=measured.copies,
             )  # fmt: skip
     found = None
     if config.sensitivity_trials and not measured.broken:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.pg import run_lock as locks
 from django_index_bench.bench.results import ScaleRun
+from django_index_bench.bench.rounds.copies import count_for
 from django_index_bench.bench.steps.timed import measure_states
 
 if TYPE_CHECKING:
@@ -84,8 +85,11 @@ def run_scales(
     keep: bool,
     progress: bool,
     main_series: MainSeries | None = None,
+    copies: int = 1,
 ) -> tuple[ScaleRun, ...]:
-    """`main_series`: the main dataset's measurements, reused for a point whose data is the same."""
+    """`main_series`: the main dataset's measurements, reused for a point whose data is the same.
+    `copies`: the main run's database copies per state; a point gets as many, or fewer when its data is
+    larger (rounds.copies' rule), never more: its rounds' copies are read by the main schedule's."""
     measured_here = chosen(scenarios, spec)
     runs: list[ScaleRun] = []
     try:
@@ -99,10 +103,12 @@ def run_scales(
             with locks.hold(clones.maintenance_url(target), target.name, purpose=f"bench run scale {tag}"):
                 db.switch_django(target)
                 outcome = prepare(target, point)
+                size = clones.databases_bytes(clones.maintenance_url(target), [target.name])
                 measured = measure_states(
                     target, states, measured_here, rules,
                     cold=False, seed=seed, tag=tag, keep=keep, progress=progress,
                     label=f"scale {count:,} rows", only_case=spec.case,
+                    copies_per_state=min(copies, count_for(size, None)),
                 )  # fmt: skip
             runs.append(
                 ScaleRun(

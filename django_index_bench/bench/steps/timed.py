@@ -1,5 +1,10 @@
-"""Measure a seeded database's scenarios in both states at once: two copies, one migrated to each state,
-every item paired and interleaved across them. Used for the main dataset and each scale alike."""
+"""Measure a seeded database's scenarios in both states at once: copies migrated to each state, every
+item paired and interleaved across them. Used for the main dataset and each scale alike.
+
+Each state is migrated once; with several copies per state, the migrated and settled copy is cloned
+(page for page, without migrating and vacuuming again) until the state has its copies. All of them are
+prewarmed alike before the warm series, each gets its own connections, and pair p runs on copy
+p % copies of both states (bench/rounds/sides.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 from django.db import connection
 from tqdm import tqdm
 
+from django_index_bench.bench.gate.prewarm import prewarm
 from django_index_bench.bench.pg import clones, db
 from django_index_bench.bench.results import Measurement, ScheduledItem, StateChange
 from django_index_bench.bench.rounds.executor import run_all
@@ -35,6 +41,8 @@ class Measured:
     broken: dict[str, str] = field(default_factory=dict)  # state -> why it was not reached
     # purpose -> state -> a copy of that state's copy, made before measuring; the caller drops them.
     spares: dict[str, dict[str, db.Target]] = field(default_factory=dict)
+    copies: int = 1  # database copies per state the rounds were spread over (a round's worker: its copy)
+    prewarm: str = ""  # how the copies were prewarmed before the warm series (Schedule.prewarm)
 
 
 def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, list[Case]], list[Measurement]]:
@@ -96,6 +104,29 @@ def spare_copies(
     return spares
 
 
+def more_copies(
+    target: db.Target,
+    states: tuple[State, State],
+    first: list[db.Target],
+    broken: dict[str, str],
+    count: int,
+    tag: str,
+    made: list[db.Target],
+) -> dict[str, list[db.Target]]:
+    """Each reached state's copies: its migrated copy, then count - 1 clones of it (FILE_COPY: cheap).
+    A state that was not reached keeps its one copy (its items fail anyway). `made` lists the clones."""
+    connection.close()  # a template must have no other session
+    out: dict[str, list[db.Target]] = {}
+    for state, copied in zip(states, first, strict=True):
+        out[state.name] = [copied]
+        if state.name in broken:
+            continue
+        for number in range(1, count):
+            made.append(clones.clone(copied, clones.name_for(target, tag, f"{state.name}_c{number}"), tag))
+            out[state.name].append(made[-1])
+    return out
+
+
 def settings_of(target: db.Target) -> dict[str, Any]:
     db.switch_django(target)
     return copy.deepcopy(connection.settings_dict)
@@ -116,26 +147,31 @@ def measure_states(
     only_case: str | None = None,
     clock: Stopwatch | None = None,
     spares: dict[str, tuple[str, ...]] | None = None,
+    copies_per_state: int = 1,
 ) -> Measured:
-    """`clock` gets the seconds of "copies" (cloning, migrating, dropping) and of each cache series's
-    items ("warm", "cold"; drawing the cases counts as warm). `spares`: purpose -> the states whose
-    migrated copies it gets a copy of (Measured.spares), which the caller then owns and drops."""
+    """`clock` gets the seconds of "copies" (cloning, migrating, prewarming, dropping) and of each cache
+    series's items ("warm", "cold"; drawing the cases counts as warm). `spares`: purpose -> the states
+    whose first migrated copy it gets a copy of (Measured.spares), which the caller then owns and drops.
+    `copies_per_state`: database copies per state."""
     watch = clock if clock is not None else Stopwatch()
     with watch.step("warm"):
         db.switch_django(target)
         cases, failures = draw(scenarios, only_case)
         connection.close()
-    copies: list[db.Target] = []
+    created: list[db.Target] = []  # the states' copies
     made: list[db.Target] = []
     handed_over = False
     try:
         with watch.step("copies"):
-            changes = migrate_copies(target, states, tag, copies)
+            changes = migrate_copies(target, states, tag, created)
             broken = {c.state: c.error or "failed" for c in changes if not c.ok}
-            spared = spare_copies(target, states, copies, broken, spares or {}, tag, made)
+            spared = spare_copies(target, states, created, broken, spares or {}, tag, made)
+            per_state = more_copies(target, states, list(created), broken, copies_per_state, tag, created)
+            # Every copy at its state: each gets the same cache treatment before any round is timed.
+            prewarmed = prewarm(clones.maintenance_url(target), [c.name for c in created])
         drawn = {n: [c for c in cs if c.name != NO_CASES] for n, cs in cases.items()}
         items = plan_items(scenarios, drawn, states, cold=cold)
-        databases = {state.name: settings_of(copied) for state, copied in zip(states, copies, strict=True)}
+        databases = {state: [settings_of(copied) for copied in found] for state, found in per_state.items()}
         db.switch_django(target)
         sides = LocalSides(scenarios, databases)
         warm, cold_series, scheduled = list(failures), list[Measurement](), list[ScheduledItem]()
@@ -160,9 +196,12 @@ def measure_states(
         with watch.step("copies"):
             db.switch_django(target)
             if keep:
-                clones.keep(target, copies)
+                clones.keep(target, created)
             else:
-                clones.drop_all(target, copies)
+                clones.drop_all(target, created)
             if not handed_over:
                 clones.drop_all(target, made)
-    return Measured(tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken, spared)
+    return Measured(
+        tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken, spared,
+        copies_per_state, prewarmed,
+    )  # fmt: skip

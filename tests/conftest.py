@@ -120,15 +120,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _never_wait_for_the_disk(server: str) -> None:
     """This server is thrown away when the session ends, so nothing it writes has to survive a crash of
-    the machine: it never waits for the disk. Each DROP DATABASE (a compare makes and drops 18) otherwise
-    waits for a checkpoint's fsyncs, about half a second here; a compare at the tiny profile took half
-    as long without them (26 s instead of 50 s at load average 5). What the tests assert (plans, counts,
-    statuses, shapes) does not depend on it; the harness's own servers keep PostgreSQL's defaults."""
+    the machine: it never waits for the disk (fsync, full_page_writes off). Each DROP DATABASE (a compare
+    makes and drops 18) otherwise waits for a checkpoint's fsyncs, about half a second here; a compare
+    at the tiny profile took half as long without them (26 s instead of 50 s at load average 5). What the
+    tests assert (plans, counts, statuses, shapes) does not depend on it; the harness's own servers keep
+    PostgreSQL's defaults. synchronous_commit stays on: with it off, a VACUUM right after a commit may not
+    yet mark the pages all-visible, and index-only scans visit the heap (test_states_types)."""
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(server, autocommit=True) as conn:
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        for setting in ("fsync", "full_page_writes"):
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
         conn.execute("SELECT pg_reload_conf()")
 

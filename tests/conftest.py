@@ -43,6 +43,7 @@ _state: dict[str, str] = {}
 E2E_MODULES = frozenset(
     {
         "test_compare_e2e",
+        "test_compare_replicas",
         "test_compare_worktrees",
         "test_cost_failure",
         "test_costs",
@@ -60,26 +61,34 @@ E2E_MODULES = frozenset(
 )
 
 
-# The modules that take longest (pytest --durations), slowest first: handed out before the rest. A module
-# not named here keeps its place after them; the order only decides how evenly the workers finish.
+# The modules that take longest (pytest --durations, summed per file), slowest first: handed out before the
+# rest. A module not named here keeps its place after them; the order only decides how evenly the workers
+# finish (a 50 s module handed out last keeps one worker busy 50 s after the other is done).
 SLOW_FIRST = (
     "test_compare_e2e",
+    "test_compare_replicas",
     "test_hygiene",
     "test_suggest",
-    "test_example_project",
-    "test_index_only_costs",
-    "test_pytest_plugin",
-    "test_bad_inputs",
     "test_run",
-    "test_load",
-    "test_compare_worktrees",
-    "test_suggest_confirm",
     "test_states_e2e",
-    "test_costs",
-    "test_exports",
-    "test_keyed_project",
+    "test_load",
     "test_wheel",
+    "test_pytest_plugin",
+    "test_compare_worktrees",
+    "test_report_costs",
+    "test_example_project",
+    "test_suggest_confirm",
+    "test_run_failures",
+    "test_seed",
+    "test_index_only_costs",
+    "test_config",
+    "test_compare",
+    "test_suggest_report",
     "test_no_seed",
+    "test_two_projects",
+    "test_bad_inputs",
+    "test_keyed_project",
+    "test_exports",
 )
 
 

@@ -43,6 +43,7 @@ _state: dict[str, str] = {}
 E2E_MODULES = frozenset(
     {
         "test_compare_e2e",
+        "test_compare_replicas",
         "test_compare_worktrees",
         "test_cost_failure",
         "test_costs",
@@ -60,26 +61,34 @@ E2E_MODULES = frozenset(
 )
 
 
-# The modules that take longest (pytest --durations), slowest first: handed out before the rest. A module
-# not named here keeps its place after them; the order only decides how evenly the workers finish.
+# The modules that take longest (pytest --durations, summed per file), slowest first: handed out before the
+# rest. A module not named here keeps its place after them; the order only decides how evenly the workers
+# finish (a 50 s module handed out last keeps one worker busy 50 s after the other is done).
 SLOW_FIRST = (
     "test_compare_e2e",
+    "test_compare_replicas",
     "test_hygiene",
     "test_suggest",
-    "test_example_project",
-    "test_index_only_costs",
-    "test_pytest_plugin",
-    "test_bad_inputs",
     "test_run",
-    "test_load",
-    "test_compare_worktrees",
-    "test_suggest_confirm",
     "test_states_e2e",
-    "test_costs",
-    "test_exports",
-    "test_keyed_project",
+    "test_load",
     "test_wheel",
+    "test_pytest_plugin",
+    "test_compare_worktrees",
+    "test_report_costs",
+    "test_example_project",
+    "test_suggest_confirm",
+    "test_run_failures",
+    "test_seed",
+    "test_index_only_costs",
+    "test_config",
+    "test_compare",
+    "test_suggest_report",
     "test_no_seed",
+    "test_two_projects",
+    "test_bad_inputs",
+    "test_keyed_project",
+    "test_exports",
 )
 
 
@@ -107,6 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
     data_root = Path(tempfile.mkdtemp(prefix="bench-tests-"))
     os.environ["BENCH_PGDATA"] = str(data_root / "pgdata")
     server = embedded.start()
+    _never_wait_for_the_disk(server)
     embedded.create_owned_database(server, TEST_DATABASE)
     url = embedded.with_database(server, TEST_DATABASE)
     _state.update(root=str(data_root), server=server, url=url)
@@ -115,6 +125,23 @@ def pytest_configure(config: pytest.Config) -> None:
     import django
 
     django.setup()
+
+
+def _never_wait_for_the_disk(server: str) -> None:
+    """This server is thrown away when the session ends, so nothing it writes has to survive a crash of
+    the machine: it never waits for the disk (fsync, full_page_writes off). Each DROP DATABASE (a compare
+    makes and drops 18) otherwise waits for a checkpoint's fsyncs, about half a second here; a compare
+    at the tiny profile took half as long without them (26 s instead of 50 s at load average 5). What the
+    tests assert (plans, counts, statuses, shapes) does not depend on it; the harness's own servers keep
+    PostgreSQL's defaults. synchronous_commit stays on: with it off, a VACUUM right after a commit may not
+    yet mark the pages all-visible, and index-only scans visit the heap (test_states_types)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        for setting in ("fsync", "full_page_writes"):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        conn.execute("SELECT pg_reload_conf()")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -309,12 +310,17 @@ def measure(args: argparse.Namespace, repo: Path, tmp: Path, found: dict[str, An
         if not wanted:
             continue
         started = time.perf_counter()
-        found[key] = run()
+        try:
+            found[key] = run()
+        except SystemExit as exc:  # one mode failing: recorded, the others still measured, exit 1
+            found[key] = {"failed": str(exc.code)}
+            found.setdefault("invalid", []).append(f"{key}: failed: {exc.code}")
+            print(f"{key}: FAILED: {exc.code}", file=sys.stderr, flush=True)
         found.setdefault("mode_seconds", {})[key] = time.perf_counter() - started
         found.setdefault("mode_load", {})[key] = os.getloadavg()
         if key == "large_aa_runs" and "refused" in found[key]:
             found.setdefault("invalid", []).append(f"{key}: {found[key]['refused']}")
-        if key == "artefact" and found[key]["compares_where_it_happened"] < args.artefact_compares:
+        if key == "artefact" and found[key].get("compares_where_it_happened", 0) < args.artefact_compares:
             found.setdefault("invalid", []).append(f"{key}: the artefact did not happen in every compare")
         args.output.write_text(json.dumps(found, indent=1) + "\n", encoding="utf-8")
 

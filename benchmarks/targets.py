@@ -253,7 +253,9 @@ def arguments() -> argparse.Namespace:
         "--large-rows", action="append", metavar="TABLE=N", help=f"their row counts (default: {DEFAULT_ROWS})"
     )
     parser.add_argument("--large-buffers-mb", type=int, default=32, help="their server's shared_buffers (32)")
-    parser.add_argument("--large-scenario", action="append", default=[], help="only these (repeatable)")
+    parser.add_argument(
+        "--large-scenario", action="append", default=[], help="only these (default: the 6 migrations)"
+    )
     count("--artefact-compares", 10, "A/A compares with HEAD copy 0 kept evicted (0: skip)")
     parser.add_argument(
         "--artefact-passes",

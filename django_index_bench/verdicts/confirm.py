@@ -35,10 +35,13 @@ from django_index_bench.verdicts.words import (
     CONFIRMED,
     DB_TIME,
     END_TO_END,
+    FASTER,
     METRIC_WORDS,
     NOT_CONFIRMED,
     NOT_REMEASURED,
     REGRESSION,
+    SLOWER,
+    Called,
 )
 
 TIMED = (END_TO_END, DB_TIME)
@@ -53,15 +56,15 @@ def to_confirm(comparison: RefComparison) -> tuple[Key, ...]:
     return tuple(r.key for r in comparison.rows if _timing_regressions(r))
 
 
-def agrees(timing: stats.Comparison | None, alpha: float) -> bool:
-    """Slower again (HEAD's time above BASE's), significantly at `alpha`, its interval beyond no change."""
-    return (
-        timing is not None
-        and timing.p_value is not None
-        and timing.p_value < alpha
-        and timing.ratio_ci is not None
-        and timing.ratio_ci[1] < 1.0  # the ratio is BASE/HEAD: below 1 is slower
-    )
+def agrees(timing: stats.Comparison | None, alpha: float, direction: Called = SLOWER) -> bool:
+    """The same direction again, significantly at `alpha`, its interval beyond no change: slower (the
+    candidate's, HEAD's, time above the baseline's; compare's regressions) or faster (bench run's
+    improvements). The size need not pass the threshold a second time: the first measurement showed it
+    did. bench run and compare ask the second measurement this one question."""
+    if timing is None or timing.p_value is None or timing.p_value >= alpha or timing.ratio_ci is None:
+        return False
+    # The ratio is baseline/candidate: above 1 is faster, below 1 slower.
+    return timing.ratio_ci[0] > 1.0 if direction == FASTER else timing.ratio_ci[1] < 1.0
 
 
 def _figure(metric: str, timing: stats.Comparison | None) -> str:

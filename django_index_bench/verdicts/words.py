@@ -10,6 +10,7 @@ FASTER: Final = "faster"
 SLOWER: Final = "slower"
 NO_CHANGE: Final = "no significant change"
 NOT_ENOUGH: Final = "not enough samples"
+Called = Literal["faster", "slower"]  # a timing verdict that calls a change
 
 # A finding of the gate, HEAD against BASE (measurements and load results alike).
 Direction = Literal["regression", "improvement", "unchanged", "changed"]
@@ -31,7 +32,8 @@ END_TO_END: Final = "time"
 DB_TIME: Final = "db_time"
 METRIC_WORDS: Final = {END_TO_END: "end to end", DB_TIME: "database time"}
 
-# A timing regression of `bench compare`, measured again before it may fail the gate.
+# A timing regression of `bench compare`, measured again before it may fail the gate; a case `bench run`
+# calls faster or slower, measured again before the report says so.
 Confirmation = Literal["confirmed", "not confirmed", "not measured again"]
 CONFIRMED: Final = "confirmed"
 NOT_CONFIRMED: Final = "not confirmed"

@@ -111,7 +111,7 @@ def test_a_schema_9_file_reads_with_its_buffers_not_recorded(tmp_path: Path) -> 
     path = tmp_path / "v9.json"
     path.write_text(json.dumps(data))
     old = results.load(path)
-    assert old.schema_version == results.SCHEMA_VERSION == 10
+    assert old.schema_version == results.SCHEMA_VERSION == 11
     assert old == current
     assert {(m.timing.blocks_hit, m.timing.blocks_read) for m in old.measurements if m.timing} == {
         (None, None)

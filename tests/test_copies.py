@@ -148,7 +148,7 @@ def test_a_schema_7_file_reads_as_one_copy(tmp_path: Path) -> None:
     path = tmp_path / "v7.json"
     path.write_text(json.dumps(data))
     old = results.load(path)
-    assert old.schema_version == results.SCHEMA_VERSION == 10
+    assert old.schema_version == results.SCHEMA_VERSION == 11
     assert (
         old.schedule.copies,
         old.schedule.worker_copies,

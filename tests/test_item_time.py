@@ -195,7 +195,7 @@ def test_a_schema_7_file_reads_with_no_floor_and_nothing_reused(tmp_path: Path) 
     path = tmp_path / "v7.json"
     path.write_text(json.dumps(data))
     old = results.load(path)
-    assert old.schema_version == results.SCHEMA_VERSION == 10
+    assert old.schema_version == results.SCHEMA_VERSION == 11
     assert old.schedule.floor_pairs == 0
     assert all(scale.reused is None for scale in old.scales)
     assert old == current

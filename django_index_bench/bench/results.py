@@ -81,7 +81,14 @@ from django_index_bench.bench.load.results import LoadRun
 #     the shared-buffer hits and reads (blocks not in shared buffers: from the OS cache or the disk) of
 #     the side's timed rounds together, counted by the measuring session inside each round's transaction
 #     (bench/rounds/blocks.py). A schema 9 file reads with both None: not recorded.
-SCHEMA_VERSION = 10
+# 11 - 2026-12-05: bench run confirms before reporting (issue 19). Optional `confirmation`: whether the
+#     run measured a second time, on fresh copies of each state with fresh connections and another seed,
+#     every item whose timing its report's rule called faster or slower (`enabled`, `seed`, `alpha`,
+#     `threshold`), and per such item (`items`) the metrics called, the second measurement (both sides'
+#     Measurements with their raw rounds, its ScheduledItem), each metric's outcome ("confirmed", "not
+#     confirmed", or "not measured again" with the `error`). A report must not say a call was confirmed
+#     when it was not measured again: a schema 10 file reads with None, no confirmation recorded.
+SCHEMA_VERSION = 11
 
 LATEST = "latest.json"
 # Deeper JSON than any results file has is refused before the decoder can exhaust the stack.
@@ -514,6 +521,43 @@ class Sensitivity:
 
 
 @dataclass(frozen=True)
+class Remeasured:
+    """One item of bench run measured a second time because its first measurement called a timing faster
+    or slower (verdicts/run_confirm.py)."""
+
+    scenario: str
+    case: str
+    cache: Cache
+    # Metric ("time": end to end, "db_time") -> the first measurement's call ("faster", "slower").
+    called: dict[str, str]
+    # Metric -> "confirmed", "not confirmed" or "not measured again" (verdicts.words.Confirmation).
+    outcomes: dict[str, str]
+    # The second measurement, raw rounds and all; None when it could not be made (`error`).
+    baseline: Measurement | None = None
+    candidate: Measurement | None = None
+    scheduled: ScheduledItem | None = None
+    error: str | None = None  # why there is no usable second measurement: the calls stand
+
+
+@dataclass(frozen=True)
+class RunConfirmation:
+    """What bench run did to confirm its calls before reporting them."""
+
+    enabled: bool  # False: --no-confirm, every call stands on one measurement
+    note: str  # what was done, in words, for the record
+    seed: int = 0  # the second measurement's pair-order seed (the first's is Schedule.order_seed)
+    alpha: float = 0.0  # the level both measurements were judged at (not corrected over the cases)
+    threshold: float = 0.0  # the first measurement's size threshold that selected the items
+    copies: int = 1  # fresh database copies per state the second measurement spread its pairs over
+    prewarm: str = ""  # how the fresh copies were prewarmed
+    items: tuple[Remeasured, ...] = ()
+    error: str | None = None  # the second measurement could not be made at all: every call stands
+
+    def find(self, scenario: str, case: str, cache: Cache) -> Remeasured | None:
+        return next((i for i in self.items if (i.scenario, i.case, i.cache) == (scenario, case, cache)), None)
+
+
+@dataclass(frozen=True)
 class StepTime:
     """How long one step of a command took, wall clock: where a run's minutes went."""
 
@@ -540,6 +584,9 @@ class Results:
     sensitivity: Sensitivity | None = None
     load: LoadRun | None = None
     steps: tuple[StepTime, ...] = ()  # in the order they ran; empty before schema 6
+    # bench run's second measurement of the calls its report makes; None: not recorded (schema 10 and
+    # older, a compare's results file, a run that stopped before it)
+    confirmation: RunConfirmation | None = None
 
     def scenario(self, name: str) -> ScenarioInfo | None:
         return next((s for s in self.scenarios if s.name == name), None)
@@ -564,7 +611,7 @@ def to_json(results: Results) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version in (2, 3, 4, 5, 6, 7, 8, 9):
+    if version in (2, 3, 4, 5, 6, 7, 8, 9, 10):
         from django_index_bench.bench.upgrade import (
             upgrade_2,
             upgrade_3,
@@ -574,6 +621,7 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
             upgrade_7,
             upgrade_8,
             upgrade_9,
+            upgrade_10,
         )
 
         try:
@@ -591,7 +639,9 @@ def from_dict(data: dict[str, Any], *, source: str = "results") -> Results:
                 data = upgrade_7(data)
             if version in (2, 3, 4, 5, 6, 7, 8):
                 data = upgrade_8(data)
-            data = upgrade_9(data)
+            if version in (2, 3, 4, 5, 6, 7, 8, 9):
+                data = upgrade_9(data)
+            data = upgrade_10(data)
         except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{source} is not a valid schema {version} results file: {exc!r}") from None
         version = SCHEMA_VERSION

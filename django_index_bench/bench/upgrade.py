@@ -111,3 +111,9 @@ def upgrade_9(data: dict[str, Any]) -> dict[str, Any]:
     """A schema 9 file as schema 10: nothing to change. It did not count its rounds' shared-buffer hits
     and reads (`Timing.blocks_hit`, `blocks_read` None): where its pages came from is not recorded."""
     return {**data, "schema_version": 10}
+
+
+def upgrade_10(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema 10 file as schema 11: no confirmation recorded (`confirmation` None). Its calls stand on
+    one measurement, and its report says nothing of a second one."""
+    return {**data, "schema_version": 11, "confirmation": None}

@@ -18,6 +18,7 @@ from django_index_bench.seed.inputs import DEFAULT_SEED, MAX_SEED
 
 __all__ = [
     "DEFAULT_SEED",
+    "add_no_confirm_argument",
     "alpha",
     "copies",
     "positive_int",
@@ -219,4 +220,22 @@ def add_results_file_argument(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=Path("results") / results.LATEST,
         help="the results file `bench run` wrote (default: %(default)s)",
+    )
+
+
+# Why a call is measured again, in both commands' --help: a busy machine's one measurement can call a
+# change that is not there.
+CONFIRM_HELP = (
+    "by default each one is measured a second time, on fresh database copies with fresh connections "
+    "and another pair order, and stands only if the second measurement agrees (the same metric, the same "
+    "direction, significant); this skips that (and its time) at the price of the false alarms a busy "
+    "machine gives"
+)
+
+
+def add_no_confirm_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup, *, what: str) -> None:
+    """--no-confirm, defined once for bench run and bench compare: `what` says what a first measurement
+    calls in that command ("a timing regression fails the gate")."""
+    parser.add_argument(
+        "--no-confirm", action="store_true", help=f"{what} on one measurement; {CONFIRM_HELP}"
     )

@@ -22,6 +22,7 @@ from django_index_bench.bench.gate.measure import measure_refs
 from django_index_bench.bench.gate.refs import Confirm, Key, Measured, Remeasured
 from django_index_bench.bench.options import (
     add_config_argument,
+    add_no_confirm_argument,
     alpha,
     copies,
     seconds,
@@ -164,13 +165,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: {MAX_COPIES} when the seeded data is at most {SMALL_DATABASE_BYTES // 1024**2} MB, else "
         f"{MIN_COPIES})",
     )
-    runs.add_argument(
-        "--no-confirm",
-        action="store_true",
-        help="fail on a timing regression as first measured; by default each one is measured again on "
-        "fresh database copies by fresh worker processes and fails only if the second measurement "
-        "agrees (costs the time of the flagged items again)",
-    )
+    add_no_confirm_argument(runs, what="fail on a timing regression (slower, end to end or in database time)")
     runs.add_argument(
         "--keep-databases",
         action="store_true",

@@ -15,6 +15,7 @@ from django_index_bench.bench.errors import UsageError
 from django_index_bench.bench.options import (
     add_config_argument,
     add_database_arguments,
+    add_no_confirm_argument,
     add_reseed_arguments,
     copies,
     positive_int,
@@ -174,6 +175,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"with its own connections (default: {MAX_COPIES} when the data is at most "
         f"{SMALL_DATABASE_BYTES // 1024**2} MB, else {MIN_COPIES})",
     )
+    add_no_confirm_argument(
+        parser, what="report a case faster or slower (end to end or in database time, warm or cold)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument(
         "--no-load",
@@ -221,6 +225,7 @@ def handle(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         load=load,
         copies=args.copies,
+        confirm=not args.no_confirm,
     )
     try:
         run, path = execute(config)
@@ -255,6 +260,12 @@ def report_failures(run: Results) -> list[str]:
         lines.append(f"failed: costs: {run.costs.error}")
     if run.costs is not None:
         lines += [f"failed: costs: {f.figure}: {f.error}" for f in run.costs.failures]
+    if run.confirmation is not None:
+        lines += [
+            f"failed: confirm: {i.scenario}[{i.case}]{' (cold)' if i.cache == 'cold' else ''}: {i.error}"
+            for i in run.confirmation.items
+            if i.error
+        ]
     if run.load is not None and not run.load.ok:
         lines.append(f"failed: load step: {run.load.error}")
     return lines

@@ -40,7 +40,7 @@ from django_index_bench.bench.rounds.schedule import Rules, record
 from django_index_bench.bench.rounds.sides import ConnectionLost
 from django_index_bench.bench.scenarios import Scenario, load
 from django_index_bench.bench.seeding import check_options, claim, owner_of, source_for
-from django_index_bench.bench.steps import sensitivity
+from django_index_bench.bench.steps import confirm_run, sensitivity
 from django_index_bench.bench.steps.scales import MainSeries, run_scales, scale_database
 from django_index_bench.bench.steps.states import State, ensure_schema, resolve_states, schema_state, steps_to
 from django_index_bench.bench.steps.stopwatch import Stopwatch
@@ -78,6 +78,7 @@ class RunConfig:
     progress: bool = True
     load: LoadConfig | None = None  # the endpoints under load after the measurement; None: skipped
     copies: int | None = None  # database copies per state (--copies); None: by the data's size
+    confirm: bool = True  # measure each call (faster, slower) a second time before reporting it
 
 
 def select(all_scenarios: dict[str, Scenario], wanted: tuple[str, ...]) -> dict[str, Scenario]:
@@ -350,7 +351,7 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
             target, states, scenarios, config.rules,
             cold=cold, seed=config.seed, tag=tag,
             keep=config.keep_databases, progress=config.progress, label="measuring", clock=watch,
-            spares=spares, copies_per_state=chosen.count,
+            spares=spares, copies_per_state=chosen.count, confirm=config.confirm,
         )  # fmt: skip
         spared = dict(measured.spares)  # each step that uses its copies takes them out (and drops them)
         try:
@@ -388,6 +389,9 @@ def execute(config: RunConfig) -> tuple[Results, Path]:
         sensitivity=found,
         load=under_load,
         steps=watch.recorded(),
+        confirmation=measured.confirmation
+        if config.confirm
+        else results.RunConfirmation(enabled=False, note=confirm_run.OFF, seed=config.seed),
     )
     return run, results.save(run, config.results_dir)
 

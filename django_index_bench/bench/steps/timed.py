@@ -18,12 +18,13 @@ from tqdm import tqdm
 
 from django_index_bench.bench.gate.prewarm import prewarm
 from django_index_bench.bench.pg import clones, db
-from django_index_bench.bench.results import Measurement, ScheduledItem, StateChange
-from django_index_bench.bench.rounds.executor import run_all
+from django_index_bench.bench.results import Measurement, RunConfirmation, ScheduledItem, StateChange
+from django_index_bench.bench.rounds.executor import ItemResult, run_all
 from django_index_bench.bench.rounds.facts import describe, failed
 from django_index_bench.bench.rounds.schedule import Item, Rules, plan_items
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Scenario
+from django_index_bench.bench.steps import confirm_run
 from django_index_bench.bench.steps.states import State, reach
 from django_index_bench.bench.steps.stopwatch import Stopwatch
 
@@ -43,6 +44,8 @@ class Measured:
     spares: dict[str, dict[str, db.Target]] = field(default_factory=dict)
     copies: int = 1  # database copies per state the rounds were spread over (a round's worker: its copy)
     prewarm: str = ""  # how the copies were prewarmed before the warm series (Schedule.prewarm)
+    # The second measurement of the items the first called faster or slower; None: not asked for.
+    confirmation: RunConfirmation | None = None
 
 
 def draw(scenarios: dict[str, Scenario], only: str | None) -> tuple[dict[str, list[Case]], list[Measurement]]:
@@ -148,11 +151,13 @@ def measure_states(
     clock: Stopwatch | None = None,
     spares: dict[str, tuple[str, ...]] | None = None,
     copies_per_state: int = 1,
+    confirm: bool = False,
 ) -> Measured:
     """`clock` gets the seconds of "copies" (cloning, migrating, prewarming, dropping) and of each cache
-    series's items ("warm", "cold"; drawing the cases counts as warm). `spares`: purpose -> the states
-    whose first migrated copy it gets a copy of (Measured.spares), which the caller then owns and drops.
-    `copies_per_state`: database copies per state."""
+    series's items ("warm", "cold"; drawing the cases counts as warm), and "confirm" when something was
+    measured again. `spares`: purpose -> the states whose first migrated copy it gets a copy of
+    (Measured.spares), which the caller then owns and drops. `copies_per_state`: database copies per
+    state. `confirm`: measure the items called faster or slower a second time (confirm_run.py)."""
     watch = clock if clock is not None else Stopwatch()
     with watch.step("warm"):
         db.switch_django(target)
@@ -175,6 +180,7 @@ def measure_states(
         db.switch_django(target)
         sides = LocalSides(scenarios, databases)
         warm, cold_series, scheduled = list(failures), list[Measurement](), list[ScheduledItem]()
+        ran: list[tuple[Item, ItemResult]] = []
         with tqdm(total=len(items), desc=label, unit="item", disable=not progress) as bar:
 
             def show(item: Item) -> None:
@@ -182,7 +188,8 @@ def measure_states(
 
             try:
                 last = time.perf_counter()
-                for result in run_all(items, sides, rules, seed, broken, show):
+                for item, result in zip(items, run_all(items, sides, rules, seed, broken, show), strict=True):
+                    ran.append((item, result))
                     watch.add(result.scheduled.cache, time.perf_counter() - last)
                     last = time.perf_counter()
                     series = cold_series if result.scheduled.cache == "cold" else warm
@@ -191,6 +198,12 @@ def measure_states(
                     bar.update()
             finally:
                 sides.close()
+        confirmation = None
+        if confirm:
+            confirmation = _confirm(
+                target, per_state, scenarios, ran, rules,
+                copies=copies_per_state, seed=seed, tag=tag, made=created, watch=watch,
+            )  # fmt: skip
         handed_over = True
     finally:
         with watch.step("copies"):
@@ -203,5 +216,41 @@ def measure_states(
                 clones.drop_all(target, made)
     return Measured(
         tuple(changes), cases, tuple(warm), tuple(cold_series), tuple(scheduled), broken, spared,
-        copies_per_state, prewarmed,
+        copies_per_state, prewarmed, confirmation,
     )  # fmt: skip
+
+
+# The second measurement's pair order comes from another seed than the first's.
+CONFIRM_SEED_OFFSET = 1
+
+
+def _confirm(
+    target: db.Target,
+    per_state: dict[str, list[db.Target]],
+    scenarios: dict[str, Scenario],
+    ran: list[tuple[Item, ItemResult]],
+    rules: Rules,
+    *,
+    copies: int,
+    seed: int,
+    tag: str,
+    made: list[db.Target],
+    watch: Stopwatch,
+) -> RunConfirmation:
+    """The items the first measurement called faster or slower, measured again on fresh clones of each
+    state's settled copy (`made` gets them, for the caller to drop); timed as the step "confirm" only
+    when there is something to measure again."""
+    flags = confirm_run.flagged(ran, rules, copies)
+    again = seed + CONFIRM_SEED_OFFSET
+    if not flags:
+        return confirm_run.nothing_called(again, copies)
+    needed = {side.state for flag in flags for side in flag.item.sides}
+    with watch.step("confirm"):
+        connection.close()  # a template must have no other session
+        try:
+            return confirm_run.measure_again(
+                target, {s: per_state[s][0] for s in sorted(needed)}, flags, scenarios, settings_of,
+                copies=copies, seed=again, tag=tag, made=made,
+            )  # fmt: skip
+        finally:
+            db.switch_django(target)

@@ -7,6 +7,10 @@ too (as their own scenario), for the same reason.
 Each case is compared twice, on the same rounds: end to end (`total_s`, what the app's caller waits)
 and database time (`db_s`, inside the driver's execute). An index can make the database part much
 faster and the whole call hardly at all; the report has to be able to say both.
+
+A case the run measured a second time (bench run's confirmation, verdicts/run_confirm.py) carries both
+measurements; a call the second one did not confirm becomes "no significant change" here, once, so every
+section that reads the verdict (tallies, claims, charts) reads the same one.
 """
 
 from __future__ import annotations
@@ -19,23 +23,25 @@ import numpy as np
 from django_index_bench.bench.results import (
     Cache,
     Measurement,
+    Remeasured,
     Results,
     ScenarioInfo,
     ScheduledItem,
     Timing,
 )
 from django_index_bench.reports import fmt
-from django_index_bench.verdicts import buffers, stats
+from django_index_bench.verdicts import buffers, run_confirm, stats
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
 from django_index_bench.verdicts.gate import CopyMedian, copy_medians
+from django_index_bench.verdicts.run_confirm import ItemTimings
 from django_index_bench.verdicts.timings import (
     Values,
-    compare_timings,
     copy_spread,
     database,
     rounds_to_compare,
     total,
 )
+from django_index_bench.verdicts.words import DB_TIME, END_TO_END, NO_CHANGE, NOT_CONFIRMED, Metric
 
 OK = "ok"
 FAILED = "failed"
@@ -78,6 +84,21 @@ class Side:
 
 
 @dataclass(frozen=True)
+class CaseConfirmation:
+    """A case the run measured a second time: the first measurement's comparisons as they were, the
+    second's, and each metric's recorded outcome, for the metrics this report calls."""
+
+    remeasured: Remeasured
+    first: ItemTimings
+    second: ItemTimings | None  # None: the second measurement failed or could not be made
+    outcomes: dict[Metric, str]  # metric -> words.Confirmation, only for the metrics the report calls
+
+    @property
+    def scheduled(self) -> ScheduledItem | None:
+        return self.remeasured.scheduled
+
+
+@dataclass(frozen=True)
 class CaseResult:
     scenario: ScenarioInfo
     case: str
@@ -99,6 +120,8 @@ class CaseResult:
     base_blocks: buffers.Blocks | None = None
     head_blocks: buffers.Blocks | None = None
     blocks_differ: bool = False
+    # Measured a second time before its call was reported (bench run's confirmation); None: not.
+    confirmation: CaseConfirmation | None = None
 
     @property
     def status(self) -> str:
@@ -190,21 +213,22 @@ def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) ->
     comparison = db_comparison = spread = None
     # The copy each round ran on, by its worker: a copy-level difference widens the interval.
     copies = (results.schedule.worker_copies, results.schedule.worker_copies)
+    confirmed = None
     if before is not None and after is not None:
-        comparison = compare_timings(
-            before, after, total, alpha=alpha, threshold=threshold, worker_copies=copies
-        )
-        db_comparison = compare_timings(
-            before, after, database, alpha=alpha, threshold=threshold, worker_copies=copies
-        )
+        # The run's own rule (verdicts/run_confirm.py): the calls it measured again are these calls.
+        first = run_confirm.item_timings(before, after, copies=copies[0], alpha=alpha, threshold=threshold)
+        comparison, db_comparison = first.time, first.db_time
         spread = copy_spread(rounds_to_compare(before, after, total, worker_copies=copies))
+        confirmed = _confirmation(results, info.name, case, options, first)
+        if confirmed is not None:
+            comparison, db_comparison = _withdrawn(first, confirmed)
     item = _item(results, info.name, case, options.cache)
     medians = copy_medians("base", before, copies[0]) + copy_medians("head", after, copies[1])
     found = CaseResult(
         info, case, baseline, candidate, comparison, db_comparison, item,
         copies=medians if results.schedule.copies > 1 else (), copy_spread=spread,
         base_blocks=buffers.of(before), head_blocks=buffers.of(after),
-        blocks_differ=buffers.differ(buffers.of(before), buffers.of(after)),
+        blocks_differ=buffers.differ(buffers.of(before), buffers.of(after)), confirmation=confirmed,
     )  # fmt: skip
     moves = [
         s for s in results.states
@@ -215,6 +239,47 @@ def _case(info: ScenarioInfo, case: str, results: Results, options: _Options) ->
         return found
     settled = " and ".join(dict.fromkeys(s.maintenance for s in moves if set(s.rewritten) & set(rewritten)))
     return dataclasses.replace(found, rewritten=tuple(rewritten), settled_by=settled)
+
+
+def _confirmation(
+    results: Results, scenario: str, case: str, options: _Options, first: ItemTimings
+) -> CaseConfirmation | None:
+    """The case's second measurement, when the run made one for a metric this report calls."""
+    if results.confirmation is None:
+        return None
+    again = results.confirmation.find(scenario, case, options.cache)
+    if again is None:
+        return None
+    outcomes: dict[Metric, str] = {
+        metric: again.outcomes[metric]
+        for metric in (DB_TIME, END_TO_END)
+        if metric in again.outcomes and (found := first.of(metric)) is not None and found.significant
+    }
+    if not outcomes:
+        return None
+    second = None
+    base, cand = again.baseline, again.candidate
+    if again.error is None and base is not None and cand is not None and base.timing and cand.timing:
+        second = run_confirm.item_timings(
+            base.timing, cand.timing, copies=tuple(range(results.confirmation.copies)),
+            alpha=options.alpha, threshold=options.threshold,
+        )  # fmt: skip
+    return CaseConfirmation(again, first, second, outcomes)
+
+
+def _withdrawn(
+    first: ItemTimings, confirmed: CaseConfirmation
+) -> tuple[stats.Comparison | None, stats.Comparison | None]:
+    """The first measurement's comparisons, each call the second measurement did not confirm made
+    "no significant change" (its figures kept: the report shows what was measured)."""
+
+    def one(metric: Metric) -> stats.Comparison | None:
+        found = first.of(metric)
+        if found is None or confirmed.outcomes.get(metric) != NOT_CONFIRMED:
+            return found
+        return dataclasses.replace(found, verdict=NO_CHANGE)
+
+    return one(END_TO_END), one(DB_TIME)
 
 
 def _orphan_info(name: str, measurements: list[Measurement]) -> ScenarioInfo:

@@ -14,7 +14,7 @@ import numpy as np
 from django_index_bench.bench.results import Results, Schedule, StopReason, pairs
 from django_index_bench.reports import fmt
 from django_index_bench.reports.analysis import Analysis
-from django_index_bench.verdicts import defaults, stats
+from django_index_bench.verdicts import defaults, stats, words
 
 TESTS = {
     "paired": "Wilcoxon signed-rank on paired log ratios",
@@ -172,6 +172,43 @@ def _items(results: Results) -> str:
     )
 
 
+def _confirmation(analysis: Analysis, cold: Analysis | None) -> str:
+    """What the run did to confirm its calls, from its record; "" when it recorded nothing (a file
+    older than schema 11, or not bench run's), so no method it did not use is ever described."""
+    done = analysis.results.confirmation
+    if done is None:
+        return ""
+    if not done.enabled:
+        return "Not done (--no-confirm): every faster or slower call rests on one measurement."
+    text = (
+        "Every case whose first measurement was called faster or slower (end to end or database time, "
+        f"p < {done.alpha:g}, its interval excluding 1, beyond {fmt.percent(done.threshold, 0)}) was "
+        f"measured a second time before this report called it: on {fmt.count(done.copies)} fresh "
+        "copies per state of the migrated, settled database (cloned again, prewarmed alike"
+        + (f": {done.prewarm}" if done.prewarm else "")
+        + f"), with fresh connections and pair order from seed {done.seed}, with the pairs that show "
+        "the first effect again with room to spare (at least the rules' floor, at most the first "
+        "measurement's, within the same budget in seconds). A call stands only when the second "
+        f"measurement agrees: the same metric and direction, p < {done.alpha:g} and its interval beyond "
+        "no change (not the threshold again); otherwise it is treated as noise and reads no significant "
+        "change, with both figures. Query counts, plans and buffers repeat exactly and were not measured "
+        f"again. {done.note[:1].upper()}{done.note[1:]}."
+    )
+    found = [c.confirmation for a in (analysis, cold) if a is not None for c in a.all_cases()]
+    outcomes = Counter(o for c in found if c is not None for o in c.outcomes.values())
+    if outcomes:
+        said = "; ".join(f"{n} {words.CONFIRMATION_WORDS.get(o, o)}" for o, n in sorted(outcomes.items()))
+        text += f" Calls in this report: {said}."
+    if done.error:
+        text += f" The second measurement could not be made: {done.error}; those calls stand."
+    if analysis.threshold != done.threshold:
+        text += (
+            f" This report's threshold ({fmt.percent(analysis.threshold, 0)}) is not the run's: a call "
+            "made only at this threshold was not measured again and rests on one measurement."
+        )
+    return text
+
+
 def _rounds(results: Results) -> str:
     timings = [m.timing for m in (*results.measurements, *results.cold) if m.timing is not None]
     rounds = sorted({t.rounds for t in timings})
@@ -264,6 +301,7 @@ def context(analysis: Analysis, cold: Analysis | None) -> dict[str, Any]:
         "stopping": _stopping(results.schedule),
         "pairs": _items(results),
         "rounds": _rounds(results),
+        "confirmation": _confirmation(analysis, cold),
         "isolation": _isolation(results),
         "tests": _tests(comparisons, results.schedule),
         "legend": legend(comparisons),

@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from django_index_bench.bench.pg import clones
+from django_index_bench.bench.pg import db as dbs
 from django_index_bench.bench.results import Measurement
 from django_index_bench.bench.rounds.executor import ItemResult, run_item
 from django_index_bench.bench.rounds.schedule import Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import LocalSides
 from django_index_bench.bench.scenarios import Case, Outcome, Scenario
+from django_index_bench.bench.steps import confirm_run
 from django_index_bench.verdicts import stats, words
 from project.apps.peoples.models import People
 from tests.factories import make_people, make_tenant
@@ -176,3 +179,71 @@ def test_an_unreached_state_fails_its_items_without_touching_the_database() -> N
     assert baseline.error == "not measured: its pair's other side (after) failed"
     assert (baseline.state, candidate.state) == ("before", "after")
     assert sides.open == {}
+
+
+# Confirmation's own rules: a 4x slowdown shows in the minimum of pairs; the A/A item is judged at a level
+# it cannot reach by chance (two-sided Wilcoxon, 20+ pairs), and the slowdown reaches it in every pair.
+CONFIRM_RULES = Rules(
+    seconds=1.0, min_pairs=20, max_pairs=200, precision=0.02, warmup_rounds=2, check_every=10
+)
+CONFIRM_ALPHA = 1e-4
+
+
+def test_a_truly_slower_side_is_confirmed_on_fresh_copies_and_no_change_is_not_measured_again(
+    tenant: int, database: dict[str, Any], database_url: str
+) -> None:
+    """bench run's confirmation (bench/steps/confirm_run.py) on the tests' database: the first
+    measurement's calls by the report's rule, then the slower item measured again on two fresh clones
+    of its state's database with new connections; the A/A item is not measured again."""
+    scenarios: dict[str, Scenario] = {"slower": PeoplePage(spin=3.0), "same": PeoplePage()}
+    items = [
+        Item(
+            name,
+            Case("page", {"tenant": tenant}),
+            "warm",
+            SideSpec("plain", STATE),
+            SideSpec("spinning", STATE),
+        )
+        for name in scenarios
+    ]
+    sides = LocalSides(scenarios, {STATE: database})
+    try:
+        ran = [(item, run_item(item, sides, CONFIRM_RULES, SEED, broken={})) for item in items]
+    finally:
+        sides.close()
+    flags = confirm_run.flagged(ran, CONFIRM_RULES, 1, alpha=CONFIRM_ALPHA, threshold=THRESHOLD)
+    assert [(f.item.scenario, f.called) for f in flags] == [("slower", {"time": "slower"})]
+    target, made = dbs.Target(database_url, embedded=True), list[dbs.Target]()
+    connections["default"].close()  # the template must have no other session
+
+    def settings_of(copied: dbs.Target) -> dict[str, Any]:
+        return {**database, "NAME": copied.name}
+
+    try:
+        done = confirm_run.measure_again(
+            target, {STATE: target}, flags, scenarios, settings_of,
+            copies=2, seed=SEED + 1, tag=clones.run_tag(), made=made,
+            alpha=CONFIRM_ALPHA, threshold=THRESHOLD,
+        )  # fmt: skip
+    finally:
+        clones.drop_all(target, made)
+    assert done.error is None, done.error
+    assert (done.enabled, done.seed, done.copies, len(made)) == (True, SEED + 1, 2, 2)
+    assert [m.name.rsplit("_", 2)[1:] for m in made] == [["after", "again0"], ["after", "again1"]]
+    assert done.prewarm.startswith("pg_prewarm of every table and index of each of the 2 copies")
+    [again] = done.items
+    assert (again.scenario, again.called, again.outcomes, again.error) == (
+        "slower", {"time": "slower"}, {"time": "confirmed"}, None,
+    )  # fmt: skip
+    assert again.scheduled is not None
+    assert again.baseline is not None
+    assert again.candidate is not None
+    # The second measurement: the minimum of pairs (a 4x change needs no more), over both fresh copies,
+    # its raw rounds kept; the facts (plans, query count, rows) were not measured again.
+    assert (again.scheduled.pairs, again.scheduled.stop) == (20, "max_pairs")
+    for side in (again.baseline, again.candidate):
+        assert side.ok
+        assert side.timing is not None
+        assert side.timing.rounds == 20
+        assert set(side.timing.worker) == {0, 1}
+        assert (side.plans, side.query_count, side.rows) == ((), None, None)

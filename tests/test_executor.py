@@ -238,9 +238,12 @@ def test_a_truly_slower_side_is_confirmed_on_fresh_copies_and_no_change_is_not_m
     assert again.scheduled is not None
     assert again.baseline is not None
     assert again.candidate is not None
-    # The second measurement: the minimum of pairs (a 4x change needs no more), over both fresh copies,
+    # The second measurement: it agreed at its first look, the minimum of pairs (a 4x change needs no
+    # more), over both fresh copies,
     # its raw rounds kept; the facts (plans, query count, rows) were not measured again.
-    assert (again.scheduled.pairs, again.scheduled.stop) == (20, "max_pairs")
+    assert (again.scheduled.pairs, again.scheduled.stop) == (20, "agreed")
+    assert again.looks[0] == 20
+    assert again.alpha == CONFIRM_ALPHA / len(again.looks)
     for side in (again.baseline, again.candidate):
         assert side.ok
         assert side.timing is not None

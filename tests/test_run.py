@@ -16,6 +16,8 @@ import pytest
 from django_index_bench.bench import cli, results
 from django_index_bench.bench.pg import server as embedded
 from django_index_bench.bench.results import Measurement, Results
+from django_index_bench.bench.steps import confirm_run
+from django_index_bench.verdicts import run_confirm, words
 from tests.cli import REPO, bench, manage
 
 DATABASE = "bench_run"
@@ -370,9 +372,60 @@ def test_the_scale_series_has_a_point_per_scale_and_state(two_runs: tuple[Result
 
 def test_each_run_records_the_seconds_of_the_steps_it_ran(two_runs: tuple[Results, Results]) -> None:
     first, second = two_runs
-    assert [s.step for s in first.steps] == ["seed", "warm", "copies", "cold", "costs", "load"]
-    assert [s.step for s in second.steps] == ["seed", "warm", "copies", "cold", "scales"]
+
+    def confirm(run: Results) -> list[str]:
+        """The confirm step runs (and has a line) only when something was measured again."""
+        return ["confirm"] if run.confirmation is not None and run.confirmation.items else []
+
+    assert [s.step for s in first.steps] == [
+        "seed",
+        "warm",
+        "copies",
+        "cold",
+        *confirm(first),
+        "costs",
+        "load",
+    ]
+    assert [s.step for s in second.steps] == ["seed", "warm", "copies", "cold", *confirm(second), "scales"]
     assert all(s.seconds > 0 for s in (*first.steps, *second.steps))
+
+
+def test_exactly_the_calls_of_the_report_are_measured_again_and_kept(
+    two_runs: tuple[Results, Results],
+) -> None:
+    """Confirmation in a whole run: the items the report's own rule calls faster or slower (and no other:
+    a case with no call, A/A-like, is not measured again) get a second measurement with its raw rounds,
+    on fresh copies, with another seed, timings only; each called metric has an outcome."""
+    for run in two_runs:
+        done = run.confirmation
+        assert done is not None
+        assert (done.enabled, done.seed, done.copies, done.error) == (True, 7 + 1, run.schedule.copies, None)
+        called = {}
+        for series, cache in ((run.measurements, "warm"), (run.cold, "cold")):
+            for base, cand in paired(run, series):
+                if not (base.ok and cand.ok) or base.timing is None or cand.timing is None:
+                    continue
+                timings = run_confirm.item_timings(
+                    base.timing, cand.timing, copies=run.schedule.worker_copies,
+                    alpha=done.alpha, threshold=done.threshold,
+                )  # fmt: skip
+                if found := run_confirm.called(timings):
+                    called[(base.scenario, base.case, cache)] = dict(found)
+        assert {(i.scenario, i.case, i.cache): i.called for i in done.items} == called
+        assert len(called) < len(run.schedule.items)  # some cases are no call, and were not measured again
+        if not called:
+            assert done.note == confirm_run.NONE_CALLED
+        for again in done.items:
+            assert set(again.outcomes) == set(again.called)
+            assert set(again.outcomes.values()) <= {words.CONFIRMED, words.NOT_CONFIRMED}
+            assert again.scheduled is not None
+            assert again.baseline is not None
+            assert again.candidate is not None
+            for side in (again.baseline, again.candidate):
+                assert side.ok
+                assert side.timing is not None
+                assert side.timing.rounds == again.scheduled.pairs >= QUICK_MIN_PAIRS
+                assert (side.plans, side.query_count) == ((), None)
 
 
 def test_every_round_is_paired_and_both_orders_occur(two_runs: tuple[Results, Results]) -> None:

@@ -82,8 +82,22 @@ def test_only_items_the_report_calls_are_measured_again() -> None:
     flags = confirm_run.flagged(ran, RULES, 1)
     assert [(f.item.scenario, f.called) for f in flags] == [("fast", {"time": "faster", "db_time": "faster"})]
     # A 10x change needs no more than the minimum of pairs to show again (slow rounds: the floor).
+    # It stops there when it agrees; else it looks again at twice as many, up to the first's 40 pairs,
+    # each look (and the last judgement) at alpha over the two.
     rules = flags[0].rules
-    assert (rules.min_pairs, rules.max_pairs, rules.floor, rules.seconds) == (20, 20, 9, 2.0)
+    assert (rules.min_pairs, rules.max_pairs, rules.floor, rules.seconds) == (20, 40, 9, 2.0)
+    assert (flags[0].looks, flags[0].alpha) == ((20, 40), 0.025)
+
+
+@pytest.mark.parametrize(
+    ("first", "most", "looks"),
+    [(20, 20, (20,)), (20, 40, (20, 40)), (20, 300, (20, 40, 80, 160, 300)), (48, 100, (48, 96, 100))],
+)
+def test_a_second_measurement_looks_again_at_twice_the_pairs(
+    first: int, most: int, looks: tuple[int, ...]
+) -> None:
+    assert run_confirm.looks(first, most) == looks
+    assert run_confirm.look_alpha(0.05, looks) == 0.05 / len(looks)
 
 
 def _comparison(ratio: float, low: float, high: float, n: int) -> stats.Comparison:
@@ -131,10 +145,10 @@ def test_the_second_measurement_must_agree_in_metric_and_direction() -> None:
 def test_a_second_measurement_that_fails_leaves_the_call_standing_with_its_reason() -> None:
     flag = confirm_run.flagged([(item("fast"), ten_times_faster())], RULES, 1)[0]
     failed = measured(item("fast"), None, None, error="OperationalError: gone")
-    judged = confirm_run.judge(flag, failed, 1, ALPHA, 0.05)
+    judged = confirm_run.judge(flag, failed, 1, 0.05)
     assert judged.outcomes == {"time": words.NOT_REMEASURED, "db_time": words.NOT_REMEASURED}
     assert judged.error == "the second measurement failed: OperationalError: gone; OperationalError: gone"
-    again = confirm_run.judge(flag, the_same(9), 1, ALPHA, 0.05)
+    again = confirm_run.judge(flag, the_same(9), 1, 0.05)
     assert again.outcomes == {"time": words.NOT_CONFIRMED, "db_time": words.NOT_CONFIRMED}
     assert again.error is None
 
@@ -153,7 +167,7 @@ def _with_confirmation(again: ItemResult, *, enabled: bool = True) -> Results:
     flag = confirm_run.Flagged(
         item("tracking_person_range", "heavy"), {"time": "faster", "db_time": "faster"}, RULES
     )
-    judged = confirm_run.judge(flag, again, 1, ALPHA, 0.05)
+    judged = confirm_run.judge(flag, again, 1, 0.05)
     done = RunConfirmation(
         enabled=enabled,
         note="1 item(s) measured again",
@@ -201,7 +215,9 @@ def test_an_unconfirmed_call_is_no_significant_change_with_both_figures() -> Non
     markdown = render.render_markdown(analyze(run), [], [])
     assert "- **Confirmed before reported.** Every case whose first measurement" in markdown
     assert "Calls in this report: 2 not confirmed: treated as noise." in markdown
-    assert "- Measured again, on fresh database copies: Ran 9 pair(s)" in markdown
+    assert (
+        "- Measured again, on fresh database copies: Ran 9 pair(s) in 500 ms; stopped because its" in markdown
+    )
 
 
 def test_the_report_states_confirmation_only_when_the_run_did_it() -> None:

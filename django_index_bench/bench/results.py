@@ -86,8 +86,10 @@ from django_index_bench.bench.load.results import LoadRun
 #     every item whose timing its report's rule called faster or slower (`enabled`, `seed`, `alpha`,
 #     `threshold`), and per such item (`items`) the metrics called, the second measurement (both sides'
 #     Measurements with their raw rounds, its ScheduledItem), each metric's outcome ("confirmed", "not
-#     confirmed", or "not measured again" with the `error`). A report must not say a call was confirmed
-#     when it was not measured again: a schema 10 file reads with None, no confirmation recorded.
+#     confirmed", or "not measured again" with the `error`) and the level it was judged at (`alpha`,
+#     split over its looks: it may stop early, `ScheduledItem.stop` "agreed", once it agrees). A report
+#     must not say a call was confirmed when it was not measured again: a schema 10 file reads with
+#     None, no confirmation recorded.
 SCHEMA_VERSION = 11
 
 LATEST = "latest.json"
@@ -104,7 +106,8 @@ CostOrder = Literal["alternating", "single"]
 # Why an item stopped pairing: its interval got narrow enough, its time ran out, it reached the most
 # pairs allowed, or it failed.
 # "slow": the item's time budget ran out before min_pairs; it stopped with at least floor_pairs.
-StopReason = Literal["precision", "budget", "slow", "max_pairs", "failed"]
+# "agreed": a second measurement (bench run's confirmation) that agreed with the first at one of its looks.
+StopReason = Literal["precision", "budget", "slow", "max_pairs", "failed", "agreed"]
 
 
 @dataclass(frozen=True)
@@ -537,6 +540,10 @@ class Remeasured:
     candidate: Measurement | None = None
     scheduled: ScheduledItem | None = None
     error: str | None = None  # why there is no usable second measurement: the calls stand
+    # After how many pairs the second measurement looked whether it agreed yet (it stopped at the first
+    # look that did), and the level each look and the last judgement used: alpha over their number.
+    looks: tuple[int, ...] = ()
+    alpha: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -546,7 +553,8 @@ class RunConfirmation:
     enabled: bool  # False: --no-confirm, every call stands on one measurement
     note: str  # what was done, in words, for the record
     seed: int = 0  # the second measurement's pair-order seed (the first's is Schedule.order_seed)
-    alpha: float = 0.0  # the level both measurements were judged at (not corrected over the cases)
+    # The first measurement's level (not corrected over the cases); an item's own is split over its looks.
+    alpha: float = 0.0
     threshold: float = 0.0  # the first measurement's size threshold that selected the items
     copies: int = 1  # fresh database copies per state the second measurement spread its pairs over
     prewarm: str = ""  # how the fresh copies were prewarmed

@@ -26,6 +26,7 @@ STOPS: dict[StopReason, str] = {
     "slow": "its rounds were slow: its time budget ran out before the usual minimum of pairs",
     "max_pairs": "it reached the most pairs allowed",
     "failed": "it failed",
+    "agreed": "it agreed with the first measurement at one of its looks (a second measurement only)",
 }
 
 
@@ -186,13 +187,15 @@ def _confirmation(analysis: Analysis, cold: Analysis | None) -> str:
         f"measured a second time before this report called it: on {fmt.count(done.copies)} fresh "
         "copies per state of the migrated, settled database (cloned again, prewarmed alike"
         + (f": {done.prewarm}" if done.prewarm else "")
-        + f"), with fresh connections and pair order from seed {done.seed}, with the pairs that show "
-        "the first effect again with room to spare (at least the rules' floor, at most the first "
-        "measurement's, within the same budget in seconds). A call stands only when the second "
-        f"measurement agrees: the same metric and direction, p < {done.alpha:g} and its interval beyond "
-        "no change (not the threshold again); otherwise it is treated as noise and reads no significant "
-        "change, with both figures. Query counts, plans and buffers repeat exactly and were not measured "
-        f"again. {done.note[:1].upper()}{done.note[1:]}."
+        + f"), with fresh connections and pair order from seed {done.seed}. It first ran the pairs that "
+        "show the first effect again with room to spare (at least the item's minimum of pairs) and "
+        "stopped there if it agreed already; otherwise twice as many, and so on, up to the first "
+        "measurement's pairs, within the same budget in seconds. A call stands only when the second "
+        "measurement agrees: the same metric and direction, its interval beyond no change (not the "
+        f"threshold again) and p below {done.alpha:g} divided by the number of its looks (each item's "
+        "level is in its detail); otherwise it is treated as noise and reads no significant change, with "
+        "both figures. Query counts, plans and buffers repeat exactly and were not measured again. "
+        f"{done.note[:1].upper()}{done.note[1:]}."
     )
     found = [c.confirmation for a in (analysis, cold) if a is not None for c in a.all_cases()]
     outcomes = Counter(o for c in found if c is not None for o in c.outcomes.values())

@@ -268,7 +268,11 @@ def _again_line(case: CaseResult) -> str:
     """The second measurement's schedule, for a case measured again; "" for any other."""
     if case.confirmation is None or case.confirmation.scheduled is None:
         return ""
-    return f"Measured again, on fresh database copies: {_item_line(case.confirmation.scheduled)}"
+    again = case.confirmation.remeasured
+    looks = ", ".join(fmt.count(n) for n in again.looks)
+    level = f"; judged at p < {again.alpha:.2g} (alpha over its looks, after {looks} pairs)" if looks else ""
+    ran = _item_line(case.confirmation.scheduled).removesuffix(".")
+    return f"Measured again, on fresh database copies: {ran}{level}."
 
 
 def _case_detail(case: CaseResult) -> dict[str, Any]:

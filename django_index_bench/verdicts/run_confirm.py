@@ -100,3 +100,23 @@ def pairs_needed(first: stats.Comparison, *, fewest: int, most: int) -> int:
     if effect <= 0:
         return most
     return min(most, max(fewest, math.ceil(first.n * (MARGIN * half / effect) ** 2)))
+
+
+def looks(first: int, most: int) -> tuple[int, ...]:
+    """After how many pairs a second measurement asks whether it agrees yet: at `first` (pairs_needed),
+    then each time it has twice as many, up to `most` (the first measurement's pairs: the last look).
+
+    On a busy machine a few stray rounds can hide a real change from a short second measurement (one
+    copy's median taken from five pairs, two of them hit by another process); instead of measuring every
+    call at length, a call that does not agree yet gets more pairs, and one that does stops there."""
+    found, at = [], max(1, first)
+    while at < most:
+        found.append(at)
+        at *= 2
+    return (*found, max(most, first))
+
+
+def look_alpha(alpha: float, planned: tuple[int, ...]) -> float:
+    """Each look's level: alpha over the looks (Bonferroni), so that asking several times does not make
+    noise agree more often than alpha over the whole second measurement."""
+    return alpha / max(1, len(planned))

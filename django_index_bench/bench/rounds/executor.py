@@ -18,7 +18,7 @@ import math
 import random
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django_index_bench.bench.results import Measurement, ScheduledItem, StopReason, Timing
@@ -26,6 +26,18 @@ from django_index_bench.bench.rounds.facts import describe, failed
 from django_index_bench.bench.rounds.schedule import TIMER, Item, Rules, SideSpec
 from django_index_bench.bench.rounds.sides import ConnectionLost, Round, Sides
 from django_index_bench.verdicts import stats
+
+# A second measurement's own stop (bench run's confirmation): asked at each of its looks, with the rounds
+# so far, whether they already agree with the first measurement.
+Agreed = Callable[[Timing, Timing], bool]
+
+
+@dataclass(frozen=True)
+class Looks:
+    """After how many pairs to ask `agreed`; the first True ends the item ("agreed")."""
+
+    at: Collection[int]
+    agreed: Agreed
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,9 @@ def _facts(sides: Sides, item: Item, side: SideSpec, warmup: int, *, facts: bool
     return measured
 
 
-def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, _Rounds, StopReason]:
+def _pairs(
+    item: Item, sides: Sides, rules: Rules, seed: int, looks: Looks | None = None
+) -> tuple[_Rounds, _Rounds, StopReason]:
     order = first_order(seed, item)
     rounds = (_Rounds(), _Rounds())
     started = time.perf_counter()
@@ -143,6 +157,8 @@ def _pairs(item: Item, sides: Sides, rules: Rules, seed: int) -> tuple[_Rounds, 
         for position, index in enumerate(order):
             rounds[index].add(_round(sides, item, item.sides[index], pair), pair, position == 0)
         done = pair + 1
+        if looks is not None and done in looks.at and looks.agreed(rounds[0].timing(0), rounds[1].timing(0)):
+            return (*rounds, "agreed")
         spent = time.perf_counter() - started > rules.seconds
         if done < rules.min_pairs:
             # Slow rounds: the budget ran out before min_pairs. The item stops once it has the fewest
@@ -192,10 +208,18 @@ def warmup_rounds(item: Item, rules: Rules) -> int:
 
 
 def run_item(
-    item: Item, sides: Sides, rules: Rules, seed: int, broken: dict[str, str], *, facts: bool = True
+    item: Item,
+    sides: Sides,
+    rules: Rules,
+    seed: int,
+    broken: dict[str, str],
+    *,
+    facts: bool = True,
+    looks: Looks | None = None,
 ) -> ItemResult:
     """One item. `broken` maps a database that could not be brought to its state (SideSpec.database)
-    to the migration's error. `facts`: False for a second measurement, which times rounds only."""
+    to the migration's error. `facts`: False for a second measurement, which times rounds only; `looks`:
+    a second measurement's early stop once it agrees with the first."""
     started = time.perf_counter()
     unreachable = {
         s.name: f"state {s.state!r} not reached: {broken[s.database]}"
@@ -213,7 +237,7 @@ def run_item(
         # had run the whole warm series), or its first rounds would pay for the new backends.
         warmup = warmup_rounds(item, rules) if facts else max(1, rules.warmup_rounds)
         measured = [_facts(sides, item, side, warmup, facts=facts) for side in item.sides]
-        base, cand, stop = _pairs(item, sides, rules, seed)
+        base, cand, stop = _pairs(item, sides, rules, seed, looks)
     except _SideFailed as failure:
         return _failed_item(item, {failure.side.name: failure.error}, started)
     timed = (

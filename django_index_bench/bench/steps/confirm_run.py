@@ -6,9 +6,11 @@ Fresh copies: each state's migrated, settled copy is cloned again (FILE_COPY: pa
 migrating and vacuuming again) once the first measurement is done. Every round of the first ran in a
 transaction rolled back afterwards, so the clone holds the rows the first copies were settled with. The
 new copies are prewarmed alike, as the first ones were, and the pairs spread over them the same way
-(pair p on copy p % copies). Cheap for large effects: an item gets the pairs that show its first
-effect again with room to spare (run_confirm.pairs_needed): at least the rules' minimum of pairs (or,
-for slow rounds, its floor), at most what the first measurement ran, within the same budget in seconds.
+(pair p on copy p % copies). Cheap for large effects: an item first gets the pairs that show its first
+effect again with room to spare (run_confirm.pairs_needed, at least the rules' minimum of pairs; slow
+rounds still stop at the floor by the budget), and stops there when it agrees already; one that does
+not yet gets twice as many, and so on (run_confirm.looks), up to what the first measurement ran, within
+the same budget in seconds. Each look, and the last judgement, is at alpha over their number.
 
 Only rounds are timed the second time: plans, query counts, Sort and buffers repeat exactly and are
 never measured again (the second Measurements hold timings alone). A failure is never a pass: when the
@@ -24,15 +26,15 @@ from typing import Any
 
 from django_index_bench.bench.gate.prewarm import prewarm
 from django_index_bench.bench.pg import clones, db
-from django_index_bench.bench.results import Remeasured, RunConfirmation
-from django_index_bench.bench.rounds.executor import ItemResult, run_item
+from django_index_bench.bench.results import Remeasured, RunConfirmation, Timing
+from django_index_bench.bench.rounds.executor import ItemResult, Looks, run_item
 from django_index_bench.bench.rounds.facts import describe
 from django_index_bench.bench.rounds.schedule import Item, Rules
 from django_index_bench.bench.rounds.sides import ConnectionLost, LocalSides
 from django_index_bench.bench.scenarios import Scenario
 from django_index_bench.verdicts import run_confirm
 from django_index_bench.verdicts.defaults import DEFAULT_ALPHA, DEFAULT_THRESHOLD
-from django_index_bench.verdicts.words import NOT_REMEASURED, Called, Metric
+from django_index_bench.verdicts.words import CONFIRMED, NOT_REMEASURED, Called, Metric
 
 # What the results file says when confirmation was turned off, or found nothing to confirm.
 OFF = "turned off (--no-confirm): every call stands on one measurement"
@@ -41,17 +43,20 @@ NONE_CALLED = "nothing to confirm: the first measurement called no timing faster
 
 @dataclass(frozen=True)
 class Flagged:
-    """An item whose first measurement called a timing, and the pairs its second measurement gets."""
+    """An item whose first measurement called a timing, and how its second measurement runs: its
+    rules, the pairs after which it asks whether it agrees yet (the last: its most), each look's level."""
 
     item: Item
     called: dict[Metric, Called]
     rules: Rules
+    looks: tuple[int, ...] = ()
+    alpha: float = DEFAULT_ALPHA
 
 
-def second_rules(rules: Rules, pairs: int) -> Rules:
-    """The first measurement's rules, but at most `pairs` pairs (and no more than that at minimum): the
-    floor and the budget in seconds still stop a slow item first."""
-    return dataclasses.replace(rules, min_pairs=min(rules.min_pairs, pairs), max_pairs=pairs)
+def second_rules(rules: Rules, looks: tuple[int, ...]) -> Rules:
+    """The first measurement's rules, from the first look's pairs (no more at minimum) to the last
+    look's: the floor and the budget in seconds still stop a slow item first."""
+    return dataclasses.replace(rules, min_pairs=min(rules.min_pairs, looks[0]), max_pairs=looks[-1])
 
 
 def flagged(
@@ -78,33 +83,50 @@ def flagged(
         # pairs over 4 copies, two a copy, one stray pair on a busy machine decided the copy's weight,
         # and real 2.5x changes went unconfirmed.
         fewest = rules.min_pairs
+        most = max(fewest, result.scheduled.pairs)
         pairs = max(
-            run_confirm.pairs_needed(found, fewest=fewest, most=result.scheduled.pairs)
+            run_confirm.pairs_needed(found, fewest=fewest, most=most)
             for metric in called
             if (found := timings.of(metric)) is not None
         )
-        out.append(Flagged(item, called, second_rules(rules, pairs)))
+        planned = run_confirm.looks(pairs, most)
+        level = run_confirm.look_alpha(alpha, planned)
+        out.append(Flagged(item, called, second_rules(rules, planned), planned, level))
     return out
 
 
-def judge(flag: Flagged, again: ItemResult, copies: int, alpha: float, threshold: float) -> Remeasured:
+def _outcomes(flag: Flagged, base: Timing, cand: Timing, copies: int, threshold: float) -> dict[str, str]:
+    """Each called metric's outcome on these rounds, at the flag's level (alpha over its looks)."""
+    found = run_confirm.item_timings(
+        base, cand, copies=tuple(range(copies)), alpha=flag.alpha, threshold=threshold
+    )
+    return {m: run_confirm.outcome(d, found.of(m), flag.alpha) for m, d in flag.called.items()}
+
+
+def looks_for(flag: Flagged, copies: int, threshold: float) -> Looks:
+    """Stop at the first look where every called metric agrees already (the last look is the item's
+    end: judged there anyway)."""
+
+    def agreed(base: Timing, cand: Timing) -> bool:
+        return set(_outcomes(flag, base, cand, copies, threshold).values()) == {CONFIRMED}
+
+    return Looks(frozenset(flag.looks[:-1]), agreed)
+
+
+def judge(flag: Flagged, again: ItemResult, copies: int, threshold: float) -> Remeasured:
     """The second measurement of one item and each called metric's outcome."""
     item = flag.item
     common: dict[str, Any] = {
         "scenario": item.scenario, "case": item.case.name, "cache": item.cache, "called": dict(flag.called),
         "baseline": again.baseline, "candidate": again.candidate, "scheduled": again.scheduled,
+        "looks": flag.looks, "alpha": flag.alpha,
     }  # fmt: skip
     base, cand = again.baseline.timing, again.candidate.timing
     if not (again.baseline.ok and again.candidate.ok) or base is None or cand is None:
         error = "; ".join(m.error for m in (again.baseline, again.candidate) if m.error) or "no timings"
         why = f"the second measurement failed: {error}"
         return Remeasured(**common, outcomes=dict.fromkeys(flag.called, NOT_REMEASURED), error=why)
-    copy_of = tuple(range(copies))
-    timings = run_confirm.item_timings(base, cand, copies=copy_of, alpha=alpha, threshold=threshold)
-    outcomes: dict[str, str] = {
-        m: run_confirm.outcome(d, timings.of(m), alpha) for m, d in flag.called.items()
-    }
-    return Remeasured(**common, outcomes=outcomes)
+    return Remeasured(**common, outcomes=_outcomes(flag, base, cand, copies, threshold))
 
 
 def not_remeasured(flags: Sequence[Flagged], error: str) -> tuple[Remeasured, ...]:
@@ -158,9 +180,11 @@ def measure_again(
     record = RunConfirmation(
         enabled=True, note="", seed=seed, alpha=alpha, threshold=threshold, copies=copies
     )
+    fresh: list[db.Target] = []
     try:
-        per_state = fresh_copies(target, templates, copies, tag, made)
-        warmed = prewarm(clones.maintenance_url(target), [c.name for c in made])
+        per_state = fresh_copies(target, templates, copies, tag, fresh)
+        # The new copies alike, as the first ones were (those are not read again).
+        warmed = prewarm(clones.maintenance_url(target), [c.name for c in fresh])
         databases = {state: [settings_of(c) for c in found] for state, found in per_state.items()}
     except ConnectionLost:
         raise
@@ -168,12 +192,15 @@ def measure_again(
         error = f"the fresh copies could not be made: {describe(exc)}"
         note = f"{len(flags)} item(s) could not be measured again; their calls stand"
         return dataclasses.replace(record, note=note, items=not_remeasured(flags, error), error=error)
+    finally:
+        made.extend(fresh)
     sides = LocalSides(scenarios, databases)
     items = []
     try:
         for flag in flags:
-            again = run_item(flag.item, sides, flag.rules, seed, {}, facts=False)
-            items.append(judge(flag, again, copies, alpha, threshold))
+            looks = looks_for(flag, copies, threshold)
+            again = run_item(flag.item, sides, flag.rules, seed, {}, facts=False, looks=looks)
+            items.append(judge(flag, again, copies, threshold))
     finally:
         sides.close()
     note = (

@@ -103,7 +103,7 @@ def test_each_side_records_the_shared_buffer_hits_and_reads_of_its_timed_rounds(
     measured: tuple[Path, results.Results],
 ) -> None:
     project, run = measured
-    assert run.schema_version == 10
+    assert run.schema_version >= 10  # counted since schema 10
     for m in run.measurements:
         assert m.timing is not None
         hit, read = m.timing.blocks_hit, m.timing.blocks_read

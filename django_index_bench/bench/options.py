@@ -227,9 +227,9 @@ def add_results_file_argument(parser: argparse.ArgumentParser) -> None:
 # change that is not there.
 CONFIRM_HELP = (
     "by default each one is measured a second time, on fresh database copies with fresh connections "
-    "and another pair order, and stands only if the second measurement agrees (the same metric, the same "
-    "direction, significant); this skips that (and its time) at the price of the false alarms a busy "
-    "machine gives"
+    "(bench compare: fresh worker processes) and another pair order, and stands only if the second "
+    "measurement agrees (the same metric, the same direction, significant); this skips that (and its "
+    "time) at the price of the false alarms a busy machine gives"
 )
 
 

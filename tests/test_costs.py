@@ -152,8 +152,11 @@ def test_the_writers_stall_distribution_and_the_lock_time_are_recorded(costs: Co
         assert 0 < m.lock_held_s <= m.seconds, m
         assert m.statements
         if m.lock in tradeoff.BLOCKS_WRITERS:
-            # The insert that queued behind the lock waited nearly as long as the lock was held.
-            assert m.max_write_stall_s >= 0.5 * m.lock_held_s, m
+            # An insert queued behind the lock and waited for a good part of the time it was held. Not
+            # "nearly all of it": the writer's process can be descheduled for tens of ms on a busy machine
+            # (seen: a 28 ms lock, a 13 ms longest wait), so it may join the queue late.
+            assert m.max_write_stall_s >= 0.25 * m.lock_held_s, m
+            assert m.max_write_stall_s > m.stall_p50_s, m
 
 
 def test_no_variant_leaves_an_invalid_index(costs: Costs) -> None:
